@@ -1,0 +1,15 @@
+//! The database schema, as an ordered list of migrations. Migrations never import the `entity`
+//! crate: a later change to an entity must not change what an old migration does.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_accounts;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_accounts::Migration)]
+    }
+}

@@ -1,0 +1,138 @@
+//! Application assembly: state, router and the listening server. `Application::build` binds
+//! the configured port (0 in tests), so tests run the real server on a random port.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use axum::response::IntoResponse;
+use metrics_exporter_prometheus::PrometheusHandle;
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::tokens::{self, JwtKeys};
+use crate::config::Settings;
+use crate::error::AppError;
+use crate::openapi::ApiDoc;
+use crate::telemetry::{self, REQUEST_ID};
+use crate::{auth, db, health, reference};
+
+/// Shared by every handler. `DatabaseConnection` is already a pool and cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+    pub keys: Arc<JwtKeys>,
+    pub metrics: PrometheusHandle,
+}
+
+/// Every route with its OpenAPI description, in one place.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(health::routes())
+        .merge(reference::routes())
+        .merge(auth::routes::routes())
+        .merge(auth::users::routes())
+}
+
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().split_for_parts().1
+}
+
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = api().split_for_parts();
+    let body_limit = state.settings.server.body_limit_bytes;
+    api.merge(SwaggerUi::new("/docs").url("/api/openapi.json", openapi))
+        .route_layer(middleware::from_fn(telemetry::track_metrics))
+        .fallback(|| async { AppError::NotFound })
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn(telemetry::json_errors))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(CatchPanicLayer::custom(|_| {
+            AppError::Internal(anyhow::anyhow!("a request handler panicked")).into_response()
+        }))
+        .with_state(state)
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects, migrates, creates the bootstrap admin, then binds — in that order.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = db::connect(&settings).await?;
+        db::migrate(&db).await?;
+        auth::service::ensure_bootstrap_admin(&db, &settings).await?;
+        let secret = tokens::load_secret(&settings)?;
+        let keys = JwtKeys::new(&secret, settings.auth.access_token_seconds);
+        let address = format!("{}:{}", settings.server.host, settings.server.port);
+        let listener = TcpListener::bind(&address)
+            .await
+            .with_context(|| format!("listening on {address}"))?;
+        let state = AppState {
+            db,
+            settings: Arc::new(settings),
+            keys: Arc::new(keys),
+            metrics: telemetry::metrics_handle(),
+        };
+        Ok(Self { listener, state })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        tracing::info!(address = %self.local_addr(), "listening");
+        let app = router(self.state);
+        axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,160 @@
+//! Who is calling: `Auth<R>` authenticates the bearer token, re-checks the account and the
+//! sign-in session in the database on every request (so a disabled account or a revoked
+//! session stops working at once), and refuses roles outside `R` with 403.
+
+use std::marker::PhantomData;
+use std::ops::Deref;
+
+use axum::extract::FromRequestParts;
+use axum::http::{header, request::Parts};
+use entity::{session, user};
+use sea_orm::{ConnectionTrait, EntityTrait};
+use uuid::Uuid;
+
+use super::Role;
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
+use crate::time;
+
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub business_id: Option<Uuid>,
+    pub jurisdiction: Option<String>,
+    pub locale: String,
+    pub session_id: Uuid,
+}
+
+impl CurrentUser {
+    pub fn is(&self, role: Role) -> bool {
+        self.role == role
+    }
+}
+
+/// The roles an endpoint admits.
+pub trait RoleSet: Send + Sync + 'static {
+    const ROLES: &'static [Role];
+}
+
+/// Any signed-in account.
+pub struct AnyRole;
+impl RoleSet for AnyRole {
+    const ROLES: &'static [Role] = &Role::ALL;
+}
+
+pub struct Admins;
+impl RoleSet for Admins {
+    const ROLES: &'static [Role] = &[Role::Admin];
+}
+
+/// Clerks and officers: the staff who handle case content.
+pub struct CaseStaff;
+impl RoleSet for CaseStaff {
+    const ROLES: &'static [Role] = &[Role::Clerk, Role::Officer];
+}
+
+pub struct Officers;
+impl RoleSet for Officers {
+    const ROLES: &'static [Role] = &[Role::Officer];
+}
+
+/// Who may read statistics that are not public.
+pub struct StatsReaders;
+impl RoleSet for StatsReaders {
+    const ROLES: &'static [Role] = &[Role::Clerk, Role::Officer, Role::Admin];
+}
+
+pub struct Auth<R: RoleSet = AnyRole> {
+    pub user: CurrentUser,
+    _roles: PhantomData<R>,
+}
+
+impl<R: RoleSet> Deref for Auth<R> {
+    type Target = CurrentUser;
+    fn deref(&self) -> &CurrentUser {
+        &self.user
+    }
+}
+
+impl<R: RoleSet> FromRequestParts<AppState> for Auth<R> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let user = match parts.extensions.get::<CurrentUser>() {
+            Some(user) => user.clone(),
+            None => {
+                let user = authenticate(parts, state).await?;
+                parts.extensions.insert(user.clone());
+                user
+            }
+        };
+        if !R::ROLES.contains(&user.role) {
+            return Err(AppError::forbidden());
+        }
+        Ok(Auth {
+            user,
+            _roles: PhantomData,
+        })
+    }
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+async fn authenticate(parts: &Parts, state: &AppState) -> AppResult<CurrentUser> {
+    let token = bearer(parts).ok_or(AppError::Unauthorized)?;
+    let claims = state.keys.verify(token).ok_or(AppError::Unauthorized)?;
+    load_current_user(&state.db, claims.sub, claims.sid).await
+}
+
+/// The account behind a session, provided the session is live and the account enabled.
+pub async fn load_current_user(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    session_id: Uuid,
+) -> AppResult<CurrentUser> {
+    let now = time::now();
+    let live = session::Entity::find_by_id(session_id)
+        .one(db)
+        .await?
+        .is_some_and(|s| s.user_id == user_id && s.revoked_at.is_none() && s.expires_at > now);
+    if !live {
+        return Err(AppError::Unauthorized);
+    }
+    let account = user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    if account.disabled {
+        return Err(AppError::AccountDisabled);
+    }
+    let role = Role::parse(&account.role).ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!(
+            "account {} has unknown role {:?}",
+            account.id,
+            account.role
+        ))
+    })?;
+    Ok(CurrentUser {
+        id: account.id,
+        email: account.email,
+        name: account.name,
+        role,
+        business_id: account.business_id,
+        jurisdiction: account.jurisdiction,
+        locale: account.locale,
+        session_id,
+    })
+}

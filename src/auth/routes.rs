@@ -1,0 +1,212 @@
+//! `/api/v1/auth/*` and `/api/v1/me`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use sea_orm::EntityTrait;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use super::service::{self, NewAccount, ProfileChanges, TokenPair, UserView};
+use super::{Auth, DEFAULT_LOCALE, LOCALES, Role};
+use crate::app::AppState;
+use crate::error::{AppResult, ErrorBody};
+use crate::extract::{ClientAddress, Json, Valid, Validate};
+use crate::reference::ReferenceSettings;
+use crate::validate::{Check, NAME_MAX};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(me, update_me))
+}
+
+fn locale(check: &mut Check, value: Option<String>) -> Option<String> {
+    let locale = check.optional_text("locale", value, 8)?;
+    check.one_of("locale", &locale, &LOCALES);
+    Some(locale)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RegisterBody {
+    #[schema(required)]
+    pub email: Option<String>,
+    /// 10 to 128 characters.
+    #[schema(required)]
+    pub password: Option<String>,
+    #[schema(required)]
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    /// `zh-TW` (default) or `en`.
+    pub locale: Option<String>,
+}
+
+impl Validate for RegisterBody {
+    type Output = NewAccount;
+    fn validate(self, check: &mut Check, _: &ReferenceSettings) -> NewAccount {
+        NewAccount {
+            email: check.email("email", self.email),
+            password: check.password("password", self.password),
+            name: check.text("name", self.name, NAME_MAX),
+            phone: check.optional_phone("phone", self.phone),
+            // Registration only ever makes citizens, whatever the body says.
+            role: Role::Citizen,
+            business_id: None,
+            jurisdiction: None,
+            locale: locale(check, self.locale).unwrap_or_else(|| DEFAULT_LOCALE.into()),
+        }
+    }
+}
+
+/// Register a citizen account.
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterBody,
+    responses((status = 201, body = UserView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn register(
+    State(state): State<AppState>,
+    Valid(new): Valid<RegisterBody>,
+) -> AppResult<(StatusCode, Json<UserView>)> {
+    let account = service::create_account(&state.db, &state.settings.reference, new).await?;
+    Ok((StatusCode::CREATED, Json(account.into())))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginBody {
+    #[schema(required)]
+    pub email: Option<String>,
+    #[schema(required)]
+    pub password: Option<String>,
+}
+
+impl Validate for LoginBody {
+    type Output = (String, String);
+    fn validate(self, check: &mut Check, _: &ReferenceSettings) -> (String, String) {
+        let email = check.text("email", self.email, 320);
+        let password = check.required("password", self.password);
+        if password.is_empty() && !check.has("password") {
+            check.add("password", "must not be empty");
+        }
+        (email, password)
+    }
+}
+
+/// Sign in; answers an access token and a refresh token.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginBody,
+    responses((status = 200, body = TokenPair), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
+async fn login(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    Valid((email, password)): Valid<LoginBody>,
+) -> AppResult<Json<TokenPair>> {
+    Ok(Json(
+        service::login(&state, &email, password, &address).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RefreshBody {
+    #[schema(required)]
+    pub refresh_token: Option<String>,
+}
+
+impl Validate for RefreshBody {
+    type Output = String;
+    fn validate(self, check: &mut Check, _: &ReferenceSettings) -> String {
+        check.text("refresh_token", self.refresh_token, 512)
+    }
+}
+
+/// Exchange a refresh token for a new pair. The old one stops working; presenting it again
+/// revokes the pair issued from it.
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshBody,
+    responses((status = 200, body = TokenPair), (status = 401, body = ErrorBody)))]
+async fn refresh(
+    State(state): State<AppState>,
+    Valid(token): Valid<RefreshBody>,
+) -> AppResult<Json<TokenPair>> {
+    Ok(Json(service::refresh(&state, &token).await?))
+}
+
+/// Sign out: revokes the session of this refresh token (also fine for one already revoked).
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body = RefreshBody,
+    responses((status = 204)))]
+async fn logout(
+    State(state): State<AppState>,
+    Valid(token): Valid<RefreshBody>,
+) -> AppResult<StatusCode> {
+    service::logout(&state.db, &token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeView {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub role: Role,
+    pub business_id: Option<Uuid>,
+    pub jurisdiction: Option<String>,
+    pub locale: String,
+}
+
+impl From<UserView> for MeView {
+    fn from(u: UserView) -> Self {
+        Self {
+            id: u.id,
+            email: u.email,
+            name: u.name,
+            phone: u.phone,
+            role: u.role,
+            business_id: u.business_id,
+            jurisdiction: u.jurisdiction,
+            locale: u.locale,
+        }
+    }
+}
+
+/// The signed-in account.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = MeView), (status = 401, body = ErrorBody)))]
+async fn me(State(state): State<AppState>, auth: Auth) -> AppResult<Json<MeView>> {
+    let account = entity::user::Entity::find_by_id(auth.id)
+        .one(&state.db)
+        .await?
+        .ok_or(crate::error::AppError::Unauthorized)?;
+    Ok(Json(UserView::from(account).into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UpdateMeBody {
+    pub name: Option<String>,
+    /// An empty string removes the number.
+    pub phone: Option<String>,
+    pub locale: Option<String>,
+}
+
+impl Validate for UpdateMeBody {
+    type Output = ProfileChanges;
+    fn validate(self, check: &mut Check, _: &ReferenceSettings) -> ProfileChanges {
+        ProfileChanges {
+            name: self.name.map(|n| check.text("name", Some(n), NAME_MAX)),
+            phone: self.phone.map(|p| check.optional_phone("phone", Some(p))),
+            locale: locale(check, self.locale),
+        }
+    }
+}
+
+/// Change one's own name, phone or language.
+#[utoipa::path(patch, path = "/api/v1/me", tag = "auth", security(("bearer" = [])), request_body = UpdateMeBody,
+    responses((status = 200, body = MeView), (status = 422, body = ErrorBody)))]
+async fn update_me(
+    State(state): State<AppState>,
+    auth: Auth,
+    Valid(changes): Valid<UpdateMeBody>,
+) -> AppResult<Json<MeView>> {
+    let account = service::update_profile(&state.db, auth.id, changes).await?;
+    Ok(Json(UserView::from(account).into()))
+}

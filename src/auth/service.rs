@@ -1,0 +1,504 @@
+//! Account and sign-in rules: creating accounts, signing in, rotating refresh tokens, signing
+//! out, and the bootstrap admin. Functions that only touch the database take
+//! `&impl ConnectionTrait`, so they run inside or outside a transaction.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{business, refresh_token, session, user};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{DEFAULT_LOCALE, Role, password, throttle, tokens};
+use crate::app::AppState;
+use crate::config::Settings;
+use crate::db;
+use crate::error::{AppError, AppResult, is_unique_violation};
+use crate::reference::ReferenceSettings;
+use crate::time;
+use crate::validate::Check;
+
+/// An account to create, already checked for form (e-mail, password length, name).
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub role: Role,
+    pub business_id: Option<Uuid>,
+    pub jurisdiction: Option<String>,
+    pub locale: String,
+}
+
+/// What the API shows of an account (never the password hash).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub role: Role,
+    pub business_id: Option<Uuid>,
+    pub jurisdiction: Option<String>,
+    pub locale: String,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<user::Model> for UserView {
+    fn from(u: user::Model) -> Self {
+        Self {
+            id: u.id,
+            role: Role::parse(&u.role).unwrap_or(Role::Citizen),
+            email: u.email,
+            name: u.name,
+            phone: u.phone,
+            business_id: u.business_id,
+            jurisdiction: u.jurisdiction,
+            locale: u.locale,
+            disabled: u.disabled,
+            created_at: u.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+/// Checks that role, business and jurisdiction fit together: business accounts belong to a
+/// registered business, office accounts to a configured jurisdiction, and no one else to
+/// either. A missing jurisdiction of an office account becomes the default one.
+async fn check_affiliation(
+    db: &impl ConnectionTrait,
+    reference: &ReferenceSettings,
+    role: Role,
+    business_id: Option<Uuid>,
+    jurisdiction: Option<String>,
+    check: &mut Check,
+) -> AppResult<(Option<Uuid>, Option<String>)> {
+    match (role, business_id) {
+        (Role::Business, None) => check.add("business_id", "is required for a business account"),
+        (Role::Business, Some(id)) => {
+            if business::Entity::find_by_id(id).one(db).await?.is_none() {
+                check.add("business_id", "no business has this id");
+            }
+        }
+        (_, Some(_)) => check.add("business_id", "only business accounts belong to a business"),
+        (_, None) => {}
+    }
+    let jurisdiction = if role.has_jurisdiction() {
+        let code = jurisdiction.unwrap_or_else(|| reference.default_jurisdiction.clone());
+        if reference.jurisdiction(&code).is_none() {
+            check.add("jurisdiction", "is not a configured jurisdiction");
+        }
+        Some(code)
+    } else {
+        if jurisdiction.is_some() {
+            check.add(
+                "jurisdiction",
+                "only office accounts belong to a jurisdiction",
+            );
+        }
+        None
+    };
+    Ok((business_id, jurisdiction))
+}
+
+async fn email_in_use(db: &impl ConnectionTrait, email: &str) -> AppResult<bool> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Email.eq(email))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+pub async fn create_account(
+    db: &DatabaseConnection,
+    reference: &ReferenceSettings,
+    new: NewAccount,
+) -> AppResult<user::Model> {
+    let mut check = Check::new();
+    let (business_id, jurisdiction) = check_affiliation(
+        db,
+        reference,
+        new.role,
+        new.business_id,
+        new.jurisdiction,
+        &mut check,
+    )
+    .await?;
+    check.finish()?;
+    if email_in_use(db, &new.email).await? {
+        return Err(AppError::EmailTaken);
+    }
+    let password_hash = password::hash(new.password).await?;
+    let now = time::now();
+    let account = user::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        email: Set(new.email),
+        name: Set(new.name),
+        phone: Set(new.phone),
+        password_hash: Set(password_hash),
+        role: Set(new.role.as_str().into()),
+        business_id: Set(business_id),
+        jurisdiction: Set(jurisdiction),
+        locale: Set(new.locale),
+        disabled: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    match account.insert(db).await {
+        Ok(model) => {
+            tracing::info!(user_id = %model.id, role = %model.role, "account created");
+            Ok(model)
+        }
+        Err(e) if is_unique_violation(&e) => Err(AppError::EmailTaken),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Starts a session and issues its first token pair.
+async fn open_session(state: &AppState, user_id: Uuid, now: DateTime<Utc>) -> AppResult<TokenPair> {
+    let lifetime = Duration::seconds(state.settings.auth.refresh_token_seconds as i64);
+    let session_id = Uuid::now_v7();
+    let txn = db::begin_write(&state.db).await?;
+    session::ActiveModel {
+        id: Set(session_id),
+        user_id: Set(user_id),
+        created_at: Set(now),
+        expires_at: Set(now + lifetime),
+        revoked_at: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    let refresh = insert_refresh_token(&txn, session_id, now + lifetime, now).await?;
+    txn.commit().await?;
+    token_pair(state, user_id, session_id, refresh, now)
+}
+
+async fn insert_refresh_token(
+    db: &impl ConnectionTrait,
+    session_id: Uuid,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> AppResult<String> {
+    let (token, hash) = tokens::new_refresh_token();
+    refresh_token::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        session_id: Set(session_id),
+        token_hash: Set(hash),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        used_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(token)
+}
+
+fn token_pair(
+    state: &AppState,
+    user_id: Uuid,
+    session_id: Uuid,
+    refresh: String,
+    now: DateTime<Utc>,
+) -> AppResult<TokenPair> {
+    Ok(TokenPair {
+        access_token: state.keys.issue(user_id, session_id, now)?,
+        refresh_token: refresh,
+        token_type: "Bearer",
+        expires_in: state.keys.access_token_seconds,
+    })
+}
+
+/// Signs in. Wrong password and unknown account answer the same, in the same time; failures
+/// are throttled per account and per client address; a right password on a disabled account
+/// says so (and is not counted as a failure).
+pub async fn login(
+    state: &AppState,
+    email: &str,
+    password: String,
+    client_address: &str,
+) -> AppResult<TokenPair> {
+    let settings = &state.settings.auth;
+    let now = time::now();
+    let account_key = throttle::Key::account(email, settings);
+    let address_key = throttle::Key::address(client_address, settings);
+    throttle::ensure_not_locked(&state.db, &[&account_key, &address_key], now).await?;
+
+    let account = user::Entity::find()
+        .filter(user::Column::Email.eq(email.trim().to_lowercase()))
+        .one(&state.db)
+        .await?;
+    let verified =
+        password::verify(password, account.as_ref().map(|a| a.password_hash.clone())).await?;
+    let Some(account) = account.filter(|_| verified) else {
+        let txn = db::begin_write(&state.db).await?;
+        throttle::record_failure(&txn, &account_key, settings, now).await?;
+        throttle::record_failure(&txn, &address_key, settings, now).await?;
+        txn.commit().await?;
+        tracing::info!("sign-in refused: wrong e-mail or password");
+        return Err(AppError::InvalidCredentials);
+    };
+    if account.disabled {
+        return Err(AppError::AccountDisabled);
+    }
+    throttle::clear(&state.db, &account_key).await?;
+    tracing::info!(user_id = %account.id, "signed in");
+    open_session(state, account.id, now).await
+}
+
+enum RefreshOutcome {
+    Rotated(TokenPair),
+    /// The token had already been used: its whole session was revoked (committed), and the
+    /// caller is refused.
+    Reused,
+}
+
+/// Exchanges a refresh token for a new pair. A token can be used once; presenting it again
+/// revokes its session, and with it every token issued from it.
+pub async fn refresh(state: &AppState, presented: &str) -> AppResult<TokenPair> {
+    let now = time::now();
+    let txn = db::begin_write(&state.db).await?;
+    let outcome = async {
+        let hash = tokens::hash_token(presented);
+        let token = refresh_token::Entity::find()
+            .filter(refresh_token::Column::TokenHash.eq(hash))
+            .one(&txn)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        let session = session::Entity::find_by_id(token.session_id)
+            .one(&txn)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        if session.revoked_at.is_some() {
+            return Err(AppError::Unauthorized);
+        }
+        // Claim the token atomically: of two concurrent refreshes only one can win.
+        let claimed = refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
+            .filter(refresh_token::Column::Id.eq(token.id))
+            .filter(refresh_token::Column::UsedAt.is_null())
+            .exec(&txn)
+            .await?
+            .rows_affected
+            == 1;
+        if !claimed {
+            revoke_session(&txn, session.id, now).await?;
+            tracing::warn!(user_id = %session.user_id, "refresh token reused; session revoked");
+            return Ok(RefreshOutcome::Reused);
+        }
+        if token.expires_at <= now || session.expires_at <= now {
+            return Err(AppError::Unauthorized);
+        }
+        let account = user::Entity::find_by_id(session.user_id)
+            .one(&txn)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        if account.disabled {
+            return Err(AppError::AccountDisabled);
+        }
+        let new_refresh = insert_refresh_token(&txn, session.id, session.expires_at, now).await?;
+        Ok(RefreshOutcome::Rotated(token_pair(
+            state,
+            account.id,
+            session.id,
+            new_refresh,
+            now,
+        )?))
+    }
+    .await;
+    match outcome {
+        Ok(RefreshOutcome::Rotated(pair)) => {
+            txn.commit().await?;
+            Ok(pair)
+        }
+        Ok(RefreshOutcome::Reused) => {
+            txn.commit().await?;
+            Err(AppError::Unauthorized)
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            Err(e)
+        }
+    }
+}
+
+async fn revoke_session(
+    db: &impl ConnectionTrait,
+    session_id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .filter(session::Column::Id.eq(session_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Revokes every session of an account (used when it is disabled).
+pub async fn revoke_all_sessions(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<()> {
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(time::now()))
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Signs out the session a refresh token belongs to. Unknown or revoked tokens are not an
+/// error: the caller is signed out either way.
+pub async fn logout(db: &DatabaseConnection, presented: &str) -> AppResult<()> {
+    let hash = tokens::hash_token(presented);
+    if let Some(token) = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(hash))
+        .one(db)
+        .await?
+    {
+        revoke_session(db, token.session_id, time::now()).await?;
+    }
+    Ok(())
+}
+
+/// The account's own changes (`PATCH /me`).
+#[derive(Debug, Default)]
+pub struct ProfileChanges {
+    pub name: Option<String>,
+    /// `Some(None)` clears the phone number.
+    pub phone: Option<Option<String>>,
+    pub locale: Option<String>,
+}
+
+pub async fn update_profile(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    changes: ProfileChanges,
+) -> AppResult<user::Model> {
+    let account = user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut active: user::ActiveModel = account.into();
+    if let Some(name) = changes.name {
+        active.name = Set(name);
+    }
+    if let Some(phone) = changes.phone {
+        active.phone = Set(phone);
+    }
+    if let Some(locale) = changes.locale {
+        active.locale = Set(locale);
+    }
+    active.updated_at = Set(time::now());
+    Ok(active.update(db).await?)
+}
+
+/// An administrator's changes to an account.
+#[derive(Debug, Default)]
+pub struct AccountChanges {
+    pub role: Option<Role>,
+    pub disabled: Option<bool>,
+    pub jurisdiction: Option<String>,
+    pub business_id: Option<Uuid>,
+}
+
+pub async fn update_account(
+    db: &DatabaseConnection,
+    reference: &ReferenceSettings,
+    acting_admin: Uuid,
+    user_id: Uuid,
+    changes: AccountChanges,
+) -> AppResult<user::Model> {
+    let txn = db::begin_write(db).await?;
+    let account = user::Entity::find_by_id(user_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let old_role = Role::parse(&account.role).unwrap_or(Role::Citizen);
+    let role = changes.role.unwrap_or(old_role);
+
+    let mut check = Check::new();
+    if user_id == acting_admin {
+        if changes.disabled == Some(true) {
+            check.add("disabled", "you cannot disable your own account");
+        }
+        if role != Role::Admin {
+            check.add("role", "you cannot remove your own admin role");
+        }
+    }
+    // Unchanged affiliations carry over when they still fit the role; new ones are checked.
+    let business_id = changes
+        .business_id
+        .or(account.business_id.filter(|_| role == Role::Business));
+    let jurisdiction = changes.jurisdiction.or(account
+        .jurisdiction
+        .clone()
+        .filter(|_| role.has_jurisdiction()));
+    let (business_id, jurisdiction) =
+        check_affiliation(&txn, reference, role, business_id, jurisdiction, &mut check).await?;
+    check.finish()?;
+
+    let disabling = changes.disabled == Some(true) && !account.disabled;
+    let mut active: user::ActiveModel = account.into();
+    active.role = Set(role.as_str().into());
+    active.business_id = Set(business_id);
+    active.jurisdiction = Set(jurisdiction);
+    if let Some(disabled) = changes.disabled {
+        active.disabled = Set(disabled);
+    }
+    active.updated_at = Set(time::now());
+    let updated = active.update(&txn).await?;
+    if disabling {
+        // Re-enabling the account later must not revive the tokens it had.
+        revoke_all_sessions(&txn, user_id).await?;
+    }
+    txn.commit().await?;
+    tracing::info!(user_id = %user_id, by = %acting_admin, role = %updated.role, disabled = updated.disabled, "account changed");
+    Ok(updated)
+}
+
+/// Creates the bootstrap admin named in the configuration, unless that account exists.
+/// Several instances starting at once may race here: the loser's unique violation is fine.
+pub async fn ensure_bootstrap_admin(
+    db: &DatabaseConnection,
+    settings: &Settings,
+) -> anyhow::Result<()> {
+    let (Some(email), Some(password)) = (
+        &settings.bootstrap.admin_email,
+        &settings.bootstrap.admin_password,
+    ) else {
+        return Ok(());
+    };
+    let email = email.trim().to_lowercase();
+    if email_in_use(db, &email).await? {
+        return Ok(());
+    }
+    let new = NewAccount {
+        email,
+        password: password.expose().to_string(),
+        name: "Administrator".into(),
+        phone: None,
+        role: Role::Admin,
+        business_id: None,
+        jurisdiction: None,
+        locale: DEFAULT_LOCALE.into(),
+    };
+    match create_account(db, &settings.reference, new).await {
+        Ok(_) | Err(AppError::EmailTaken) => Ok(()),
+        Err(e) => Err(anyhow::anyhow!("creating the bootstrap admin: {e}")),
+    }
+}

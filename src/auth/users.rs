@@ -1,0 +1,218 @@
+//! Account management by administrators: `/api/v1/users`. Admins manage accounts, never case
+//! content.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use entity::user;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use super::extract::Admins;
+use super::service::{self, AccountChanges, NewAccount, UserView};
+use super::{Auth, DEFAULT_LOCALE, LOCALES, Role};
+use crate::app::AppState;
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::extract::{Json, ListResponse, PageParams, Path, Query, Valid, Validate};
+use crate::reference::ReferenceSettings;
+use crate::validate::{Check, NAME_MAX};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_user, list_users))
+        .routes(routes!(get_user, update_user))
+}
+
+fn role(check: &mut Check, field: &str, value: Option<String>) -> Option<Role> {
+    let value = value?;
+    let role = Role::parse(&value);
+    if role.is_none() {
+        check.add(
+            field,
+            format!("must be one of: {}", Role::names().join(", ")),
+        );
+    }
+    role
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateUserBody {
+    #[schema(required)]
+    pub email: Option<String>,
+    #[schema(required)]
+    pub password: Option<String>,
+    #[schema(required)]
+    pub name: Option<String>,
+    /// `citizen`, `business`, `clerk`, `officer`, `mediator` or `admin`.
+    #[schema(required)]
+    pub role: Option<String>,
+    /// Required for role `business`.
+    pub business_id: Option<Uuid>,
+    /// Office accounts only; default: the configured default jurisdiction.
+    pub jurisdiction: Option<String>,
+    pub phone: Option<String>,
+    pub locale: Option<String>,
+}
+
+impl Validate for CreateUserBody {
+    type Output = NewAccount;
+    fn validate(self, check: &mut Check, _: &ReferenceSettings) -> NewAccount {
+        if self.role.is_none() {
+            check.add("role", "is required");
+        }
+        let locale = check.optional_text("locale", self.locale, 8);
+        if let Some(l) = &locale {
+            check.one_of("locale", l, &LOCALES);
+        }
+        NewAccount {
+            email: check.email("email", self.email),
+            password: check.password("password", self.password),
+            name: check.text("name", self.name, NAME_MAX),
+            phone: check.optional_phone("phone", self.phone),
+            role: role(check, "role", self.role).unwrap_or(Role::Citizen),
+            business_id: self.business_id,
+            jurisdiction: check.optional_text("jurisdiction", self.jurisdiction, 64),
+            locale: locale.unwrap_or_else(|| DEFAULT_LOCALE.into()),
+        }
+    }
+}
+
+/// Create an account of any role (admin).
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", security(("bearer" = [])), request_body = CreateUserBody,
+    responses((status = 201, body = UserView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn create_user(
+    State(state): State<AppState>,
+    _admin: Auth<Admins>,
+    Valid(new): Valid<CreateUserBody>,
+) -> AppResult<(StatusCode, Json<UserView>)> {
+    let account = service::create_account(&state.db, &state.settings.reference, new).await?;
+    Ok((StatusCode::CREATED, Json(account.into())))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct UserFilter {
+    /// Only accounts of this role.
+    pub role: Option<String>,
+    /// Part of the e-mail address or name.
+    pub q: Option<String>,
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+}
+
+/// List accounts (admin), newest first.
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])), params(UserFilter),
+    responses((status = 200, body = ListResponse<UserView>), (status = 403, body = ErrorBody)))]
+async fn list_users(
+    State(state): State<AppState>,
+    _admin: Auth<Admins>,
+    Query(filter): Query<UserFilter>,
+) -> AppResult<Json<ListResponse<UserView>>> {
+    let page = PageParams {
+        page: filter.page,
+        per_page: filter.per_page,
+    }
+    .resolve()?;
+    let mut check = Check::new();
+    let role = role(&mut check, "role", filter.role);
+    check.finish()?;
+
+    let mut condition = Condition::all();
+    if let Some(role) = role {
+        condition = condition.add(user::Column::Role.eq(role.as_str()));
+    }
+    if let Some(q) = filter
+        .q
+        .map(|q| q.trim().to_lowercase())
+        .filter(|q| !q.is_empty())
+    {
+        let pattern = format!(
+            "%{}%",
+            q.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        condition = condition.add(
+            Condition::any()
+                .add(
+                    Expr::col(user::Column::Email)
+                        .like(LikeExpr::new(pattern.clone()).escape('\\')),
+                )
+                .add(
+                    Expr::expr(Func::lower(Expr::col(user::Column::Name)))
+                        .like(LikeExpr::new(pattern).escape('\\')),
+                ),
+        );
+    }
+    let query = user::Entity::find().filter(condition);
+    let total = query.clone().count(&state.db).await?;
+    let items = query
+        .order_by_desc(user::Column::CreatedAt)
+        .order_by_desc(user::Column::Id)
+        .offset(page.offset())
+        .limit(page.per_page)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(UserView::from)
+        .collect();
+    Ok(Json(ListResponse::new(items, total, page)))
+}
+
+/// One account (admin).
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses((status = 200, body = UserView), (status = 404, body = ErrorBody)))]
+async fn get_user(
+    State(state): State<AppState>,
+    _admin: Auth<Admins>,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<UserView>> {
+    let account = user::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(account.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UpdateUserBody {
+    pub role: Option<String>,
+    /// A disabled account's tokens stop working at once.
+    pub disabled: Option<bool>,
+    pub jurisdiction: Option<String>,
+    /// For role `business`.
+    pub business_id: Option<Uuid>,
+}
+
+impl Validate for UpdateUserBody {
+    type Output = AccountChanges;
+    fn validate(self, check: &mut Check, _: &ReferenceSettings) -> AccountChanges {
+        AccountChanges {
+            role: role(check, "role", self.role),
+            disabled: self.disabled,
+            jurisdiction: check.optional_text("jurisdiction", self.jurisdiction, 64),
+            business_id: self.business_id,
+        }
+    }
+}
+
+/// Change an account's role, jurisdiction or business, or disable it (admin).
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = UpdateUserBody,
+    responses((status = 200, body = UserView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_user(
+    State(state): State<AppState>,
+    admin: Auth<Admins>,
+    Path(id): Path<Uuid>,
+    Valid(changes): Valid<UpdateUserBody>,
+) -> AppResult<Json<UserView>> {
+    let account =
+        service::update_account(&state.db, &state.settings.reference, admin.id, id, changes)
+            .await?;
+    Ok(Json(account.into()))
+}

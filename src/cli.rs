@@ -1,0 +1,154 @@
+//! The command line: `serve` (default), `migrate`, `user create`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use uuid::Uuid;
+
+use crate::app::Application;
+use crate::auth::users::CreateUserBody;
+use crate::config::{LoadOptions, Settings};
+use crate::error::AppError;
+use crate::extract::Validate;
+use crate::validate::Check;
+use crate::{auth, db, telemetry};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "consumer-protection",
+    version,
+    about = "Case tracking for a consumer protection office"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Migrate the database, create the bootstrap admin, then serve (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create an account of any role.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long)]
+        name: String,
+        /// citizen, business, clerk, officer, mediator or admin
+        #[arg(long)]
+        role: String,
+        /// Required for role `business`.
+        #[arg(long)]
+        business_id: Option<Uuid>,
+        /// Office accounts only; default: the configured default jurisdiction.
+        #[arg(long)]
+        jurisdiction: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        locale: Option<String>,
+    },
+}
+
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(&LoadOptions::from_process()) {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init_tracing(&settings.log);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings).await,
+        Command::Migrate => migrate(settings).await,
+        Command::User { action } => match action {
+            UserCommand::Create {
+                email,
+                password,
+                name,
+                role,
+                business_id,
+                jurisdiction,
+                phone,
+                locale,
+            } => {
+                let body = CreateUserBody {
+                    email: Some(email),
+                    password: Some(password),
+                    name: Some(name),
+                    role: Some(role),
+                    business_id,
+                    jurisdiction,
+                    phone,
+                    locale,
+                };
+                create_user(settings, body).await
+            }
+        },
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let app = Application::build(settings).await?;
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+async fn migrate(settings: Settings) -> anyhow::Result<()> {
+    let db = db::connect(&settings).await?;
+    db::migrate(&db).await?;
+    println!("migrations applied");
+    Ok(())
+}
+
+/// Readable text for a refusal, naming every bad field.
+fn describe(error: AppError) -> anyhow::Error {
+    match error {
+        AppError::Validation { fields, .. } => {
+            let lines: Vec<String> = fields
+                .iter()
+                .map(|(field, problems)| format!("  {field}: {}", problems.join("; ")))
+                .collect();
+            anyhow::anyhow!("invalid input:\n{}", lines.join("\n"))
+        }
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+async fn create_user(settings: Settings, body: CreateUserBody) -> anyhow::Result<()> {
+    let mut check = Check::new();
+    let new = body.validate(&mut check, &settings.reference);
+    check.finish().map_err(describe)?;
+    let db = db::connect(&settings).await?;
+    db::migrate(&db).await?;
+    let account = auth::service::create_account(&db, &settings.reference, new)
+        .await
+        .map_err(describe)?;
+    println!(
+        "created {} {} ({})",
+        account.role, account.email, account.id
+    );
+    Ok(())
+}

@@ -1,0 +1,504 @@
+//! Layered configuration: defaults compiled into the binary → `config/default.toml` →
+//! `config/$APP_ENV.toml` → `APP__SECTION__KEY` environment variables (and `DATABASE_URL`).
+//! Every section refuses unknown keys, and [`Settings::validate`] names the key of a bad value.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::Deserialize;
+
+use crate::reference::ReferenceSettings;
+
+const EMBEDDED_DEFAULT: &str = include_str!("../config/default.toml");
+const EMBEDDED_REFERENCE: &str = include_str!("../config/reference.toml");
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(pub String);
+
+fn bad(key: &str, why: impl fmt::Display) -> ConfigError {
+    ConfigError(format!("`{key}` {why}"))
+}
+
+/// A secret string whose `Debug` never shows the value, so configuration can be logged.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub data: DataSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub attachments: AttachmentSettings,
+    pub jobs: JobSettings,
+    pub mail: MailSettings,
+    pub log: LogSettings,
+    pub bootstrap: BootstrapSettings,
+    pub reference: ReferenceSettings,
+    /// Not a configuration key: the `APP_ENV` the settings were loaded for.
+    #[serde(skip)]
+    pub app_env: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub body_limit_bytes: usize,
+    pub trust_forwarded_for: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSettings {
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: Option<Secret>,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub jwt_secret: Option<Secret>,
+    pub access_token_seconds: u64,
+    pub refresh_token_seconds: u64,
+    pub max_failed_logins: u32,
+    pub lockout_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentSettings {
+    pub max_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSettings {
+    pub interval_seconds: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    File,
+    Smtp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    None,
+    Starttls,
+    Tls,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    pub transport: MailTransport,
+    pub dir: Option<PathBuf>,
+    pub smtp_host: Option<String>,
+    pub smtp_port: u16,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<Secret>,
+    pub smtp_tls: SmtpTls,
+    pub from: String,
+    pub retry_base_seconds: u64,
+    pub max_attempts: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub filter: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BootstrapSettings {
+    pub admin_email: Option<String>,
+    pub admin_password: Option<Secret>,
+}
+
+/// Where configuration comes from. `LoadOptions::from_process()` is what the binary uses;
+/// tests build their own so that the developer's environment cannot leak into them.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    pub config_dir: PathBuf,
+    pub app_env: String,
+    pub read_environment: bool,
+    /// Final overrides as (dotted key, TOML value).
+    pub overrides: Vec<(String, toml_value::Value)>,
+}
+
+/// Re-exported so callers can build override values without naming figment.
+pub mod toml_value {
+    pub use figment::value::Value;
+}
+
+impl LoadOptions {
+    pub fn from_process() -> Self {
+        Self {
+            config_dir: PathBuf::from("config"),
+            app_env: std::env::var("APP_ENV").unwrap_or_else(|_| "development".into()),
+            read_environment: true,
+            overrides: Vec::new(),
+        }
+    }
+}
+
+impl Settings {
+    pub fn load(options: &LoadOptions) -> Result<Self, ConfigError> {
+        if !options
+            .app_env
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(bad("APP_ENV", "may only hold letters, digits, `-` and `_`"));
+        }
+        let mut figment = Figment::new()
+            .merge(Toml::string(EMBEDDED_DEFAULT))
+            .merge(Toml::string(EMBEDDED_REFERENCE));
+        for name in [
+            "reference.toml".to_string(),
+            "default.toml".to_string(),
+            format!("{}.toml", options.app_env),
+        ] {
+            let path = options.config_dir.join(name);
+            if path.is_file() {
+                figment = figment.merge(Toml::file_exact(path));
+            }
+        }
+        if options.read_environment {
+            figment = figment.merge(Env::prefixed("APP__").split("__"));
+            if std::env::var_os("APP__DATABASE__URL").is_none()
+                && let Ok(url) = std::env::var("DATABASE_URL")
+            {
+                figment = figment.merge(("database.url", url));
+            }
+        }
+        for (key, value) in &options.overrides {
+            figment = figment.merge((key.as_str(), value.clone()));
+        }
+        let mut settings: Settings = figment.extract().map_err(describe_figment_error)?;
+        settings.app_env = options.app_env.clone();
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.app_env == "production"
+    }
+
+    /// Checks the values serde cannot: ranges, dependencies between keys, the reference lists.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.server.body_limit_bytes < 1024 {
+            return Err(bad("server.body_limit_bytes", "must be at least 1024"));
+        }
+        if self.database.max_connections == 0 {
+            return Err(bad("database.max_connections", "must be at least 1"));
+        }
+        if let Some(url) = &self.database.url {
+            let url = url.expose();
+            if !(url.starts_with("sqlite:")
+                || url.starts_with("postgres://")
+                || url.starts_with("postgresql://"))
+            {
+                return Err(bad(
+                    "database.url",
+                    "must start with sqlite:, postgres:// or postgresql://",
+                ));
+            }
+        }
+        match &self.auth.jwt_secret {
+            Some(secret) if secret.expose().len() < 32 => {
+                return Err(bad("auth.jwt_secret", "must be at least 32 bytes long"));
+            }
+            None if self.is_production() => {
+                return Err(bad(
+                    "auth.jwt_secret",
+                    "is required when APP_ENV=production (set APP__AUTH__JWT_SECRET, at least 32 bytes)",
+                ));
+            }
+            _ => {}
+        }
+        if !(1..=86_400).contains(&self.auth.access_token_seconds) {
+            return Err(bad(
+                "auth.access_token_seconds",
+                "must be between 1 and 86400",
+            ));
+        }
+        if self.auth.refresh_token_seconds < self.auth.access_token_seconds {
+            return Err(bad(
+                "auth.refresh_token_seconds",
+                "must not be shorter than auth.access_token_seconds",
+            ));
+        }
+        if self.auth.max_failed_logins == 0 {
+            return Err(bad("auth.max_failed_logins", "must be at least 1"));
+        }
+        if self.auth.lockout_seconds == 0 {
+            return Err(bad("auth.lockout_seconds", "must be at least 1"));
+        }
+        if self.attachments.max_bytes == 0 {
+            return Err(bad("attachments.max_bytes", "must be at least 1"));
+        }
+        if self.jobs.interval_seconds == 0 {
+            return Err(bad("jobs.interval_seconds", "must be at least 1"));
+        }
+        if self.mail.transport == MailTransport::Smtp
+            && self.mail.smtp_host.as_deref().is_none_or(str::is_empty)
+        {
+            return Err(bad(
+                "mail.smtp_host",
+                "is required when mail.transport = \"smtp\"",
+            ));
+        }
+        if self.mail.smtp_username.is_some() != self.mail.smtp_password.is_some() {
+            return Err(bad(
+                "mail.smtp_password",
+                "and mail.smtp_username must be set together",
+            ));
+        }
+        if self.mail.from.trim().is_empty() || !self.mail.from.contains('@') {
+            return Err(bad("mail.from", "must be an e-mail address"));
+        }
+        if self.mail.retry_base_seconds == 0 {
+            return Err(bad("mail.retry_base_seconds", "must be at least 1"));
+        }
+        if self.mail.max_attempts == 0 {
+            return Err(bad("mail.max_attempts", "must be at least 1"));
+        }
+        if self
+            .log
+            .filter
+            .parse::<tracing_subscriber::EnvFilter>()
+            .is_err()
+        {
+            return Err(bad("log.filter", "is not a valid tracing filter"));
+        }
+        match (&self.bootstrap.admin_email, &self.bootstrap.admin_password) {
+            (Some(email), Some(password)) => {
+                if crate::validate::email_problem(email).is_some() {
+                    return Err(bad(
+                        "bootstrap.admin_email",
+                        "is not a valid e-mail address",
+                    ));
+                }
+                if let Some(why) = crate::validate::password_problem(password.expose()) {
+                    return Err(bad("bootstrap.admin_password", why));
+                }
+            }
+            (None, None) => {}
+            _ => {
+                return Err(bad(
+                    "bootstrap.admin_email",
+                    "and bootstrap.admin_password must be set together",
+                ));
+            }
+        }
+        self.reference
+            .validate()
+            .map_err(|(key, why)| bad(&key, why))
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data.dir
+    }
+
+    pub fn mail_dir(&self) -> PathBuf {
+        self.mail
+            .dir
+            .clone()
+            .unwrap_or_else(|| self.data.dir.join("mail"))
+    }
+
+    /// The database URL: the configured one, or the embedded SQLite file under `data.dir`.
+    pub fn database_url(&self) -> String {
+        match &self.database.url {
+            Some(url) => url.expose().to_string(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data.dir.join("consumer-protection.db").display()
+            ),
+        }
+    }
+}
+
+/// figment's own message already names the key and the file or variable it came from;
+/// we only make sure the text starts with the key.
+fn describe_figment_error(error: figment::Error) -> ConfigError {
+    let messages: Vec<String> = error
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".");
+            let source = e
+                .metadata
+                .as_ref()
+                .map(|m| match &m.source {
+                    Some(src) => format!(" (in {src})"),
+                    None => format!(" (in {})", m.name),
+                })
+                .unwrap_or_default();
+            if key.is_empty() {
+                format!("{}{source}", e.kind)
+            } else {
+                format!("`{key}`: {}{source}", e.kind)
+            }
+        })
+        .collect();
+    ConfigError(messages.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(dir: &Path, env: &str) -> LoadOptions {
+        LoadOptions {
+            config_dir: dir.to_path_buf(),
+            app_env: env.into(),
+            read_environment: false,
+            overrides: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn embedded_defaults_load_from_anywhere() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Settings::load(&options(dir.path(), "development")).unwrap();
+        assert_eq!(s.server.port, 8080);
+        assert_eq!(s.server.host, "127.0.0.1");
+        assert_eq!(s.auth.access_token_seconds, 900);
+        assert_eq!(s.reference.jurisdictions[0].districts.len(), 38);
+        assert!(s.database_url().starts_with("sqlite://data/"));
+    }
+
+    #[test]
+    fn unknown_key_in_a_file_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("development.toml"), "[server]\nprot = 1\n").unwrap();
+        let err = Settings::load(&options(dir.path(), "development"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("prot"), "{err}");
+    }
+
+    #[test]
+    fn bad_value_names_its_key() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("development.toml"),
+            "[server]\nport = \"eighty\"\n",
+        )
+        .unwrap();
+        let err = Settings::load(&options(dir.path(), "development"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("server.port"), "{err}");
+
+        std::fs::write(
+            dir.path().join("development.toml"),
+            "[log]\nformat = \"xml\"\n",
+        )
+        .unwrap();
+        let err = Settings::load(&options(dir.path(), "development"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("log.format"), "{err}");
+    }
+
+    #[test]
+    fn production_requires_a_long_jwt_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Settings::load(&options(dir.path(), "production"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("auth.jwt_secret"), "{err}");
+
+        let mut opts = options(dir.path(), "production");
+        opts.overrides
+            .push(("auth.jwt_secret".into(), "too-short".into()));
+        let err = Settings::load(&opts).unwrap_err().to_string();
+        assert!(err.contains("at least 32 bytes"), "{err}");
+
+        opts.overrides
+            .push(("auth.jwt_secret".into(), "x".repeat(32).into()));
+        assert!(Settings::load(&opts).is_ok());
+    }
+
+    #[test]
+    fn later_layers_win() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("default.toml"), "[server]\nport = 9000\n").unwrap();
+        std::fs::write(dir.path().join("staging.toml"), "[server]\nport = 9001\n").unwrap();
+        assert_eq!(
+            Settings::load(&options(dir.path(), "development"))
+                .unwrap()
+                .server
+                .port,
+            9000
+        );
+        let mut opts = options(dir.path(), "staging");
+        assert_eq!(Settings::load(&opts).unwrap().server.port, 9001);
+        opts.overrides.push(("server.port".into(), 9002.into()));
+        assert_eq!(Settings::load(&opts).unwrap().server.port, 9002);
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut opts = options(dir.path(), "development");
+        opts.overrides.push((
+            "auth.jwt_secret".into(),
+            "s3cret-s3cret-s3cret-s3cret-s3cret".into(),
+        ));
+        let s = Settings::load(&opts).unwrap();
+        assert!(!format!("{s:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn smtp_transport_needs_a_host() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut opts = options(dir.path(), "development");
+        opts.overrides
+            .push(("mail.transport".into(), "smtp".into()));
+        let err = Settings::load(&opts).unwrap_err().to_string();
+        assert!(err.contains("mail.smtp_host"), "{err}");
+    }
+}

@@ -1,0 +1,16 @@
+//! consumer-protection: case tracking for a municipal consumer protection office.
+//! `main.rs` is a thin command line over this library, so tests build the same application.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod openapi;
+pub mod reference;
+pub mod telemetry;
+pub mod time;
+pub mod validate;

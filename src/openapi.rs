@@ -1,0 +1,38 @@
+//! The OpenAPI document, generated from the handlers' annotations, and the offline docs page.
+
+use utoipa::Modify;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "consumer-protection",
+        description = "Case tracking for a municipal consumer protection office (消費者保護官室).",
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Registration, sign-in, tokens and one's own account"),
+        (name = "users", description = "Account management (admin)"),
+        (name = "reference", description = "Configured reference lists"),
+        (name = "operations", description = "Health, readiness and metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
