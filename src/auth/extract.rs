@@ -125,6 +125,14 @@ pub async fn load_current_user(
     user_id: Uuid,
     session_id: Uuid,
 ) -> AppResult<CurrentUser> {
+    let account = user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    // Checked before the session, so the holder of a disabled account learns why.
+    if account.disabled {
+        return Err(AppError::AccountDisabled);
+    }
     let now = time::now();
     let live = session::Entity::find_by_id(session_id)
         .one(db)
@@ -132,13 +140,6 @@ pub async fn load_current_user(
         .is_some_and(|s| s.user_id == user_id && s.revoked_at.is_none() && s.expires_at > now);
     if !live {
         return Err(AppError::Unauthorized);
-    }
-    let account = user::Entity::find_by_id(user_id)
-        .one(db)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
-    if account.disabled {
-        return Err(AppError::AccountDisabled);
     }
     let role = Role::parse(&account.role).ok_or_else(|| {
         AppError::Internal(anyhow::anyhow!(

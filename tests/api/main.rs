@@ -1,0 +1,11 @@
+//! The integration suite: one binary, every test against the real server over HTTP with its
+//! own database. Set `TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432` to run it on
+//! PostgreSQL, and `TEST_LOG=1` to see the server's log.
+
+mod helpers;
+
+mod accounts;
+mod auth;
+mod cli;
+mod errors;
+mod operations;

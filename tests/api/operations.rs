@@ -1,0 +1,198 @@
+//! Health, readiness, metrics, the OpenAPI document and the reference lists.
+
+use reqwest::StatusCode;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let app = spawn_app().await;
+    assert_eq!(
+        expect_status(app.get("/healthz", None).await, StatusCode::OK).await["status"],
+        "ok"
+    );
+    assert_eq!(
+        expect_status(app.get("/readyz", None).await, StatusCode::OK).await["status"],
+        "ok"
+    );
+
+    // With the database gone, the instance is not ready (but still alive).
+    app.state.db.clone().close().await.unwrap();
+    expect_status(
+        app.get("/readyz", None).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+    )
+    .await;
+    expect_status(app.get("/healthz", None).await, StatusCode::OK).await;
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_status() {
+    let app = spawn_app().await;
+    app.get("/api/v1/reference", None).await;
+    app.get("/api/v1/me", None).await;
+    let response = app.get("/metrics", None).await;
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = response.text().await.unwrap();
+    assert!(
+        text.contains(
+            r#"http_requests_total{method="GET",route="/api/v1/reference",status="200"}"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"route="/api/v1/me",status="401""#),
+        "{text}"
+    );
+    assert!(
+        text.contains("http_request_duration_seconds_bucket"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_route_and_the_docs_render_offline() {
+    let app = spawn_app().await;
+    let doc = expect_status(app.get("/api/openapi.json", None).await, StatusCode::OK).await;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for path in [
+        "/api/v1/auth/register",
+        "/api/v1/auth/login",
+        "/api/v1/auth/refresh",
+        "/api/v1/auth/logout",
+        "/api/v1/me",
+        "/api/v1/users",
+        "/api/v1/users/{id}",
+        "/api/v1/reference",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ] {
+        assert!(
+            paths.contains_key(path),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+    assert!(paths["/api/v1/me"].get("patch").is_some());
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+
+    let page = app.get("/docs/", None).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("swagger-ui-bundle.js"));
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "the docs page must not load remote assets"
+    );
+    for asset in [
+        "/docs/swagger-ui-bundle.js",
+        "/docs/swagger-ui.css",
+        "/docs/swagger-initializer.js",
+    ] {
+        let response = app.get(asset, None).await;
+        assert_eq!(response.status(), StatusCode::OK, "{asset}");
+        assert!(!response.text().await.unwrap().is_empty());
+    }
+    let init = app
+        .get("/docs/swagger-initializer.js", None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(init.contains("/api/openapi.json"));
+}
+
+#[tokio::test]
+async fn reference_lists_carry_the_kaohsiung_defaults() {
+    let app = spawn_app().await;
+    let r = expect_status(app.get("/api/v1/reference", None).await, StatusCode::OK).await;
+    assert_eq!(r["jurisdictions"].as_array().unwrap().len(), 1);
+    assert_eq!(r["jurisdictions"][0]["code"], "kaohsiung");
+    assert_eq!(r["jurisdictions"][0]["name_zh"], "高雄市");
+    let districts = r["districts"].as_array().unwrap();
+    assert_eq!(districts.len(), 38);
+    assert!(districts.iter().all(
+        |d| d["jurisdiction"] == "kaohsiung" && d["name_zh"].as_str().unwrap().ends_with('區')
+    ));
+    assert!(districts.iter().any(|d| d["name_zh"] == "那瑪夏區"));
+
+    let channels: Vec<&str> = r["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        channels,
+        [
+            "online",
+            "walk_in",
+            "mail",
+            "fax",
+            "phone",
+            "hotline_1950",
+            "referral"
+        ]
+    );
+
+    let categories = r["categories"].as_array().unwrap();
+    for name in [
+        "通訊及周邊產品",
+        "電器",
+        "車輛",
+        "服飾皮件及鞋類",
+        "食品",
+        "房屋",
+        "線上遊戲",
+        "電信",
+        "網路購物",
+        "運輸",
+        "旅遊",
+        "補習班",
+        "美容",
+        "運動健身",
+    ] {
+        assert!(
+            categories.iter().any(|c| c["name_zh"] == name),
+            "{name} missing"
+        );
+    }
+    assert!(
+        categories
+            .iter()
+            .all(|c| c["group"] == "goods" || c["group"] == "services")
+    );
+    assert_eq!(
+        categories.iter().find(|c| c["name_zh"] == "電信").unwrap()["group"],
+        "services"
+    );
+    for list in [
+        "categories",
+        "channels",
+        "districts",
+        "inspection_themes",
+        "education_kinds",
+    ] {
+        let items = r[list].as_array().unwrap();
+        assert!(!items.is_empty(), "{list}");
+        assert!(
+            items.iter().all(|i| i["code"].is_string()
+                && i["name_zh"].is_string()
+                && i["name_en"].is_string()),
+            "{list}"
+        );
+    }
+    let themes: Vec<&str> = r["inspection_themes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name_zh"].as_str().unwrap())
+        .collect();
+    assert!(themes.contains(&"定型化契約"));
+}
