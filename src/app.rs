@@ -80,22 +80,14 @@ impl Application {
         let secret = tokens::load_secret(&settings)?;
         let keys = JwtKeys::new(&secret, settings.auth.access_token_seconds);
         let address = format!("{}:{}", settings.server.host, settings.server.port);
-        let listener = TcpListener::bind(&address)
-            .await
-            .with_context(|| format!("listening on {address}"))?;
-        let state = AppState {
-            db,
-            settings: Arc::new(settings),
-            keys: Arc::new(keys),
-            metrics: telemetry::metrics_handle(),
-        };
+        let listener = TcpListener::bind(&address).await.with_context(|| format!("listening on {address}"))?;
+        let state =
+            AppState { db, settings: Arc::new(settings), keys: Arc::new(keys), metrics: telemetry::metrics_handle() };
         Ok(Self { listener, state })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
+        self.listener.local_addr().expect("a bound listener has an address")
     }
 
     pub fn state(&self) -> &AppState {
@@ -106,12 +98,9 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tracing::info!(address = %self.local_addr(), "listening");
         let app = router(self.state);
-        axum::serve(
-            self.listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+        axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown_signal())
+            .await
     }
 }
 

@@ -14,11 +14,7 @@ use crate::validate::Check;
 use crate::{auth, db, telemetry};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "consumer-protection",
-    version,
-    about = "Case tracking for a consumer protection office"
-)]
+#[command(name = "consumer-protection", version, about = "Case tracking for a consumer protection office")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -77,16 +73,7 @@ pub async fn run() -> ExitCode {
         Command::Serve => serve(settings).await,
         Command::Migrate => migrate(settings).await,
         Command::User { action } => match action {
-            UserCommand::Create {
-                email,
-                password,
-                name,
-                role,
-                business_id,
-                jurisdiction,
-                phone,
-                locale,
-            } => {
+            UserCommand::Create { email, password, name, role, business_id, jurisdiction, phone, locale } => {
                 let body = CreateUserBody {
                     email: Some(email),
                     password: Some(password),
@@ -127,10 +114,8 @@ async fn migrate(settings: Settings) -> anyhow::Result<()> {
 fn describe(error: AppError) -> anyhow::Error {
     match error {
         AppError::Validation { fields, .. } => {
-            let lines: Vec<String> = fields
-                .iter()
-                .map(|(field, problems)| format!("  {field}: {}", problems.join("; ")))
-                .collect();
+            let lines: Vec<String> =
+                fields.iter().map(|(field, problems)| format!("  {field}: {}", problems.join("; "))).collect();
             anyhow::anyhow!("invalid input:\n{}", lines.join("\n"))
         }
         other => anyhow::anyhow!("{other}"),
@@ -143,12 +128,7 @@ async fn create_user(settings: Settings, body: CreateUserBody) -> anyhow::Result
     check.finish().map_err(describe)?;
     let db = db::connect(&settings).await?;
     db::migrate(&db).await?;
-    let account = auth::service::create_account(&db, &settings.reference, new)
-        .await
-        .map_err(describe)?;
-    println!(
-        "created {} {} ({})",
-        account.role, account.email, account.id
-    );
+    let account = auth::service::create_account(&db, &settings.reference, new).await.map_err(describe)?;
+    println!("created {} {} ({})", account.role, account.email, account.id);
     Ok(())
 }

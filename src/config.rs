@@ -184,21 +184,11 @@ impl LoadOptions {
 
 impl Settings {
     pub fn load(options: &LoadOptions) -> Result<Self, ConfigError> {
-        if !options
-            .app_env
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
+        if !options.app_env.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
             return Err(bad("APP_ENV", "may only hold letters, digits, `-` and `_`"));
         }
-        let mut figment = Figment::new()
-            .merge(Toml::string(EMBEDDED_DEFAULT))
-            .merge(Toml::string(EMBEDDED_REFERENCE));
-        for name in [
-            "reference.toml".to_string(),
-            "default.toml".to_string(),
-            format!("{}.toml", options.app_env),
-        ] {
+        let mut figment = Figment::new().merge(Toml::string(EMBEDDED_DEFAULT)).merge(Toml::string(EMBEDDED_REFERENCE));
+        for name in ["reference.toml".to_string(), "default.toml".to_string(), format!("{}.toml", options.app_env)] {
             let path = options.config_dir.join(name);
             if path.is_file() {
                 figment = figment.merge(Toml::file_exact(path));
@@ -235,14 +225,8 @@ impl Settings {
         }
         if let Some(url) = &self.database.url {
             let url = url.expose();
-            if !(url.starts_with("sqlite:")
-                || url.starts_with("postgres://")
-                || url.starts_with("postgresql://"))
-            {
-                return Err(bad(
-                    "database.url",
-                    "must start with sqlite:, postgres:// or postgresql://",
-                ));
+            if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(bad("database.url", "must start with sqlite:, postgres:// or postgresql://"));
             }
         }
         match &self.auth.jwt_secret {
@@ -258,16 +242,10 @@ impl Settings {
             _ => {}
         }
         if !(1..=86_400).contains(&self.auth.access_token_seconds) {
-            return Err(bad(
-                "auth.access_token_seconds",
-                "must be between 1 and 86400",
-            ));
+            return Err(bad("auth.access_token_seconds", "must be between 1 and 86400"));
         }
         if self.auth.refresh_token_seconds < self.auth.access_token_seconds {
-            return Err(bad(
-                "auth.refresh_token_seconds",
-                "must not be shorter than auth.access_token_seconds",
-            ));
+            return Err(bad("auth.refresh_token_seconds", "must not be shorter than auth.access_token_seconds"));
         }
         if self.auth.max_failed_logins == 0 {
             return Err(bad("auth.max_failed_logins", "must be at least 1"));
@@ -281,19 +259,11 @@ impl Settings {
         if self.jobs.interval_seconds == 0 {
             return Err(bad("jobs.interval_seconds", "must be at least 1"));
         }
-        if self.mail.transport == MailTransport::Smtp
-            && self.mail.smtp_host.as_deref().is_none_or(str::is_empty)
-        {
-            return Err(bad(
-                "mail.smtp_host",
-                "is required when mail.transport = \"smtp\"",
-            ));
+        if self.mail.transport == MailTransport::Smtp && self.mail.smtp_host.as_deref().is_none_or(str::is_empty) {
+            return Err(bad("mail.smtp_host", "is required when mail.transport = \"smtp\""));
         }
         if self.mail.smtp_username.is_some() != self.mail.smtp_password.is_some() {
-            return Err(bad(
-                "mail.smtp_password",
-                "and mail.smtp_username must be set together",
-            ));
+            return Err(bad("mail.smtp_password", "and mail.smtp_username must be set together"));
         }
         if self.mail.from.trim().is_empty() || !self.mail.from.contains('@') {
             return Err(bad("mail.from", "must be an e-mail address"));
@@ -304,21 +274,13 @@ impl Settings {
         if self.mail.max_attempts == 0 {
             return Err(bad("mail.max_attempts", "must be at least 1"));
         }
-        if self
-            .log
-            .filter
-            .parse::<tracing_subscriber::EnvFilter>()
-            .is_err()
-        {
+        if self.log.filter.parse::<tracing_subscriber::EnvFilter>().is_err() {
             return Err(bad("log.filter", "is not a valid tracing filter"));
         }
         match (&self.bootstrap.admin_email, &self.bootstrap.admin_password) {
             (Some(email), Some(password)) => {
                 if crate::validate::email_problem(email).is_some() {
-                    return Err(bad(
-                        "bootstrap.admin_email",
-                        "is not a valid e-mail address",
-                    ));
+                    return Err(bad("bootstrap.admin_email", "is not a valid e-mail address"));
                 }
                 if let Some(why) = crate::validate::password_problem(password.expose()) {
                     return Err(bad("bootstrap.admin_password", why));
@@ -326,15 +288,10 @@ impl Settings {
             }
             (None, None) => {}
             _ => {
-                return Err(bad(
-                    "bootstrap.admin_email",
-                    "and bootstrap.admin_password must be set together",
-                ));
+                return Err(bad("bootstrap.admin_email", "and bootstrap.admin_password must be set together"));
             }
         }
-        self.reference
-            .validate()
-            .map_err(|(key, why)| bad(&key, why))
+        self.reference.validate().map_err(|(key, why)| bad(&key, why))
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -342,20 +299,14 @@ impl Settings {
     }
 
     pub fn mail_dir(&self) -> PathBuf {
-        self.mail
-            .dir
-            .clone()
-            .unwrap_or_else(|| self.data.dir.join("mail"))
+        self.mail.dir.clone().unwrap_or_else(|| self.data.dir.join("mail"))
     }
 
     /// The database URL: the configured one, or the embedded SQLite file under `data.dir`.
     pub fn database_url(&self) -> String {
         match &self.database.url {
             Some(url) => url.expose().to_string(),
-            None => format!(
-                "sqlite://{}?mode=rwc",
-                self.data.dir.join("consumer-protection.db").display()
-            ),
+            None => format!("sqlite://{}?mode=rwc", self.data.dir.join("consumer-protection.db").display()),
         }
     }
 }
@@ -375,11 +326,7 @@ fn describe_figment_error(error: figment::Error) -> ConfigError {
                     None => format!(" (in {})", m.name),
                 })
                 .unwrap_or_default();
-            if key.is_empty() {
-                format!("{}{source}", e.kind)
-            } else {
-                format!("`{key}`: {}{source}", e.kind)
-            }
+            if key.is_empty() { format!("{}{source}", e.kind) } else { format!("`{key}`: {}{source}", e.kind) }
         })
         .collect();
     ConfigError(messages.join("; "))
@@ -413,52 +360,34 @@ mod tests {
     fn unknown_key_in_a_file_is_an_error_naming_it() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("development.toml"), "[server]\nprot = 1\n").unwrap();
-        let err = Settings::load(&options(dir.path(), "development"))
-            .unwrap_err()
-            .to_string();
+        let err = Settings::load(&options(dir.path(), "development")).unwrap_err().to_string();
         assert!(err.contains("prot"), "{err}");
     }
 
     #[test]
     fn bad_value_names_its_key() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("development.toml"),
-            "[server]\nport = \"eighty\"\n",
-        )
-        .unwrap();
-        let err = Settings::load(&options(dir.path(), "development"))
-            .unwrap_err()
-            .to_string();
+        std::fs::write(dir.path().join("development.toml"), "[server]\nport = \"eighty\"\n").unwrap();
+        let err = Settings::load(&options(dir.path(), "development")).unwrap_err().to_string();
         assert!(err.contains("server.port"), "{err}");
 
-        std::fs::write(
-            dir.path().join("development.toml"),
-            "[log]\nformat = \"xml\"\n",
-        )
-        .unwrap();
-        let err = Settings::load(&options(dir.path(), "development"))
-            .unwrap_err()
-            .to_string();
+        std::fs::write(dir.path().join("development.toml"), "[log]\nformat = \"xml\"\n").unwrap();
+        let err = Settings::load(&options(dir.path(), "development")).unwrap_err().to_string();
         assert!(err.contains("log.format"), "{err}");
     }
 
     #[test]
     fn production_requires_a_long_jwt_secret() {
         let dir = tempfile::tempdir().unwrap();
-        let err = Settings::load(&options(dir.path(), "production"))
-            .unwrap_err()
-            .to_string();
+        let err = Settings::load(&options(dir.path(), "production")).unwrap_err().to_string();
         assert!(err.contains("auth.jwt_secret"), "{err}");
 
         let mut opts = options(dir.path(), "production");
-        opts.overrides
-            .push(("auth.jwt_secret".into(), "too-short".into()));
+        opts.overrides.push(("auth.jwt_secret".into(), "too-short".into()));
         let err = Settings::load(&opts).unwrap_err().to_string();
         assert!(err.contains("at least 32 bytes"), "{err}");
 
-        opts.overrides
-            .push(("auth.jwt_secret".into(), "x".repeat(32).into()));
+        opts.overrides.push(("auth.jwt_secret".into(), "x".repeat(32).into()));
         assert!(Settings::load(&opts).is_ok());
     }
 
@@ -467,13 +396,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("default.toml"), "[server]\nport = 9000\n").unwrap();
         std::fs::write(dir.path().join("staging.toml"), "[server]\nport = 9001\n").unwrap();
-        assert_eq!(
-            Settings::load(&options(dir.path(), "development"))
-                .unwrap()
-                .server
-                .port,
-            9000
-        );
+        assert_eq!(Settings::load(&options(dir.path(), "development")).unwrap().server.port, 9000);
         let mut opts = options(dir.path(), "staging");
         assert_eq!(Settings::load(&opts).unwrap().server.port, 9001);
         opts.overrides.push(("server.port".into(), 9002.into()));
@@ -484,10 +407,7 @@ mod tests {
     fn secrets_do_not_show_in_debug_output() {
         let dir = tempfile::tempdir().unwrap();
         let mut opts = options(dir.path(), "development");
-        opts.overrides.push((
-            "auth.jwt_secret".into(),
-            "s3cret-s3cret-s3cret-s3cret-s3cret".into(),
-        ));
+        opts.overrides.push(("auth.jwt_secret".into(), "s3cret-s3cret-s3cret-s3cret-s3cret".into()));
         let s = Settings::load(&opts).unwrap();
         assert!(!format!("{s:?}").contains("s3cret"));
     }
@@ -496,8 +416,7 @@ mod tests {
     fn smtp_transport_needs_a_host() {
         let dir = tempfile::tempdir().unwrap();
         let mut opts = options(dir.path(), "development");
-        opts.overrides
-            .push(("mail.transport".into(), "smtp".into()));
+        opts.overrides.push(("mail.transport".into(), "smtp".into()));
         let err = Settings::load(&opts).unwrap_err().to_string();
         assert!(err.contains("mail.smtp_host"), "{err}");
     }

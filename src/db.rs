@@ -6,8 +6,8 @@ use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 use crate::config::Settings;
@@ -15,12 +15,8 @@ use crate::config::Settings;
 pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     let url = settings.database_url();
     if url.starts_with("sqlite:") {
-        std::fs::create_dir_all(settings.data_dir()).with_context(|| {
-            format!(
-                "creating the data directory {}",
-                settings.data_dir().display()
-            )
-        })?;
+        std::fs::create_dir_all(settings.data_dir())
+            .with_context(|| format!("creating the data directory {}", settings.data_dir().display()))?;
     }
     let mut options = ConnectOptions::new(url);
     options
@@ -37,9 +33,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
                 .busy_timeout(Duration::from_secs(15))
                 .foreign_keys(true)
         });
-    Database::connect(options)
-        .await
-        .context("connecting to the database")
+    Database::connect(options).await.context("connecting to the database")
 }
 
 /// Applies pending migrations. On PostgreSQL an advisory lock makes several instances that
@@ -47,11 +41,8 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     if db.get_database_backend() == DbBackend::Postgres {
         let txn = db.begin().await?;
-        txn.execute_unprepared("SELECT pg_advisory_xact_lock(4346012601)")
-            .await?;
-        Migrator::up(&txn, None)
-            .await
-            .context("running migrations")?;
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(4346012601)").await?;
+        Migrator::up(&txn, None).await.context("running migrations")?;
         txn.commit().await?;
     } else {
         Migrator::up(db, None).await.context("running migrations")?;

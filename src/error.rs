@@ -64,10 +64,7 @@ pub struct ErrorBody {
 impl AppError {
     pub fn validation(fields: FieldErrors) -> Self {
         let names: Vec<&str> = fields.keys().map(String::as_str).collect();
-        AppError::Validation {
-            detail: format!("invalid input: {}", names.join(", ")),
-            fields,
-        }
+        AppError::Validation { detail: format!("invalid input: {}", names.join(", ")), fields }
     }
 
     /// One bad field.
@@ -96,9 +93,7 @@ impl AppError {
             InvalidTransition(_) => (StatusCode::CONFLICT, "invalid_transition"),
             VersionConflict => (StatusCode::CONFLICT, "version_conflict"),
             PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
-            UnsupportedMediaType(_) => {
-                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
-            }
+            UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             Validation { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
             InvalidTaxId(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_tax_id"),
             DeadlinePassed(_) => (StatusCode::UNPROCESSABLE_ENTITY, "deadline_passed"),
@@ -112,17 +107,11 @@ impl AppError {
         match status {
             StatusCode::NOT_FOUND => AppError::NotFound,
             StatusCode::METHOD_NOT_ALLOWED => AppError::MethodNotAllowed,
-            StatusCode::PAYLOAD_TOO_LARGE => {
-                AppError::PayloadTooLarge("the request body is too large".into())
-            }
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-                AppError::UnsupportedMediaType("unsupported content type".into())
-            }
+            StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge("the request body is too large".into()),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::UnsupportedMediaType("unsupported content type".into()),
             StatusCode::UNAUTHORIZED => AppError::Unauthorized,
             StatusCode::FORBIDDEN => AppError::forbidden(),
-            StatusCode::TOO_MANY_REQUESTS => AppError::TooManyRequests {
-                retry_after_seconds: 1,
-            },
+            StatusCode::TOO_MANY_REQUESTS => AppError::TooManyRequests { retry_after_seconds: 1 },
             s if s.is_client_error() => {
                 AppError::BadRequest(s.canonical_reason().unwrap_or("bad request").to_lowercase())
             }
@@ -135,9 +124,7 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
         let retry_after = match &self {
-            AppError::TooManyRequests {
-                retry_after_seconds,
-            } => Some(HeaderValue::from(*retry_after_seconds)),
+            AppError::TooManyRequests { retry_after_seconds } => Some(HeaderValue::from(*retry_after_seconds)),
             _ => None,
         };
         let (detail, fields) = match self {
@@ -145,23 +132,12 @@ impl IntoResponse for AppError {
                 // The cause stays in the log (with the request id of the span); the client
                 // learns only that it was our fault.
                 tracing::error!(error = ?cause, "internal error");
-                (
-                    "an internal error occurred; it has been logged".to_string(),
-                    FieldErrors::new(),
-                )
+                ("an internal error occurred; it has been logged".to_string(), FieldErrors::new())
             }
             AppError::Validation { detail, fields } => (detail, fields),
             ref other => (other.to_string(), FieldErrors::new()),
         };
-        let mut response = (
-            status,
-            axum::Json(ErrorBody {
-                code,
-                detail,
-                fields,
-            }),
-        )
-            .into_response();
+        let mut response = (status, axum::Json(ErrorBody { code, detail, fields })).into_response();
         if let Some(seconds) = retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, seconds);
         }

@@ -33,8 +33,7 @@ fn is_json(parts_headers: &axum::http::HeaderMap) -> bool {
         .and_then(|v| v.split(';').next())
         .map(|mime| {
             let mime = mime.trim().to_ascii_lowercase();
-            mime == "application/json"
-                || (mime.starts_with("application/") && mime.ends_with("+json"))
+            mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
         })
         .unwrap_or(false)
 }
@@ -56,12 +55,10 @@ async fn json_object(req: Request, state: &AppState) -> Result<Value, AppError> 
             AppError::BadRequest("the request body could not be read".into())
         }
     })?;
-    let value: Value = serde_json::from_slice(&bytes)
-        .map_err(|e| AppError::BadRequest(format!("malformed JSON: {e}")))?;
+    let value: Value =
+        serde_json::from_slice(&bytes).map_err(|e| AppError::BadRequest(format!("malformed JSON: {e}")))?;
     if !value.is_object() {
-        return Err(AppError::BadRequest(
-            "the body must be a JSON object".into(),
-        ));
+        return Err(AppError::BadRequest("the body must be a JSON object".into()));
     }
     Ok(value)
 }
@@ -95,14 +92,7 @@ pub fn deserialize_collecting<T: DeserializeOwned>(mut value: Value) -> (Option<
                     }
                     None => (segments.join("."), describe_type_error(&message)),
                 };
-                errors
-                    .entry(if field.is_empty() {
-                        "body".into()
-                    } else {
-                        field
-                    })
-                    .or_default()
-                    .push(problem);
+                errors.entry(if field.is_empty() { "body".into() } else { field }).or_default().push(problem);
                 if segments.is_empty() || !remove_path(&mut value, &segments) {
                     return (None, errors);
                 }
@@ -129,12 +119,10 @@ fn remove_path(value: &mut Value, path: &[String]) -> bool {
                 Some(v) => v,
                 None => return false,
             },
-            Value::Array(items) => {
-                match segment.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
-                    Some(v) => v,
-                    None => return false,
-                }
-            }
+            Value::Array(items) => match segment.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
+                Some(v) => v,
+                None => return false,
+            },
             _ => return false,
         };
     }
@@ -182,10 +170,7 @@ impl<T: Validate> FromRequest<AppState> for Valid<T> {
         let mut check = Check::new();
         check.merge(type_errors);
         let Some(parsed) = parsed else {
-            return Err(check
-                .finish()
-                .err()
-                .unwrap_or_else(|| AppError::BadRequest("unreadable body".into())));
+            return Err(check.finish().err().unwrap_or_else(|| AppError::BadRequest("unreadable body".into())));
         };
         let output = parsed.validate(&mut check, &state.settings.reference);
         check.finish()?;
@@ -201,19 +186,12 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Query<T
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
-        let deserializer =
-            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(deserializer)
-            .map(Query)
-            .map_err(|e| {
-                let field = e.path().to_string();
-                let field = if field == "." {
-                    "query".to_string()
-                } else {
-                    field
-                };
-                AppError::field(&field, describe_type_error(&e.inner().to_string()))
-            })
+        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer).map(Query).map_err(|e| {
+            let field = e.path().to_string();
+            let field = if field == "." { "query".to_string() } else { field };
+            AppError::field(&field, describe_type_error(&e.inner().to_string()))
+        })
     }
 }
 
@@ -259,10 +237,7 @@ impl PageParams {
             check.add("per_page", "must be 1 or more");
         }
         check.finish()?;
-        Ok(Page {
-            page,
-            per_page: per_page.min(PER_PAGE_MAX),
-        })
+        Ok(Page { page, per_page: per_page.min(PER_PAGE_MAX) })
     }
 }
 
@@ -283,12 +258,7 @@ pub struct ListResponse<T> {
 
 impl<T> ListResponse<T> {
     pub fn new(items: Vec<T>, total: u64, page: Page) -> Self {
-        Self {
-            items,
-            total,
-            page: page.page,
-            per_page: page.per_page,
-        }
+        Self { items, total, page: page.page, per_page: page.per_page }
     }
 }
 
@@ -299,10 +269,7 @@ pub struct ClientAddress(pub String);
 impl FromRequestParts<AppState> for ClientAddress {
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if state.settings.server.trust_forwarded_for
             && let Some(forwarded) = parts
                 .headers
@@ -348,44 +315,14 @@ mod tests {
         let value = serde_json::json!({"a": 5, "b": "x", "c": "not-a-uuid", "inner": {"name": []}});
         let (parsed, errors) = deserialize_collecting::<Body>(value);
         assert!(parsed.is_some());
-        assert_eq!(
-            errors.keys().collect::<Vec<_>>(),
-            ["a", "b", "c", "inner.name"]
-        );
+        assert_eq!(errors.keys().collect::<Vec<_>>(), ["a", "b", "c", "inner.name"]);
     }
 
     #[test]
     fn pages() {
-        let p = PageParams {
-            page: None,
-            per_page: Some(500),
-        }
-        .resolve()
-        .unwrap();
-        assert_eq!(
-            p,
-            Page {
-                page: 1,
-                per_page: 100
-            }
-        );
-        assert_eq!(
-            PageParams {
-                page: Some(3),
-                per_page: Some(10)
-            }
-            .resolve()
-            .unwrap()
-            .offset(),
-            20
-        );
-        assert!(
-            PageParams {
-                page: Some(0),
-                per_page: None
-            }
-            .resolve()
-            .is_err()
-        );
+        let p = PageParams { page: None, per_page: Some(500) }.resolve().unwrap();
+        assert_eq!(p, Page { page: 1, per_page: 100 });
+        assert_eq!(PageParams { page: Some(3), per_page: Some(10) }.resolve().unwrap().offset(), 20);
+        assert!(PageParams { page: Some(0), per_page: None }.resolve().is_err());
     }
 }

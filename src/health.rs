@@ -12,10 +12,7 @@ use crate::error::{AppError, ErrorBody};
 use crate::extract::Json;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(healthz))
-        .routes(routes!(readyz))
-        .routes(routes!(metrics))
+    OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz)).routes(routes!(metrics))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -37,8 +34,7 @@ async fn readyz(State(state): State<AppState>) -> axum::response::Response {
         Ok(()) => Json(Status { status: "ok" }).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check: database does not answer");
-            let mut response =
-                AppError::Internal(anyhow::anyhow!("database unavailable")).into_response();
+            let mut response = AppError::Internal(anyhow::anyhow!("database unavailable")).into_response();
             *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
             response
         }
@@ -48,8 +44,5 @@ async fn readyz(State(state): State<AppState>) -> axum::response::Response {
 /// Prometheus text format: request counts and latencies by route and status.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain")))]
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
 }

@@ -69,22 +69,14 @@ pub const CHANNELS: [(&str, &str, &str); 7] = [
     ("referral", "移送", "Referral"),
 ];
 
-fn check_codes<'a>(
-    key: &str,
-    codes: impl IntoIterator<Item = &'a str>,
-) -> Result<(), (String, String)> {
+fn check_codes<'a>(key: &str, codes: impl IntoIterator<Item = &'a str>) -> Result<(), (String, String)> {
     let mut seen = HashSet::new();
     for code in codes {
         let well_formed = !code.is_empty()
             && code.len() <= 64
-            && code
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+            && code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
         if !well_formed {
-            return Err((
-                key.into(),
-                format!("has a bad code {code:?} (lower-case letters, digits, `_`, `-`)"),
-            ));
+            return Err((key.into(), format!("has a bad code {code:?} (lower-case letters, digits, `_`, `-`)")));
         }
         if !seen.insert(code) {
             return Err((key.into(), format!("lists the code {code:?} twice")));
@@ -97,15 +89,9 @@ impl ReferenceSettings {
     /// On failure: (the configuration key, what is wrong with it).
     pub fn validate(&self) -> Result<(), (String, String)> {
         if self.jurisdictions.is_empty() {
-            return Err((
-                "reference.jurisdictions".into(),
-                "must list at least one jurisdiction".into(),
-            ));
+            return Err(("reference.jurisdictions".into(), "must list at least one jurisdiction".into()));
         }
-        check_codes(
-            "reference.jurisdictions",
-            self.jurisdictions.iter().map(|j| j.code.as_str()),
-        )?;
+        check_codes("reference.jurisdictions", self.jurisdictions.iter().map(|j| j.code.as_str()))?;
         for j in &self.jurisdictions {
             check_codes(
                 &format!("reference.jurisdictions.{}.districts", j.code),
@@ -115,30 +101,15 @@ impl ReferenceSettings {
         if self.jurisdiction(&self.default_jurisdiction).is_none() {
             return Err((
                 "reference.default_jurisdiction".into(),
-                format!(
-                    "names {:?}, which is not in reference.jurisdictions",
-                    self.default_jurisdiction
-                ),
+                format!("names {:?}, which is not in reference.jurisdictions", self.default_jurisdiction),
             ));
         }
         if self.categories.is_empty() {
-            return Err((
-                "reference.categories".into(),
-                "must list at least one category".into(),
-            ));
+            return Err(("reference.categories".into(), "must list at least one category".into()));
         }
-        check_codes(
-            "reference.categories",
-            self.categories.iter().map(|c| c.code.as_str()),
-        )?;
-        check_codes(
-            "reference.inspection_themes",
-            self.inspection_themes.iter().map(|c| c.code.as_str()),
-        )?;
-        check_codes(
-            "reference.education_kinds",
-            self.education_kinds.iter().map(|c| c.code.as_str()),
-        )
+        check_codes("reference.categories", self.categories.iter().map(|c| c.code.as_str()))?;
+        check_codes("reference.inspection_themes", self.inspection_themes.iter().map(|c| c.code.as_str()))?;
+        check_codes("reference.education_kinds", self.education_kinds.iter().map(|c| c.code.as_str()))
     }
 
     pub fn jurisdiction(&self, code: &str) -> Option<&JurisdictionSettings> {
@@ -146,8 +117,7 @@ impl ReferenceSettings {
     }
 
     pub fn is_district_of(&self, jurisdiction: &str, district: &str) -> bool {
-        self.jurisdiction(jurisdiction)
-            .is_some_and(|j| j.districts.iter().any(|d| d.code == district))
+        self.jurisdiction(jurisdiction).is_some_and(|j| j.districts.iter().any(|d| d.code == district))
     }
 
     pub fn category(&self, code: &str) -> Option<&Category> {
@@ -198,20 +168,12 @@ impl ReferenceLists {
             jurisdictions: s
                 .jurisdictions
                 .iter()
-                .map(|j| RefItem {
-                    code: j.code.clone(),
-                    name_zh: j.name_zh.clone(),
-                    name_en: j.name_en.clone(),
-                })
+                .map(|j| RefItem { code: j.code.clone(), name_zh: j.name_zh.clone(), name_en: j.name_en.clone() })
                 .collect(),
             categories: s.categories.clone(),
             channels: CHANNELS
                 .iter()
-                .map(|(code, zh, en)| RefItem {
-                    code: (*code).into(),
-                    name_zh: (*zh).into(),
-                    name_en: (*en).into(),
-                })
+                .map(|(code, zh, en)| RefItem { code: (*code).into(), name_zh: (*zh).into(), name_en: (*en).into() })
                 .collect(),
             districts: s
                 .jurisdictions

@@ -26,11 +26,7 @@ pub fn init_tracing(settings: &LogSettings) {
             .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
         let builder = tracing_subscriber::fmt().with_env_filter(filter);
         let _ = match settings.format {
-            LogFormat::Json => builder
-                .json()
-                .flatten_event(true)
-                .with_current_span(true)
-                .try_init(),
+            LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
             LogFormat::Pretty => builder.try_init(),
         };
     });
@@ -43,12 +39,8 @@ pub fn metrics_handle() -> PrometheusHandle {
         .get_or_init(|| {
             let recorder = PrometheusBuilder::new()
                 .set_buckets_for_metric(
-                    metrics_exporter_prometheus::Matcher::Full(
-                        "http_request_duration_seconds".into(),
-                    ),
-                    &[
-                        0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-                    ],
+                    metrics_exporter_prometheus::Matcher::Full("http_request_duration_seconds".into()),
+                    &[0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0],
                 )
                 .expect("static bucket list is not empty")
                 .build_recorder();
@@ -62,11 +54,7 @@ pub fn metrics_handle() -> PrometheusHandle {
 
 /// The span every request runs in, carrying its request id.
 pub fn request_span(request: &Request) -> tracing::Span {
-    let request_id = request
-        .headers()
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-");
+    let request_id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
     tracing::info_span!(
         "request",
         method = %request.method(),
@@ -80,17 +68,13 @@ pub fn request_span(request: &Request) -> tracing::Span {
 pub async fn track_metrics(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().to_string();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".into());
+    let route =
+        request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
     let response = next.run(request).await;
     let status = response.status().as_u16().to_string();
     let labels = [("method", method), ("route", route), ("status", status)];
     metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels)
-        .record(started.elapsed().as_secs_f64());
+    metrics::histogram!("http_request_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
     response
 }
 

@@ -25,20 +25,12 @@ pub fn email_problem(email: &str) -> Option<&'static str> {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains("..")
-        && domain
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+        && domain.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.');
     let local_ok = !local.is_empty()
         && local.len() <= 64
         && !local.contains('@')
-        && local
-            .chars()
-            .all(|c| !c.is_whitespace() && !c.is_control() && c != '<' && c != '>' && c != ',');
-    if local_ok && domain_ok {
-        None
-    } else {
-        Some("is not a valid e-mail address")
-    }
+        && local.chars().all(|c| !c.is_whitespace() && !c.is_control() && c != '<' && c != '>' && c != ',');
+    if local_ok && domain_ok { None } else { Some("is not a valid e-mail address") }
 }
 
 pub fn password_problem(password: &str) -> Option<&'static str> {
@@ -54,9 +46,7 @@ pub fn password_problem(password: &str) -> Option<&'static str> {
 
 pub fn phone_problem(phone: &str) -> Option<&'static str> {
     let digits = phone.chars().filter(char::is_ascii_digit).count();
-    let allowed = phone
-        .chars()
-        .all(|c| c.is_ascii_digit() || " +-()#".contains(c));
+    let allowed = phone.chars().all(|c| c.is_ascii_digit() || " +-()#".contains(c));
     if !allowed || !(6..=20).contains(&digits) || phone.len() > 32 {
         Some("is not a valid telephone number")
     } else {
@@ -76,10 +66,7 @@ impl Check {
     }
 
     pub fn add(&mut self, field: &str, problem: impl Into<String>) {
-        self.fields
-            .entry(field.to_string())
-            .or_default()
-            .push(problem.into());
+        self.fields.entry(field.to_string()).or_default().push(problem.into());
     }
 
     pub fn has(&self, field: &str) -> bool {
@@ -125,15 +112,8 @@ impl Check {
     }
 
     /// Optional text, trimmed; an empty string counts as absent.
-    pub fn optional_text(
-        &mut self,
-        field: &str,
-        value: Option<String>,
-        max: usize,
-    ) -> Option<String> {
-        let trimmed = value
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())?;
+    pub fn optional_text(&mut self, field: &str, value: Option<String>, max: usize) -> Option<String> {
+        let trimmed = value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())?;
         if trimmed.chars().count() > max {
             self.add(field, format!("is too long ({max} characters at most)"));
         }
@@ -151,9 +131,7 @@ impl Check {
     }
 
     pub fn optional_email(&mut self, field: &str, value: Option<String>) -> Option<String> {
-        let value = value
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())?;
+        let value = value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())?;
         if let Some(problem) = email_problem(&value) {
             self.add(field, problem);
         }
@@ -170,9 +148,7 @@ impl Check {
     }
 
     pub fn optional_phone(&mut self, field: &str, value: Option<String>) -> Option<String> {
-        let value = value
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())?;
+        let value = value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())?;
         if let Some(problem) = phone_problem(&value) {
             self.add(field, problem);
         }
@@ -188,11 +164,7 @@ impl Check {
 
     /// Fails with 422 `validation_failed` naming every field found bad.
     pub fn finish(self) -> Result<(), AppError> {
-        if self.fields.is_empty() {
-            Ok(())
-        } else {
-            Err(AppError::validation(self.fields))
-        }
+        if self.fields.is_empty() { Ok(()) } else { Err(AppError::validation(self.fields)) }
     }
 }
 
@@ -202,16 +174,10 @@ mod tests {
 
     #[test]
     fn emails() {
-        for good in [
-            "a@b.tw",
-            "Chen.Mei-Ling+case@mail.kcg.gov.tw",
-            "x@例子.台灣",
-        ] {
+        for good in ["a@b.tw", "Chen.Mei-Ling+case@mail.kcg.gov.tw", "x@例子.台灣"] {
             assert_eq!(email_problem(good), None, "{good}");
         }
-        for bad in [
-            "", "plain", "a@b", "@b.tw", "a@.tw", "a b@c.tw", "a@b..tw", "a@b.tw.", "<a>@b.tw",
-        ] {
+        for bad in ["", "plain", "a@b", "@b.tw", "a@.tw", "a b@c.tw", "a@b..tw", "a@b.tw.", "<a>@b.tw"] {
             assert!(email_problem(bad).is_some(), "{bad}");
         }
     }
@@ -240,17 +206,9 @@ mod tests {
         let email = c.email("email", None);
         let pw = c.password("password", Some("short".into()));
         let ok = c.text("ok", Some(" fine ".into()), 10);
-        assert_eq!(
-            (name.as_str(), email.as_str(), pw.as_str(), ok.as_str()),
-            ("", "", "short", "fine")
-        );
-        let AppError::Validation { fields, .. } = c.finish().unwrap_err() else {
-            panic!()
-        };
-        assert_eq!(
-            fields.keys().collect::<Vec<_>>(),
-            ["email", "name", "password"]
-        );
+        assert_eq!((name.as_str(), email.as_str(), pw.as_str(), ok.as_str()), ("", "", "short", "fine"));
+        let AppError::Validation { fields, .. } = c.finish().unwrap_err() else { panic!() };
+        assert_eq!(fields.keys().collect::<Vec<_>>(), ["email", "name", "password"]);
         assert_eq!(fields["email"], ["is required"]);
     }
 }

@@ -17,11 +17,7 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::session::Entity",
-        from = "Column::SessionId",
-        to = "super::session::Column::Id"
-    )]
+    #[sea_orm(belongs_to = "super::session::Entity", from = "Column::SessionId", to = "super::session::Column::Id")]
     Session,
 }
 

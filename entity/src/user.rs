@@ -25,11 +25,7 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::business::Entity",
-        from = "Column::BusinessId",
-        to = "super::business::Column::Id"
-    )]
+    #[sea_orm(belongs_to = "super::business::Entity", from = "Column::BusinessId", to = "super::business::Column::Id")]
     Business,
 }
 

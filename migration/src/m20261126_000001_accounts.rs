@@ -28,11 +28,7 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(
-            Index::create()
-                .name("ix_businesses_name")
-                .table(Businesses::Table)
-                .col(Businesses::Name)
-                .to_owned(),
+            Index::create().name("ix_businesses_name").table(Businesses::Table).col(Businesses::Name).to_owned(),
         )
         .await?;
 
@@ -61,18 +57,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        for (name, col) in [
-            ("ix_users_role", Users::Role),
-            ("ix_users_business", Users::BusinessId),
-        ] {
-            m.create_index(
-                Index::create()
-                    .name(name)
-                    .table(Users::Table)
-                    .col(col)
-                    .to_owned(),
-            )
-            .await?;
+        for (name, col) in [("ix_users_role", Users::Role), ("ix_users_business", Users::BusinessId)] {
+            m.create_index(Index::create().name(name).table(Users::Table).col(col).to_owned()).await?;
         }
 
         m.create_table(
@@ -94,11 +80,7 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(
-            Index::create()
-                .name("ix_sessions_user")
-                .table(Sessions::Table)
-                .col(Sessions::UserId)
-                .to_owned(),
+            Index::create().name("ix_sessions_user").table(Sessions::Table).col(Sessions::UserId).to_owned(),
         )
         .await?;
 
@@ -143,16 +125,11 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table(LoginThrottles::Table).to_owned())
-            .await?;
-        m.drop_table(Table::drop().table(RefreshTokens::Table).to_owned())
-            .await?;
-        m.drop_table(Table::drop().table(Sessions::Table).to_owned())
-            .await?;
-        m.drop_table(Table::drop().table(Users::Table).to_owned())
-            .await?;
-        m.drop_table(Table::drop().table(Businesses::Table).to_owned())
-            .await
+        m.drop_table(Table::drop().table(LoginThrottles::Table).to_owned()).await?;
+        m.drop_table(Table::drop().table(RefreshTokens::Table).to_owned()).await?;
+        m.drop_table(Table::drop().table(Sessions::Table).to_owned()).await?;
+        m.drop_table(Table::drop().table(Users::Table).to_owned()).await?;
+        m.drop_table(Table::drop().table(Businesses::Table).to_owned()).await
     }
 }
 

@@ -82,10 +82,7 @@ impl<R: RoleSet> Deref for Auth<R> {
 impl<R: RoleSet> FromRequestParts<AppState> for Auth<R> {
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let user = match parts.extensions.get::<CurrentUser>() {
             Some(user) => user.clone(),
             None => {
@@ -97,20 +94,14 @@ impl<R: RoleSet> FromRequestParts<AppState> for Auth<R> {
         if !R::ROLES.contains(&user.role) {
             return Err(AppError::forbidden());
         }
-        Ok(Auth {
-            user,
-            _roles: PhantomData,
-        })
+        Ok(Auth { user, _roles: PhantomData })
     }
 }
 
 fn bearer(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
 async fn authenticate(parts: &Parts, state: &AppState) -> AppResult<CurrentUser> {
@@ -120,15 +111,8 @@ async fn authenticate(parts: &Parts, state: &AppState) -> AppResult<CurrentUser>
 }
 
 /// The account behind a session, provided the session is live and the account enabled.
-pub async fn load_current_user(
-    db: &impl ConnectionTrait,
-    user_id: Uuid,
-    session_id: Uuid,
-) -> AppResult<CurrentUser> {
-    let account = user::Entity::find_by_id(user_id)
-        .one(db)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
+pub async fn load_current_user(db: &impl ConnectionTrait, user_id: Uuid, session_id: Uuid) -> AppResult<CurrentUser> {
+    let account = user::Entity::find_by_id(user_id).one(db).await?.ok_or(AppError::Unauthorized)?;
     // Checked before the session, so the holder of a disabled account learns why.
     if account.disabled {
         return Err(AppError::AccountDisabled);
@@ -142,11 +126,7 @@ pub async fn load_current_user(
         return Err(AppError::Unauthorized);
     }
     let role = Role::parse(&account.role).ok_or_else(|| {
-        AppError::Internal(anyhow::anyhow!(
-            "account {} has unknown role {:?}",
-            account.id,
-            account.role
-        ))
+        AppError::Internal(anyhow::anyhow!("account {} has unknown role {:?}", account.id, account.role))
     })?;
     Ok(CurrentUser {
         id: account.id,

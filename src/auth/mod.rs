@@ -25,14 +25,7 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
-        Role::Citizen,
-        Role::Business,
-        Role::Clerk,
-        Role::Officer,
-        Role::Mediator,
-        Role::Admin,
-    ];
+    pub const ALL: [Role; 6] = [Role::Citizen, Role::Business, Role::Clerk, Role::Officer, Role::Mediator, Role::Admin];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -60,10 +53,7 @@ impl Role {
 
     /// Accounts that belong to a jurisdiction: everyone who works for an office.
     pub fn has_jurisdiction(self) -> bool {
-        matches!(
-            self,
-            Role::Clerk | Role::Officer | Role::Mediator | Role::Admin
-        )
+        matches!(self, Role::Clerk | Role::Officer | Role::Mediator | Role::Admin)
     }
 }
 

@@ -102,9 +102,7 @@ async fn login(
     ClientAddress(address): ClientAddress,
     Valid((email, password)): Valid<LoginBody>,
 ) -> AppResult<Json<TokenPair>> {
-    Ok(Json(
-        service::login(&state, &email, password, &address).await?,
-    ))
+    Ok(Json(service::login(&state, &email, password, &address).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -124,20 +122,14 @@ impl Validate for RefreshBody {
 /// revokes the pair issued from it.
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshBody,
     responses((status = 200, body = TokenPair), (status = 401, body = ErrorBody)))]
-async fn refresh(
-    State(state): State<AppState>,
-    Valid(token): Valid<RefreshBody>,
-) -> AppResult<Json<TokenPair>> {
+async fn refresh(State(state): State<AppState>, Valid(token): Valid<RefreshBody>) -> AppResult<Json<TokenPair>> {
     Ok(Json(service::refresh(&state, &token).await?))
 }
 
 /// Sign out: revokes the session of this refresh token (also fine for one already revoked).
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body = RefreshBody,
     responses((status = 204)))]
-async fn logout(
-    State(state): State<AppState>,
-    Valid(token): Valid<RefreshBody>,
-) -> AppResult<StatusCode> {
+async fn logout(State(state): State<AppState>, Valid(token): Valid<RefreshBody>) -> AppResult<StatusCode> {
     service::logout(&state.db, &token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -173,10 +165,8 @@ impl From<UserView> for MeView {
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = MeView), (status = 401, body = ErrorBody)))]
 async fn me(State(state): State<AppState>, auth: Auth) -> AppResult<Json<MeView>> {
-    let account = entity::user::Entity::find_by_id(auth.id)
-        .one(&state.db)
-        .await?
-        .ok_or(crate::error::AppError::Unauthorized)?;
+    let account =
+        entity::user::Entity::find_by_id(auth.id).one(&state.db).await?.ok_or(crate::error::AppError::Unauthorized)?;
     Ok(Json(UserView::from(account).into()))
 }
 

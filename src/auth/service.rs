@@ -5,10 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use entity::{business, refresh_token, session, user};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -106,10 +103,7 @@ async fn check_affiliation(
         Some(code)
     } else {
         if jurisdiction.is_some() {
-            check.add(
-                "jurisdiction",
-                "only office accounts belong to a jurisdiction",
-            );
+            check.add("jurisdiction", "only office accounts belong to a jurisdiction");
         }
         None
     };
@@ -117,11 +111,7 @@ async fn check_affiliation(
 }
 
 async fn email_in_use(db: &impl ConnectionTrait, email: &str) -> AppResult<bool> {
-    Ok(user::Entity::find()
-        .filter(user::Column::Email.eq(email))
-        .one(db)
-        .await?
-        .is_some())
+    Ok(user::Entity::find().filter(user::Column::Email.eq(email)).one(db).await?.is_some())
 }
 
 pub async fn create_account(
@@ -130,15 +120,8 @@ pub async fn create_account(
     new: NewAccount,
 ) -> AppResult<user::Model> {
     let mut check = Check::new();
-    let (business_id, jurisdiction) = check_affiliation(
-        db,
-        reference,
-        new.role,
-        new.business_id,
-        new.jurisdiction,
-        &mut check,
-    )
-    .await?;
+    let (business_id, jurisdiction) =
+        check_affiliation(db, reference, new.role, new.business_id, new.jurisdiction, &mut check).await?;
     check.finish()?;
     if email_in_use(db, &new.email).await? {
         return Err(AppError::EmailTaken);
@@ -226,24 +209,16 @@ fn token_pair(
 /// Signs in. Wrong password and unknown account answer the same, in the same time; failures
 /// are throttled per account and per client address; a right password on a disabled account
 /// says so (and is not counted as a failure).
-pub async fn login(
-    state: &AppState,
-    email: &str,
-    password: String,
-    client_address: &str,
-) -> AppResult<TokenPair> {
+pub async fn login(state: &AppState, email: &str, password: String, client_address: &str) -> AppResult<TokenPair> {
     let settings = &state.settings.auth;
     let now = time::now();
     let account_key = throttle::Key::account(email, settings);
     let address_key = throttle::Key::address(client_address, settings);
     throttle::ensure_not_locked(&state.db, &[&account_key, &address_key], now).await?;
 
-    let account = user::Entity::find()
-        .filter(user::Column::Email.eq(email.trim().to_lowercase()))
-        .one(&state.db)
-        .await?;
-    let verified =
-        password::verify(password, account.as_ref().map(|a| a.password_hash.clone())).await?;
+    let account =
+        user::Entity::find().filter(user::Column::Email.eq(email.trim().to_lowercase())).one(&state.db).await?;
+    let verified = password::verify(password, account.as_ref().map(|a| a.password_hash.clone())).await?;
     let Some(account) = account.filter(|_| verified) else {
         let txn = db::begin_write(&state.db).await?;
         throttle::record_failure(&txn, &account_key, settings, now).await?;
@@ -279,10 +254,7 @@ pub async fn refresh(state: &AppState, presented: &str) -> AppResult<TokenPair> 
             .one(&txn)
             .await?
             .ok_or(AppError::Unauthorized)?;
-        let session = session::Entity::find_by_id(token.session_id)
-            .one(&txn)
-            .await?
-            .ok_or(AppError::Unauthorized)?;
+        let session = session::Entity::find_by_id(token.session_id).one(&txn).await?.ok_or(AppError::Unauthorized)?;
         if session.revoked_at.is_some() {
             return Err(AppError::Unauthorized);
         }
@@ -303,21 +275,12 @@ pub async fn refresh(state: &AppState, presented: &str) -> AppResult<TokenPair> 
         if token.expires_at <= now || session.expires_at <= now {
             return Err(AppError::Unauthorized);
         }
-        let account = user::Entity::find_by_id(session.user_id)
-            .one(&txn)
-            .await?
-            .ok_or(AppError::Unauthorized)?;
+        let account = user::Entity::find_by_id(session.user_id).one(&txn).await?.ok_or(AppError::Unauthorized)?;
         if account.disabled {
             return Err(AppError::AccountDisabled);
         }
         let new_refresh = insert_refresh_token(&txn, session.id, session.expires_at, now).await?;
-        Ok(RefreshOutcome::Rotated(token_pair(
-            state,
-            account.id,
-            session.id,
-            new_refresh,
-            now,
-        )?))
+        Ok(RefreshOutcome::Rotated(token_pair(state, account.id, session.id, new_refresh, now)?))
     }
     .await;
     match outcome {
@@ -336,11 +299,7 @@ pub async fn refresh(state: &AppState, presented: &str) -> AppResult<TokenPair> 
     }
 }
 
-async fn revoke_session(
-    db: &impl ConnectionTrait,
-    session_id: Uuid,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
+async fn revoke_session(db: &impl ConnectionTrait, session_id: Uuid, now: DateTime<Utc>) -> AppResult<()> {
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(now))
         .filter(session::Column::Id.eq(session_id))
@@ -365,10 +324,7 @@ pub async fn revoke_all_sessions(db: &impl ConnectionTrait, user_id: Uuid) -> Ap
 /// error: the caller is signed out either way.
 pub async fn logout(db: &DatabaseConnection, presented: &str) -> AppResult<()> {
     let hash = tokens::hash_token(presented);
-    if let Some(token) = refresh_token::Entity::find()
-        .filter(refresh_token::Column::TokenHash.eq(hash))
-        .one(db)
-        .await?
+    if let Some(token) = refresh_token::Entity::find().filter(refresh_token::Column::TokenHash.eq(hash)).one(db).await?
     {
         revoke_session(db, token.session_id, time::now()).await?;
     }
@@ -384,15 +340,8 @@ pub struct ProfileChanges {
     pub locale: Option<String>,
 }
 
-pub async fn update_profile(
-    db: &DatabaseConnection,
-    user_id: Uuid,
-    changes: ProfileChanges,
-) -> AppResult<user::Model> {
-    let account = user::Entity::find_by_id(user_id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)?;
+pub async fn update_profile(db: &DatabaseConnection, user_id: Uuid, changes: ProfileChanges) -> AppResult<user::Model> {
+    let account = user::Entity::find_by_id(user_id).one(db).await?.ok_or(AppError::NotFound)?;
     let mut active: user::ActiveModel = account.into();
     if let Some(name) = changes.name {
         active.name = Set(name);
@@ -424,10 +373,7 @@ pub async fn update_account(
     changes: AccountChanges,
 ) -> AppResult<user::Model> {
     let txn = db::begin_write(db).await?;
-    let account = user::Entity::find_by_id(user_id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let account = user::Entity::find_by_id(user_id).one(&txn).await?.ok_or(AppError::NotFound)?;
     let old_role = Role::parse(&account.role).unwrap_or(Role::Citizen);
     let role = changes.role.unwrap_or(old_role);
 
@@ -441,13 +387,8 @@ pub async fn update_account(
         }
     }
     // Unchanged affiliations carry over when they still fit the role; new ones are checked.
-    let business_id = changes
-        .business_id
-        .or(account.business_id.filter(|_| role == Role::Business));
-    let jurisdiction = changes.jurisdiction.or(account
-        .jurisdiction
-        .clone()
-        .filter(|_| role.has_jurisdiction()));
+    let business_id = changes.business_id.or(account.business_id.filter(|_| role == Role::Business));
+    let jurisdiction = changes.jurisdiction.or(account.jurisdiction.clone().filter(|_| role.has_jurisdiction()));
     let (business_id, jurisdiction) =
         check_affiliation(&txn, reference, role, business_id, jurisdiction, &mut check).await?;
     check.finish()?;
@@ -473,14 +414,8 @@ pub async fn update_account(
 
 /// Creates the bootstrap admin named in the configuration, unless that account exists.
 /// Several instances starting at once may race here: the loser's unique violation is fine.
-pub async fn ensure_bootstrap_admin(
-    db: &DatabaseConnection,
-    settings: &Settings,
-) -> anyhow::Result<()> {
-    let (Some(email), Some(password)) = (
-        &settings.bootstrap.admin_email,
-        &settings.bootstrap.admin_password,
-    ) else {
+pub async fn ensure_bootstrap_admin(db: &DatabaseConnection, settings: &Settings) -> anyhow::Result<()> {
+    let (Some(email), Some(password)) = (&settings.bootstrap.admin_email, &settings.bootstrap.admin_password) else {
         return Ok(());
     };
     let email = email.trim().to_lowercase();

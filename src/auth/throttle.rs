@@ -23,54 +23,30 @@ pub struct Key {
 
 impl Key {
     pub fn account(email: &str, settings: &AuthSettings) -> Self {
-        Self {
-            hash: digest("account", &email.trim().to_lowercase()),
-            limit: settings.max_failed_logins,
-        }
+        Self { hash: digest("account", &email.trim().to_lowercase()), limit: settings.max_failed_logins }
     }
 
     pub fn address(address: &str, settings: &AuthSettings) -> Self {
-        Self {
-            hash: digest("address", address),
-            limit: settings.max_failed_logins.saturating_mul(4),
-        }
+        Self { hash: digest("address", address), limit: settings.max_failed_logins.saturating_mul(4) }
     }
 }
 
 fn digest(kind: &str, value: &str) -> String {
-    hex::encode(
-        Sha256::new()
-            .chain_update(kind)
-            .chain_update([0u8])
-            .chain_update(value)
-            .finalize(),
-    )
+    hex::encode(Sha256::new().chain_update(kind).chain_update([0u8]).chain_update(value).finalize())
 }
 
 /// Refuses with 429 while any of the keys is locked.
-pub async fn ensure_not_locked(
-    db: &impl ConnectionTrait,
-    keys: &[&Key],
-    now: DateTime<Utc>,
-) -> AppResult<()> {
+pub async fn ensure_not_locked(db: &impl ConnectionTrait, keys: &[&Key], now: DateTime<Utc>) -> AppResult<()> {
     let mut wait = 0i64;
     for key in keys {
-        if let Some(row) = throttle::Entity::find_by_id(key.hash.clone())
-            .one(db)
-            .await?
+        if let Some(row) = throttle::Entity::find_by_id(key.hash.clone()).one(db).await?
             && let Some(until) = row.locked_until
             && until > now
         {
             wait = wait.max((until - now).num_seconds() + 1);
         }
     }
-    if wait > 0 {
-        Err(AppError::TooManyRequests {
-            retry_after_seconds: wait as u64,
-        })
-    } else {
-        Ok(())
-    }
+    if wait > 0 { Err(AppError::TooManyRequests { retry_after_seconds: wait as u64 }) } else { Ok(()) }
 }
 
 /// Counts one failure against the key, locking it when it reaches its limit.
@@ -81,16 +57,9 @@ pub async fn record_failure(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let window = Duration::seconds(settings.lockout_seconds as i64);
-    match throttle::Entity::find_by_id(key.hash.clone())
-        .one(db)
-        .await?
-    {
+    match throttle::Entity::find_by_id(key.hash.clone()).one(db).await? {
         None => {
-            let (failures, locked_until) = if key.limit <= 1 {
-                (0, Some(now + window))
-            } else {
-                (1, None)
-            };
+            let (failures, locked_until) = if key.limit <= 1 { (0, Some(now + window)) } else { (1, None) };
             throttle::ActiveModel {
                 key: Set(key.hash.clone()),
                 failures: Set(failures),
@@ -127,8 +96,6 @@ pub async fn record_failure(
 /// A successful sign-in clears the account's count (never the address's: one good account
 /// must not reset an address that is guessing at others).
 pub async fn clear(db: &impl ConnectionTrait, key: &Key) -> AppResult<()> {
-    throttle::Entity::delete_by_id(key.hash.clone())
-        .exec(db)
-        .await?;
+    throttle::Entity::delete_by_id(key.hash.clone()).exec(db).await?;
     Ok(())
 }

@@ -52,12 +52,7 @@ impl JwtKeys {
         }
     }
 
-    pub fn issue(
-        &self,
-        user_id: Uuid,
-        session_id: Uuid,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<String> {
+    pub fn issue(&self, user_id: Uuid, session_id: Uuid, now: DateTime<Utc>) -> anyhow::Result<String> {
         let claims = AccessClaims {
             sub: user_id,
             sid: session_id,
@@ -65,15 +60,12 @@ impl JwtKeys {
             exp: now.timestamp() + self.access_token_seconds as i64,
             iss: ISSUER.into(),
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .context("signing a token")
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).context("signing a token")
     }
 
     /// Verifies signature, algorithm, issuer and expiry. Any failure is just "not signed in".
     pub fn verify(&self, token: &str) -> Option<AccessClaims> {
-        jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
-            .ok()
-            .map(|data| data.claims)
+        jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation).ok().map(|data| data.claims)
     }
 }
 
@@ -94,14 +86,10 @@ fn read_or_create_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
         if existing.len() >= 32 {
             return Ok(existing.as_bytes().to_vec());
         }
-        anyhow::bail!(
-            "{} holds a secret shorter than 32 bytes; delete it to generate a new one",
-            path.display()
-        );
+        anyhow::bail!("{} holds a secret shorter than 32 bytes; delete it to generate a new one", path.display());
     }
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("creating {}", parent.display()))?;
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
     }
     let mut bytes = [0u8; 48];
     rand::rng().fill_bytes(&mut bytes);
@@ -115,11 +103,7 @@ fn read_or_create_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
 fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
     file.write_all(content.as_bytes())
 }
 
@@ -160,9 +144,7 @@ mod tests {
     #[test]
     fn expired_by_one_second_is_refused() {
         let issued = Utc::now() - chrono::Duration::seconds(901);
-        let token = keys()
-            .issue(Uuid::new_v4(), Uuid::new_v4(), issued)
-            .unwrap();
+        let token = keys().issue(Uuid::new_v4(), Uuid::new_v4(), issued).unwrap();
         assert!(keys().verify(&token).is_none());
     }
 

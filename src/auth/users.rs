@@ -5,9 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use entity::user;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -23,19 +21,14 @@ use crate::reference::ReferenceSettings;
 use crate::validate::{Check, NAME_MAX};
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(create_user, list_users))
-        .routes(routes!(get_user, update_user))
+    OpenApiRouter::new().routes(routes!(create_user, list_users)).routes(routes!(get_user, update_user))
 }
 
 fn role(check: &mut Check, field: &str, value: Option<String>) -> Option<Role> {
     let value = value?;
     let role = Role::parse(&value);
     if role.is_none() {
-        check.add(
-            field,
-            format!("must be one of: {}", Role::names().join(", ")),
-        );
+        check.add(field, format!("must be one of: {}", Role::names().join(", ")));
     }
     role
 }
@@ -113,11 +106,7 @@ async fn list_users(
     _admin: Auth<Admins>,
     Query(filter): Query<UserFilter>,
 ) -> AppResult<Json<ListResponse<UserView>>> {
-    let page = PageParams {
-        page: filter.page,
-        per_page: filter.per_page,
-    }
-    .resolve()?;
+    let page = PageParams { page: filter.page, per_page: filter.per_page }.resolve()?;
     let mut check = Check::new();
     let role = role(&mut check, "role", filter.role);
     check.finish()?;
@@ -126,27 +115,12 @@ async fn list_users(
     if let Some(role) = role {
         condition = condition.add(user::Column::Role.eq(role.as_str()));
     }
-    if let Some(q) = filter
-        .q
-        .map(|q| q.trim().to_lowercase())
-        .filter(|q| !q.is_empty())
-    {
-        let pattern = format!(
-            "%{}%",
-            q.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+    if let Some(q) = filter.q.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty()) {
+        let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
         condition = condition.add(
             Condition::any()
-                .add(
-                    Expr::col(user::Column::Email)
-                        .like(LikeExpr::new(pattern.clone()).escape('\\')),
-                )
-                .add(
-                    Expr::expr(Func::lower(Expr::col(user::Column::Name)))
-                        .like(LikeExpr::new(pattern).escape('\\')),
-                ),
+                .add(Expr::col(user::Column::Email).like(LikeExpr::new(pattern.clone()).escape('\\')))
+                .add(Expr::expr(Func::lower(Expr::col(user::Column::Name))).like(LikeExpr::new(pattern).escape('\\'))),
         );
     }
     let query = user::Entity::find().filter(condition);
@@ -172,10 +146,7 @@ async fn get_user(
     _admin: Auth<Admins>,
     Path(id): Path<Uuid>,
 ) -> AppResult<Json<UserView>> {
-    let account = user::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let account = user::Entity::find_by_id(id).one(&state.db).await?.ok_or(AppError::NotFound)?;
     Ok(Json(account.into()))
 }
 
@@ -211,8 +182,6 @@ async fn update_user(
     Path(id): Path<Uuid>,
     Valid(changes): Valid<UpdateUserBody>,
 ) -> AppResult<Json<UserView>> {
-    let account =
-        service::update_account(&state.db, &state.settings.reference, admin.id, id, changes)
-            .await?;
+    let account = service::update_account(&state.db, &state.settings.reference, admin.id, id, changes).await?;
     Ok(Json(account.into()))
 }

@@ -34,46 +34,21 @@ fn stderr(output: &Output) -> String {
 async fn user_create_on_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let db = TestDatabase::new(dir.path()).await;
-    let create = [
-        "user",
-        "create",
-        "--email",
-        "Clerk@CPO.test",
-        "--password",
-        PASSWORD,
-        "--name",
-        "張書記",
-        "--role",
-        "clerk",
-    ];
+    let create =
+        ["user", "create", "--email", "Clerk@CPO.test", "--password", PASSWORD, "--name", "張書記", "--role", "clerk"];
     let output = run(dir.path(), &db.url, &[], &create);
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(String::from_utf8_lossy(&output.stdout).contains("clerk@cpo.test"));
 
     let again = run(dir.path(), &db.url, &[], &create);
     assert!(!again.status.success());
-    assert!(
-        stderr(&again).contains("already registered"),
-        "{}",
-        stderr(&again)
-    );
+    assert!(stderr(&again).contains("already registered"), "{}", stderr(&again));
 
     let bad = run(
         dir.path(),
         &db.url,
         &[],
-        &[
-            "user",
-            "create",
-            "--email",
-            "x",
-            "--password",
-            "short",
-            "--name",
-            "n",
-            "--role",
-            "king",
-        ],
+        &["user", "create", "--email", "x", "--password", "short", "--name", "n", "--role", "king"],
     );
     assert!(!bad.status.success());
     let message = stderr(&bad);
@@ -85,18 +60,7 @@ async fn user_create_on_the_command_line() {
         dir.path(),
         &db.url,
         &[],
-        &[
-            "user",
-            "create",
-            "--email",
-            "b@shop.tw",
-            "--password",
-            PASSWORD,
-            "--name",
-            "n",
-            "--role",
-            "business",
-        ],
+        &["user", "create", "--email", "b@shop.tw", "--password", PASSWORD, "--name", "n", "--role", "business"],
     );
     assert!(!no_business.status.success());
     assert!(stderr(&no_business).contains("business_id"));
@@ -105,17 +69,12 @@ async fn user_create_on_the_command_line() {
     let app = spawn_on(&db.url, dir.path()).await;
     let token = app.token("clerk@cpo.test", PASSWORD).await;
     let me = expect_status(app.get("/api/v1/me", Some(&token)).await, StatusCode::OK).await;
-    assert_eq!(
-        (me["role"].as_str(), me["jurisdiction"].as_str()),
-        (Some("clerk"), Some("kaohsiung"))
-    );
+    assert_eq!((me["role"].as_str(), me["jurisdiction"].as_str()), (Some("clerk"), Some("kaohsiung")));
 }
 
 async fn spawn_on(database_url: &str, dir: &std::path::Path) -> TestApp {
     let settings = test_settings(&dir.join("data"), database_url, vec![]);
-    let app = consumer_protection::app::Application::build(settings)
-        .await
-        .unwrap();
+    let app = consumer_protection::app::Application::build(settings).await.unwrap();
     let address = format!("http://{}", app.local_addr());
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
@@ -129,47 +88,20 @@ async fn migrate_and_start_up_refusals() {
     let output = run(dir.path(), &db.url, &[], &["migrate"]);
     assert!(output.status.success(), "{}", stderr(&output));
 
-    let production = run(
-        dir.path(),
-        &db.url,
-        &[("APP_ENV", "production")],
-        &["migrate"],
-    );
+    let production = run(dir.path(), &db.url, &[("APP_ENV", "production")], &["migrate"]);
     assert!(!production.status.success());
-    assert!(
-        stderr(&production).contains("auth.jwt_secret"),
-        "{}",
-        stderr(&production)
-    );
+    assert!(stderr(&production).contains("auth.jwt_secret"), "{}", stderr(&production));
 
-    let short = run(
-        dir.path(),
-        &db.url,
-        &[("APP__AUTH__JWT_SECRET", "short")],
-        &["migrate"],
-    );
+    let short = run(dir.path(), &db.url, &[("APP__AUTH__JWT_SECRET", "short")], &["migrate"]);
     assert!(!short.status.success());
     assert!(stderr(&short).contains("auth.jwt_secret"));
 
-    let bad_value = run(
-        dir.path(),
-        &db.url,
-        &[("APP__SERVER__PORT", "eighty")],
-        &["migrate"],
-    );
+    let bad_value = run(dir.path(), &db.url, &[("APP__SERVER__PORT", "eighty")], &["migrate"]);
     assert!(!bad_value.status.success());
-    assert!(
-        stderr(&bad_value).contains("server.port"),
-        "{}",
-        stderr(&bad_value)
-    );
+    assert!(stderr(&bad_value).contains("server.port"), "{}", stderr(&bad_value));
 
     std::fs::create_dir_all(dir.path().join("config")).unwrap();
-    std::fs::write(
-        dir.path().join("config/development.toml"),
-        "[server]\nhots = \"0.0.0.0\"\n",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("config/development.toml"), "[server]\nhots = \"0.0.0.0\"\n").unwrap();
     let unknown = run(dir.path(), &db.url, &[], &["migrate"]);
     assert!(!unknown.status.success());
     assert!(stderr(&unknown).contains("hots"), "{}", stderr(&unknown));
@@ -179,11 +111,7 @@ async fn migrate_and_start_up_refusals() {
 async fn serve_migrates_creates_the_bootstrap_admin_and_listens() {
     let dir = tempfile::tempdir().unwrap();
     let db = TestDatabase::new(dir.path()).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut child = Command::new(BIN)
         .current_dir(dir.path())
         .env_remove("APP_ENV")
@@ -201,12 +129,7 @@ async fn serve_migrates_creates_the_bootstrap_admin_and_listens() {
     let client = reqwest::Client::new();
     let mut ready = false;
     for _ in 0..100 {
-        if client
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
+        if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
             ready = true;
             break;
         }
@@ -221,8 +144,5 @@ async fn serve_migrates_creates_the_bootstrap_admin_and_listens() {
     let _ = child.wait();
     assert!(ready, "the server did not become ready");
     assert_eq!(login.unwrap().status(), 200);
-    assert!(
-        dir.path().join("data/jwt_secret").is_file(),
-        "a secret is generated under data/"
-    );
+    assert!(dir.path().join("data/jwt_secret").is_file(), "a secret is generated under data/");
 }

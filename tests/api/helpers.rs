@@ -31,19 +31,11 @@ pub struct PgDatabase {
 impl PgDatabase {
     pub async fn create(server_url: &str) -> Self {
         let name = format!("cp_test_{}", Uuid::new_v4().simple());
-        let admin = sea_orm::Database::connect(format!("{server_url}/postgres"))
-            .await
-            .expect("connect to PostgreSQL");
+        let admin = sea_orm::Database::connect(format!("{server_url}/postgres")).await.expect("connect to PostgreSQL");
         use sea_orm::ConnectionTrait;
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
-            .await
-            .expect("create test database");
+        admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
         let _ = admin.close().await;
-        Self {
-            server_url: server_url.to_string(),
-            name,
-        }
+        Self { server_url: server_url.to_string(), name }
     }
 
     pub fn url(&self) -> String {
@@ -56,16 +48,11 @@ impl Drop for PgDatabase {
         let (url, name) = (format!("{}/postgres", self.server_url), self.name.clone());
         // Drop runs inside the test's runtime; a fresh runtime on another thread can block.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
             rt.block_on(async {
                 use sea_orm::ConnectionTrait;
                 if let Ok(admin) = sea_orm::Database::connect(url).await {
-                    let _ = admin
-                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await;
+                    let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
                     let _ = admin.close().await;
                 }
             });
@@ -75,10 +62,7 @@ impl Drop for PgDatabase {
 }
 
 pub fn postgres_server() -> Option<String> {
-    std::env::var("TEST_DATABASE_URL")
-        .ok()
-        .filter(|v| !v.is_empty())
-        .map(|v| v.trim_end_matches('/').to_string())
+    std::env::var("TEST_DATABASE_URL").ok().filter(|v| !v.is_empty()).map(|v| v.trim_end_matches('/').to_string())
 }
 
 /// A database for a test: its URL, and what keeps it alive.
@@ -92,15 +76,9 @@ impl TestDatabase {
         match postgres_server() {
             Some(server) => {
                 let pg = PgDatabase::create(&server).await;
-                Self {
-                    url: pg.url(),
-                    _pg: Some(pg),
-                }
+                Self { url: pg.url(), _pg: Some(pg) }
             }
-            None => Self {
-                url: format!("sqlite://{}?mode=rwc", data_dir.join("test.db").display()),
-                _pg: None,
-            },
+            None => Self { url: format!("sqlite://{}?mode=rwc", data_dir.join("test.db").display()), _pg: None },
         }
     }
 }
@@ -115,11 +93,7 @@ pub struct TestApp {
 }
 
 /// Settings for tests: config/test.toml, no environment, the test's own data dir and database.
-pub fn test_settings(
-    data_dir: &Path,
-    database_url: &str,
-    extra: Vec<(&str, ConfigValue)>,
-) -> Settings {
+pub fn test_settings(data_dir: &Path, database_url: &str, extra: Vec<(&str, ConfigValue)>) -> Settings {
     let mut overrides: Vec<(String, ConfigValue)> = vec![
         ("data.dir".into(), data_dir.display().to_string().into()),
         ("database.url".into(), database_url.into()),
@@ -155,12 +129,7 @@ pub async fn spawn_app_with(extra: Vec<(&str, ConfigValue)>) -> TestApp {
     let tmp = tempfile::tempdir().expect("temp dir");
     let database = TestDatabase::new(tmp.path()).await;
     let settings = test_settings(tmp.path(), &database.url, extra);
-    start(
-        settings,
-        std::sync::Arc::new(database),
-        std::sync::Arc::new(tmp),
-    )
-    .await
+    start(settings, std::sync::Arc::new(database), std::sync::Arc::new(tmp)).await
 }
 
 async fn start(
@@ -169,42 +138,24 @@ async fn start(
     tmp: std::sync::Arc<tempfile::TempDir>,
 ) -> TestApp {
     let data_dir = settings.data_dir().to_path_buf();
-    let app = Application::build(settings)
-        .await
-        .expect("application builds");
+    let app = Application::build(settings).await.expect("application builds");
     let address = format!("http://{}", app.local_addr());
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    TestApp {
-        address,
-        client,
-        state,
-        data_dir,
-        _database: database,
-        _tmp: tmp,
-    }
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    TestApp { address, client, state, data_dir, _database: database, _tmp: tmp }
 }
 
 impl TestApp {
     /// A TestApp around a server started by the test itself.
     pub fn from_parts(address: String, state: AppState, data_dir: PathBuf) -> TestApp {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         TestApp {
             address,
             client,
             state,
             data_dir,
-            _database: std::sync::Arc::new(TestDatabase {
-                url: String::new(),
-                _pg: None,
-            }),
+            _database: std::sync::Arc::new(TestDatabase { url: String::new(), _pg: None }),
             _tmp: std::sync::Arc::new(tempfile::tempdir().unwrap()),
         }
     }
@@ -252,31 +203,19 @@ impl TestApp {
 
     pub async fn register(&self, email: &str, name: &str) -> Value {
         let response = self
-            .post(
-                "/api/v1/auth/register",
-                None,
-                &json!({"email": email, "password": PASSWORD, "name": name}),
-            )
+            .post("/api/v1/auth/register", None, &json!({"email": email, "password": PASSWORD, "name": name}))
             .await;
         expect_status(response, StatusCode::CREATED).await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
-        self.post(
-            "/api/v1/auth/login",
-            None,
-            &json!({"email": email, "password": password}),
-        )
-        .await
+        self.post("/api/v1/auth/login", None, &json!({"email": email, "password": password})).await
     }
 
     /// Signs in and answers the access token.
     pub async fn token(&self, email: &str, password: &str) -> String {
         let body = expect_status(self.login(email, password).await, StatusCode::OK).await;
-        body["access_token"]
-            .as_str()
-            .expect("access token")
-            .to_string()
+        body["access_token"].as_str().expect("access token").to_string()
     }
 
     pub async fn admin_token(&self) -> String {
@@ -296,11 +235,7 @@ impl TestApp {
         if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
             body.extend(extra.clone());
         }
-        expect_status(
-            self.post("/api/v1/users", Some(&admin), &body).await,
-            StatusCode::CREATED,
-        )
-        .await;
+        expect_status(self.post("/api/v1/users", Some(&admin), &body).await, StatusCode::CREATED).await;
         self.token(email, PASSWORD).await
     }
 

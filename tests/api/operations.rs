@@ -7,22 +7,12 @@ use crate::helpers::*;
 #[tokio::test]
 async fn health_and_readiness() {
     let app = spawn_app().await;
-    assert_eq!(
-        expect_status(app.get("/healthz", None).await, StatusCode::OK).await["status"],
-        "ok"
-    );
-    assert_eq!(
-        expect_status(app.get("/readyz", None).await, StatusCode::OK).await["status"],
-        "ok"
-    );
+    assert_eq!(expect_status(app.get("/healthz", None).await, StatusCode::OK).await["status"], "ok");
+    assert_eq!(expect_status(app.get("/readyz", None).await, StatusCode::OK).await["status"], "ok");
 
     // With the database gone, the instance is not ready (but still alive).
     app.state.db.clone().close().await.unwrap();
-    expect_status(
-        app.get("/readyz", None).await,
-        StatusCode::SERVICE_UNAVAILABLE,
-    )
-    .await;
+    expect_status(app.get("/readyz", None).await, StatusCode::SERVICE_UNAVAILABLE).await;
     expect_status(app.get("/healthz", None).await, StatusCode::OK).await;
 }
 
@@ -32,27 +22,11 @@ async fn metrics_count_requests_by_route_and_status() {
     app.get("/api/v1/reference", None).await;
     app.get("/api/v1/me", None).await;
     let response = app.get("/metrics", None).await;
-    assert!(
-        response.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/plain")
-    );
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
     let text = response.text().await.unwrap();
-    assert!(
-        text.contains(
-            r#"http_requests_total{method="GET",route="/api/v1/reference",status="200"}"#
-        ),
-        "{text}"
-    );
-    assert!(
-        text.contains(r#"route="/api/v1/me",status="401""#),
-        "{text}"
-    );
-    assert!(
-        text.contains("http_request_duration_seconds_bucket"),
-        "{text}"
-    );
+    assert!(text.contains(r#"http_requests_total{method="GET",route="/api/v1/reference",status="200"}"#), "{text}");
+    assert!(text.contains(r#"route="/api/v1/me",status="401""#), "{text}");
+    assert!(text.contains("http_request_duration_seconds_bucket"), "{text}");
 }
 
 #[tokio::test]
@@ -74,10 +48,7 @@ async fn the_openapi_document_lists_every_route_and_the_docs_render_offline() {
         "/readyz",
         "/metrics",
     ] {
-        assert!(
-            paths.contains_key(path),
-            "{path} missing from the OpenAPI document"
-        );
+        assert!(paths.contains_key(path), "{path} missing from the OpenAPI document");
     }
     assert!(paths["/api/v1/me"].get("patch").is_some());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
@@ -86,25 +57,13 @@ async fn the_openapi_document_lists_every_route_and_the_docs_render_offline() {
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
     assert!(html.contains("swagger-ui-bundle.js"));
-    assert!(
-        !html.contains("http://") && !html.contains("https://"),
-        "the docs page must not load remote assets"
-    );
-    for asset in [
-        "/docs/swagger-ui-bundle.js",
-        "/docs/swagger-ui.css",
-        "/docs/swagger-initializer.js",
-    ] {
+    assert!(!html.contains("http://") && !html.contains("https://"), "the docs page must not load remote assets");
+    for asset in ["/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css", "/docs/swagger-initializer.js"] {
         let response = app.get(asset, None).await;
         assert_eq!(response.status(), StatusCode::OK, "{asset}");
         assert!(!response.text().await.unwrap().is_empty());
     }
-    let init = app
-        .get("/docs/swagger-initializer.js", None)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let init = app.get("/docs/swagger-initializer.js", None).await.text().await.unwrap();
     assert!(init.contains("/api/openapi.json"));
 }
 
@@ -117,29 +76,13 @@ async fn reference_lists_carry_the_kaohsiung_defaults() {
     assert_eq!(r["jurisdictions"][0]["name_zh"], "高雄市");
     let districts = r["districts"].as_array().unwrap();
     assert_eq!(districts.len(), 38);
-    assert!(districts.iter().all(
-        |d| d["jurisdiction"] == "kaohsiung" && d["name_zh"].as_str().unwrap().ends_with('區')
-    ));
+    assert!(
+        districts.iter().all(|d| d["jurisdiction"] == "kaohsiung" && d["name_zh"].as_str().unwrap().ends_with('區'))
+    );
     assert!(districts.iter().any(|d| d["name_zh"] == "那瑪夏區"));
 
-    let channels: Vec<&str> = r["channels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["code"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        channels,
-        [
-            "online",
-            "walk_in",
-            "mail",
-            "fax",
-            "phone",
-            "hotline_1950",
-            "referral"
-        ]
-    );
+    let channels: Vec<&str> = r["channels"].as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap()).collect();
+    assert_eq!(channels, ["online", "walk_in", "mail", "fax", "phone", "hotline_1950", "referral"]);
 
     let categories = r["categories"].as_array().unwrap();
     for name in [
@@ -158,41 +101,19 @@ async fn reference_lists_carry_the_kaohsiung_defaults() {
         "美容",
         "運動健身",
     ] {
-        assert!(
-            categories.iter().any(|c| c["name_zh"] == name),
-            "{name} missing"
-        );
+        assert!(categories.iter().any(|c| c["name_zh"] == name), "{name} missing");
     }
-    assert!(
-        categories
-            .iter()
-            .all(|c| c["group"] == "goods" || c["group"] == "services")
-    );
-    assert_eq!(
-        categories.iter().find(|c| c["name_zh"] == "電信").unwrap()["group"],
-        "services"
-    );
-    for list in [
-        "categories",
-        "channels",
-        "districts",
-        "inspection_themes",
-        "education_kinds",
-    ] {
+    assert!(categories.iter().all(|c| c["group"] == "goods" || c["group"] == "services"));
+    assert_eq!(categories.iter().find(|c| c["name_zh"] == "電信").unwrap()["group"], "services");
+    for list in ["categories", "channels", "districts", "inspection_themes", "education_kinds"] {
         let items = r[list].as_array().unwrap();
         assert!(!items.is_empty(), "{list}");
         assert!(
-            items.iter().all(|i| i["code"].is_string()
-                && i["name_zh"].is_string()
-                && i["name_en"].is_string()),
+            items.iter().all(|i| i["code"].is_string() && i["name_zh"].is_string() && i["name_en"].is_string()),
             "{list}"
         );
     }
-    let themes: Vec<&str> = r["inspection_themes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name_zh"].as_str().unwrap())
-        .collect();
+    let themes: Vec<&str> =
+        r["inspection_themes"].as_array().unwrap().iter().map(|c| c["name_zh"].as_str().unwrap()).collect();
     assert!(themes.contains(&"定型化契約"));
 }
