@@ -12,20 +12,21 @@ use axum::response::IntoResponse;
 use metrics_exporter_prometheus::PrometheusHandle;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
+use tower_http::LatencyUnit;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::LatencyUnit;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::tokens::{self, JwtKeys};
+use crate::calendar::OfficeCalendar;
 use crate::config::Settings;
 use crate::error::AppError;
 use crate::openapi::ApiDoc;
 use crate::telemetry::{self, REQUEST_ID};
-use crate::{auth, db, health, reference};
+use crate::{auth, businesses, calendar, cases, consultations, db, health, jobs, reference};
 
 /// Shared by every handler. `DatabaseConnection` is already a pool and cheap to clone.
 #[derive(Clone)]
@@ -33,6 +34,7 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
     pub keys: Arc<JwtKeys>,
+    pub calendar: Arc<OfficeCalendar>,
     pub metrics: PrometheusHandle,
 }
 
@@ -43,6 +45,10 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(reference::routes())
         .merge(auth::routes::routes())
         .merge(auth::users::routes())
+        .merge(businesses::routes::routes())
+        .merge(consultations::routes::routes())
+        .merge(cases::routes::routes())
+        .merge(calendar::routes::routes())
 }
 
 pub fn openapi() -> utoipa::openapi::OpenApi {
@@ -84,10 +90,16 @@ impl Application {
         auth::service::ensure_bootstrap_admin(&db, &settings).await?;
         let secret = tokens::load_secret(&settings)?;
         let keys = JwtKeys::new(&secret, settings.auth.access_token_seconds);
+        let calendar = OfficeCalendar::load(Some(&settings.calendar.dir)).context("loading the office calendars")?;
         let address = format!("{}:{}", settings.server.host, settings.server.port);
         let listener = TcpListener::bind(&address).await.with_context(|| format!("listening on {address}"))?;
-        let state =
-            AppState { db, settings: Arc::new(settings), keys: Arc::new(keys), metrics: telemetry::metrics_handle() };
+        let state = AppState {
+            db,
+            settings: Arc::new(settings),
+            keys: Arc::new(keys),
+            calendar: Arc::new(calendar),
+            metrics: telemetry::metrics_handle(),
+        };
         Ok(Self { listener, state })
     }
 
@@ -102,10 +114,13 @@ impl Application {
     /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tracing::info!(address = %self.local_addr(), "listening");
+        let jobs = jobs::spawn(self.state.clone());
         let app = router(self.state);
         axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown_signal())
-            .await
+            .await?;
+        jobs.abort();
+        Ok(())
     }
 }
 

@@ -51,6 +51,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub attachments: AttachmentSettings,
     pub jobs: JobSettings,
+    pub deadlines: DeadlineSettings,
+    pub calendar: CalendarSettings,
     pub mail: MailSettings,
     pub log: LogSettings,
     pub bootstrap: BootstrapSettings,
@@ -102,6 +104,27 @@ pub struct AttachmentSettings {
 #[serde(deny_unknown_fields)]
 pub struct JobSettings {
     pub interval_seconds: u64,
+}
+
+/// Day counts of the legal and local deadlines (`[deadlines]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeadlineSettings {
+    pub business_reply_days: u32,
+    pub second_complaint_days: u32,
+    pub mediation_schedule_days: u32,
+    pub mediation_extension_max_days: u32,
+    pub reschedule_days: u32,
+    pub objection_days: u32,
+    pub court_dispatch_days: u32,
+    pub correction_days: u32,
+    pub reminder_working_days: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarSettings {
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -258,6 +281,22 @@ impl Settings {
         }
         if self.jobs.interval_seconds == 0 {
             return Err(bad("jobs.interval_seconds", "must be at least 1"));
+        }
+        let d = &self.deadlines;
+        for (key, value) in [
+            ("deadlines.business_reply_days", d.business_reply_days),
+            ("deadlines.second_complaint_days", d.second_complaint_days),
+            ("deadlines.mediation_schedule_days", d.mediation_schedule_days),
+            ("deadlines.mediation_extension_max_days", d.mediation_extension_max_days),
+            ("deadlines.reschedule_days", d.reschedule_days),
+            ("deadlines.objection_days", d.objection_days),
+            ("deadlines.court_dispatch_days", d.court_dispatch_days),
+            ("deadlines.correction_days", d.correction_days),
+            ("deadlines.reminder_working_days", d.reminder_working_days),
+        ] {
+            if !(1..=365).contains(&value) {
+                return Err(bad(key, "must be between 1 and 365 days"));
+            }
         }
         if self.mail.transport == MailTransport::Smtp && self.mail.smtp_host.as_deref().is_none_or(str::is_empty) {
             return Err(bad("mail.smtp_host", "is required when mail.transport = \"smtp\""));

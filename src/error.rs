@@ -42,8 +42,8 @@ pub enum AppError {
     UnsupportedMediaType(String),
     #[error("{detail}")]
     Validation { detail: String, fields: FieldErrors },
-    #[error("{0}")]
-    InvalidTaxId(String),
+    #[error("{field} {problem}")]
+    InvalidTaxId { field: String, problem: String },
     #[error("{0}")]
     DeadlinePassed(String),
     #[error("too many failed attempts; try again in {retry_after_seconds} seconds")]
@@ -95,7 +95,7 @@ impl AppError {
             PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             Validation { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
-            InvalidTaxId(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_tax_id"),
+            InvalidTaxId { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_tax_id"),
             DeadlinePassed(_) => (StatusCode::UNPROCESSABLE_ENTITY, "deadline_passed"),
             TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
@@ -135,6 +135,10 @@ impl IntoResponse for AppError {
                 ("an internal error occurred; it has been logged".to_string(), FieldErrors::new())
             }
             AppError::Validation { detail, fields } => (detail, fields),
+            AppError::InvalidTaxId { ref field, ref problem } => {
+                let fields = FieldErrors::from([(field.clone(), vec![problem.clone()])]);
+                (format!("{field}: 統一編號 {problem}"), fields)
+            }
             ref other => (other.to_string(), FieldErrors::new()),
         };
         let mut response = (status, axum::Json(ErrorBody { code, detail, fields })).into_response();

@@ -178,6 +178,29 @@ impl<T: Validate> FromRequest<AppState> for Valid<T> {
     }
 }
 
+/// A JSON body whose fields of the wrong type are not yet an error: the handler gets the body
+/// (those fields absent) and a `Check` already holding their problems, so that it can first
+/// answer 404/403/409 as the API orders them, then add its own checks and `finish` once.
+pub struct Input<T> {
+    pub body: T,
+    pub check: Check,
+}
+
+impl<T: DeserializeOwned> FromRequest<AppState> for Input<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let value = json_object(req, state).await?;
+        let (parsed, type_errors) = deserialize_collecting::<T>(value);
+        let mut check = Check::new();
+        check.merge(type_errors);
+        match parsed {
+            Some(body) => Ok(Input { body, check }),
+            None => Err(check.finish().err().unwrap_or_else(|| AppError::BadRequest("unreadable body".into()))),
+        }
+    }
+}
+
 /// Query string extractor: a bad parameter answers 422 naming it.
 pub struct Query<T>(pub T);
 
@@ -207,6 +230,16 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
             .map(|axum::extract::Path(t)| Path(t))
             .map_err(|_| AppError::NotFound)
     }
+}
+
+/// For PATCH bodies: tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+/// Use with `#[serde(default, deserialize_with = "double_option")]`.
+pub fn double_option<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
 }
 
 /// `page` (from 1) and `per_page` (default 20, capped at 100) of every list.

@@ -3,12 +3,18 @@
 
 pub mod app;
 pub mod auth;
+pub mod businesses;
+pub mod calendar;
+pub mod cases;
 pub mod cli;
 pub mod config;
+pub mod consultations;
 pub mod db;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod jobs;
+pub mod mediation;
 pub mod openapi;
 pub mod reference;
 pub mod telemetry;

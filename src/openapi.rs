@@ -15,6 +15,10 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         (name = "auth", description = "Registration, sign-in, tokens and one's own account"),
         (name = "users", description = "Account management (admin)"),
         (name = "reference", description = "Configured reference lists"),
+        (name = "businesses", description = "The business registry (企業經營者)"),
+        (name = "consultations", description = "Consultations (諮詢), counted apart from complaints"),
+        (name = "cases", description = "Disputes: filing, the workflow, timeline, notes, evidence"),
+        (name = "calendar", description = "Office calendar and closures, for deadlines"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -44,7 +44,15 @@ pub struct JurisdictionSettings {
     pub code: String,
     pub name_zh: String,
     pub name_en: String,
+    /// Starts this jurisdiction's case numbers (`KH-115-000123`); default: the code in capitals.
+    pub case_prefix: Option<String>,
     pub districts: Vec<RefItem>,
+}
+
+impl JurisdictionSettings {
+    pub fn case_prefix(&self) -> String {
+        self.case_prefix.clone().unwrap_or_else(|| self.code.to_uppercase())
+    }
 }
 
 /// The `[reference]` configuration section.
@@ -98,6 +106,22 @@ impl ReferenceSettings {
                 j.districts.iter().map(|d| d.code.as_str()),
             )?;
         }
+        let mut prefixes = HashSet::new();
+        for j in &self.jurisdictions {
+            let prefix = j.case_prefix();
+            if prefix.is_empty() || prefix.len() > 16 || !prefix.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Err((
+                    format!("reference.jurisdictions.{}.case_prefix", j.code),
+                    "must be 1 to 16 letters or digits".into(),
+                ));
+            }
+            if !prefixes.insert(prefix) {
+                return Err((
+                    format!("reference.jurisdictions.{}.case_prefix", j.code),
+                    "is used by another jurisdiction".into(),
+                ));
+            }
+        }
         if self.jurisdiction(&self.default_jurisdiction).is_none() {
             return Err((
                 "reference.default_jurisdiction".into(),
@@ -118,6 +142,10 @@ impl ReferenceSettings {
 
     pub fn is_district_of(&self, jurisdiction: &str, district: &str) -> bool {
         self.jurisdiction(jurisdiction).is_some_and(|j| j.districts.iter().any(|d| d.code == district))
+    }
+
+    pub fn is_any_district(&self, district: &str) -> bool {
+        self.jurisdictions.iter().any(|j| j.districts.iter().any(|d| d.code == district))
     }
 
     pub fn category(&self, code: &str) -> Option<&Category> {

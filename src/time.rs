@@ -17,3 +17,43 @@ pub fn now() -> DateTime<Utc> {
 pub fn taipei_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&taipei()).date_naive()
 }
+
+/// A period of Taipei dates, both ends inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl Period {
+    /// From optional `from`/`to` query values; a reversed period is refused with 422.
+    pub fn optional(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Option<Period>, crate::error::AppError> {
+        match (from, to) {
+            (None, None) => Ok(None),
+            (from, to) => {
+                let period = Period { from: from.unwrap_or(NaiveDate::MIN), to: to.unwrap_or(NaiveDate::MAX) };
+                if period.from > period.to {
+                    return Err(crate::error::AppError::field("to", "must not be before `from`"));
+                }
+                Ok(Some(period))
+            }
+        }
+    }
+
+    /// Both ends required.
+    pub fn required(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Period, crate::error::AppError> {
+        let mut check = crate::validate::Check::new();
+        if from.is_none() {
+            check.add("from", "is required (YYYY-MM-DD)");
+        }
+        if to.is_none() {
+            check.add("to", "is required (YYYY-MM-DD)");
+        }
+        check.finish()?;
+        Ok(Period::optional(from, to)?.expect("both ends are present"))
+    }
+
+    pub fn days(&self) -> i64 {
+        (self.to - self.from).num_days() + 1
+    }
+}

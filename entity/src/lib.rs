@@ -1,7 +1,16 @@
 //! sea-orm entities: table shapes only. Behaviour lives in the server crate's services,
 //! and the schema itself in the `migration` crate (which never imports this one).
 
+pub mod access_log;
+pub mod attachment;
 pub mod business;
+pub mod calendar_closure;
+pub mod case;
+pub mod case_counter;
+pub mod case_event;
+pub mod case_stage;
+pub mod consultation;
+pub mod idempotency_key;
 pub mod login_throttle;
 pub mod refresh_token;
 pub mod session;

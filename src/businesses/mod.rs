@@ -1,0 +1,5 @@
+//! 企業經營者: the businesses complaints are filed against, with 統一編號 validation.
+
+pub mod routes;
+pub mod service;
+pub mod tax_id;

@@ -1,0 +1,248 @@
+//! The business registry: creation by staff, matching or creating a business a citizen names,
+//! search for the filing form.
+
+use chrono::{DateTime, Utc};
+use entity::business;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::tax_id;
+use crate::error::{AppError, AppResult, is_unique_violation};
+use crate::extract::Page;
+use crate::time;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BusinessView {
+    pub id: Uuid,
+    pub name: String,
+    /// 統一編號.
+    pub tax_id: Option<String>,
+    /// False while only named by a citizen and not yet checked by staff.
+    pub verified: bool,
+    pub trading_names: Vec<String>,
+    pub address: Option<String>,
+    pub district: Option<String>,
+    pub industry: Option<String>,
+    /// 目的事業主管機關.
+    pub competent_authority: Option<String>,
+    pub contact_email: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<business::Model> for BusinessView {
+    fn from(b: business::Model) -> Self {
+        Self {
+            id: b.id,
+            name: b.name,
+            tax_id: b.tax_id,
+            verified: b.verified,
+            trading_names: serde_json::from_value(b.trading_names).unwrap_or_default(),
+            address: b.address,
+            district: b.district,
+            industry: b.industry,
+            competent_authority: b.competent_authority,
+            contact_email: b.contact_email,
+            created_at: b.created_at,
+        }
+    }
+}
+
+/// The short form shown inside a case.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BusinessRef {
+    pub id: Uuid,
+    pub name: String,
+    pub tax_id: Option<String>,
+    pub verified: bool,
+}
+
+impl From<&business::Model> for BusinessRef {
+    fn from(b: &business::Model) -> Self {
+        Self { id: b.id, name: b.name.clone(), tax_id: b.tax_id.clone(), verified: b.verified }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct BusinessFields {
+    pub name: String,
+    pub tax_id: Option<String>,
+    pub trading_names: Vec<String>,
+    pub address: Option<String>,
+    pub district: Option<String>,
+    pub industry: Option<String>,
+    pub competent_authority: Option<String>,
+    pub contact_email: Option<String>,
+}
+
+/// Refuses a malformed 統編 with 422 `invalid_tax_id`.
+pub fn check_tax_id(field: &str, value: Option<&str>) -> AppResult<()> {
+    match value.and_then(tax_id::problem) {
+        Some(problem) => Err(AppError::InvalidTaxId { field: field.into(), problem: problem.into() }),
+        None => Ok(()),
+    }
+}
+
+fn duplicate_tax_id() -> AppError {
+    AppError::Duplicate("a business with this 統一編號 is already registered".into())
+}
+
+pub async fn create(db: &impl ConnectionTrait, fields: BusinessFields, verified: bool) -> AppResult<business::Model> {
+    check_tax_id("tax_id", fields.tax_id.as_deref())?;
+    if let Some(tax_id) = &fields.tax_id
+        && find_by_tax_id(db, tax_id).await?.is_some()
+    {
+        return Err(duplicate_tax_id());
+    }
+    let now = time::now();
+    let model = business::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name: Set(fields.name),
+        tax_id: Set(fields.tax_id),
+        trading_names: Set(serde_json::json!(fields.trading_names)),
+        address: Set(fields.address),
+        district: Set(fields.district),
+        industry: Set(fields.industry),
+        competent_authority: Set(fields.competent_authority),
+        contact_email: Set(fields.contact_email),
+        verified: Set(verified),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    match model.insert(db).await {
+        Ok(model) => Ok(model),
+        Err(e) if is_unique_violation(&e) => Err(duplicate_tax_id()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn find_by_tax_id(db: &impl ConnectionTrait, tax_id: &str) -> AppResult<Option<business::Model>> {
+    Ok(business::Entity::find().filter(business::Column::TaxId.eq(tax_id)).one(db).await?)
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<business::Model>> {
+    Ok(business::Entity::find_by_id(id).one(db).await?)
+}
+
+/// The business a citizen names without an id: by 統編 when given, else by exact name
+/// (ignoring case and surrounding spaces) when exactly one business has it; otherwise a new,
+/// unverified business for staff to check.
+pub async fn find_or_create_named(
+    db: &impl ConnectionTrait,
+    name: &str,
+    tax_id: Option<&str>,
+) -> AppResult<business::Model> {
+    check_tax_id("business.tax_id", tax_id)?;
+    if let Some(tax_id) = tax_id {
+        if let Some(found) = find_by_tax_id(db, tax_id).await? {
+            return Ok(found);
+        }
+    } else {
+        let matches = business::Entity::find()
+            .filter(Expr::expr(Func::lower(Expr::col(business::Column::Name))).eq(name.trim().to_lowercase()))
+            .limit(2)
+            .all(db)
+            .await?;
+        if let [only] = matches.as_slice() {
+            return Ok(only.clone());
+        }
+    }
+    let fields =
+        BusinessFields { name: name.trim().to_string(), tax_id: tax_id.map(str::to_string), ..Default::default() };
+    create(db, fields, false).await
+}
+
+pub fn like_pattern(q: &str) -> LikeExpr {
+    let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    LikeExpr::new(format!("%{escaped}%")).escape('\\')
+}
+
+/// Businesses whose name, trading names or 統編 contain `q`, verified ones first.
+pub async fn search(db: &impl ConnectionTrait, q: Option<&str>, page: Page) -> AppResult<(Vec<business::Model>, u64)> {
+    let mut query = business::Entity::find();
+    if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
+        let q = q.to_lowercase();
+        query = query.filter(
+            Condition::any()
+                .add(Expr::expr(Func::lower(Expr::col(business::Column::Name))).like(like_pattern(&q)))
+                .add(
+                    Expr::expr(Func::lower(Expr::col(business::Column::TradingNames).cast_as("text")))
+                        .like(like_pattern(&q)),
+                )
+                .add(Expr::col(business::Column::TaxId).like(like_pattern(&q))),
+        );
+    }
+    let total = query.clone().count(db).await?;
+    let items = query
+        .order_by_desc(business::Column::Verified)
+        .order_by_asc(business::Column::Name)
+        .order_by_asc(business::Column::Id)
+        .offset(page.offset())
+        .limit(page.per_page)
+        .all(db)
+        .await?;
+    Ok((items, total))
+}
+
+#[derive(Debug, Default)]
+pub struct BusinessChanges {
+    pub name: Option<String>,
+    /// `Some(None)` removes the 統編.
+    pub tax_id: Option<Option<String>>,
+    pub trading_names: Option<Vec<String>>,
+    pub address: Option<Option<String>>,
+    pub district: Option<Option<String>>,
+    pub industry: Option<Option<String>>,
+    pub competent_authority: Option<Option<String>>,
+    pub contact_email: Option<Option<String>>,
+    pub verified: Option<bool>,
+}
+
+pub async fn update(db: &impl ConnectionTrait, id: Uuid, changes: BusinessChanges) -> AppResult<business::Model> {
+    let current = get(db, id).await?.ok_or(AppError::NotFound)?;
+    if let Some(Some(tax_id)) = &changes.tax_id {
+        check_tax_id("tax_id", Some(tax_id))?;
+        if find_by_tax_id(db, tax_id).await?.is_some_and(|b| b.id != id) {
+            return Err(duplicate_tax_id());
+        }
+    }
+    let mut active: business::ActiveModel = current.into();
+    if let Some(v) = changes.name {
+        active.name = Set(v);
+    }
+    if let Some(v) = changes.tax_id {
+        active.tax_id = Set(v);
+    }
+    if let Some(v) = changes.trading_names {
+        active.trading_names = Set(serde_json::json!(v));
+    }
+    if let Some(v) = changes.address {
+        active.address = Set(v);
+    }
+    if let Some(v) = changes.district {
+        active.district = Set(v);
+    }
+    if let Some(v) = changes.industry {
+        active.industry = Set(v);
+    }
+    if let Some(v) = changes.competent_authority {
+        active.competent_authority = Set(v);
+    }
+    if let Some(v) = changes.contact_email {
+        active.contact_email = Set(v);
+    }
+    if let Some(v) = changes.verified {
+        active.verified = Set(v);
+    }
+    active.updated_at = Set(time::now());
+    match active.update(db).await {
+        Ok(model) => Ok(model),
+        Err(e) if is_unique_violation(&e) => Err(duplicate_tax_id()),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,87 @@
+//! Who may see a case, who they are to it, and the log of staff reads of personal data.
+//! A case the caller may not see answers 404, never 403: its existence is not leaked.
+
+use entity::{access_log, case};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, Set};
+use uuid::Uuid;
+
+use super::workflow::Actor;
+use crate::auth::{CurrentUser, Role};
+use crate::error::{AppError, AppResult};
+use crate::time;
+
+/// Whether `user` may see `case`:
+/// citizens their own cases; business users their business's cases once forwarded; clerks and
+/// officers every case of their jurisdiction; mediators the cases on their meetings' agendas;
+/// admins none.
+pub async fn visible(db: &impl ConnectionTrait, user: &CurrentUser, case: &case::Model) -> AppResult<bool> {
+    Ok(match user.role {
+        Role::Citizen => case.consumer_user_id == Some(user.id),
+        Role::Business => user.business_id == Some(case.business_id) && case.forwarded_at.is_some(),
+        Role::Clerk | Role::Officer => user.jurisdiction.as_deref() == Some(case.jurisdiction.as_str()),
+        Role::Mediator => crate::mediation::agenda::mediator_sees(db, user.id, case.id).await?,
+        Role::Admin => false,
+    })
+}
+
+/// The case, if `user` may see it; otherwise 404.
+pub async fn load_visible(db: &impl ConnectionTrait, user: &CurrentUser, case_id: Uuid) -> AppResult<case::Model> {
+    let case = case::Entity::find_by_id(case_id).one(db).await?.ok_or(AppError::NotFound)?;
+    if visible(db, user, &case).await? { Ok(case) } else { Err(AppError::NotFound) }
+}
+
+/// Who `user` is in the workflow of a case they can see (mediators and admins are no one).
+pub fn actor(user: &CurrentUser, case: &case::Model) -> Option<Actor> {
+    match user.role {
+        Role::Citizen if case.consumer_user_id == Some(user.id) => Some(Actor::Consumer),
+        Role::Business if user.business_id == Some(case.business_id) => Some(Actor::Business),
+        Role::Clerk => Some(Actor::Clerk),
+        Role::Officer => Some(Actor::Officer),
+        _ => None,
+    }
+}
+
+/// Staff who see internal notes and the data behind each event.
+pub fn sees_internal(user: &CurrentUser) -> bool {
+    user.role.is_case_staff()
+}
+
+/// The filter of every case list: the same rule as `visible`, as a query condition.
+/// `None` means the caller sees no cases at all.
+pub fn list_scope(user: &CurrentUser) -> Option<Condition> {
+    match user.role {
+        Role::Citizen => Some(Condition::all().add(case::Column::ConsumerUserId.eq(user.id))),
+        Role::Business => user.business_id.map(|business| {
+            Condition::all().add(case::Column::BusinessId.eq(business)).add(case::Column::ForwardedAt.is_not_null())
+        }),
+        Role::Clerk | Role::Officer => {
+            user.jurisdiction.as_ref().map(|j| Condition::all().add(case::Column::Jurisdiction.eq(j.clone())))
+        }
+        Role::Mediator => Some(crate::mediation::agenda::mediator_scope(user.id)),
+        Role::Admin => None,
+    }
+}
+
+/// Records that a member of staff read the personal data of these cases (CPA 45-1).
+/// Citizens and businesses reading their own cases are not logged.
+pub async fn log_read(db: &impl ConnectionTrait, user: &CurrentUser, case_ids: &[Uuid], what: &str) -> AppResult<()> {
+    if !matches!(user.role, Role::Clerk | Role::Officer | Role::Mediator) || case_ids.is_empty() {
+        return Ok(());
+    }
+    let now = time::now();
+    let rows = case_ids.iter().map(|&case_id| access_log::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        case_id: Set(case_id),
+        user_id: Set(user.id),
+        role: Set(user.role.as_str().into()),
+        at: Set(now),
+        what: Set(what.into()),
+    });
+    access_log::Entity::insert_many(rows).exec(db).await?;
+    Ok(())
+}
+
+/// Logs one read.
+pub async fn log_one(db: &impl ConnectionTrait, user: &CurrentUser, case_id: Uuid, what: &str) -> AppResult<()> {
+    log_read(db, user, &[case_id], what).await
+}

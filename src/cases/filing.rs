@@ -1,0 +1,453 @@
+//! Filing a case: by a citizen online, or by staff on a consumer's behalf (paper, walk-in,
+//! telephone, a converted consultation), with idempotency and a unique case number.
+
+use chrono::{DateTime, Days, FixedOffset, NaiveDate, Utc};
+use entity::{case, case_stage, consultation, idempotency_key, user};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::numbering;
+use super::timeline::{self, NewEvent};
+use super::workflow::{Stage, Status};
+use crate::app::AppState;
+use crate::auth::{CurrentUser, DEFAULT_LOCALE, Role};
+use crate::businesses::service as businesses;
+use crate::db;
+use crate::error::{AppError, AppResult, is_unique_violation};
+use crate::reference::ReferenceSettings;
+use crate::time::{self, taipei_date};
+use crate::validate::{Check, NAME_MAX};
+
+pub const DESCRIPTION_MAX: usize = 5000;
+pub const RESOLUTION_MAX: usize = 2000;
+pub const AMOUNT_MAX: i64 = 1_000_000_000_000;
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct NamedBusiness {
+    pub name: Option<String>,
+    pub tax_id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct ConsumerBody {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    /// Language of the mail the consumer receives: `zh-TW` (default) or `en`.
+    pub locale: Option<String>,
+}
+
+/// `POST /api/v1/cases`. Name the business by `business_id`, or by `business: {name, tax_id?}`
+/// (matched, or created unverified).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct FileCaseBody {
+    pub business_id: Option<Uuid>,
+    pub business: Option<NamedBusiness>,
+    #[schema(required)]
+    pub category: Option<String>,
+    #[schema(required)]
+    pub description: Option<String>,
+    #[schema(required)]
+    pub requested_resolution: Option<String>,
+    /// Whole New Taiwan dollars.
+    pub amount_disputed: Option<i64>,
+    pub transaction_date: Option<NaiveDate>,
+    /// Staff only; a citizen's filing is always `online`.
+    pub channel: Option<String>,
+    pub district: Option<String>,
+    /// A citizen may choose; staff file in their own.
+    pub jurisdiction: Option<String>,
+    /// Staff only (required then): the consumer they file for.
+    pub consumer: Option<ConsumerBody>,
+    /// Staff only: the date the paper filing was received (not in the future).
+    pub received_at: Option<DateTime<FixedOffset>>,
+}
+
+enum BusinessChoice {
+    Id(Uuid),
+    Named { name: String, tax_id: Option<String> },
+}
+
+struct Consumer {
+    user_id: Option<Uuid>,
+    name: String,
+    email: Option<String>,
+    phone: Option<String>,
+    address: Option<String>,
+    locale: String,
+}
+
+/// Defaults a converted consultation brings to the filing.
+#[derive(Debug, Clone)]
+pub struct FromConsultation {
+    pub consultation: consultation::Model,
+}
+
+impl FromConsultation {
+    /// Fills what the body leaves out from the consultation.
+    pub fn apply(&self, body: &mut FileCaseBody) {
+        let c = &self.consultation;
+        if body.business_id.is_none() && body.business.is_none() {
+            body.business_id = c.business_id;
+        }
+        body.category = body.category.take().or_else(|| c.category.clone());
+        body.description = body.description.take().or_else(|| Some(c.summary.clone()));
+        body.channel = body.channel.take().or_else(|| Some(c.channel.clone()));
+        let consumer = body.consumer.get_or_insert_with(ConsumerBody::default);
+        consumer.name = consumer.name.take().or_else(|| c.consumer_name.clone());
+        consumer.phone = consumer.phone.take().or_else(|| c.consumer_phone.clone());
+        if body.received_at.is_none() {
+            body.received_at = Some(c.received_at.with_timezone(&crate::time::taipei()));
+        }
+    }
+}
+
+/// What a filing produced: the case, and whether it is new (false: an idempotent replay).
+pub struct Filed {
+    pub case: case::Model,
+    pub created: bool,
+}
+
+fn check_locale(check: &mut Check, value: Option<String>) -> String {
+    match check.optional_text("consumer.locale", value, 8) {
+        Some(locale) => {
+            check.one_of("consumer.locale", &locale, &crate::auth::LOCALES);
+            locale
+        }
+        None => DEFAULT_LOCALE.into(),
+    }
+}
+
+pub fn check_amount(check: &mut Check, field: &str, value: Option<i64>) -> Option<i64> {
+    let value = value?;
+    if !(0..=AMOUNT_MAX).contains(&value) {
+        check.add(field, "must be a whole number of NT dollars between 0 and 1,000,000,000,000");
+    }
+    Some(value)
+}
+
+/// A staff-dated moment: not in the future, and not absurdly old.
+pub fn check_past(
+    check: &mut Check,
+    field: &str,
+    value: Option<DateTime<FixedOffset>>,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let value = value?.with_timezone(&Utc).trunc_subsecs_micros();
+    if value > now {
+        check.add(field, "must not be in the future");
+    } else if value < now - chrono::Duration::days(366 * 5) {
+        check.add(field, "must be within the last five years");
+    }
+    Some(value)
+}
+
+trait TruncMicros {
+    fn trunc_subsecs_micros(self) -> Self;
+}
+
+impl TruncMicros for DateTime<Utc> {
+    fn trunc_subsecs_micros(self) -> Self {
+        chrono::SubsecRound::trunc_subsecs(self, 6)
+    }
+}
+
+fn choose_business(check: &mut Check, body: &mut FileCaseBody) -> Option<BusinessChoice> {
+    match (body.business_id, body.business.take()) {
+        (Some(_), Some(_)) => {
+            check.add("business", "give either business_id or business, not both");
+            None
+        }
+        (Some(id), None) => Some(BusinessChoice::Id(id)),
+        (None, Some(named)) => {
+            let name = check.text("business.name", named.name, 200);
+            let tax_id = named.tax_id.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+            Some(BusinessChoice::Named { name, tax_id })
+        }
+        (None, None) => {
+            check.add("business_id", "is required (or name the business in `business`)");
+            None
+        }
+    }
+}
+
+async fn consumer_for(
+    db: &impl ConnectionTrait,
+    check: &mut Check,
+    user: &CurrentUser,
+    body: Option<ConsumerBody>,
+) -> AppResult<Consumer> {
+    if user.role == Role::Citizen {
+        // A citizen files for themself: the consumer is their account.
+        let account = user::Entity::find_by_id(user.id).one(db).await?.ok_or(AppError::Unauthorized)?;
+        let address = body.and_then(|b| check.optional_text("consumer.address", b.address, 300));
+        return Ok(Consumer {
+            user_id: Some(account.id),
+            name: account.name,
+            email: Some(account.email),
+            phone: account.phone,
+            address,
+            locale: account.locale,
+        });
+    }
+    let body = body.unwrap_or_default();
+    Ok(Consumer {
+        user_id: None,
+        name: check.text("consumer.name", body.name, NAME_MAX),
+        email: check.optional_email("consumer.email", body.email),
+        phone: check.optional_phone("consumer.phone", body.phone),
+        address: check.optional_text("consumer.address", body.address, 300),
+        locale: check_locale(check, body.locale),
+    })
+}
+
+pub fn check_idempotency_key(key: Option<&str>) -> AppResult<Option<String>> {
+    let Some(key) = key else { return Ok(None) };
+    if key.is_empty() || key.len() > 200 || !key.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(AppError::field("Idempotency-Key", "must be 1 to 200 visible ASCII characters"));
+    }
+    Ok(Some(key.to_string()))
+}
+
+async fn replayed(db: &impl ConnectionTrait, user: &CurrentUser, key: &str) -> AppResult<Option<case::Model>> {
+    let Some(row) = idempotency_key::Entity::find_by_id((user.id, key.to_string())).one(db).await? else {
+        return Ok(None);
+    };
+    Ok(case::Entity::find_by_id(row.case_id).one(db).await?)
+}
+
+/// Files a first complaint. The whole filing — case, first stage, timeline, idempotency key,
+/// case number — is one transaction.
+pub async fn file(
+    state: &AppState,
+    user: &CurrentUser,
+    mut body: FileCaseBody,
+    mut check: Check,
+    idempotency_key: Option<String>,
+    from_consultation: Option<&FromConsultation>,
+) -> AppResult<Filed> {
+    if !matches!(user.role, Role::Citizen | Role::Clerk | Role::Officer) {
+        return Err(AppError::Forbidden("only citizens and office staff file complaints".into()));
+    }
+    if let Some(key) = &idempotency_key
+        && let Some(case) = replayed(&state.db, user, key).await?
+    {
+        return Ok(Filed { case, created: false });
+    }
+    if let Some(source) = from_consultation {
+        source.apply(&mut body);
+    }
+    let reference: &ReferenceSettings = &state.settings.reference;
+    let now = time::now();
+    let staff = user.role.is_case_staff();
+
+    let jurisdiction = match (staff, body.jurisdiction.take()) {
+        (true, requested) => {
+            let own = user.jurisdiction.clone().unwrap_or_else(|| reference.default_jurisdiction.clone());
+            if requested.is_some_and(|j| j != own) {
+                check.add("jurisdiction", "staff file cases in their own jurisdiction");
+            }
+            own
+        }
+        (false, requested) => {
+            let code = requested.unwrap_or_else(|| reference.default_jurisdiction.clone());
+            if reference.jurisdiction(&code).is_none() {
+                check.add("jurisdiction", "is not a configured jurisdiction");
+            }
+            code
+        }
+    };
+    let business_choice = choose_business(&mut check, &mut body);
+    let category = check.text("category", body.category, 64);
+    if !check.has("category") && reference.category(&category).is_none() {
+        check.add("category", "is not a configured category");
+    }
+    let description = check.text("description", body.description, DESCRIPTION_MAX);
+    let requested_resolution = check.text("requested_resolution", body.requested_resolution, RESOLUTION_MAX);
+    let amount_disputed = check_amount(&mut check, "amount_disputed", body.amount_disputed);
+    let today = taipei_date(now);
+    if let Some(date) = body.transaction_date
+        && (date > today || date < today - Days::new(366 * 30))
+    {
+        check.add("transaction_date", "must not be in the future (nor more than 30 years ago)");
+    }
+    let channel = if staff {
+        let channel = check.optional_text("channel", body.channel, 32).unwrap_or_else(|| "walk_in".into());
+        if !ReferenceSettings::is_channel(&channel) {
+            check.add("channel", "is not one of the intake channels");
+        }
+        channel
+    } else {
+        "online".to_string()
+    };
+    let district = check.optional_text("district", body.district, 64);
+    if let Some(d) = &district
+        && !check.has("jurisdiction")
+        && !reference.is_district_of(&jurisdiction, d)
+    {
+        check.add("district", "is not a district of the case's jurisdiction");
+    }
+    let received_at = match (staff, body.received_at) {
+        (_, None) => now,
+        (false, Some(_)) => {
+            check.add("received_at", "only office staff may date a filing");
+            now
+        }
+        (true, value) => check_past(&mut check, "received_at", value, now).unwrap_or(now),
+    };
+    let consumer = consumer_for(&state.db, &mut check, user, body.consumer).await?;
+    if let Some(BusinessChoice::Id(id)) = &business_choice
+        && businesses::get(&state.db, *id).await?.is_none()
+    {
+        check.add("business_id", "no business has this id");
+    }
+    check.finish()?;
+    if let Some(BusinessChoice::Named { tax_id, .. }) = &business_choice {
+        businesses::check_tax_id("business.tax_id", tax_id.as_deref())?;
+    }
+    let Some(business_choice) = business_choice else {
+        return Err(AppError::field("business_id", "is required"));
+    };
+    let prefix =
+        reference.jurisdiction(&jurisdiction).map(|j| j.case_prefix()).unwrap_or_else(|| jurisdiction.to_uppercase());
+
+    let txn = db::begin_write(&state.db).await?;
+    let business_id = match business_choice {
+        BusinessChoice::Id(id) => id,
+        BusinessChoice::Named { name, tax_id } => {
+            businesses::find_or_create_named(&txn, &name, tax_id.as_deref()).await?.id
+        }
+    };
+    let received_on = taipei_date(received_at);
+    let case_no = numbering::next(&txn, &jurisdiction, &prefix, received_on).await?;
+    let case_id = Uuid::now_v7();
+    let case = case::ActiveModel {
+        id: Set(case_id),
+        case_no: Set(case_no),
+        jurisdiction: Set(jurisdiction.clone()),
+        consumer_user_id: Set(consumer.user_id),
+        consumer_name: Set(consumer.name),
+        consumer_email: Set(consumer.email),
+        consumer_phone: Set(consumer.phone),
+        consumer_address: Set(consumer.address),
+        consumer_locale: Set(consumer.locale),
+        business_id: Set(business_id),
+        category: Set(category),
+        description: Set(description),
+        requested_resolution: Set(requested_resolution),
+        amount_disputed: Set(amount_disputed),
+        amount_recovered: Set(None),
+        transaction_date: Set(body.transaction_date),
+        channel: Set(channel),
+        district: Set(district),
+        received_at: Set(received_at),
+        received_on: Set(received_on),
+        stage: Set(Stage::FirstComplaint.as_str().into()),
+        status: Set(Status::Submitted.as_str().into()),
+        due_at: Set(None),
+        forwarded_at: Set(None),
+        closed_at: Set(None),
+        last_action_at: Set(received_at),
+        version: Set(1),
+        consultation_id: Set(from_consultation.map(|c| c.consultation.id)),
+        created_by: Set(user.id),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    insert_stage(&txn, &case, 1, Stage::FirstComplaint, Status::Submitted, received_at, None, serde_json::json!({}))
+        .await?;
+    let event = NewEvent::by(user, case_id, "file", received_at)
+        .stage(Stage::FirstComplaint.as_str())
+        .to_status(Status::Submitted.as_str())
+        .data(serde_json::json!({"channel": case.channel}));
+    timeline::append(&txn, event).await?;
+    if let Some(source) = from_consultation {
+        let mut active: consultation::ActiveModel = source.consultation.clone().into();
+        active.case_id = Set(Some(case_id));
+        // Only one conversion may win: the row must still be unconverted.
+        let updated = consultation::Entity::update_many()
+            .set(active)
+            .filter(consultation::Column::Id.eq(source.consultation.id))
+            .filter(consultation::Column::CaseId.is_null())
+            .exec(&txn)
+            .await?;
+        if updated.rows_affected != 1 {
+            txn.rollback().await?;
+            return Err(AppError::Duplicate("this consultation has already been converted into a case".into()));
+        }
+    }
+    if let Some(key) = &idempotency_key {
+        let inserted = idempotency_key::ActiveModel {
+            user_id: Set(user.id),
+            key: Set(key.clone()),
+            case_id: Set(case_id),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await;
+        if let Err(e) = inserted {
+            txn.rollback().await?;
+            // A concurrent request with the same key won: answer with its case.
+            if is_unique_violation(&e)
+                && let Some(case) = replayed(&state.db, user, key).await?
+            {
+                return Ok(Filed { case, created: false });
+            }
+            return Err(e.into());
+        }
+    }
+    txn.commit().await?;
+    tracing::info!(case_id = %case.id, case_no = %case.case_no, by = %user.role, "case filed");
+    Ok(Filed { case, created: true })
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_stage(
+    db: &impl ConnectionTrait,
+    case: &case::Model,
+    seq: i32,
+    stage: Stage,
+    status: Status,
+    filed_at: DateTime<Utc>,
+    due_at: Option<DateTime<Utc>>,
+    details: serde_json::Value,
+) -> AppResult<case_stage::Model> {
+    let now = time::now();
+    Ok(case_stage::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        case_id: Set(case.id),
+        seq: Set(seq),
+        stage: Set(stage.as_str().into()),
+        status: Set(status.as_str().into()),
+        jurisdiction: Set(case.jurisdiction.clone()),
+        filed_at: Set(filed_at),
+        filed_on: Set(taipei_date(filed_at)),
+        due_at: Set(due_at),
+        closed_at: Set(None),
+        closed_on: Set(None),
+        end_reason: Set(None),
+        responded_at: Set(None),
+        responded_late: Set(None),
+        assigned_officer_id: Set(None),
+        accepted_at: Set(None),
+        schedule_by: Set(None),
+        schedule_extended: Set(false),
+        objection_due: Set(None),
+        deemed: Set(false),
+        court_due: Set(None),
+        court_sent_at: Set(None),
+        court_approved: Set(None),
+        settlement_amount: Set(None),
+        rejection_code: Set(None),
+        details: Set(details),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await?)
+}

@@ -1,0 +1,394 @@
+//! `/api/v1/cases` and `/api/v1/workflow`.
+
+use std::collections::HashMap;
+
+use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{access_log, business, case, user};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query as SqlQuery};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::actions::{self, ActionBody};
+use super::filing::{self, FileCaseBody};
+use super::timeline::{self, EventView, NewEvent};
+use super::view::{self, AttachmentView, CaseSummary, CaseView};
+use super::workflow::{self, Stage, Status, WorkflowTable};
+use super::{access, attachments};
+use crate::app::AppState;
+use crate::auth::extract::CaseStaff;
+use crate::auth::{Auth, CurrentUser, Role};
+use crate::businesses::service::like_pattern;
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::extract::{Input, Json, ListResponse, PageParams, Path, Query, Valid, Validate};
+use crate::reference::ReferenceSettings;
+use crate::time::Period;
+use crate::validate::Check;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(file_case, list_cases))
+        .routes(routes!(get_case))
+        .routes(routes!(get_timeline))
+        .routes(routes!(take_action))
+        .routes(routes!(add_note))
+        // The attachment size is checked while streaming, against `attachments.max_bytes`.
+        .routes(routes!(upload_attachment).layer(DefaultBodyLimit::disable()))
+        .routes(routes!(download_attachment))
+        .routes(routes!(get_access_log))
+        .routes(routes!(get_workflow))
+}
+
+/// The case as the caller sees it, logging a staff read.
+async fn case_for(state: &AppState, user: &CurrentUser, case: case::Model) -> AppResult<CaseView> {
+    access::log_one(&state.db, user, case.id, "case").await?;
+    view::build(&state.db, user, case).await
+}
+
+/// File a case. Citizens file for themselves online; clerks and officers file on a consumer's
+/// behalf (`consumer.name` required, `received_at` may lie in the past). The same
+/// `Idempotency-Key` from the same user answers the first case again (200).
+#[utoipa::path(post, path = "/api/v1/cases", tag = "cases", security(("bearer" = [])), request_body = FileCaseBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe filing")),
+    responses((status = 201, body = CaseView), (status = 200, body = CaseView, description = "An idempotent replay"),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn file_case(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    input: Input<FileCaseBody>,
+) -> AppResult<(StatusCode, Json<CaseView>)> {
+    let key = headers.get("idempotency-key").map(|v| v.to_str().unwrap_or("\u{0}"));
+    let key = filing::check_idempotency_key(key)?;
+    let filed = filing::file(&state, &auth, input.body, input.check, key, None).await?;
+    let status = if filed.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(view::build(&state.db, &auth, filed.case).await?)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct CaseFilter {
+    pub stage: Option<String>,
+    pub status: Option<String>,
+    pub business_id: Option<Uuid>,
+    pub category: Option<String>,
+    pub district: Option<String>,
+    /// Case number, consumer name or business name.
+    pub q: Option<String>,
+    /// Received on or after (Taipei date).
+    pub from: Option<NaiveDate>,
+    /// Received on or before (Taipei date).
+    pub to: Option<NaiveDate>,
+    /// `received` (newest first, the default) or `due` (soonest due first).
+    pub sort: Option<String>,
+    /// Only open (`false`) or closed (`true`) cases.
+    pub closed: Option<bool>,
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+}
+
+/// The cases the caller may see, filtered and paged.
+#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", security(("bearer" = [])), params(CaseFilter),
+    responses((status = 200, body = ListResponse<CaseSummary>), (status = 422, body = ErrorBody)))]
+async fn list_cases(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(filter): Query<CaseFilter>,
+) -> AppResult<Json<ListResponse<CaseSummary>>> {
+    let page = PageParams { page: filter.page, per_page: filter.per_page }.resolve()?;
+    let mut check = Check::new();
+    let stage = filter.stage.as_deref().map(|s| {
+        let parsed = Stage::parse(s);
+        if parsed.is_none() {
+            check.add("stage", "is not a stage");
+        }
+        parsed
+    });
+    let status = filter.status.as_deref().map(|s| {
+        let parsed = Status::parse(s);
+        if parsed.is_none() {
+            check.add("status", "is not a status");
+        }
+        parsed
+    });
+    let by_due = match filter.sort.as_deref() {
+        None | Some("received") => false,
+        Some("due") => true,
+        Some(_) => {
+            check.add("sort", "must be `received` or `due`");
+            false
+        }
+    };
+    check.finish()?;
+    let period = Period::optional(filter.from, filter.to)?;
+
+    let Some(scope) = access::list_scope(&auth) else {
+        return Ok(Json(ListResponse::new(Vec::new(), 0, page)));
+    };
+    let mut condition = scope;
+    if let Some(Some(stage)) = stage {
+        condition = condition.add(case::Column::Stage.eq(stage.as_str()));
+    }
+    if let Some(Some(status)) = status {
+        condition = condition.add(case::Column::Status.eq(status.as_str()));
+    }
+    if let Some(id) = filter.business_id {
+        condition = condition.add(case::Column::BusinessId.eq(id));
+    }
+    if let Some(category) = filter.category {
+        condition = condition.add(case::Column::Category.eq(category));
+    }
+    if let Some(district) = filter.district {
+        condition = condition.add(case::Column::District.eq(district));
+    }
+    if let Some(period) = period {
+        condition =
+            condition.add(case::Column::ReceivedOn.gte(period.from)).add(case::Column::ReceivedOn.lte(period.to));
+    }
+    if let Some(closed) = filter.closed {
+        condition =
+            condition.add(if closed { case::Column::ClosedAt.is_not_null() } else { case::Column::ClosedAt.is_null() });
+    }
+    if let Some(q) = filter.q.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty()) {
+        let by_business = SqlQuery::select()
+            .column(business::Column::Id)
+            .from(business::Entity)
+            .and_where(Expr::expr(Func::lower(Expr::col(business::Column::Name))).like(like_pattern(&q)))
+            .to_owned();
+        condition = condition.add(
+            Condition::any()
+                .add(Expr::expr(Func::lower(Expr::col(case::Column::CaseNo))).like(like_pattern(&q)))
+                .add(Expr::expr(Func::lower(Expr::col(case::Column::ConsumerName))).like(like_pattern(&q)))
+                .add(case::Column::BusinessId.in_subquery(by_business)),
+        );
+    }
+    let query = case::Entity::find().filter(condition);
+    let total = query.clone().count(&state.db).await?;
+    let ordered = if by_due {
+        query
+            .order_by_asc(Expr::col(case::Column::DueAt).is_null())
+            .order_by_asc(case::Column::DueAt)
+            .order_by_desc(case::Column::ReceivedAt)
+    } else {
+        query.order_by_desc(case::Column::ReceivedAt)
+    };
+    let rows =
+        ordered.order_by_desc(case::Column::Id).offset(page.offset()).limit(page.per_page).all(&state.db).await?;
+
+    let business_ids: Vec<Uuid> = rows.iter().map(|c| c.business_id).collect();
+    let businesses: HashMap<Uuid, business::Model> = business::Entity::find()
+        .filter(business::Column::Id.is_in(business_ids))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|b| (b.id, b))
+        .collect();
+    let ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
+    access::log_read(&state.db, &auth, &ids, "list").await?;
+    let items = rows
+        .into_iter()
+        .map(|c| {
+            let business = businesses
+                .get(&c.business_id)
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("case {} names a missing business", c.id)))?;
+            view::summary(c, business)
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(Json(ListResponse::new(items, total, page)))
+}
+
+/// One case, with its stages, attachments and the actions the caller may take now.
+#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = CaseView), (status = 404, body = ErrorBody)))]
+async fn get_case(State(state): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> AppResult<Json<CaseView>> {
+    let case = access::load_visible(&state.db, &auth, id).await?;
+    Ok(Json(case_for(&state, &auth, case).await?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Timeline {
+    pub items: Vec<EventView>,
+}
+
+/// Every action and note, oldest first; internal entries only for staff.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/timeline", tag = "cases", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses((status = 200, body = Timeline), (status = 404, body = ErrorBody)))]
+async fn get_timeline(State(state): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> AppResult<Json<Timeline>> {
+    let case = access::load_visible(&state.db, &auth, id).await?;
+    access::log_one(&state.db, &auth, case.id, "timeline").await?;
+    let items = timeline::list(&state.db, case.id, access::sees_internal(&auth)).await?;
+    Ok(Json(Timeline { items }))
+}
+
+/// Take a workflow action (see `GET /api/v1/workflow`); answers the updated case.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/actions", tag = "cases", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = ActionBody,
+    responses((status = 200, body = CaseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn take_action(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    input: Input<ActionBody>,
+) -> AppResult<Json<CaseView>> {
+    let case = actions::take(&state, &auth, id, input.body, input.check).await?;
+    Ok(Json(view::build(&state.db, &auth, case).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NoteBody {
+    #[schema(required)]
+    pub body: Option<String>,
+    /// `public` (everyone who sees the case) or `internal` (staff only; only staff may write it).
+    /// Default: `internal` for staff, `public` for others.
+    pub visibility: Option<String>,
+}
+
+impl Validate for NoteBody {
+    type Output = (String, Option<String>);
+    fn validate(self, check: &mut Check, _: &ReferenceSettings) -> (String, Option<String>) {
+        let body = check.text("body", self.body, 2000);
+        let visibility = check.optional_text("visibility", self.visibility, 16);
+        if let Some(v) = &visibility {
+            check.one_of("visibility", v, &[timeline::PUBLIC, timeline::INTERNAL]);
+        }
+        (body, visibility)
+    }
+}
+
+/// Add a note to the timeline.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/notes", tag = "cases", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = NoteBody,
+    responses((status = 201, body = EventView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn add_note(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    Valid((body, visibility)): Valid<NoteBody>,
+) -> AppResult<(StatusCode, Json<EventView>)> {
+    let case = access::load_visible(&state.db, &auth, id).await?;
+    if access::actor(&auth, &case).is_none() {
+        return Err(AppError::Forbidden("you may read this case but not write to it".into()));
+    }
+    let staff = access::sees_internal(&auth);
+    let internal = match visibility.as_deref() {
+        Some(timeline::INTERNAL) if !staff => {
+            return Err(AppError::Forbidden("only office staff may write internal notes".into()));
+        }
+        Some(v) => v == timeline::INTERNAL,
+        None => staff,
+    };
+    let mut event = NewEvent::by(&auth, case.id, "note", crate::time::now()).note(body);
+    if internal {
+        event = event.internal();
+    }
+    let written = timeline::append(&state.db, event).await?;
+    Ok((StatusCode::CREATED, Json(EventView::new(written, staff))))
+}
+
+/// Attach evidence (multipart, field `file`).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/attachments", tag = "cases", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body(content_type = "multipart/form-data", description = "field `file`"),
+    responses((status = 201, body = AttachmentView), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody)))]
+async fn upload_attachment(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> AppResult<(StatusCode, Json<AttachmentView>)> {
+    let case = access::load_visible(&state.db, &auth, id).await?;
+    if access::actor(&auth, &case).is_none() {
+        return Err(AppError::Forbidden("you may read this case but not add to it".into()));
+    }
+    let is_multipart = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+    let multipart = match multipart {
+        Ok(m) if is_multipart => m,
+        _ => return Err(AppError::UnsupportedMediaType("send the file as multipart/form-data, field `file`".into())),
+    };
+    let row = attachments::upload(&state, &auth, &case, multipart).await?;
+    Ok((StatusCode::CREATED, Json(row.into())))
+}
+
+/// Download an attachment.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/attachments/{attachment_id}", tag = "cases", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("attachment_id" = Uuid, Path)),
+    responses((status = 200, description = "The file's bytes"), (status = 404, body = ErrorBody)))]
+async fn download_attachment(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((id, attachment_id)): Path<(Uuid, Uuid)>,
+) -> AppResult<Response> {
+    let case = access::load_visible(&state.db, &auth, id).await?;
+    let row = attachments::find(&state, case.id, attachment_id).await?;
+    access::log_one(&state.db, &auth, case.id, "attachment").await?;
+    attachments::download(&state, &row).await
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessEntry {
+    pub at: DateTime<Utc>,
+    pub user_id: Uuid,
+    pub user_name: String,
+    pub role: Role,
+    /// `case`, `timeline`, `attachment`, `list`, …
+    pub what: String,
+}
+
+/// Who on the staff read this case's personal data, newest first (clerk, officer).
+#[utoipa::path(get, path = "/api/v1/cases/{id}/access-log", tag = "cases", security(("bearer" = [])),
+    params(("id" = Uuid, Path), PageParams),
+    responses((status = 200, body = ListResponse<AccessEntry>), (status = 404, body = ErrorBody)))]
+async fn get_access_log(
+    State(state): State<AppState>,
+    auth: Auth<CaseStaff>,
+    Path(id): Path<Uuid>,
+    Query(paging): Query<PageParams>,
+) -> AppResult<Json<ListResponse<AccessEntry>>> {
+    let page = paging.resolve()?;
+    let case = access::load_visible(&state.db, &auth, id).await?;
+    let query = access_log::Entity::find().filter(access_log::Column::CaseId.eq(case.id));
+    let total = query.clone().count(&state.db).await?;
+    let rows = query
+        .order_by_desc(access_log::Column::At)
+        .order_by_desc(access_log::Column::Id)
+        .offset(page.offset())
+        .limit(page.per_page)
+        .all(&state.db)
+        .await?;
+    let user_ids: Vec<Uuid> = rows.iter().map(|r| r.user_id).collect();
+    let names: HashMap<Uuid, String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(user_ids))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect();
+    let items = rows
+        .into_iter()
+        .map(|r| AccessEntry {
+            at: r.at,
+            user_name: names.get(&r.user_id).cloned().unwrap_or_default(),
+            user_id: r.user_id,
+            role: Role::parse(&r.role).unwrap_or(Role::Clerk),
+            what: r.what,
+        })
+        .collect();
+    Ok(Json(ListResponse::new(items, total, page)))
+}
+
+/// The workflow's transition table: for each stage and status, the actions, who may take
+/// them, the fields they need and where they lead. No sign-in needed.
+#[utoipa::path(get, path = "/api/v1/workflow", tag = "cases", responses((status = 200, body = WorkflowTable)))]
+async fn get_workflow() -> Json<WorkflowTable> {
+    Json(workflow::table())
+}

@@ -1,0 +1,260 @@
+//! What the API shows of a case, to whom.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{attachment, business, case, case_stage};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::access;
+use super::workflow::{self, Action, Stage, StageFacts, Status};
+use crate::auth::{CurrentUser, Role};
+use crate::businesses::service::BusinessRef;
+use crate::error::{AppError, AppResult};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsumerView {
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// Not shown to the business.
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StageView {
+    pub stage: Stage,
+    pub status: Status,
+    pub filed_at: DateTime<Utc>,
+    /// The business's answer is due (first complaint), or the officer's target / the date
+    /// asked of the business (second complaint).
+    pub due_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Why the stage ended as it did, e.g. `no_response`, `declined`, `escalated`.
+    pub end_reason: Option<String>,
+    pub responded_at: Option<DateTime<Utc>>,
+    /// The answer came after the due date.
+    pub responded_late: Option<bool>,
+    pub assigned_officer_id: Option<Uuid>,
+    /// Mediation: when the application was accepted (受理).
+    pub accepted_at: Option<DateTime<Utc>>,
+    /// Mediation: the meeting must be held by then.
+    pub schedule_by: Option<DateTime<Utc>>,
+    pub schedule_extended: bool,
+    /// Mediation: last day to object to a served proposal.
+    pub objection_due: Option<DateTime<Utc>>,
+    /// Mediation: established because nobody objected in time.
+    pub deemed: bool,
+    /// Mediation: the record must reach the court by then.
+    pub court_due: Option<DateTime<Utc>>,
+    pub court_sent_at: Option<DateTime<Utc>>,
+    pub court_approved: Option<bool>,
+    pub settlement_amount: Option<i64>,
+    /// Mediation: MR Art. 5 reason of a rejected application (1–10).
+    pub rejection_code: Option<i32>,
+    /// Texts and facts recorded on the stage: response, offer, claims, reasons, negotiations.
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttachmentView {
+    pub id: Uuid,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+impl From<attachment::Model> for AttachmentView {
+    fn from(a: attachment::Model) -> Self {
+        Self {
+            id: a.id,
+            filename: a.filename,
+            content_type: a.content_type,
+            size: a.size,
+            sha256: a.sha256,
+            uploaded_at: a.uploaded_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseView {
+    pub id: Uuid,
+    pub case_no: String,
+    pub jurisdiction: String,
+    pub stage: Stage,
+    pub status: Status,
+    /// Send it back as `expected_version` to refuse lost updates.
+    pub version: i32,
+    /// The current stage is over and no escalation is pending.
+    pub closed: bool,
+    pub consumer: ConsumerView,
+    pub business: BusinessRef,
+    pub category: String,
+    pub description: String,
+    pub requested_resolution: String,
+    pub amount_disputed: Option<i64>,
+    pub amount_recovered: Option<i64>,
+    pub transaction_date: Option<NaiveDate>,
+    pub channel: String,
+    pub district: Option<String>,
+    pub received_at: DateTime<Utc>,
+    /// The next deadline of the current stage.
+    pub due_at: Option<DateTime<Utc>>,
+    pub forwarded_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub stages: Vec<StageView>,
+    pub attachments: Vec<AttachmentView>,
+    /// The actions the caller may take now.
+    pub available_actions: Vec<Action>,
+}
+
+/// A line of a case list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseSummary {
+    pub id: Uuid,
+    pub case_no: String,
+    pub jurisdiction: String,
+    pub stage: Stage,
+    pub status: Status,
+    pub version: i32,
+    pub closed: bool,
+    pub consumer_name: String,
+    pub business: BusinessRef,
+    pub category: String,
+    pub channel: String,
+    pub district: Option<String>,
+    pub amount_disputed: Option<i64>,
+    pub received_at: DateTime<Utc>,
+    pub due_at: Option<DateTime<Utc>>,
+}
+
+pub fn parse_stage(s: &str) -> AppResult<Stage> {
+    Stage::parse(s).ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown stage {s:?} in the database")))
+}
+
+pub fn parse_status(s: &str) -> AppResult<Status> {
+    Status::parse(s).ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown status {s:?} in the database")))
+}
+
+pub fn facts(stage: &case_stage::Model) -> StageFacts {
+    StageFacts {
+        schedule_extended: stage.schedule_extended,
+        sent_to_court: stage.court_sent_at.is_some(),
+        court_result_recorded: stage.court_approved.is_some(),
+    }
+}
+
+fn stage_view(s: case_stage::Model) -> AppResult<StageView> {
+    Ok(StageView {
+        stage: parse_stage(&s.stage)?,
+        status: parse_status(&s.status)?,
+        filed_at: s.filed_at,
+        due_at: s.due_at,
+        closed_at: s.closed_at,
+        end_reason: s.end_reason,
+        responded_at: s.responded_at,
+        responded_late: s.responded_late,
+        assigned_officer_id: s.assigned_officer_id,
+        accepted_at: s.accepted_at,
+        schedule_by: s.schedule_by,
+        schedule_extended: s.schedule_extended,
+        objection_due: s.objection_due,
+        deemed: s.deemed,
+        court_due: s.court_due,
+        court_sent_at: s.court_sent_at,
+        court_approved: s.court_approved,
+        settlement_amount: s.settlement_amount,
+        rejection_code: s.rejection_code,
+        details: s.details,
+    })
+}
+
+pub async fn stages(db: &impl ConnectionTrait, case_id: Uuid) -> AppResult<Vec<case_stage::Model>> {
+    Ok(case_stage::Entity::find()
+        .filter(case_stage::Column::CaseId.eq(case_id))
+        .order_by_asc(case_stage::Column::Seq)
+        .all(db)
+        .await?)
+}
+
+pub async fn current_stage(db: &impl ConnectionTrait, case_id: Uuid) -> AppResult<case_stage::Model> {
+    stages(db, case_id).await?.pop().ok_or_else(|| AppError::Internal(anyhow::anyhow!("case {case_id} has no stage")))
+}
+
+/// The full case as `user` may see it (they must be allowed to see it).
+pub async fn build(db: &impl ConnectionTrait, user: &CurrentUser, case: case::Model) -> AppResult<CaseView> {
+    let business = business::Entity::find_by_id(case.business_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("case {} names a missing business", case.id)))?;
+    let stage_rows = stages(db, case.id).await?;
+    let current =
+        stage_rows.last().ok_or_else(|| AppError::Internal(anyhow::anyhow!("case {} has no stage", case.id)))?;
+    let (stage, status) = (parse_stage(&current.stage)?, parse_status(&current.status)?);
+    let available_actions = workflow::available(stage, status, access::actor(user, &case), facts(current));
+    let attachments = attachment::Entity::find()
+        .filter(attachment::Column::CaseId.eq(case.id))
+        .order_by_asc(attachment::Column::UploadedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(AttachmentView::from)
+        .collect();
+    let stages = stage_rows.into_iter().map(stage_view).collect::<AppResult<Vec<_>>>()?;
+    Ok(CaseView {
+        id: case.id,
+        case_no: case.case_no,
+        jurisdiction: case.jurisdiction,
+        stage,
+        status,
+        version: case.version,
+        closed: case.closed_at.is_some(),
+        consumer: ConsumerView {
+            name: case.consumer_name,
+            email: case.consumer_email,
+            phone: case.consumer_phone,
+            address: if user.role == Role::Business { None } else { case.consumer_address },
+        },
+        business: BusinessRef::from(&business),
+        category: case.category,
+        description: case.description,
+        requested_resolution: case.requested_resolution,
+        amount_disputed: case.amount_disputed,
+        amount_recovered: case.amount_recovered,
+        transaction_date: case.transaction_date,
+        channel: case.channel,
+        district: case.district,
+        received_at: case.received_at,
+        due_at: case.due_at,
+        forwarded_at: case.forwarded_at,
+        closed_at: case.closed_at,
+        stages,
+        attachments,
+        available_actions,
+    })
+}
+
+pub fn summary(case: case::Model, business: &business::Model) -> AppResult<CaseSummary> {
+    Ok(CaseSummary {
+        id: case.id,
+        stage: parse_stage(&case.stage)?,
+        status: parse_status(&case.status)?,
+        case_no: case.case_no,
+        jurisdiction: case.jurisdiction,
+        version: case.version,
+        closed: case.closed_at.is_some(),
+        consumer_name: case.consumer_name,
+        business: BusinessRef::from(business),
+        category: case.category,
+        channel: case.channel,
+        district: case.district,
+        amount_disputed: case.amount_disputed,
+        received_at: case.received_at,
+        due_at: case.due_at,
+    })
+}

@@ -1,0 +1,532 @@
+//! The whole transition table of a dispute, as data: (stage, status, action) → outcome, who may
+//! act, and which fields the action needs. Everything else — the action endpoint,
+//! `available_actions`, `GET /api/v1/workflow`, the web pages — asks this module.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+macro_rules! names {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        $vis enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+names! {
+    /// A stage of a dispute; each is a row of its own, counted and timed on its own.
+    pub enum Stage {
+        FirstComplaint => "first_complaint",
+        SecondComplaint => "second_complaint",
+        Mediation => "mediation",
+    }
+}
+
+names! {
+    pub enum Status {
+        Submitted => "submitted",
+        NeedsInfo => "needs_info",
+        Forwarded => "forwarded",
+        Responded => "responded",
+        Overdue => "overdue",
+        Settled => "settled",
+        Unresolved => "unresolved",
+        Rejected => "rejected",
+        Withdrawn => "withdrawn",
+        Assigned => "assigned",
+        Applied => "applied",
+        NeedsCorrection => "needs_correction",
+        Accepted => "accepted",
+        Scheduled => "scheduled",
+        ProposalServed => "proposal_served",
+        Established => "established",
+        NotEstablished => "not_established",
+    }
+}
+
+names! {
+    pub enum Action {
+        Forward => "forward",
+        RequestInfo => "request_info",
+        ProvideInfo => "provide_info",
+        Reject => "reject",
+        Respond => "respond",
+        Accept => "accept",
+        Decline => "decline",
+        Withdraw => "withdraw",
+        FileSecondComplaint => "file_second_complaint",
+        Assign => "assign",
+        RequestBusinessReply => "request_business_reply",
+        ScheduleNegotiation => "schedule_negotiation",
+        Settle => "settle",
+        MarkUnresolved => "mark_unresolved",
+        ApplyMediation => "apply_mediation",
+        RequestCorrection => "request_correction",
+        AcceptApplication => "accept_application",
+        RejectApplication => "reject_application",
+        ExtendSchedule => "extend_schedule",
+        RecordObjection => "record_objection",
+        SendToCourt => "send_to_court",
+        RecordCourtResult => "record_court_result",
+    }
+}
+
+names! {
+    /// Who acts, relative to the case: the consumer is the citizen who owns it, the business
+    /// a user of the business complained about; staff act for either when they come in person
+    /// or write on paper.
+    pub enum Actor {
+        Consumer => "consumer",
+        Business => "business",
+        Clerk => "clerk",
+        Officer => "officer",
+    }
+}
+
+/// What an action does to the stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    To(Status),
+    /// Records facts on the stage; the status stays.
+    Stay,
+    /// Ends the current stage `unresolved` and opens `stage` in `status`.
+    Escalate {
+        stage: Stage,
+        status: Status,
+    },
+    /// Chosen by the action's data (an objection: 45-2 → not established, 45-5 → accepted).
+    Decided(&'static [Status]),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    pub stage: Stage,
+    pub from: &'static [Status],
+    pub action: Action,
+    pub outcome: Outcome,
+    pub who: &'static [Actor],
+    pub required: &'static [&'static str],
+    pub optional: &'static [&'static str],
+}
+
+use Action as A;
+use Actor::{Business, Clerk, Consumer, Officer};
+use Stage::{FirstComplaint as First, Mediation, SecondComplaint as Second};
+use Status as S;
+
+const CONSUMER_OR_STAFF: &[Actor] = &[Consumer, Clerk, Officer];
+const STAFF: &[Actor] = &[Clerk, Officer];
+const OFFICER: &[Actor] = &[Officer];
+const BUSINESS_OR_STAFF: &[Actor] = &[Business, Clerk, Officer];
+
+const fn rule(
+    stage: Stage,
+    from: &'static [Status],
+    action: Action,
+    outcome: Outcome,
+    who: &'static [Actor],
+    required: &'static [&'static str],
+    optional: &'static [&'static str],
+) -> Rule {
+    Rule { stage, from, action, outcome, who, required, optional }
+}
+
+/// Statuses in which a stage is over.
+pub fn is_terminal(stage: Stage, status: Status) -> bool {
+    match stage {
+        First | Second => matches!(status, S::Settled | S::Unresolved | S::Rejected | S::Withdrawn),
+        Mediation => matches!(status, S::Rejected | S::Established | S::NotEstablished | S::Withdrawn),
+    }
+}
+
+/// The statuses a stage can be in, in workflow order.
+pub fn statuses(stage: Stage) -> &'static [Status] {
+    match stage {
+        First => &[
+            S::Submitted,
+            S::NeedsInfo,
+            S::Forwarded,
+            S::Responded,
+            S::Overdue,
+            S::Settled,
+            S::Unresolved,
+            S::Rejected,
+            S::Withdrawn,
+        ],
+        Second => &[S::Submitted, S::Assigned, S::Settled, S::Unresolved, S::Rejected, S::Withdrawn],
+        Mediation => &[
+            S::Applied,
+            S::NeedsCorrection,
+            S::Accepted,
+            S::Scheduled,
+            S::ProposalServed,
+            S::Established,
+            S::NotEstablished,
+            S::Rejected,
+            S::Withdrawn,
+        ],
+    }
+}
+
+const FIRST_OPEN: &[Status] = &[S::Submitted, S::NeedsInfo, S::Forwarded, S::Responded, S::Overdue];
+const SECOND_OPEN: &[Status] = &[S::Submitted, S::Assigned];
+const MEDIATION_OPEN: &[Status] = &[S::Applied, S::NeedsCorrection, S::Accepted, S::Scheduled, S::ProposalServed];
+
+/// The transition table (API.md, "Cases").
+pub const RULES: &[Rule] = &[
+    // First complaint 第一次申訴 (CPA 43 I–II).
+    rule(First, &[S::Submitted], A::Forward, Outcome::To(S::Forwarded), STAFF, &[], &[]),
+    rule(First, &[S::Submitted], A::RequestInfo, Outcome::To(S::NeedsInfo), STAFF, &["note"], &[]),
+    rule(First, &[S::NeedsInfo], A::ProvideInfo, Outcome::To(S::Submitted), CONSUMER_OR_STAFF, &["note"], &[]),
+    rule(First, &[S::Submitted, S::NeedsInfo], A::Reject, Outcome::To(S::Rejected), STAFF, &["reason"], &[]),
+    rule(
+        First,
+        &[S::Forwarded, S::Overdue],
+        A::Respond,
+        Outcome::To(S::Responded),
+        BUSINESS_OR_STAFF,
+        &["response"],
+        &["offer"],
+    ),
+    rule(First, &[S::Responded], A::Accept, Outcome::To(S::Settled), CONSUMER_OR_STAFF, &[], &["amount_recovered"]),
+    rule(First, &[S::Responded], A::Decline, Outcome::To(S::Unresolved), CONSUMER_OR_STAFF, &[], &["note"]),
+    rule(
+        First,
+        &[S::Unresolved, S::Overdue],
+        A::FileSecondComplaint,
+        Outcome::Escalate { stage: Second, status: S::Submitted },
+        CONSUMER_OR_STAFF,
+        &["reason"],
+        &[],
+    ),
+    rule(
+        First,
+        &[S::Unresolved, S::Overdue],
+        A::ApplyMediation,
+        Outcome::Escalate { stage: Mediation, status: S::Applied },
+        CONSUMER_OR_STAFF,
+        &["claims"],
+        &[],
+    ),
+    rule(First, FIRST_OPEN, A::Withdraw, Outcome::To(S::Withdrawn), CONSUMER_OR_STAFF, &[], &["note"]),
+    // Second complaint 第二次申訴 (CPA 43 III), handled by a consumer protection officer.
+    rule(Second, &[S::Submitted, S::Assigned], A::Assign, Outcome::To(S::Assigned), OFFICER, &["officer_id"], &[]),
+    rule(Second, &[S::Submitted, S::Assigned], A::Reject, Outcome::To(S::Rejected), OFFICER, &["reason"], &[]),
+    rule(Second, &[S::Assigned], A::Respond, Outcome::Stay, BUSINESS_OR_STAFF, &["response"], &["offer"]),
+    rule(Second, &[S::Assigned], A::RequestBusinessReply, Outcome::Stay, OFFICER, &[], &["due_days"]),
+    rule(Second, &[S::Assigned], A::ScheduleNegotiation, Outcome::Stay, OFFICER, &["at"], &[]),
+    rule(Second, &[S::Assigned], A::Settle, Outcome::To(S::Settled), OFFICER, &[], &["amount_recovered"]),
+    rule(Second, &[S::Assigned], A::MarkUnresolved, Outcome::To(S::Unresolved), OFFICER, &[], &[]),
+    rule(
+        Second,
+        &[S::Unresolved],
+        A::ApplyMediation,
+        Outcome::Escalate { stage: Mediation, status: S::Applied },
+        CONSUMER_OR_STAFF,
+        &["claims"],
+        &[],
+    ),
+    rule(Second, SECOND_OPEN, A::Withdraw, Outcome::To(S::Withdrawn), CONSUMER_OR_STAFF, &[], &["note"]),
+    // Mediation 調解 (CPA 44–46, 消費爭議調解辦法).
+    rule(Mediation, &[S::Applied], A::RequestCorrection, Outcome::To(S::NeedsCorrection), OFFICER, &["note"], &["due"]),
+    rule(Mediation, &[S::NeedsCorrection], A::ProvideInfo, Outcome::To(S::Applied), CONSUMER_OR_STAFF, &["note"], &[]),
+    rule(Mediation, &[S::Applied], A::AcceptApplication, Outcome::To(S::Accepted), OFFICER, &[], &[]),
+    rule(
+        Mediation,
+        &[S::Applied, S::NeedsCorrection],
+        A::RejectApplication,
+        Outcome::To(S::Rejected),
+        OFFICER,
+        &["code"],
+        &[],
+    ),
+    rule(Mediation, &[S::Accepted], A::ExtendSchedule, Outcome::Stay, OFFICER, &["days"], &[]),
+    rule(
+        Mediation,
+        &[S::ProposalServed],
+        A::RecordObjection,
+        Outcome::Decided(&[S::NotEstablished, S::Accepted]),
+        STAFF,
+        &["party", "objected_at"],
+        &[],
+    ),
+    rule(Mediation, &[S::Established], A::SendToCourt, Outcome::Stay, OFFICER, &["at"], &[]),
+    rule(Mediation, &[S::Established], A::RecordCourtResult, Outcome::Stay, OFFICER, &["approved"], &[]),
+    rule(Mediation, MEDIATION_OPEN, A::Withdraw, Outcome::To(S::Withdrawn), CONSUMER_OR_STAFF, &[], &["note"]),
+];
+
+/// Facts of the current stage that decide whether a once-only action is still available.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StageFacts {
+    pub schedule_extended: bool,
+    pub sent_to_court: bool,
+    pub court_result_recorded: bool,
+}
+
+/// Why an action cannot be taken now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The actor's role can never take this action (403).
+    NeverAllowed,
+    /// Not from the current stage and status, or already done once (409).
+    NotNow(String),
+}
+
+pub fn rule_for(stage: Stage, status: Status, action: Action) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.stage == stage && r.action == action && r.from.contains(&status))
+}
+
+pub fn may_ever(actor: Actor, action: Action) -> bool {
+    RULES.iter().any(|r| r.action == action && r.who.contains(&actor))
+}
+
+/// Finds the rule that lets `actor` take `action` now, or says why not.
+pub fn check(
+    stage: Stage,
+    status: Status,
+    action: Action,
+    actor: Actor,
+    facts: StageFacts,
+) -> Result<&'static Rule, Refusal> {
+    if !may_ever(actor, action) {
+        return Err(Refusal::NeverAllowed);
+    }
+    let Some(rule) = rule_for(stage, status, action) else {
+        return Err(Refusal::NotNow(format!("`{action}` is not possible when the {stage} is {status}")));
+    };
+    if !rule.who.contains(&actor) {
+        return Err(Refusal::NeverAllowed);
+    }
+    let once = match action {
+        A::ExtendSchedule if facts.schedule_extended => Some("the schedule has already been extended once"),
+        A::SendToCourt if facts.sent_to_court => Some("the record has already been sent to court"),
+        A::RecordCourtResult if !facts.sent_to_court => Some("the record has not been sent to court yet"),
+        A::RecordCourtResult if facts.court_result_recorded => Some("the court's result is already recorded"),
+        _ => None,
+    };
+    match once {
+        Some(why) => Err(Refusal::NotNow(why.into())),
+        None => Ok(rule),
+    }
+}
+
+/// The actions `actor` may take now, in table order.
+pub fn available(stage: Stage, status: Status, actor: Option<Actor>, facts: StageFacts) -> Vec<Action> {
+    let Some(actor) = actor else { return Vec::new() };
+    let mut actions: Vec<Action> = Vec::new();
+    for rule in RULES.iter().filter(|r| r.stage == stage && r.from.contains(&status)) {
+        if !actions.contains(&rule.action) && check(stage, status, rule.action, actor, facts).is_ok() {
+            actions.push(rule.action);
+        }
+    }
+    actions
+}
+
+/// The table as served at `GET /api/v1/workflow`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkflowRow {
+    pub stage: Stage,
+    pub from: Vec<Status>,
+    pub action: Action,
+    /// The new status; `null` when the action records facts and the status stays.
+    pub to: Option<Status>,
+    /// Possible new statuses when the action's data decides.
+    pub to_one_of: Vec<Status>,
+    /// The stage the action opens, for escalations.
+    pub opens_stage: Option<Stage>,
+    pub who: Vec<Actor>,
+    pub required: Vec<&'static str>,
+    pub optional: Vec<&'static str>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StageStatuses {
+    pub stage: Stage,
+    pub statuses: Vec<Status>,
+    pub terminal: Vec<Status>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkflowTable {
+    pub stages: Vec<StageStatuses>,
+    pub transitions: Vec<WorkflowRow>,
+}
+
+pub fn table() -> WorkflowTable {
+    WorkflowTable {
+        stages: Stage::ALL
+            .iter()
+            .map(|&stage| StageStatuses {
+                stage,
+                statuses: statuses(stage).to_vec(),
+                terminal: statuses(stage).iter().copied().filter(|&s| is_terminal(stage, s)).collect(),
+            })
+            .collect(),
+        transitions: RULES
+            .iter()
+            .map(|r| {
+                let (to, to_one_of, opens_stage) = match r.outcome {
+                    Outcome::To(s) => (Some(s), vec![], None),
+                    Outcome::Stay => (None, vec![], None),
+                    Outcome::Escalate { stage, status } => (Some(status), vec![], Some(stage)),
+                    Outcome::Decided(options) => (None, options.to_vec(), None),
+                };
+                WorkflowRow {
+                    stage: r.stage,
+                    from: r.from.to_vec(),
+                    action: r.action,
+                    to,
+                    to_one_of,
+                    opens_stage,
+                    who: r.who.to_vec(),
+                    required: r.required.to_vec(),
+                    optional: r.optional.to_vec(),
+                }
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// API.md's table, written out independently: (action, stage, allowed from, who).
+    fn expected() -> Vec<(Action, Stage, Vec<Status>, Vec<Actor>)> {
+        let c = vec![Consumer, Clerk, Officer];
+        let staff = vec![Clerk, Officer];
+        let officer = vec![Officer];
+        let b = vec![Business, Clerk, Officer];
+        vec![
+            (A::Forward, First, vec![S::Submitted], staff.clone()),
+            (A::RequestInfo, First, vec![S::Submitted], staff.clone()),
+            (A::ProvideInfo, First, vec![S::NeedsInfo], c.clone()),
+            (A::ProvideInfo, Mediation, vec![S::NeedsCorrection], c.clone()),
+            (A::Reject, First, vec![S::Submitted, S::NeedsInfo], staff.clone()),
+            (A::Reject, Second, vec![S::Submitted, S::Assigned], officer.clone()),
+            (A::Respond, First, vec![S::Forwarded, S::Overdue], b.clone()),
+            (A::Respond, Second, vec![S::Assigned], b.clone()),
+            (A::Accept, First, vec![S::Responded], c.clone()),
+            (A::Decline, First, vec![S::Responded], c.clone()),
+            (A::FileSecondComplaint, First, vec![S::Unresolved, S::Overdue], c.clone()),
+            (A::Assign, Second, vec![S::Submitted, S::Assigned], officer.clone()),
+            (A::RequestBusinessReply, Second, vec![S::Assigned], officer.clone()),
+            (A::ScheduleNegotiation, Second, vec![S::Assigned], officer.clone()),
+            (A::Settle, Second, vec![S::Assigned], officer.clone()),
+            (A::MarkUnresolved, Second, vec![S::Assigned], officer.clone()),
+            (A::ApplyMediation, First, vec![S::Unresolved, S::Overdue], c.clone()),
+            (A::ApplyMediation, Second, vec![S::Unresolved], c.clone()),
+            (A::RequestCorrection, Mediation, vec![S::Applied], officer.clone()),
+            (A::AcceptApplication, Mediation, vec![S::Applied], officer.clone()),
+            (A::RejectApplication, Mediation, vec![S::Applied, S::NeedsCorrection], officer.clone()),
+            (A::ExtendSchedule, Mediation, vec![S::Accepted], officer.clone()),
+            (A::RecordObjection, Mediation, vec![S::ProposalServed], staff.clone()),
+            (A::SendToCourt, Mediation, vec![S::Established], officer.clone()),
+            (A::RecordCourtResult, Mediation, vec![S::Established], officer.clone()),
+        ]
+    }
+
+    fn allowed(stage: Stage, status: Status, action: Action, actor: Actor) -> bool {
+        let facts = StageFacts { sent_to_court: action == A::RecordCourtResult, ..Default::default() };
+        check(stage, status, action, actor, facts).is_ok()
+    }
+
+    #[test]
+    fn every_action_from_every_status_for_every_actor() {
+        let expected = expected();
+        for &stage in Stage::ALL {
+            for &status in statuses(stage) {
+                for &action in Action::ALL {
+                    for &actor in Actor::ALL {
+                        let want = if action == A::Withdraw {
+                            !is_terminal(stage, status) && actor != Business
+                        } else {
+                            expected.iter().any(|(a, st, from, who)| {
+                                *a == action && *st == stage && from.contains(&status) && who.contains(&actor)
+                            })
+                        };
+                        assert_eq!(allowed(stage, status, action, actor), want, "{actor} {action} in {stage}:{status}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn refusals_distinguish_role_from_moment() {
+        let none = StageFacts::default();
+        assert_eq!(check(First, S::Submitted, A::Forward, Consumer, none), Err(Refusal::NeverAllowed));
+        assert_eq!(check(First, S::Submitted, A::Settle, Clerk, none), Err(Refusal::NeverAllowed));
+        assert!(matches!(check(First, S::Forwarded, A::Forward, Clerk, none), Err(Refusal::NotNow(_))));
+        // A clerk may reject first complaints, but second complaints are for officers only.
+        assert_eq!(check(Second, S::Submitted, A::Reject, Clerk, none), Err(Refusal::NeverAllowed));
+        assert!(matches!(check(First, S::Settled, A::Withdraw, Consumer, none), Err(Refusal::NotNow(_))));
+    }
+
+    #[test]
+    fn once_only_actions() {
+        let extended = StageFacts { schedule_extended: true, ..Default::default() };
+        assert!(matches!(check(Mediation, S::Accepted, A::ExtendSchedule, Officer, extended), Err(Refusal::NotNow(_))));
+        let sent = StageFacts { sent_to_court: true, ..Default::default() };
+        assert!(matches!(check(Mediation, S::Established, A::SendToCourt, Officer, sent), Err(Refusal::NotNow(_))));
+        assert!(check(Mediation, S::Established, A::RecordCourtResult, Officer, sent).is_ok());
+        assert!(
+            check(Mediation, S::Established, A::RecordCourtResult, Officer, StageFacts::default()).is_err(),
+            "no result before dispatch"
+        );
+    }
+
+    #[test]
+    fn escalation_and_terminal_statuses() {
+        let r = rule_for(First, S::Overdue, A::FileSecondComplaint).unwrap();
+        assert_eq!(r.outcome, Outcome::Escalate { stage: Second, status: S::Submitted });
+        assert!(rule_for(Mediation, S::NotEstablished, A::ApplyMediation).is_none(), "never after mediation");
+        assert!(!is_terminal(First, S::Overdue));
+        assert!(is_terminal(First, S::Unresolved));
+        assert!(is_terminal(Mediation, S::Established));
+    }
+
+    #[test]
+    fn available_actions_follow_the_table() {
+        let f = StageFacts::default();
+        assert_eq!(
+            available(First, S::Submitted, Some(Clerk), f),
+            vec![A::Forward, A::RequestInfo, A::Reject, A::Withdraw]
+        );
+        assert_eq!(available(First, S::Submitted, Some(Consumer), f), vec![A::Withdraw]);
+        assert_eq!(available(First, S::Forwarded, Some(Business), f), vec![A::Respond]);
+        assert_eq!(
+            available(First, S::Overdue, Some(Consumer), f),
+            vec![A::FileSecondComplaint, A::ApplyMediation, A::Withdraw]
+        );
+        assert!(available(First, S::Settled, Some(Officer), f).is_empty());
+        assert!(available(First, S::Submitted, None, f).is_empty());
+    }
+
+    #[test]
+    fn names_round_trip_and_the_table_serializes() {
+        for &a in Action::ALL {
+            assert_eq!(Action::parse(a.as_str()), Some(a));
+        }
+        let t = serde_json::to_value(table()).unwrap();
+        assert_eq!(t["transitions"][0]["action"], "forward");
+        assert_eq!(t["stages"].as_array().unwrap().len(), 3);
+    }
+}

@@ -1,0 +1,216 @@
+//! `/api/v1/consultations`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use entity::consultation;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::extract::CaseStaff;
+use crate::auth::{Auth, CurrentUser};
+use crate::businesses::service as businesses;
+use crate::cases::filing::{self, FileCaseBody, FromConsultation, check_past};
+use crate::cases::view::{self, CaseView};
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::extract::{Input, Json, ListResponse, PageParams, Path, Query};
+use crate::reference::ReferenceSettings;
+use crate::time::{self, Period, taipei_date};
+use crate::validate::NAME_MAX;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_consultation, list_consultations))
+        .routes(routes!(get_consultation))
+        .routes(routes!(convert_consultation))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsultationView {
+    pub id: Uuid,
+    pub jurisdiction: String,
+    pub channel: String,
+    pub summary: String,
+    pub category: Option<String>,
+    pub business_id: Option<Uuid>,
+    pub consumer_name: Option<String>,
+    pub consumer_phone: Option<String>,
+    pub answer: Option<String>,
+    pub received_at: DateTime<Utc>,
+    /// The case it became, if converted.
+    pub case_id: Option<Uuid>,
+}
+
+impl From<consultation::Model> for ConsultationView {
+    fn from(c: consultation::Model) -> Self {
+        Self {
+            id: c.id,
+            jurisdiction: c.jurisdiction,
+            channel: c.channel,
+            summary: c.summary,
+            category: c.category,
+            business_id: c.business_id,
+            consumer_name: c.consumer_name,
+            consumer_phone: c.consumer_phone,
+            answer: c.answer,
+            received_at: c.received_at,
+            case_id: c.case_id,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ConsultationBody {
+    /// Intake channel, e.g. `hotline_1950`, `phone`, `walk_in`.
+    #[schema(required)]
+    pub channel: Option<String>,
+    #[schema(required)]
+    pub summary: Option<String>,
+    /// Default now; may lie in the past, never in the future.
+    pub received_at: Option<DateTime<FixedOffset>>,
+    pub category: Option<String>,
+    pub business_id: Option<Uuid>,
+    pub consumer_name: Option<String>,
+    pub consumer_phone: Option<String>,
+    pub answer: Option<String>,
+}
+
+fn own_jurisdiction(state: &AppState, user: &CurrentUser) -> String {
+    user.jurisdiction.clone().unwrap_or_else(|| state.settings.reference.default_jurisdiction.clone())
+}
+
+/// Log a consultation (clerk, officer).
+#[utoipa::path(post, path = "/api/v1/consultations", tag = "consultations", security(("bearer" = [])),
+    request_body = ConsultationBody,
+    responses((status = 201, body = ConsultationView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_consultation(
+    State(state): State<AppState>,
+    staff: Auth<CaseStaff>,
+    input: Input<ConsultationBody>,
+) -> AppResult<(StatusCode, Json<ConsultationView>)> {
+    let (body, mut check) = (input.body, input.check);
+    let reference: &ReferenceSettings = &state.settings.reference;
+    let now = time::now();
+    let channel = check.text("channel", body.channel, 32);
+    if !check.has("channel") && !ReferenceSettings::is_channel(&channel) {
+        check.add("channel", "is not one of the intake channels");
+    }
+    let summary = check.text("summary", body.summary, 2000);
+    let category = check.optional_text("category", body.category, 64);
+    if category.as_deref().is_some_and(|c| reference.category(c).is_none()) {
+        check.add("category", "is not a configured category");
+    }
+    if let Some(id) = body.business_id
+        && businesses::get(&state.db, id).await?.is_none()
+    {
+        check.add("business_id", "no business has this id");
+    }
+    let received_at = check_past(&mut check, "received_at", body.received_at, now).unwrap_or(now);
+    let consumer_name = check.optional_text("consumer_name", body.consumer_name, NAME_MAX);
+    let consumer_phone = check.optional_phone("consumer_phone", body.consumer_phone);
+    let answer = check.optional_text("answer", body.answer, 5000);
+    check.finish()?;
+    let row = consultation::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        jurisdiction: Set(own_jurisdiction(&state, &staff)),
+        channel: Set(channel),
+        summary: Set(summary),
+        category: Set(category),
+        business_id: Set(body.business_id),
+        consumer_name: Set(consumer_name),
+        consumer_phone: Set(consumer_phone),
+        answer: Set(answer),
+        received_at: Set(received_at),
+        received_on: Set(taipei_date(received_at)),
+        case_id: Set(None),
+        created_by: Set(staff.id),
+        created_at: Set(now),
+    }
+    .insert(&state.db)
+    .await?;
+    Ok((StatusCode::CREATED, Json(row.into())))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ConsultationFilter {
+    /// Received on or after (Taipei date).
+    pub from: Option<NaiveDate>,
+    /// Received on or before (Taipei date).
+    pub to: Option<NaiveDate>,
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+}
+
+/// Consultations of the caller's jurisdiction, newest first (clerk, officer).
+#[utoipa::path(get, path = "/api/v1/consultations", tag = "consultations", security(("bearer" = [])),
+    params(ConsultationFilter), responses((status = 200, body = ListResponse<ConsultationView>)))]
+async fn list_consultations(
+    State(state): State<AppState>,
+    staff: Auth<CaseStaff>,
+    Query(filter): Query<ConsultationFilter>,
+) -> AppResult<Json<ListResponse<ConsultationView>>> {
+    let page = PageParams { page: filter.page, per_page: filter.per_page }.resolve()?;
+    let mut query =
+        consultation::Entity::find().filter(consultation::Column::Jurisdiction.eq(own_jurisdiction(&state, &staff)));
+    if let Some(period) = Period::optional(filter.from, filter.to)? {
+        query = query
+            .filter(consultation::Column::ReceivedOn.gte(period.from))
+            .filter(consultation::Column::ReceivedOn.lte(period.to));
+    }
+    let total = query.clone().count(&state.db).await?;
+    let items = query
+        .order_by_desc(consultation::Column::ReceivedAt)
+        .order_by_desc(consultation::Column::Id)
+        .offset(page.offset())
+        .limit(page.per_page)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    Ok(Json(ListResponse::new(items, total, page)))
+}
+
+async fn load(state: &AppState, staff: &CurrentUser, id: Uuid) -> AppResult<consultation::Model> {
+    consultation::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .filter(|c| c.jurisdiction == own_jurisdiction(state, staff))
+        .ok_or(AppError::NotFound)
+}
+
+/// One consultation (clerk, officer of its jurisdiction).
+#[utoipa::path(get, path = "/api/v1/consultations/{id}", tag = "consultations", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses((status = 200, body = ConsultationView), (status = 404, body = ErrorBody)))]
+async fn get_consultation(
+    State(state): State<AppState>,
+    staff: Auth<CaseStaff>,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<ConsultationView>> {
+    Ok(Json(load(&state, &staff, id).await?.into()))
+}
+
+/// Turn a consultation into a first complaint: the body gives any case field the
+/// consultation lacks (its channel, summary, category, business, consumer and date carry over).
+#[utoipa::path(post, path = "/api/v1/consultations/{id}/convert", tag = "consultations", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = FileCaseBody,
+    responses((status = 201, body = CaseView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn convert_consultation(
+    State(state): State<AppState>,
+    staff: Auth<CaseStaff>,
+    Path(id): Path<Uuid>,
+    input: Input<FileCaseBody>,
+) -> AppResult<(StatusCode, Json<CaseView>)> {
+    let consultation = load(&state, &staff, id).await?;
+    if consultation.case_id.is_some() {
+        return Err(AppError::Duplicate("this consultation has already been converted into a case".into()));
+    }
+    let source = FromConsultation { consultation };
+    let filed = filing::file(&state, &staff, input.body, input.check, None, Some(&source)).await?;
+    Ok((StatusCode::CREATED, Json(view::build(&state.db, &staff, filed.case).await?)))
+}

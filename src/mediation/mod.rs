@@ -1,0 +1,3 @@
+//! Mediation (調解): the committee's meetings and their agendas.
+
+pub mod agenda;
