@@ -285,3 +285,141 @@ pub async fn expect_error(response: reqwest::Response, status: StatusCode, code:
     assert!(body["fields"].is_object(), "error without fields: {body}");
     body
 }
+
+/// Everyone a dispute involves, signed in.
+pub struct Cast {
+    pub admin: String,
+    pub citizen: String,
+    pub citizen_id: String,
+    pub other_citizen: String,
+    pub clerk: String,
+    pub officer: String,
+    pub officer_id: String,
+    pub mediator: String,
+    pub business: String,
+    pub business_id: String,
+    pub other_business: String,
+    pub other_business_id: String,
+}
+
+impl TestApp {
+    pub async fn cast(&self) -> Cast {
+        let admin = self.admin_token().await;
+        let citizen_row = self.register("mei@example.tw", "陳美玲").await;
+        let citizen = self.token("mei@example.tw", PASSWORD).await;
+        let other_citizen = self.citizen("other@example.tw").await;
+        let clerk = self.user_with_role("clerk@cpo.test", "clerk", json!({})).await;
+        let officer = self.user_with_role("officer@cpo.test", "officer", json!({})).await;
+        let officer_id = expect_status(self.get("/api/v1/me", Some(&officer)).await, StatusCode::OK).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let mediator = self.user_with_role("mediator@cpo.test", "mediator", json!({})).await;
+        let shop = self
+            .create_business(
+                &clerk,
+                json!({"name": "大發電器行", "tax_id": "04595257", "contact_email": "service@dafa.example"}),
+            )
+            .await;
+        let business_id = shop["id"].as_str().unwrap().to_string();
+        let business = self.user_with_role("owner@dafa.example", "business", json!({"business_id": business_id})).await;
+        let other = self.create_business(&clerk, json!({"name": "好運旅行社"})).await;
+        let other_business_id = other["id"].as_str().unwrap().to_string();
+        let other_business =
+            self.user_with_role("agent@lucky.example", "business", json!({"business_id": other_business_id})).await;
+        Cast {
+            admin,
+            citizen,
+            citizen_id: citizen_row["id"].as_str().unwrap().to_string(),
+            other_citizen,
+            clerk,
+            officer,
+            officer_id,
+            mediator,
+            business,
+            business_id,
+            other_business,
+            other_business_id,
+        }
+    }
+
+    pub async fn create_business(&self, token: &str, body: Value) -> Value {
+        expect_status(self.post("/api/v1/businesses", Some(token), &body).await, StatusCode::CREATED).await
+    }
+
+    /// A citizen's online filing against `business_id`.
+    pub async fn file_online(&self, token: &str, business_id: &str) -> Value {
+        let body = json!({
+            "business_id": business_id,
+            "category": "appliances",
+            "description": "冷氣安裝後三天即故障，店家拒絕退貨。",
+            "requested_resolution": "退貨退款",
+            "amount_disputed": 32000,
+            "transaction_date": "2026-10-01",
+            "district": "sanmin",
+        });
+        expect_status(self.post("/api/v1/cases", Some(token), &body).await, StatusCode::CREATED).await
+    }
+
+    pub async fn act(&self, token: &str, case_id: &str, action: &str, extra: Value) -> reqwest::Response {
+        let mut body = json!({"action": action});
+        if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+            body.extend(extra.clone());
+        }
+        self.post(&format!("/api/v1/cases/{case_id}/actions"), Some(token), &body).await
+    }
+
+    /// Takes an action that must succeed, and answers the case.
+    pub async fn act_ok(&self, token: &str, case_id: &str, action: &str, extra: Value) -> Value {
+        expect_status(self.act(token, case_id, action, extra).await, StatusCode::OK).await
+    }
+
+    pub async fn case(&self, token: &str, case_id: &str) -> Value {
+        expect_status(self.get(&format!("/api/v1/cases/{case_id}"), Some(token)).await, StatusCode::OK).await
+    }
+
+    pub async fn timeline(&self, token: &str, case_id: &str) -> Vec<Value> {
+        let body =
+            expect_status(self.get(&format!("/api/v1/cases/{case_id}/timeline"), Some(token)).await, StatusCode::OK)
+                .await;
+        body["items"].as_array().unwrap().clone()
+    }
+
+    /// Runs one pass of the background job, as the timer would.
+    pub async fn run_jobs(&self) -> consumer_protection::jobs::Report {
+        consumer_protection::jobs::run_once(&self.state).await.expect("jobs run")
+    }
+}
+
+/// Actions listed in a case's `available_actions`.
+pub fn actions(case: &Value) -> Vec<String> {
+    case["available_actions"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()).collect()
+}
+
+/// An RFC 3339 instant `days` days before now, at `hour` o'clock Taipei time.
+pub fn days_ago(days: i64, hour: u32) -> String {
+    let taipei = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    let date = (chrono::Utc::now().with_timezone(&taipei) - chrono::Duration::days(days)).date_naive();
+    date.and_hms_opt(hour, 0, 0).unwrap().and_local_timezone(taipei).unwrap().to_rfc3339()
+}
+
+pub fn instant(s: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&chrono::Utc)
+}
+
+/// A valid 1×1 PNG header: enough for the content check.
+pub const PNG: &[u8] =
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89";
+
+/// Uploads `bytes` as the multipart field `file`.
+pub async fn upload(app: &TestApp, token: &str, case_id: &str, name: &str, bytes: Vec<u8>) -> reqwest::Response {
+    let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_string());
+    let form = reqwest::multipart::Form::new().part("file", part);
+    app.client
+        .post(app.url(&format!("/api/v1/cases/{case_id}/attachments")))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}

@@ -9,3 +9,11 @@ mod auth;
 mod cli;
 mod errors;
 mod operations;
+
+mod attachments;
+mod businesses;
+mod calendar;
+mod consultations;
+mod disputes;
+mod refusals;
+mod visibility;
