@@ -26,7 +26,9 @@ use crate::config::Settings;
 use crate::error::AppError;
 use crate::openapi::ApiDoc;
 use crate::telemetry::{self, REQUEST_ID};
-use crate::{auth, businesses, calendar, cases, consultations, db, health, jobs, reference};
+use crate::{
+    auth, businesses, calendar, cases, consultations, db, education, health, inspections, jobs, mediation, reference,
+};
 
 /// Shared by every handler. `DatabaseConnection` is already a pool and cheap to clone.
 #[derive(Clone)]
@@ -49,6 +51,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(consultations::routes::routes())
         .merge(cases::routes::routes())
         .merge(calendar::routes::routes())
+        .merge(mediation::routes::routes())
+        .merge(inspections::routes::routes())
+        .merge(education::routes::routes())
 }
 
 pub fn openapi() -> utoipa::openapi::OpenApi {

@@ -19,6 +19,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         (name = "consultations", description = "Consultations (諮詢), counted apart from complaints"),
         (name = "cases", description = "Disputes: filing, the workflow, timeline, notes, evidence"),
         (name = "calendar", description = "Office calendar and closures, for deadlines"),
+        (name = "mediation", description = "Mediation meetings (調解會議), agendas and outcomes"),
+        (name = "inspections", description = "Inspections (查核)"),
+        (name = "education", description = "Public-education events (宣導)"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

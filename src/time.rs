@@ -31,7 +31,10 @@ impl Period {
         match (from, to) {
             (None, None) => Ok(None),
             (from, to) => {
-                let period = Period { from: from.unwrap_or(NaiveDate::MIN), to: to.unwrap_or(NaiveDate::MAX) };
+                // An open end is bounded by dates every database accepts.
+                let earliest = NaiveDate::from_ymd_opt(1900, 1, 1).expect("valid date");
+                let latest = NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid date");
+                let period = Period { from: from.unwrap_or(earliest), to: to.unwrap_or(latest) };
                 if period.from > period.to {
                     return Err(crate::error::AppError::field("to", "must not be before `from`"));
                 }

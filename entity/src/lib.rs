@@ -2,6 +2,7 @@
 //! and the schema itself in the `migration` crate (which never imports this one).
 
 pub mod access_log;
+pub mod agenda_item;
 pub mod attachment;
 pub mod business;
 pub mod calendar_closure;
@@ -10,8 +11,13 @@ pub mod case_counter;
 pub mod case_event;
 pub mod case_stage;
 pub mod consultation;
+pub mod education_event;
 pub mod idempotency_key;
+pub mod inspection;
+pub mod inspection_business;
 pub mod login_throttle;
+pub mod meeting;
+pub mod meeting_member;
 pub mod refresh_token;
 pub mod session;
 pub mod user;

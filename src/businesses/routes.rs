@@ -2,7 +2,9 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
+use entity::case;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -11,8 +13,10 @@ use super::service::{self, BusinessChanges, BusinessFields, BusinessView};
 use crate::app::AppState;
 use crate::auth::Auth;
 use crate::auth::extract::CaseStaff;
+use crate::cases::view::{self, CaseSummary};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Json, ListResponse, PageParams, Path, Query, Valid, Validate, double_option};
+use crate::inspections::routes::InspectionView;
 use crate::reference::ReferenceSettings;
 use crate::validate::Check;
 
@@ -20,6 +24,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_business, list_businesses))
         .routes(routes!(get_business, update_business))
+        .routes(routes!(get_record))
 }
 
 const NAME_MAX: usize = 200;
@@ -174,4 +179,40 @@ async fn update_business(
     Valid(changes): Valid<UpdateBusinessBody>,
 ) -> AppResult<Json<BusinessView>> {
     Ok(Json(service::update(&state.db, id, changes).await?.into()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BusinessRecord {
+    pub business: BusinessView,
+    /// Complaints against it in the caller's jurisdiction.
+    pub complaints_total: u64,
+    pub complaints_open: u64,
+    /// The latest 20 of them.
+    pub complaints: Vec<CaseSummary>,
+    /// Inspections that named it, in the caller's jurisdiction.
+    pub inspections: Vec<InspectionView>,
+}
+
+/// A business's record for staff: its complaints next to its inspections (clerk, officer).
+#[utoipa::path(get, path = "/api/v1/businesses/{id}/record", tag = "businesses", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses((status = 200, body = BusinessRecord), (status = 404, body = ErrorBody)))]
+async fn get_record(
+    State(state): State<AppState>,
+    staff: Auth<CaseStaff>,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<BusinessRecord>> {
+    let found = service::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let jurisdiction =
+        staff.jurisdiction.clone().unwrap_or_else(|| state.settings.reference.default_jurisdiction.clone());
+    let cases = case::Entity::find()
+        .filter(case::Column::BusinessId.eq(id))
+        .filter(case::Column::Jurisdiction.eq(jurisdiction.as_str()));
+    let complaints_total = cases.clone().count(&state.db).await?;
+    let complaints_open = cases.clone().filter(case::Column::ClosedAt.is_null()).count(&state.db).await?;
+    let latest = cases.order_by_desc(case::Column::ReceivedAt).limit(20).all(&state.db).await?;
+    let ids: Vec<Uuid> = latest.iter().map(|c| c.id).collect();
+    crate::cases::access::log_read(&state.db, &staff, &ids, "business_record").await?;
+    let complaints = latest.into_iter().map(|c| view::summary(c, &found)).collect::<AppResult<Vec<_>>>()?;
+    let inspections = crate::inspections::routes::of_business(&state.db, &jurisdiction, id).await?;
+    Ok(Json(BusinessRecord { business: found.into(), complaints_total, complaints_open, complaints, inspections }))
 }

@@ -563,3 +563,31 @@ pub async fn mirror_stage_onto_case(db: &impl ConnectionTrait, stage: &case_stag
     case::Entity::update_many().set(changes).filter(case::Column::Id.eq(current.id)).exec(db).await?;
     Ok(())
 }
+
+/// Moves a stage to `to` for a change that is not a workflow action of a person — a meeting's
+/// outcome, a cancelled meeting, the background job — closing it when `to` is terminal,
+/// mirroring it on the case and appending `event` (given its stage and statuses here).
+pub async fn transition_stage(
+    db: &impl ConnectionTrait,
+    stage: case_stage::Model,
+    to: Status,
+    at: DateTime<Utc>,
+    edit: impl FnOnce(&mut case_stage::ActiveModel),
+    event: NewEvent,
+) -> AppResult<case_stage::Model> {
+    let from = stage.status.clone();
+    let kind = parse_stage(&stage.stage)?;
+    let closes = workflow::is_terminal(kind, to) && stage.closed_at.is_none();
+    let mut active: case_stage::ActiveModel = stage.clone().into();
+    active.status = Set(to.as_str().into());
+    if closes {
+        active.closed_at = Set(Some(at));
+        active.closed_on = Set(Some(taipei_date(at)));
+    }
+    edit(&mut active);
+    active.updated_at = Set(time::now());
+    let updated = active.update(db).await?;
+    mirror_stage_onto_case(db, &updated).await?;
+    timeline::append(db, event.stage(&stage.stage).statuses(&from, to.as_str())).await?;
+    Ok(updated)
+}

@@ -1,11 +1,20 @@
-//! Deadlines that pass without anyone acting: an unanswered first complaint becomes `overdue`.
+//! Deadlines that pass without anyone acting: an unanswered first complaint becomes `overdue`;
+//! a mediation proposal nobody objected to in time is established (`deemed`); an established
+//! mediation's record not sent to court in time raises an alert on the case.
 
+use chrono::{DateTime, Utc};
 use entity::case_stage;
 use sea_orm::sea_query::{LockBehavior, LockType};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QuerySelect,
+    Set,
+};
+use serde_json::json;
+use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::cases::actions::mirror_stage_onto_case;
+use crate::calendar::service as calendar;
+use crate::cases::actions::{mirror_stage_onto_case, transition_stage};
 use crate::cases::timeline::{self, NewEvent};
 use crate::cases::workflow::{Stage, Status};
 use crate::db;
@@ -54,4 +63,124 @@ pub async fn mark_overdue(state: &AppState) -> AppResult<u64> {
         marked += 1;
     }
     Ok(marked)
+}
+
+/// Ids of stages matching `condition`, for the passes below.
+async fn candidates(state: &AppState, condition: Condition) -> AppResult<Vec<Uuid>> {
+    Ok(case_stage::Entity::find()
+        .select_only()
+        .column(case_stage::Column::Id)
+        .filter(condition)
+        .limit(BATCH)
+        .into_tuple()
+        .all(&state.db)
+        .await?)
+}
+
+/// Takes the stage for this pass if it still matches `condition` (and, on PostgreSQL, nobody
+/// else holds it): the caller then owns the change inside `txn`.
+async fn claim(
+    state: &AppState,
+    txn: &DatabaseTransaction,
+    id: Uuid,
+    condition: Condition,
+) -> AppResult<Option<case_stage::Model>> {
+    let mut query = case_stage::Entity::find_by_id(id).filter(condition);
+    if state.db.get_database_backend() == DbBackend::Postgres {
+        query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    Ok(query.one(txn).await?)
+}
+
+fn lapsed_proposals(now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(case_stage::Column::Stage.eq(Stage::Mediation.as_str()))
+        .add(case_stage::Column::Status.eq(Status::ProposalServed.as_str()))
+        .add(case_stage::Column::ObjectionDue.lt(now))
+}
+
+/// CPA 45-3: a proposal nobody objected to by `objection_due` counts as an established
+/// mediation (`deemed = true`), from the end of the objection period.
+pub async fn apply_deemed(state: &AppState) -> AppResult<u64> {
+    let now = time::now();
+    let mut applied = 0;
+    for id in candidates(state, lapsed_proposals(now)).await? {
+        let txn = db::begin_write(&state.db).await?;
+        let Some(stage) = claim(state, &txn, id, lapsed_proposals(now)).await? else {
+            txn.rollback().await?;
+            continue;
+        };
+        let established_at = stage.objection_due.unwrap_or(now);
+        let court_due = calendar::deadline(
+            &txn,
+            &state.calendar,
+            &stage.jurisdiction,
+            established_at,
+            state.settings.deadlines.court_dispatch_days,
+        )
+        .await?;
+        let event = NewEvent::system(stage.case_id, "deemed_established", established_at)
+            .note("調解方案送達後十日內未經異議，視為調解成立 / No objection within 10 days: the mediation is deemed established")
+            .data(json!({"court_due": court_due}));
+        transition_stage(
+            &txn,
+            stage,
+            Status::Established,
+            established_at,
+            |s| {
+                s.deemed = Set(true);
+                s.objection_due = Set(None);
+                s.court_due = Set(Some(court_due));
+                s.end_reason = Set(Some("deemed_established".into()));
+            },
+            event,
+        )
+        .await?;
+        txn.commit().await?;
+        applied += 1;
+    }
+    Ok(applied)
+}
+
+fn court_dispatch_late(now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(case_stage::Column::Stage.eq(Stage::Mediation.as_str()))
+        .add(case_stage::Column::Status.eq(Status::Established.as_str()))
+        .add(case_stage::Column::CourtSentAt.is_null())
+        .add(case_stage::Column::CourtDue.lt(now))
+}
+
+/// An established mediation whose record has not gone to court by `court_due`: one internal
+/// alert on the case (the stage remembers it was raised).
+pub async fn alert_court_dispatch(state: &AppState) -> AppResult<u64> {
+    let now = time::now();
+    let mut alerted = 0;
+    for id in candidates(state, court_dispatch_late(now)).await? {
+        let txn = db::begin_write(&state.db).await?;
+        let Some(stage) = claim(state, &txn, id, court_dispatch_late(now)).await? else {
+            txn.rollback().await?;
+            continue;
+        };
+        if stage.details.get("court_dispatch_alerted_at").is_some() {
+            txn.rollback().await?;
+            continue;
+        }
+        let mut details = stage.details.clone();
+        if let Some(map) = details.as_object_mut() {
+            map.insert("court_dispatch_alerted_at".into(), json!(now));
+        }
+        let mut active: case_stage::ActiveModel = stage.clone().into();
+        active.details = Set(details);
+        active.updated_at = Set(now);
+        active.update(&txn).await?;
+        let event = NewEvent::system(stage.case_id, "court_dispatch_overdue", now)
+            .stage(&stage.stage)
+            .internal()
+            .note("調解書未於期限內送請法院核定 / The mediation record is overdue for dispatch to the court")
+            .data(json!({"court_due": stage.court_due}));
+        timeline::append(&txn, event).await?;
+        txn.commit().await?;
+        alerted += 1;
+    }
+    Ok(alerted)
 }

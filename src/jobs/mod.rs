@@ -14,12 +14,18 @@ use crate::error::AppResult;
 pub struct Report {
     /// First complaints whose business did not answer by the due date.
     pub overdue: u64,
+    /// Mediation proposals established because nobody objected in time.
+    pub deemed: u64,
+    /// Established mediations late for dispatch to the court (alerted once each).
+    pub court_alerts: u64,
 }
 
 /// One pass of every job.
 pub async fn run_once(state: &AppState) -> AppResult<Report> {
     let overdue = deadlines::mark_overdue(state).await?;
-    Ok(Report { overdue })
+    let deemed = deadlines::apply_deemed(state).await?;
+    let court_alerts = deadlines::alert_court_dispatch(state).await?;
+    Ok(Report { overdue, deemed, court_alerts })
 }
 
 /// Runs `run_once` every interval until the process ends. A failing pass is logged and the

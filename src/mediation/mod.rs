@@ -1,3 +1,6 @@
-//! Mediation (調解): the committee's meetings and their agendas.
+//! Mediation (調解): the committee's meetings, their agendas and outcomes, and what mediators
+//! may read.
 
 pub mod agenda;
+pub mod meetings;
+pub mod routes;

@@ -15,5 +15,7 @@ mod businesses;
 mod calendar;
 mod consultations;
 mod disputes;
+mod fieldwork;
+mod mediation;
 mod refusals;
 mod visibility;

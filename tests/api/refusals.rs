@@ -243,6 +243,8 @@ async fn lists_filter_and_page() {
     let today = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()).date_naive();
     let recent = get(format!("from={}&to={}", today - chrono::Duration::days(1), today)).await;
     assert_eq!(recent["total"], 2);
+    assert_eq!(get(format!("to={}", today - chrono::Duration::days(2))).await["total"], 1, "only the paper filing");
+    assert_eq!(get(format!("from={}", today - chrono::Duration::days(1))).await["total"], 2);
     let page = get("per_page=2&page=2".into()).await;
     assert_eq!((page["items"].as_array().unwrap().len(), page["total"].as_u64()), (1, Some(3)));
     let by_due = get("sort=due".into()).await;

@@ -1,0 +1,167 @@
+//! `/api/v1/education-events`: officers write, clerks read.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::education_event;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::Auth;
+use crate::auth::extract::{CaseStaff, Officers};
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::extract::{Input, Json, ListResponse, PageParams, Path, Query};
+use crate::inspections::routes::{check_count, check_held_date, check_officers};
+use crate::time::{self, Period};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create_event, list_events)).routes(routes!(get_event))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EducationEventView {
+    pub id: Uuid,
+    pub jurisdiction: String,
+    pub held_on: NaiveDate,
+    /// A configured education-event kind code.
+    pub kind: String,
+    pub title: String,
+    pub audience: Option<String>,
+    pub attendees: Option<i32>,
+    pub officer_ids: Vec<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+fn view(e: education_event::Model) -> EducationEventView {
+    EducationEventView {
+        id: e.id,
+        jurisdiction: e.jurisdiction,
+        held_on: e.held_on,
+        kind: e.kind,
+        title: e.title,
+        audience: e.audience,
+        attendees: e.attendees,
+        officer_ids: serde_json::from_value(e.officer_ids).unwrap_or_default(),
+        created_at: e.created_at,
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EducationEventBody {
+    #[schema(required)]
+    pub held_on: Option<NaiveDate>,
+    #[schema(required)]
+    pub kind: Option<String>,
+    #[schema(required)]
+    pub title: Option<String>,
+    pub audience: Option<String>,
+    pub attendees: Option<i64>,
+    /// Default: the officer entering it.
+    pub officer_ids: Option<Vec<Uuid>>,
+}
+
+/// Record an education event (officer).
+#[utoipa::path(post, path = "/api/v1/education-events", tag = "education", security(("bearer" = [])),
+    request_body = EducationEventBody,
+    responses((status = 201, body = EducationEventView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_event(
+    State(state): State<AppState>,
+    officer: Auth<Officers>,
+    input: Input<EducationEventBody>,
+) -> AppResult<(StatusCode, Json<EducationEventView>)> {
+    let (body, mut check) = (input.body, input.check);
+    let jurisdiction =
+        officer.jurisdiction.clone().unwrap_or_else(|| state.settings.reference.default_jurisdiction.clone());
+    let held_on = check_held_date(&mut check, "held_on", body.held_on);
+    let kind = check.text("kind", body.kind, 64);
+    if !check.has("kind") && !state.settings.reference.is_education_kind(&kind) {
+        check.add("kind", "is not a configured education-event kind");
+    }
+    let title = check.text("title", body.title, 200);
+    let audience = check.optional_text("audience", body.audience, 200);
+    let attendees = check_count(&mut check, "attendees", body.attendees, 1_000_000);
+    let officer_ids = check_officers(&state.db, &mut check, &jurisdiction, body.officer_ids, officer.id).await?;
+    check.finish()?;
+    let row = education_event::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        jurisdiction: Set(jurisdiction),
+        held_on: Set(held_on),
+        kind: Set(kind),
+        title: Set(title),
+        audience: Set(audience),
+        attendees: Set(attendees),
+        officer_ids: Set(serde_json::json!(officer_ids)),
+        created_by: Set(officer.id),
+        created_at: Set(time::now()),
+    }
+    .insert(&state.db)
+    .await?;
+    Ok((StatusCode::CREATED, Json(view(row))))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct EventFilter {
+    /// Held on or after.
+    pub from: Option<NaiveDate>,
+    /// Held on or before.
+    pub to: Option<NaiveDate>,
+    pub kind: Option<String>,
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+}
+
+/// Education events of the caller's jurisdiction, newest first (clerk, officer).
+#[utoipa::path(get, path = "/api/v1/education-events", tag = "education", security(("bearer" = [])), params(EventFilter),
+    responses((status = 200, body = ListResponse<EducationEventView>)))]
+async fn list_events(
+    State(state): State<AppState>,
+    staff: Auth<CaseStaff>,
+    Query(filter): Query<EventFilter>,
+) -> AppResult<Json<ListResponse<EducationEventView>>> {
+    let page = PageParams { page: filter.page, per_page: filter.per_page }.resolve()?;
+    let jurisdiction =
+        staff.jurisdiction.clone().unwrap_or_else(|| state.settings.reference.default_jurisdiction.clone());
+    let mut query = education_event::Entity::find().filter(education_event::Column::Jurisdiction.eq(jurisdiction));
+    if let Some(period) = Period::optional(filter.from, filter.to)? {
+        query = query
+            .filter(education_event::Column::HeldOn.gte(period.from))
+            .filter(education_event::Column::HeldOn.lte(period.to));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(education_event::Column::Kind.eq(kind));
+    }
+    let total = query.clone().count(&state.db).await?;
+    let items = query
+        .order_by_desc(education_event::Column::HeldOn)
+        .order_by_desc(education_event::Column::Id)
+        .offset(page.offset())
+        .limit(page.per_page)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(view)
+        .collect();
+    Ok(Json(ListResponse::new(items, total, page)))
+}
+
+/// One education event (clerk, officer).
+#[utoipa::path(get, path = "/api/v1/education-events/{id}", tag = "education", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses((status = 200, body = EducationEventView), (status = 404, body = ErrorBody)))]
+async fn get_event(
+    State(state): State<AppState>,
+    staff: Auth<CaseStaff>,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<EducationEventView>> {
+    let jurisdiction =
+        staff.jurisdiction.clone().unwrap_or_else(|| state.settings.reference.default_jurisdiction.clone());
+    let row = education_event::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .filter(|e| e.jurisdiction == jurisdiction)
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(view(row)))
+}

@@ -1,0 +1,496 @@
+//! Mediation meetings (調解會議): scheduling, the agenda of accepted cases, holding with the
+//! one-third quorum, each case's outcome, cancellation. Meetings may be entered after the fact:
+//! the case events they cause are dated by the meeting's own times, not by the typing.
+
+use chrono::{DateTime, Datelike, Utc};
+use entity::{agenda_item, case, case_stage, meeting, meeting_member, user};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::agenda::{self, REMOVED};
+use crate::app::AppState;
+use crate::auth::{CurrentUser, Role};
+use crate::calendar::service as calendar;
+use crate::cases::actions::transition_stage;
+use crate::cases::timeline::NewEvent;
+use crate::cases::view::current_stage;
+use crate::cases::workflow::{Stage, Status};
+use crate::db;
+use crate::error::{AppError, AppResult, is_unique_violation};
+use crate::time::{self, taipei, taipei_date};
+
+pub const SCHEDULED: &str = "scheduled";
+pub const HELD: &str = "held";
+pub const CANCELLED: &str = "cancelled";
+
+/// Small claims (CPA 45-4): a proposal may be made when a party is absent.
+pub const SMALL_CLAIM_MAX: i64 = 100_000;
+
+pub fn title(m: &meeting::Model) -> String {
+    format!("{}年第{}次調解會議", m.year, m.number)
+}
+
+fn jurisdiction_of(state: &AppState, user: &CurrentUser) -> String {
+    user.jurisdiction.clone().unwrap_or_else(|| state.settings.reference.default_jurisdiction.clone())
+}
+
+/// The meeting, if `user` may see it: clerks and officers of its jurisdiction, mediators who
+/// chair or sit on it. Otherwise 404.
+pub async fn load_visible(state: &AppState, user: &CurrentUser, id: Uuid) -> AppResult<meeting::Model> {
+    let found = meeting::Entity::find_by_id(id).one(&state.db).await?.ok_or(AppError::NotFound)?;
+    let visible = match user.role {
+        Role::Clerk | Role::Officer => found.jurisdiction == jurisdiction_of(state, user),
+        Role::Mediator => agenda::is_member(&state.db, &found, user.id).await?,
+        _ => false,
+    };
+    if visible { Ok(found) } else { Err(AppError::NotFound) }
+}
+
+pub async fn members(db: &impl ConnectionTrait, meeting_id: Uuid) -> AppResult<Vec<Uuid>> {
+    Ok(meeting_member::Entity::find()
+        .filter(meeting_member::Column::MeetingId.eq(meeting_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect())
+}
+
+pub async fn agenda_of(db: &impl ConnectionTrait, meeting_id: Uuid) -> AppResult<Vec<agenda_item::Model>> {
+    Ok(agenda_item::Entity::find()
+        .filter(agenda_item::Column::MeetingId.eq(meeting_id))
+        .order_by_asc(agenda_item::Column::AddedAt)
+        .all(db)
+        .await?)
+}
+
+pub struct NewMeeting {
+    pub scheduled_at: DateTime<Utc>,
+    pub location: String,
+    pub chair_id: Option<Uuid>,
+    pub mediator_ids: Vec<Uuid>,
+}
+
+/// Checks that every person named is an active committee member (mediator) or officer of
+/// the jurisdiction.
+pub async fn check_people(state: &AppState, jurisdiction: &str, new: &NewMeeting) -> AppResult<()> {
+    let mut check = crate::validate::Check::new();
+    let mut wanted: Vec<Uuid> = new.mediator_ids.clone();
+    wanted.extend(new.chair_id);
+    let found = user::Entity::find().filter(user::Column::Id.is_in(wanted)).all(&state.db).await?;
+    let fits = |id: Uuid| {
+        found.iter().any(|u| {
+            u.id == id
+                && !u.disabled
+                && (u.role == Role::Mediator.as_str() || u.role == Role::Officer.as_str())
+                && u.jurisdiction.as_deref() == Some(jurisdiction)
+        })
+    };
+    if let Some(chair) = new.chair_id
+        && !fits(chair)
+    {
+        check.add("chair_id", "must be an active mediator or officer of this jurisdiction");
+    }
+    if new.mediator_ids.iter().any(|id| !fits(*id)) {
+        check.add("mediator_ids", "every member must be an active mediator or officer of this jurisdiction");
+    }
+    check.finish()
+}
+
+pub async fn create(state: &AppState, officer: &CurrentUser, new: NewMeeting) -> AppResult<meeting::Model> {
+    let jurisdiction = jurisdiction_of(state, officer);
+    check_people(state, &jurisdiction, &new).await?;
+    let year = new.scheduled_at.with_timezone(&taipei()).year() - 1911;
+    // Numbers run per jurisdiction and ROC year; a concurrent creation that took the same
+    // number loses on the unique index and tries the next.
+    for _ in 0..5 {
+        let txn = db::begin_write(&state.db).await?;
+        let last: Option<i32> = meeting::Entity::find()
+            .select_only()
+            .column_as(meeting::Column::Number.max(), "max")
+            .filter(meeting::Column::Jurisdiction.eq(&jurisdiction))
+            .filter(meeting::Column::Year.eq(year))
+            .into_tuple::<Option<i32>>()
+            .one(&txn)
+            .await?
+            .flatten();
+        let now = time::now();
+        let inserted = meeting::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            jurisdiction: Set(jurisdiction.clone()),
+            year: Set(year),
+            number: Set(last.unwrap_or(0) + 1),
+            scheduled_at: Set(new.scheduled_at),
+            location: Set(new.location.clone()),
+            chair_id: Set(new.chair_id),
+            status: Set(SCHEDULED.into()),
+            held_at: Set(None),
+            held_on: Set(None),
+            members_present: Set(None),
+            members_total: Set(None),
+            cancelled_at: Set(None),
+            created_by: Set(officer.id),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await;
+        let row = match inserted {
+            Ok(row) => row,
+            Err(e) if is_unique_violation(&e) => {
+                txn.rollback().await?;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let mut ids = new.mediator_ids.clone();
+        ids.sort();
+        ids.dedup();
+        for user_id in ids {
+            meeting_member::ActiveModel { meeting_id: Set(row.id), user_id: Set(user_id) }.insert(&txn).await?;
+        }
+        txn.commit().await?;
+        tracing::info!(meeting_id = %row.id, title = %title(&row), "meeting scheduled");
+        return Ok(row);
+    }
+    Err(AppError::Internal(anyhow::anyhow!("could not number the meeting after five tries")))
+}
+
+fn require_status(meeting: &meeting::Model, status: &str, doing: &str) -> AppResult<()> {
+    if meeting.status == status {
+        Ok(())
+    } else {
+        Err(AppError::InvalidTransition(format!("cannot {doing}: the meeting is {}", meeting.status)))
+    }
+}
+
+/// Puts an accepted mediation case on the meeting's agenda; the meeting must be no later
+/// than the case's `schedule_by`.
+pub async fn add_to_agenda(
+    state: &AppState,
+    officer: &CurrentUser,
+    meeting: &meeting::Model,
+    case_id: Uuid,
+) -> AppResult<agenda_item::Model> {
+    require_status(meeting, SCHEDULED, "change the agenda")?;
+    let case = case::Entity::find_by_id(case_id)
+        .one(&state.db)
+        .await?
+        .filter(|c| c.jurisdiction == meeting.jurisdiction)
+        .ok_or_else(|| AppError::field("case_id", "no case of this jurisdiction has this id"))?;
+    let stage = current_stage(&state.db, case.id).await?;
+    if stage.stage != Stage::Mediation.as_str() || stage.status != Status::Accepted.as_str() {
+        return Err(AppError::InvalidTransition(format!(
+            "only a case whose mediation application is accepted can be put on an agenda (this one: {} {})",
+            stage.stage, stage.status
+        )));
+    }
+    if let Some(by) = stage.schedule_by
+        && meeting.scheduled_at > by
+    {
+        return Err(AppError::DeadlinePassed(format!(
+            "the meeting must be held by {} (30 days from acceptance, as extended); this one is on {}",
+            by.with_timezone(&taipei()).format("%Y-%m-%d"),
+            meeting.scheduled_at.with_timezone(&taipei()).format("%Y-%m-%d %H:%M")
+        )));
+    }
+    let at = time::now().min(meeting.scheduled_at);
+    let txn = db::begin_write(&state.db).await?;
+    let item = agenda_item::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        meeting_id: Set(meeting.id),
+        case_id: Set(case.id),
+        added_at: Set(at),
+        outcome: Set(None),
+        outcome_at: Set(None),
+        settlement_amount: Set(None),
+        terms: Set(None),
+        minutes: Set(None),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            AppError::Duplicate("the case is already on this agenda".into())
+        } else {
+            e.into()
+        }
+    })?;
+    let event = NewEvent::by(officer, case.id, "scheduled", at)
+        .note(format!(
+            "排入{}（{}，{}）",
+            title(meeting),
+            meeting.scheduled_at.with_timezone(&taipei()).format("%Y-%m-%d %H:%M"),
+            meeting.location
+        ))
+        .data(json!({"meeting_id": meeting.id, "meeting_at": meeting.scheduled_at, "location": meeting.location}));
+    transition_stage(
+        &txn,
+        stage,
+        Status::Scheduled,
+        at,
+        |s| set_detail(s, "meeting", json!({"id": meeting.id, "at": meeting.scheduled_at})),
+        event,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(item)
+}
+
+fn set_detail(stage: &mut case_stage::ActiveModel, key: &str, value: Value) {
+    let mut details = match &stage.details {
+        sea_orm::ActiveValue::Set(v) | sea_orm::ActiveValue::Unchanged(v) => v.clone(),
+        sea_orm::ActiveValue::NotSet => json!({}),
+    };
+    if !details.is_object() {
+        details = json!({});
+    }
+    details.as_object_mut().expect("an object").insert(key.into(), value);
+    stage.details = Set(details);
+}
+
+/// Records that the meeting was held, with attendance; a third of the members make a quorum.
+pub async fn hold(
+    state: &AppState,
+    meeting: meeting::Model,
+    held_at: DateTime<Utc>,
+    present: i32,
+    total: i32,
+) -> AppResult<meeting::Model> {
+    require_status(&meeting, SCHEDULED, "hold it")?;
+    let mut active: meeting::ActiveModel = meeting.into();
+    active.status = Set(HELD.into());
+    active.held_at = Set(Some(held_at));
+    active.held_on = Set(Some(taipei_date(held_at)));
+    active.members_present = Set(Some(present));
+    active.members_total = Set(Some(total));
+    active.updated_at = Set(time::now());
+    let txn = db::begin_write(&state.db).await?;
+    let updated = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Established,
+    NotEstablished,
+    Postponed,
+    Withdrawn,
+    Proposal,
+}
+
+impl Outcome {
+    pub const NAMES: [&'static str; 5] = ["established", "not_established", "postponed", "withdrawn", "proposal"];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "established" => Self::Established,
+            "not_established" => Self::NotEstablished,
+            "postponed" => Self::Postponed,
+            "withdrawn" => Self::Withdrawn,
+            "proposal" => Self::Proposal,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+pub struct OutcomeInput {
+    pub case_id: Uuid,
+    pub outcome: Outcome,
+    pub settlement_amount: Option<i64>,
+    pub terms: Option<String>,
+    pub served_at: Option<DateTime<Utc>>,
+    /// `45-2` (default) or `45-4`.
+    pub basis: String,
+    pub minutes: Option<String>,
+}
+
+/// Records one agenda case's outcome at a held meeting.
+pub async fn record_outcome(
+    state: &AppState,
+    officer: &CurrentUser,
+    meeting: &meeting::Model,
+    input: OutcomeInput,
+) -> AppResult<agenda_item::Model> {
+    require_status(meeting, HELD, "record outcomes")?;
+    let held_at = meeting.held_at.unwrap_or(meeting.scheduled_at);
+    let item = agenda_item::Entity::find()
+        .filter(agenda_item::Column::MeetingId.eq(meeting.id))
+        .filter(agenda_item::Column::CaseId.eq(input.case_id))
+        .one(&state.db)
+        .await?
+        .filter(|i| i.outcome.as_deref() != Some(REMOVED))
+        .ok_or_else(|| AppError::field("case_id", "is not on this meeting's agenda"))?;
+    if item.outcome.is_some() {
+        return Err(AppError::InvalidTransition("this case's outcome at this meeting is already recorded".into()));
+    }
+    let case = case::Entity::find_by_id(item.case_id).one(&state.db).await?.ok_or(AppError::NotFound)?;
+    let stage = current_stage(&state.db, case.id).await?;
+    if stage.stage != Stage::Mediation.as_str() || stage.status != Status::Scheduled.as_str() {
+        return Err(AppError::InvalidTransition(format!(
+            "the case is no longer waiting for this meeting ({})",
+            stage.status
+        )));
+    }
+    let mut check = crate::validate::Check::new();
+    if input.outcome == Outcome::Proposal {
+        let served = input.served_at.unwrap_or(held_at);
+        if served < held_at {
+            check.add("served_at", "must not be before the meeting was held");
+        }
+        if input.basis == "45-4" && case.amount_disputed.is_none_or(|a| a > SMALL_CLAIM_MAX) {
+            check.add(
+                "basis",
+                "45-4 proposals are for small claims: the amount disputed must be known and at most NT$100,000",
+            );
+        }
+    }
+    if input.outcome == Outcome::Established && input.terms.is_none() && input.settlement_amount.is_none() {
+        check.add("terms", "an established mediation needs its terms or a settlement amount");
+    }
+    check.finish()?;
+
+    let deadlines = &state.settings.deadlines;
+    let jurisdiction = case.jurisdiction.as_str();
+    let txn = db::begin_write(&state.db).await?;
+    let note = input.terms.clone().or(input.minutes.clone());
+    let base_event = |action: &str, at: DateTime<Utc>| {
+        NewEvent::by(officer, case.id, action, at)
+            .maybe_note(note.clone())
+            .data(json!({"meeting_id": meeting.id, "outcome": input.outcome.as_str(), "settlement_amount": input.settlement_amount}))
+    };
+    match input.outcome {
+        Outcome::Established => {
+            let court_due =
+                calendar::deadline(&txn, &state.calendar, jurisdiction, held_at, deadlines.court_dispatch_days).await?;
+            let (amount, terms) = (input.settlement_amount, input.terms.clone());
+            transition_stage(
+                &txn,
+                stage,
+                Status::Established,
+                held_at,
+                |s| {
+                    s.settlement_amount = Set(amount);
+                    s.court_due = Set(Some(court_due));
+                    s.end_reason = Set(Some("established".into()));
+                    set_detail(s, "terms", json!(terms));
+                },
+                base_event("mediation_established", held_at),
+            )
+            .await?;
+            if let Some(amount) = input.settlement_amount {
+                case::Entity::update_many()
+                    .col_expr(case::Column::AmountRecovered, Expr::value(case.amount_recovered.unwrap_or(0) + amount))
+                    .filter(case::Column::Id.eq(case.id))
+                    .exec(&txn)
+                    .await?;
+            }
+        }
+        Outcome::NotEstablished => {
+            transition_stage(
+                &txn,
+                stage,
+                Status::NotEstablished,
+                held_at,
+                |s| s.end_reason = Set(Some("not_established".into())),
+                base_event("mediation_not_established", held_at),
+            )
+            .await?;
+        }
+        Outcome::Withdrawn => {
+            transition_stage(
+                &txn,
+                stage,
+                Status::Withdrawn,
+                held_at,
+                |s| s.end_reason = Set(Some("withdrawn".into())),
+                base_event("withdraw", held_at),
+            )
+            .await?;
+        }
+        Outcome::Postponed => {
+            let by =
+                calendar::deadline(&txn, &state.calendar, jurisdiction, held_at, deadlines.reschedule_days).await?;
+            transition_stage(
+                &txn,
+                stage,
+                Status::Accepted,
+                held_at,
+                |s| s.schedule_by = Set(Some(by)),
+                base_event("mediation_postponed", held_at),
+            )
+            .await?;
+        }
+        Outcome::Proposal => {
+            let served_at = input.served_at.unwrap_or(held_at);
+            let due =
+                calendar::deadline(&txn, &state.calendar, jurisdiction, served_at, deadlines.objection_days).await?;
+            let proposal = json!({"basis": input.basis, "served_at": served_at, "terms": input.terms, "settlement_amount": input.settlement_amount});
+            transition_stage(
+                &txn,
+                stage,
+                Status::ProposalServed,
+                served_at,
+                |s| {
+                    s.objection_due = Set(Some(due));
+                    s.settlement_amount = Set(input.settlement_amount);
+                    set_detail(s, "proposal", proposal);
+                },
+                base_event("proposal_served", served_at)
+                    .data(json!({"basis": input.basis, "objection_due": due, "meeting_id": meeting.id})),
+            )
+            .await?;
+        }
+    }
+    let mut active: agenda_item::ActiveModel = item.into();
+    active.outcome = Set(Some(input.outcome.as_str().into()));
+    active.outcome_at = Set(Some(held_at));
+    active.settlement_amount = Set(input.settlement_amount);
+    active.terms = Set(input.terms);
+    active.minutes = Set(input.minutes);
+    let updated = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Cancels a meeting: its waiting cases go back to `accepted` with a new `schedule_by`.
+pub async fn cancel(state: &AppState, officer: &CurrentUser, meeting: meeting::Model) -> AppResult<meeting::Model> {
+    require_status(&meeting, SCHEDULED, "cancel it")?;
+    let now = time::now();
+    let txn = db::begin_write(&state.db).await?;
+    for item in agenda_of(&txn, meeting.id).await?.into_iter().filter(|i| i.outcome.is_none()) {
+        let stage = current_stage(&txn, item.case_id).await?;
+        if stage.stage == Stage::Mediation.as_str() && stage.status == Status::Scheduled.as_str() {
+            let by = calendar::deadline(
+                &txn,
+                &state.calendar,
+                &stage.jurisdiction,
+                now,
+                state.settings.deadlines.reschedule_days,
+            )
+            .await?;
+            let event = NewEvent::by(officer, item.case_id, "meeting_cancelled", now)
+                .note(format!("{}取消，另行排定", title(&meeting)));
+            transition_stage(&txn, stage, Status::Accepted, now, |s| s.schedule_by = Set(Some(by)), event).await?;
+        }
+        let mut active: agenda_item::ActiveModel = item.into();
+        active.outcome = Set(Some(REMOVED.into()));
+        active.outcome_at = Set(Some(now));
+        active.minutes = Set(Some("meeting cancelled".into()));
+        active.update(&txn).await?;
+    }
+    let mut active: meeting::ActiveModel = meeting.into();
+    active.status = Set(CANCELLED.into());
+    active.cancelled_at = Set(Some(now));
+    active.updated_at = Set(now);
+    let updated = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
