@@ -24,10 +24,13 @@ use crate::auth::tokens::{self, JwtKeys};
 use crate::calendar::OfficeCalendar;
 use crate::config::Settings;
 use crate::error::AppError;
+use crate::notify::templates::Templates;
+use crate::notify::transport::Mailer;
 use crate::openapi::ApiDoc;
 use crate::telemetry::{self, REQUEST_ID};
 use crate::{
-    auth, businesses, calendar, cases, consultations, db, education, health, inspections, jobs, mediation, reference,
+    auth, businesses, calendar, cases, consultations, db, education, health, inspections, jobs, mediation, notify,
+    reference,
 };
 
 /// Shared by every handler. `DatabaseConnection` is already a pool and cheap to clone.
@@ -37,6 +40,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub keys: Arc<JwtKeys>,
     pub calendar: Arc<OfficeCalendar>,
+    pub templates: Arc<Templates>,
+    pub mailer: Arc<Mailer>,
     pub metrics: PrometheusHandle,
 }
 
@@ -54,6 +59,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(mediation::routes::routes())
         .merge(inspections::routes::routes())
         .merge(education::routes::routes())
+        .merge(notify::routes::routes())
 }
 
 pub fn openapi() -> utoipa::openapi::OpenApi {
@@ -96,6 +102,9 @@ impl Application {
         let secret = tokens::load_secret(&settings)?;
         let keys = JwtKeys::new(&secret, settings.auth.access_token_seconds);
         let calendar = OfficeCalendar::load(Some(&settings.calendar.dir)).context("loading the office calendars")?;
+        let templates = Templates::load(Some(&settings.mail.templates_dir)).context("loading the mail templates")?;
+        notify::transport::sender(&settings)?;
+        let mailer = Mailer::from_settings(&settings).context("setting up mail")?;
         let address = format!("{}:{}", settings.server.host, settings.server.port);
         let listener = TcpListener::bind(&address).await.with_context(|| format!("listening on {address}"))?;
         let state = AppState {
@@ -103,6 +112,8 @@ impl Application {
             settings: Arc::new(settings),
             keys: Arc::new(keys),
             calendar: Arc::new(calendar),
+            templates: Arc::new(templates),
+            mailer: Arc::new(mailer),
             metrics: telemetry::metrics_handle(),
         };
         Ok(Self { listener, state })

@@ -155,6 +155,7 @@ pub struct MailSettings {
     pub from: String,
     pub retry_base_seconds: u64,
     pub max_attempts: u32,
+    pub templates_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -17,6 +17,7 @@ pub mod health;
 pub mod inspections;
 pub mod jobs;
 pub mod mediation;
+pub mod notify;
 pub mod openapi;
 pub mod reference;
 pub mod telemetry;

@@ -22,6 +22,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         (name = "mediation", description = "Mediation meetings (調解會議), agendas and outcomes"),
         (name = "inspections", description = "Inspections (查核)"),
         (name = "education", description = "Public-education events (宣導)"),
+        (name = "admin", description = "Mail deliveries (admin)"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -64,6 +64,8 @@ pub struct ReferenceSettings {
     pub categories: Vec<Category>,
     pub inspection_themes: Vec<RefItem>,
     pub education_kinds: Vec<RefItem>,
+    /// 消費爭議調解辦法第 5 條, codes "1" to "10".
+    pub mediation_rejection_reasons: Vec<RefItem>,
 }
 
 /// The intake channels are fixed by the API contract, not configurable.
@@ -133,7 +135,24 @@ impl ReferenceSettings {
         }
         check_codes("reference.categories", self.categories.iter().map(|c| c.code.as_str()))?;
         check_codes("reference.inspection_themes", self.inspection_themes.iter().map(|c| c.code.as_str()))?;
-        check_codes("reference.education_kinds", self.education_kinds.iter().map(|c| c.code.as_str()))
+        check_codes("reference.education_kinds", self.education_kinds.iter().map(|c| c.code.as_str()))?;
+        let codes: Vec<&str> = self.mediation_rejection_reasons.iter().map(|c| c.code.as_str()).collect();
+        let expected: Vec<String> = (1..=10).map(|n| n.to_string()).collect();
+        if codes != expected.iter().map(String::as_str).collect::<Vec<_>>() {
+            return Err((
+                "reference.mediation_rejection_reasons".into(),
+                "must list the codes 1 to 10 in order".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn rejection_reason(&self, code: i32) -> Option<&RefItem> {
+        self.mediation_rejection_reasons.iter().find(|r| r.code == code.to_string())
+    }
+
+    pub fn inspection_theme(&self, code: &str) -> Option<&RefItem> {
+        self.inspection_themes.iter().find(|t| t.code == code)
     }
 
     pub fn jurisdiction(&self, code: &str) -> Option<&JurisdictionSettings> {
@@ -187,6 +206,7 @@ pub struct ReferenceLists {
     pub districts: Vec<District>,
     pub inspection_themes: Vec<RefItem>,
     pub education_kinds: Vec<RefItem>,
+    pub mediation_rejection_reasons: Vec<RefItem>,
 }
 
 impl ReferenceLists {
@@ -217,6 +237,7 @@ impl ReferenceLists {
                 .collect(),
             inspection_themes: s.inspection_themes.clone(),
             education_kinds: s.education_kinds.clone(),
+            mediation_rejection_reasons: s.mediation_rejection_reasons.clone(),
         }
     }
 }

@@ -20,6 +20,8 @@ pub struct Model {
     pub fine_amount: Option<i64>,
     pub follow_up_due: Option<Date>,
     pub follow_up_done_on: Option<Date>,
+    /// When the officers were alerted that the follow-up date had passed.
+    pub follow_up_alerted_at: Option<DateTimeUtc>,
     /// Officers who took part, a JSON array of user ids.
     pub officer_ids: Json,
     pub created_by: Uuid,

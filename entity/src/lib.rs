@@ -18,6 +18,7 @@ pub mod inspection_business;
 pub mod login_throttle;
 pub mod meeting;
 pub mod meeting_member;
+pub mod notification;
 pub mod refresh_token;
 pub mod session;
 pub mod user;

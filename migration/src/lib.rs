@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_accounts;
 mod m20261126_000002_cases;
 mod m20261126_000003_committee;
+mod m20261126_000004_outbox;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_accounts::Migration),
             Box::new(m20261126_000002_cases::Migration),
             Box::new(m20261126_000003_committee::Migration),
+            Box::new(m20261126_000004_outbox::Migration),
         ]
     }
 }

@@ -21,6 +21,7 @@ use crate::auth::{CurrentUser, Role};
 use crate::calendar::service as calendar;
 use crate::db;
 use crate::error::{AppError, AppResult};
+use crate::notify::{self, Field, To};
 use crate::time::{self, taipei_date};
 use crate::validate::Check;
 
@@ -332,6 +333,8 @@ async fn apply(
     let mut amount_recovered = case.amount_recovered;
     let mut escalation: Option<(Stage, Status, Option<DateTime<Utc>>, Value)> = None;
     let mut data = json!({});
+    // Mail this action sends, queued in the same transaction.
+    let mut mail: Vec<notify::Mail> = Vec::new();
 
     let to = match outcome {
         Outcome::To(to) => to,
@@ -346,13 +349,21 @@ async fn apply(
             let due = calendar::deadline(&txn, calendar_, jurisdiction, at, deadlines.business_reply_days).await?;
             s.due_at = Set(Some(due));
             forwarded_at = forwarded_at.or(Some(at));
+            // Who to tell if the business lets the date pass.
+            set(&mut details, "forwarded_by", json!(user.id));
             data = json!({"due_at": due});
+            mail.push(("case_forwarded", vec![To::Business], vec![("due_date", Field::Date(due))]));
         }
         Action::RequestInfo => set(&mut details, "info_requested", json!(p.note)),
         Action::ProvideInfo => {}
         Action::Reject => {
             set(&mut details, "reject_reason", json!(p.reason));
             end_reason = Some("rejected");
+            mail.push((
+                "complaint_rejected",
+                vec![To::Consumer],
+                vec![("reason", Field::Text(p.reason.clone().unwrap_or_default()))],
+            ));
         }
         Action::Respond => {
             let answer = json!({"at": at, "response": p.response, "offer": p.offer, "by": user.role.as_str()});
@@ -365,6 +376,11 @@ async fn apply(
             } else {
                 push(&mut details, "responses", answer);
             }
+            let mut fields = vec![("response", Field::Text(p.response.clone().unwrap_or_default()))];
+            if let Some(offer) = &p.offer {
+                fields.push(("offer", Field::Text(offer.clone())));
+            }
+            mail.push(("business_responded", vec![To::Consumer], fields));
         }
         Action::Accept | Action::Settle => {
             if let Some(amount) = p.amount_recovered {
@@ -388,8 +404,10 @@ async fn apply(
             let (due, next_details) = if next == Stage::SecondComplaint {
                 let due =
                     calendar::deadline(&txn, calendar_, jurisdiction, at, deadlines.second_complaint_days).await?;
+                mail.push(("second_complaint_received", vec![To::Consumer], vec![]));
                 (Some(due), json!({"reason": p.reason}))
             } else {
+                mail.push(("mediation_applied", vec![To::Consumer], vec![]));
                 (None, json!({"claims": p.claims}))
             };
             escalation = Some((next, next_status, due, next_details));
@@ -418,17 +436,25 @@ async fn apply(
             };
             set(&mut details, "correction", json!({"note": p.note, "due": due}));
             data = json!({"due": due});
+            let fields = vec![("note", Field::Text(p.note.clone().unwrap_or_default())), ("due_date", Field::Day(due))];
+            mail.push(("correction_requested", vec![To::Consumer], fields));
         }
         Action::AcceptApplication => {
             let by = calendar::deadline(&txn, calendar_, jurisdiction, at, deadlines.mediation_schedule_days).await?;
             s.accepted_at = Set(Some(at));
             s.schedule_by = Set(Some(by));
+            // The officer who accepts it follows the mediation through (court dispatch alerts).
+            s.assigned_officer_id = Set(Some(user.id));
             data = json!({"schedule_by": by});
+            mail.push(("application_accepted", vec![To::Consumer, To::Business], vec![("due_date", Field::Date(by))]));
         }
         Action::RejectApplication => {
             s.rejection_code = Set(p.code);
             end_reason = Some("application_rejected");
             data = json!({"code": p.code});
+            let code = p.code.unwrap_or_default();
+            let fields = vec![("code", Field::Text(code.to_string())), ("rejection_reason", Field::Rejection(code))];
+            mail.push(("application_rejected", vec![To::Consumer], fields));
         }
         Action::ExtendSchedule => {
             let days = p.days.unwrap_or(deadlines.mediation_extension_max_days);
@@ -451,10 +477,15 @@ async fn apply(
                 s.schedule_by = Set(Some(by));
                 to = Status::Accepted;
                 data = json!({"basis": basis, "schedule_by": by});
+                let fields =
+                    vec![("outcome_text", Field::Outcome("objection_rescheduled")), ("next_date", Field::Date(by))];
+                mail.push(("meeting_outcome", vec![To::Consumer, To::Business], fields));
             } else {
                 to = Status::NotEstablished;
                 end_reason = Some("objection");
                 data = json!({"basis": basis});
+                let fields = vec![("outcome_text", Field::Outcome("objection_not_established"))];
+                mail.push(("meeting_outcome", vec![To::Consumer, To::Business], fields));
             }
         }
         Action::SendToCourt => {
@@ -538,6 +569,9 @@ async fn apply(
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("case vanished inside its transaction")))?;
+    for (kind, to, fields) in mail {
+        notify::about_case(&txn, state, &updated, kind, &to, fields).await?;
+    }
     txn.commit().await?;
     tracing::info!(case_id = %case.id, %action, from = %status, to = %to, by = %user.role, "case action");
     Ok(updated)

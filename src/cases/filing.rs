@@ -401,6 +401,7 @@ pub async fn file(
             return Err(e.into());
         }
     }
+    crate::notify::about_case(&txn, state, &case, "case_filed", &[crate::notify::To::Consumer], vec![]).await?;
     txn.commit().await?;
     tracing::info!(case_id = %case.id, case_no = %case.case_no, by = %user.role, "case filed");
     Ok(Filed { case, created: true })

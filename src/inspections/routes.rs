@@ -253,6 +253,7 @@ async fn create_inspection(
         fine_amount: Set(fine_amount),
         follow_up_due: Set(body.follow_up_due),
         follow_up_done_on: Set(None),
+        follow_up_alerted_at: Set(None),
         officer_ids: Set(serde_json::json!(officer_ids)),
         created_by: Set(officer.id),
         created_at: Set(now),

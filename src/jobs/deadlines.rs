@@ -3,7 +3,7 @@
 //! mediation's record not sent to court in time raises an alert on the case.
 
 use chrono::{DateTime, Utc};
-use entity::case_stage;
+use entity::{case, case_stage, inspection};
 use sea_orm::sea_query::{LockBehavior, LockType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QuerySelect,
@@ -19,6 +19,7 @@ use crate::cases::timeline::{self, NewEvent};
 use crate::cases::workflow::{Stage, Status};
 use crate::db;
 use crate::error::AppResult;
+use crate::notify::{self, Field, To};
 use crate::time;
 
 const BATCH: u64 = 500;
@@ -59,6 +60,30 @@ pub async fn mark_overdue(state: &AppState) -> AppResult<u64> {
             .statuses(Status::Forwarded.as_str(), Status::Overdue.as_str())
             .note("企業經營者未於期限內回覆 / The business did not answer by the due date");
         timeline::append(&txn, event).await?;
+        if let (Some(case), Some(due)) = (case::Entity::find_by_id(stage.case_id).one(&txn).await?, stage.due_at) {
+            // The consumer may now escalate; whoever forwarded it (or the assigned officer) hears of it.
+            let handler = stage
+                .assigned_officer_id
+                .or_else(|| stage.details.get("forwarded_by").and_then(|v| v.as_str()).and_then(|s| s.parse().ok()));
+            notify::about_case(
+                &txn,
+                state,
+                &case,
+                "complaint_overdue",
+                &[To::Consumer],
+                vec![("due_date", Field::Date(due))],
+            )
+            .await?;
+            notify::about_case(
+                &txn,
+                state,
+                &case,
+                "overdue_alert",
+                &[To::Staff(handler)],
+                vec![("due_date", Field::Date(due))],
+            )
+            .await?;
+        }
         txn.commit().await?;
         marked += 1;
     }
@@ -122,6 +147,7 @@ pub async fn apply_deemed(state: &AppState) -> AppResult<u64> {
         let event = NewEvent::system(stage.case_id, "deemed_established", established_at)
             .note("調解方案送達後十日內未經異議，視為調解成立 / No objection within 10 days: the mediation is deemed established")
             .data(json!({"court_due": court_due}));
+        let case_id = stage.case_id;
         transition_stage(
             &txn,
             stage,
@@ -136,6 +162,9 @@ pub async fn apply_deemed(state: &AppState) -> AppResult<u64> {
             event,
         )
         .await?;
+        if let Some(case) = case::Entity::find_by_id(case_id).one(&txn).await? {
+            notify::about_case(&txn, state, &case, "deemed_established", &[To::Consumer, To::Business], vec![]).await?;
+        }
         txn.commit().await?;
         applied += 1;
     }
@@ -179,6 +208,116 @@ pub async fn alert_court_dispatch(state: &AppState) -> AppResult<u64> {
             .note("調解書未於期限內送請法院核定 / The mediation record is overdue for dispatch to the court")
             .data(json!({"court_due": stage.court_due}));
         timeline::append(&txn, event).await?;
+        if let (Some(case), Some(due)) = (case::Entity::find_by_id(stage.case_id).one(&txn).await?, stage.court_due) {
+            let to = [To::Staff(stage.assigned_officer_id)];
+            notify::about_case(&txn, state, &case, "court_dispatch_overdue", &to, vec![("due_date", Field::Date(due))])
+                .await?;
+        }
+        txn.commit().await?;
+        alerted += 1;
+    }
+    Ok(alerted)
+}
+
+fn awaiting_answer(now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(case_stage::Column::Stage.eq(Stage::FirstComplaint.as_str()))
+        .add(case_stage::Column::Status.eq(Status::Forwarded.as_str()))
+        .add(case_stage::Column::DueAt.gt(now))
+}
+
+/// Reminds the business `deadlines.reminder_working_days` working days before its answer is
+/// due (counted on the office calendar), once.
+pub async fn remind_businesses(state: &AppState) -> AppResult<u64> {
+    let now = time::now();
+    let today = time::taipei_date(now);
+    let days = state.settings.deadlines.reminder_working_days;
+    let mut reminded = 0;
+    // Only stages due within the next few weeks can be in their reminder window.
+    let soon =
+        Condition::all().add(awaiting_answer(now)).add(case_stage::Column::DueAt.lt(now + chrono::Duration::days(60)));
+    for id in candidates(state, soon).await? {
+        let txn = db::begin_write(&state.db).await?;
+        let Some(stage) = claim(state, &txn, id, awaiting_answer(now)).await? else {
+            txn.rollback().await?;
+            continue;
+        };
+        let due = stage.due_at.unwrap_or(now);
+        let due_day = time::taipei_date(due);
+        let closures = calendar::closures(&txn, &stage.jurisdiction, due_day - chrono::Days::new(90), due_day).await?;
+        let remind_on = state.calendar.working_days_before(due_day, days, &closures);
+        if today < remind_on || stage.details.get("reminder_sent_at").is_some() {
+            txn.rollback().await?;
+            continue;
+        }
+        let mut details = stage.details.clone();
+        if let Some(map) = details.as_object_mut() {
+            map.insert("reminder_sent_at".into(), json!(now));
+        }
+        let mut active: case_stage::ActiveModel = stage.clone().into();
+        active.details = Set(details);
+        active.updated_at = Set(now);
+        active.update(&txn).await?;
+        if let Some(case) = case::Entity::find_by_id(stage.case_id).one(&txn).await? {
+            notify::about_case(
+                &txn,
+                state,
+                &case,
+                "reply_reminder",
+                &[To::Business],
+                vec![("due_date", Field::Date(due))],
+            )
+            .await?;
+        }
+        txn.commit().await?;
+        reminded += 1;
+    }
+    Ok(reminded)
+}
+
+fn follow_up_late(today: chrono::NaiveDate) -> Condition {
+    Condition::all()
+        .add(inspection::Column::FollowUpDue.lt(today))
+        .add(inspection::Column::FollowUpDoneOn.is_null())
+        .add(inspection::Column::FollowUpAlertedAt.is_null())
+}
+
+/// Alerts an inspection's officers, once, when its follow-up date has passed unrecorded.
+pub async fn alert_follow_ups(state: &AppState) -> AppResult<u64> {
+    let now = time::now();
+    let today = time::taipei_date(now);
+    let ids: Vec<Uuid> = inspection::Entity::find()
+        .select_only()
+        .column(inspection::Column::Id)
+        .filter(follow_up_late(today))
+        .limit(BATCH)
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let mut alerted = 0;
+    for id in ids {
+        let txn = db::begin_write(&state.db).await?;
+        let mut query = inspection::Entity::find_by_id(id).filter(follow_up_late(today));
+        if state.db.get_database_backend() == DbBackend::Postgres {
+            query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        let Some(row) = query.one(&txn).await? else {
+            txn.rollback().await?;
+            continue;
+        };
+        let mut active: inspection::ActiveModel = row.clone().into();
+        active.follow_up_alerted_at = Set(Some(now));
+        active.update(&txn).await?;
+        let officers: Vec<Uuid> = serde_json::from_value(row.officer_ids.clone()).unwrap_or_default();
+        let mut fields =
+            vec![("theme", Field::Theme(row.theme.clone())), ("inspected_on", Field::Day(row.inspected_on))];
+        if let Some(due) = row.follow_up_due {
+            fields.push(("due_date", Field::Day(due)));
+        }
+        if let Some(venue) = &row.venue {
+            fields.push(("venue", Field::Text(venue.clone())));
+        }
+        notify::about_inspection(&txn, state, &row, "inspection_follow_up_overdue", &officers, fields).await?;
         txn.commit().await?;
         alerted += 1;
     }

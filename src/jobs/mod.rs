@@ -18,6 +18,12 @@ pub struct Report {
     pub deemed: u64,
     /// Established mediations late for dispatch to the court (alerted once each).
     pub court_alerts: u64,
+    /// Reminders queued to businesses whose answer is due in `deadlines.reminder_working_days`.
+    pub reminders: u64,
+    /// Inspections whose follow-up date passed (officers alerted once each).
+    pub follow_up_alerts: u64,
+    /// Mail delivered, retried later, or given up in this pass.
+    pub mail: crate::notify::outbox::Delivered,
 }
 
 /// One pass of every job.
@@ -25,7 +31,11 @@ pub async fn run_once(state: &AppState) -> AppResult<Report> {
     let overdue = deadlines::mark_overdue(state).await?;
     let deemed = deadlines::apply_deemed(state).await?;
     let court_alerts = deadlines::alert_court_dispatch(state).await?;
-    Ok(Report { overdue, deemed, court_alerts })
+    let reminders = deadlines::remind_businesses(state).await?;
+    let follow_up_alerts = deadlines::alert_follow_ups(state).await?;
+    // Last, so that what this pass queued goes out in the same pass.
+    let mail = crate::notify::outbox::deliver_due(state).await?;
+    Ok(Report { overdue, deemed, court_alerts, reminders, follow_up_alerts, mail })
 }
 
 /// Runs `run_once` every interval until the process ends. A failing pass is logged and the

@@ -19,6 +19,7 @@ use crate::cases::view::current_stage;
 use crate::cases::workflow::{Stage, Status};
 use crate::db;
 use crate::error::{AppError, AppResult, is_unique_violation};
+use crate::notify::{self, Field, To};
 use crate::time::{self, taipei, taipei_date};
 
 pub const SCHEDULED: &str = "scheduled";
@@ -235,6 +236,12 @@ pub async fn add_to_agenda(
         event,
     )
     .await?;
+    let fields = vec![
+        ("meeting_title", Field::Meeting(meeting.year, meeting.number)),
+        ("meeting_at", Field::DateTime(meeting.scheduled_at)),
+        ("location", Field::Text(meeting.location.clone())),
+    ];
+    notify::about_case(&txn, state, &case, "meeting_notice", &[To::Consumer, To::Business], fields).await?;
     txn.commit().await?;
     Ok(item)
 }
@@ -449,6 +456,34 @@ pub async fn record_outcome(
             .await?;
         }
     }
+    let title = Field::Meeting(meeting.year, meeting.number);
+    let parties = [To::Consumer, To::Business];
+    match input.outcome {
+        Outcome::Proposal => {
+            let stage = current_stage(&txn, case.id).await?;
+            let mut fields = vec![
+                ("meeting_title", title),
+                ("basis", Field::Text(input.basis.clone())),
+                ("terms", Field::Text(input.terms.clone().unwrap_or_default())),
+            ];
+            if let Some(due) = stage.objection_due {
+                fields.push(("objection_due", Field::Date(due)));
+            }
+            notify::about_case(&txn, state, &case, "proposal_served", &parties, fields).await?;
+        }
+        other => {
+            let mut fields = vec![("meeting_title", title), ("outcome_text", Field::Outcome(other.as_str()))];
+            if let Some(terms) = &input.terms {
+                fields.push(("terms", Field::Text(terms.clone())));
+            }
+            if other == Outcome::Postponed
+                && let Some(by) = current_stage(&txn, case.id).await?.schedule_by
+            {
+                fields.push(("next_date", Field::Date(by)));
+            }
+            notify::about_case(&txn, state, &case, "meeting_outcome", &parties, fields).await?;
+        }
+    }
     let mut active: agenda_item::ActiveModel = item.into();
     active.outcome = Set(Some(input.outcome.as_str().into()));
     active.outcome_at = Set(Some(held_at));
@@ -479,6 +514,14 @@ pub async fn cancel(state: &AppState, officer: &CurrentUser, meeting: meeting::M
             let event = NewEvent::by(officer, item.case_id, "meeting_cancelled", now)
                 .note(format!("{}取消，另行排定", title(&meeting)));
             transition_stage(&txn, stage, Status::Accepted, now, |s| s.schedule_by = Set(Some(by)), event).await?;
+            if let Some(case) = case::Entity::find_by_id(item.case_id).one(&txn).await? {
+                let fields = vec![
+                    ("meeting_title", Field::Meeting(meeting.year, meeting.number)),
+                    ("next_date", Field::Date(by)),
+                ];
+                notify::about_case(&txn, state, &case, "meeting_cancelled", &[To::Consumer, To::Business], fields)
+                    .await?;
+            }
         }
         let mut active: agenda_item::ActiveModel = item.into();
         active.outcome = Set(Some(REMOVED.into()));

@@ -16,6 +16,8 @@ mod calendar;
 mod consultations;
 mod disputes;
 mod fieldwork;
+mod mail;
 mod mediation;
 mod refusals;
+mod smtp;
 mod visibility;

@@ -9,7 +9,7 @@ use crate::helpers::*;
 
 /// A paper case walked (by staff, back-dated) to an accepted mediation application; the
 /// acceptance is dated `accepted_days_ago`.
-async fn accepted_case(app: &TestApp, c: &Cast, accepted_days_ago: i64, amount: i64) -> String {
+pub async fn accepted_case(app: &TestApp, c: &Cast, accepted_days_ago: i64, amount: i64) -> String {
     let d = accepted_days_ago;
     let body = json!({"business_id": c.business_id, "category": "fitness", "description": "會員約無法解約", "requested_resolution": "解約退費",
         "amount_disputed": amount, "consumer": {"name": "周小姐"}, "received_at": days_ago(d + 10, 9)});
@@ -25,21 +25,21 @@ async fn accepted_case(app: &TestApp, c: &Cast, accepted_days_ago: i64, amount: 
     id
 }
 
-async fn meeting(app: &TestApp, c: &Cast, at: &str, members: &[&str]) -> Value {
+pub async fn meeting(app: &TestApp, c: &Cast, at: &str, members: &[&str]) -> Value {
     let body = json!({"scheduled_at": at, "location": "高雄市政府四維行政中心 8 樓調解室", "chair_id": c.officer_id, "mediator_ids": members});
     expect_status(app.post("/api/v1/meetings", Some(&c.officer), &body).await, StatusCode::CREATED).await
 }
 
-async fn agenda(app: &TestApp, c: &Cast, meeting_id: &str, case_id: &str) -> reqwest::Response {
+pub async fn agenda(app: &TestApp, c: &Cast, meeting_id: &str, case_id: &str) -> reqwest::Response {
     app.post(&format!("/api/v1/meetings/{meeting_id}/agenda"), Some(&c.officer), &json!({"case_id": case_id})).await
 }
 
-async fn hold(app: &TestApp, c: &Cast, meeting_id: &str, at: &str, present: i64, total: i64) -> reqwest::Response {
+pub async fn hold(app: &TestApp, c: &Cast, meeting_id: &str, at: &str, present: i64, total: i64) -> reqwest::Response {
     let body = json!({"held_at": at, "members_present": present, "members_total": total});
     app.post(&format!("/api/v1/meetings/{meeting_id}/hold"), Some(&c.officer), &body).await
 }
 
-async fn outcome(app: &TestApp, c: &Cast, meeting_id: &str, body: Value) -> reqwest::Response {
+pub async fn outcome(app: &TestApp, c: &Cast, meeting_id: &str, body: Value) -> reqwest::Response {
     app.post(&format!("/api/v1/meetings/{meeting_id}/outcomes"), Some(&c.officer), &body).await
 }
 
