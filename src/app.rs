@@ -29,8 +29,8 @@ use crate::notify::transport::Mailer;
 use crate::openapi::ApiDoc;
 use crate::telemetry::{self, REQUEST_ID};
 use crate::{
-    auth, businesses, calendar, cases, consultations, db, education, health, inspections, jobs, mediation, notify,
-    reference,
+    auth, businesses, calendar, cases, consultations, db, education, exports, health, inspections, jobs, mediation,
+    notify, reference, stats,
 };
 
 /// Shared by every handler. `DatabaseConnection` is already a pool and cheap to clone.
@@ -60,6 +60,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(inspections::routes::routes())
         .merge(education::routes::routes())
         .merge(notify::routes::routes())
+        .merge(stats::routes::routes())
+        .merge(exports::routes::routes())
 }
 
 pub fn openapi() -> utoipa::openapi::OpenApi {

@@ -23,6 +23,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         (name = "inspections", description = "Inspections (查核)"),
         (name = "education", description = "Public-education events (宣導)"),
         (name = "admin", description = "Mail deliveries (admin)"),
+        (name = "statistics", description = "Report figures, breakdowns, closed months, public figures"),
+        (name = "exports", description = "Case exports (CSV, XLSX, ODS)"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

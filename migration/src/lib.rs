@@ -7,6 +7,7 @@ mod m20261126_000001_accounts;
 mod m20261126_000002_cases;
 mod m20261126_000003_committee;
 mod m20261126_000004_outbox;
+mod m20261126_000005_statistics;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_cases::Migration),
             Box::new(m20261126_000003_committee::Migration),
             Box::new(m20261126_000004_outbox::Migration),
+            Box::new(m20261126_000005_statistics::Migration),
         ]
     }
 }

@@ -418,6 +418,13 @@ pub async fn insert_stage(
     due_at: Option<DateTime<Utc>>,
     details: serde_json::Value,
 ) -> AppResult<case_stage::Model> {
+    let metric = match stage {
+        Stage::FirstComplaint => crate::stats::figures::FIRST_COMPLAINTS,
+        Stage::SecondComplaint => crate::stats::figures::SECOND_COMPLAINTS,
+        Stage::Mediation => crate::stats::figures::MEDIATION_APPLICATIONS,
+    };
+    let why = format!("{} {} filed", case.case_no, stage.as_str());
+    crate::stats::counters::bump(db, &case.jurisdiction, metric, taipei_date(filed_at), 1, &why).await?;
     let now = time::now();
     Ok(case_stage::ActiveModel {
         id: Set(Uuid::now_v7()),

@@ -114,6 +114,7 @@ async fn create_consultation(
     let consumer_phone = check.optional_phone("consumer_phone", body.consumer_phone);
     let answer = check.optional_text("answer", body.answer, 5000);
     check.finish()?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let row = consultation::ActiveModel {
         id: Set(Uuid::now_v7()),
         jurisdiction: Set(own_jurisdiction(&state, &staff)),
@@ -130,8 +131,19 @@ async fn create_consultation(
         created_by: Set(staff.id),
         created_at: Set(now),
     }
-    .insert(&state.db)
+    .insert(&txn)
     .await?;
+    let why = format!("consultation {} received", row.id);
+    crate::stats::counters::bump(
+        &txn,
+        &row.jurisdiction,
+        crate::stats::figures::CONSULTATIONS,
+        row.received_on,
+        1,
+        &why,
+    )
+    .await?;
+    txn.commit().await?;
     Ok((StatusCode::CREATED, Json(row.into())))
 }
 

@@ -86,6 +86,7 @@ async fn create_event(
     let attendees = check_count(&mut check, "attendees", body.attendees, 1_000_000);
     let officer_ids = check_officers(&state.db, &mut check, &jurisdiction, body.officer_ids, officer.id).await?;
     check.finish()?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let row = education_event::ActiveModel {
         id: Set(Uuid::now_v7()),
         jurisdiction: Set(jurisdiction),
@@ -98,8 +99,19 @@ async fn create_event(
         created_by: Set(officer.id),
         created_at: Set(time::now()),
     }
-    .insert(&state.db)
+    .insert(&txn)
     .await?;
+    let why = format!("education event {} recorded", row.id);
+    crate::stats::counters::bump(
+        &txn,
+        &row.jurisdiction,
+        crate::stats::figures::EDUCATION_EVENTS,
+        row.held_on,
+        1,
+        &why,
+    )
+    .await?;
+    txn.commit().await?;
     Ok((StatusCode::CREATED, Json(view(row))))
 }
 

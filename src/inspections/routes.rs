@@ -262,6 +262,16 @@ async fn create_inspection(
     .insert(&txn)
     .await?;
     link_businesses(&txn, row.id, &business_ids).await?;
+    let why = format!("inspection {} recorded", row.id);
+    crate::stats::counters::bump(
+        &txn,
+        &row.jurisdiction,
+        crate::stats::figures::INSPECTIONS,
+        row.inspected_on,
+        1,
+        &why,
+    )
+    .await?;
     txn.commit().await?;
     Ok((StatusCode::CREATED, Json(view(row))))
 }
@@ -435,6 +445,13 @@ async fn update_inspection(
     };
     check.finish()?;
     let txn = crate::db::begin_write(&state.db).await?;
+    if inspected_on != current.inspected_on {
+        // The inspection moves to another day: it counts there, and no longer on the old one.
+        let why = format!("inspection {id} re-dated from {} to {inspected_on}", current.inspected_on);
+        let metric = crate::stats::figures::INSPECTIONS;
+        crate::stats::counters::bump(&txn, &jurisdiction, metric, current.inspected_on, -1, &why).await?;
+        crate::stats::counters::bump(&txn, &jurisdiction, metric, inspected_on, 1, &why).await?;
+    }
     let mut active: inspection::ActiveModel = current.into();
     active.inspected_on = Set(inspected_on);
     active.theme = Set(theme);

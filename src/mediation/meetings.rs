@@ -276,6 +276,16 @@ pub async fn hold(
     active.updated_at = Set(time::now());
     let txn = db::begin_write(&state.db).await?;
     let updated = active.update(&txn).await?;
+    let why = format!("{} held", title(&updated));
+    crate::stats::counters::bump(
+        &txn,
+        &updated.jurisdiction,
+        crate::stats::figures::MEDIATION_MEETINGS,
+        taipei_date(held_at),
+        1,
+        &why,
+    )
+    .await?;
     txn.commit().await?;
     Ok(updated)
 }

@@ -1,0 +1,21 @@
+use sea_orm::entity::prelude::*;
+
+/// A report figure for one day in one jurisdiction, kept up to date in the same transaction as
+/// every change that counts (filing, stage, meeting held, inspection, event), so that a year's
+/// figures are a sum of at most 366 rows whatever the number of cases.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "stat_daily")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub jurisdiction: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub metric: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub day: Date,
+    pub count: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

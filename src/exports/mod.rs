@@ -1,0 +1,6 @@
+//! Case exports for staff — CSV, XLSX and ODS (Taiwan's offices work in ODF) — streamed from a
+//! database cursor through bounded channels, so memory stays flat whatever the row count. The
+//! anonymous variant leaves out names, contacts, addresses and narratives.
+
+pub mod routes;
+pub mod sheet;

@@ -1,0 +1,72 @@
+//! Keeping the daily figure counters, in the caller's transaction. A change that lands on a
+//! day of a closed month is also recorded as a correction of that month.
+
+use chrono::{Datelike, NaiveDate};
+use entity::{stat_correction, stat_daily, stat_period};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
+use uuid::Uuid;
+
+use crate::error::AppResult;
+use crate::time;
+
+pub fn month_key(day: NaiveDate) -> String {
+    format!("{:04}-{:02}", day.year(), day.month())
+}
+
+/// Adds `delta` to `metric` on `day` in `jurisdiction`. `why` explains a correction, when the
+/// month is closed.
+pub async fn bump(
+    db: &impl ConnectionTrait,
+    jurisdiction: &str,
+    metric: &str,
+    day: NaiveDate,
+    delta: i64,
+    why: &str,
+) -> AppResult<()> {
+    if delta == 0 {
+        return Ok(());
+    }
+    let insert = Query::insert()
+        .into_table(stat_daily::Entity)
+        .columns([
+            stat_daily::Column::Jurisdiction,
+            stat_daily::Column::Metric,
+            stat_daily::Column::Day,
+            stat_daily::Column::Count,
+        ])
+        .values_panic([jurisdiction.into(), metric.into(), day.into(), 0i64.into()])
+        .on_conflict(
+            OnConflict::columns([
+                stat_daily::Column::Jurisdiction,
+                stat_daily::Column::Metric,
+                stat_daily::Column::Day,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .to_owned();
+    db.execute(&insert).await?;
+    let update = Query::update()
+        .table(stat_daily::Entity)
+        .value(stat_daily::Column::Count, Expr::col(stat_daily::Column::Count).add(delta))
+        .and_where(Expr::col(stat_daily::Column::Jurisdiction).eq(jurisdiction))
+        .and_where(Expr::col(stat_daily::Column::Metric).eq(metric))
+        .and_where(Expr::col(stat_daily::Column::Day).eq(day))
+        .to_owned();
+    db.execute(&update).await?;
+    if stat_period::Entity::find_by_id((jurisdiction.to_string(), month_key(day))).one(db).await?.is_some() {
+        stat_correction::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            jurisdiction: Set(jurisdiction.into()),
+            metric: Set(metric.into()),
+            day: Set(day),
+            delta: Set(delta as i32),
+            recorded_at: Set(time::now()),
+            note: Set(Some(why.into())),
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}
