@@ -31,6 +31,19 @@ enum Command {
         #[command(subcommand)]
         action: UserCommand,
     },
+    /// Check or rebuild the statistics counters against the records.
+    Stats {
+        #[command(subcommand)]
+        action: StatsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum StatsCommand {
+    /// Compare the report counters with the records; exit non-zero on a difference.
+    Verify,
+    /// Recount every figure from the records (after a restore or a bulk import).
+    Rebuild,
 }
 
 #[derive(Debug, Subcommand)]
@@ -87,6 +100,7 @@ pub async fn run() -> ExitCode {
                 create_user(settings, body).await
             }
         },
+        Command::Stats { action } => stats(settings, action).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -131,4 +145,30 @@ async fn create_user(settings: Settings, body: CreateUserBody) -> anyhow::Result
     let account = auth::service::create_account(&db, &settings.reference, new).await.map_err(describe)?;
     println!("created {} {} ({})", account.role, account.email, account.id);
     Ok(())
+}
+
+async fn stats(settings: Settings, action: StatsCommand) -> anyhow::Result<()> {
+    let db = db::connect(&settings).await?;
+    db::migrate(&db).await?;
+    match action {
+        StatsCommand::Verify => {
+            let differences = crate::stats::recount::differences(&db).await.map_err(describe)?;
+            for ((jurisdiction, metric, day), counter, records) in &differences {
+                println!("{jurisdiction} {metric} {day}: counter {counter}, records {records}");
+            }
+            if differences.is_empty() {
+                println!("the counters agree with the records");
+                Ok(())
+            } else {
+                anyhow::bail!("{} counters disagree with the records", differences.len())
+            }
+        }
+        StatsCommand::Rebuild => {
+            let txn = db::begin_write(&db).await?;
+            let rows = crate::stats::recount::rebuild(&txn).await.map_err(describe)?;
+            txn.commit().await?;
+            println!("rebuilt {rows} daily counters from the records");
+            Ok(())
+        }
+    }
 }

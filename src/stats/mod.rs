@@ -6,5 +6,6 @@ pub mod breakdowns;
 pub mod counters;
 pub mod figures;
 pub mod periods;
+pub mod recount;
 pub mod report;
 pub mod routes;

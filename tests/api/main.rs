@@ -20,4 +20,5 @@ mod mail;
 mod mediation;
 mod refusals;
 mod smtp;
+mod statistics;
 mod visibility;
