@@ -45,6 +45,32 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
 }
 
+impl AppState {
+    /// Connects and migrates the database, creates the bootstrap admin, and loads the keys,
+    /// calendars, templates and mailer.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = db::connect(&settings).await?;
+        db::migrate(&db).await?;
+        auth::service::ensure_bootstrap_admin(&db, &settings).await?;
+        let secret = tokens::load_secret(&settings)?;
+        let keys = JwtKeys::new(&secret, settings.auth.access_token_seconds);
+        let calendar = OfficeCalendar::load(Some(&settings.calendar.dir)).context("loading the office calendars")?;
+        let templates = Templates::load(Some(&settings.mail.templates_dir)).context("loading the mail templates")?;
+        notify::transport::sender(&settings)?;
+        let mailer = Mailer::from_settings(&settings).context("setting up mail")?;
+        let state = AppState {
+            db,
+            settings: Arc::new(settings),
+            keys: Arc::new(keys),
+            calendar: Arc::new(calendar),
+            templates: Arc::new(templates),
+            mailer: Arc::new(mailer),
+            metrics: telemetry::metrics_handle(),
+        };
+        Ok(state)
+    }
+}
+
 /// Every route with its OpenAPI description, in one place.
 pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -98,29 +124,11 @@ pub struct Application {
 impl Application {
     /// Connects, migrates, creates the bootstrap admin, then binds — in that order.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let db = db::connect(&settings).await?;
-        db::migrate(&db).await?;
-        auth::service::ensure_bootstrap_admin(&db, &settings).await?;
-        let secret = tokens::load_secret(&settings)?;
-        let keys = JwtKeys::new(&secret, settings.auth.access_token_seconds);
-        let calendar = OfficeCalendar::load(Some(&settings.calendar.dir)).context("loading the office calendars")?;
-        let templates = Templates::load(Some(&settings.mail.templates_dir)).context("loading the mail templates")?;
-        notify::transport::sender(&settings)?;
-        let mailer = Mailer::from_settings(&settings).context("setting up mail")?;
         let address = format!("{}:{}", settings.server.host, settings.server.port);
+        let state = AppState::build(settings).await?;
         let listener = TcpListener::bind(&address).await.with_context(|| format!("listening on {address}"))?;
-        let state = AppState {
-            db,
-            settings: Arc::new(settings),
-            keys: Arc::new(keys),
-            calendar: Arc::new(calendar),
-            templates: Arc::new(templates),
-            mailer: Arc::new(mailer),
-            metrics: telemetry::metrics_handle(),
-        };
         Ok(Self { listener, state })
     }
-
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().expect("a bound listener has an address")
     }

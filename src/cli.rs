@@ -31,6 +31,15 @@ enum Command {
         #[command(subcommand)]
         action: UserCommand,
     },
+    /// Fill the database with a realistic, invented year at the office's volume (for a first look).
+    Demo {
+        /// The year (AD) to fill; it must be in the last five years and have ended, or be under way.
+        #[arg(long)]
+        year: i32,
+        /// Seed of the random choices: the same seed gives the same year.
+        #[arg(long, default_value_t = 115)]
+        seed: u64,
+    },
     /// Check or rebuild the statistics counters against the records.
     Stats {
         #[command(subcommand)]
@@ -81,8 +90,14 @@ pub async fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init_tracing(&settings.log);
-    let result = match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    let mut log = settings.log.clone();
+    if matches!(command, Command::Demo { .. }) {
+        // Tens of thousands of requests: show the demo's progress, not every request.
+        log.filter = "warn,consumer_protection::demo=info".into();
+    }
+    telemetry::init_tracing(&log);
+    let result = match command {
         Command::Serve => serve(settings).await,
         Command::Migrate => migrate(settings).await,
         Command::User { action } => match action {
@@ -101,6 +116,7 @@ pub async fn run() -> ExitCode {
             }
         },
         Command::Stats { action } => stats(settings, action).await,
+        Command::Demo { year, seed } => demo(settings, year, seed).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -171,4 +187,18 @@ async fn stats(settings: Settings, action: StatsCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn demo(mut settings: Settings, year: i32, seed: u64) -> anyhow::Result<()> {
+    // The demo signs in once and works for minutes: its own tokens may live a day.
+    settings.auth.access_token_seconds = 86_400;
+    let state = crate::app::AppState::build(settings.clone()).await?;
+    let started = std::time::Instant::now();
+    crate::demo::run(state, &settings, year, crate::demo::OFFICE, seed).await?;
+    println!(
+        "filled {year} in {:.0} s. Sign in as demo.clerk@demo.invalid, demo.officer@demo.invalid or demo.mediator@demo.invalid with the password {}",
+        started.elapsed().as_secs_f64(),
+        crate::demo::DEMO_PASSWORD
+    );
+    Ok(())
 }

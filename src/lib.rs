@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod consultations;
 pub mod db;
+pub mod demo;
 pub mod education;
 pub mod error;
 pub mod exports;

@@ -14,6 +14,7 @@ mod attachments;
 mod businesses;
 mod calendar;
 mod consultations;
+mod demo;
 mod disputes;
 mod fieldwork;
 mod mail;
