@@ -19,7 +19,12 @@ use sea_orm::{ConnectionTrait, Database};
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
         .unwrap_or(0)
 }
 
@@ -31,7 +36,10 @@ async fn seed(url: &str, cases: u64) -> anyhow::Result<()> {
     let db = Database::connect(url).await?;
     let t = Instant::now();
     let admin: String = db
-        .query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), "SELECT id::text AS id FROM users LIMIT 1".to_string()))
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT id::text AS id FROM users LIMIT 1".to_string(),
+        ))
         .await?
         .expect("the bootstrap admin")
         .try_get("", "id")?;
@@ -136,14 +144,18 @@ async fn main() -> anyhow::Result<()> {
         ("log.filter".to_string(), "error".into()),
     ];
     let config_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
-    let settings = Settings::load(&LoadOptions { config_dir, app_env: "test".into(), read_environment: false, overrides })?;
+    let settings =
+        Settings::load(&LoadOptions { config_dir, app_env: "test".into(), read_environment: false, overrides })?;
     let app = Application::build(settings).await?;
     let base = format!("http://{}", app.local_addr());
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
     let count: i64 = state
         .db
-        .query_one_raw(sea_orm::Statement::from_string(state.db.get_database_backend(), "SELECT COUNT(*) AS n FROM cases".to_string()))
+        .query_one_raw(sea_orm::Statement::from_string(
+            state.db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM cases".to_string(),
+        ))
         .await?
         .map(|r| r.try_get("", "n"))
         .transpose()?

@@ -69,22 +69,59 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        // Breakdowns read the stages filed in a period by stage, and the business reply counts.
+        // Breakdowns group a period's stages and cases in one pass each; these indexes hold
+        // every column those passes read, so they are answered from the index alone.
         m.create_index(
             Index::create()
-                .name("ix_case_stages_outcomes")
+                .name("ix_case_stages_breakdown")
                 .table(CaseStages::Table)
                 .col(CaseStages::Jurisdiction)
                 .col(CaseStages::FiledOn)
                 .col(CaseStages::Stage)
                 .col(CaseStages::Status)
+                .col(CaseStages::ClosedOn)
+                .col(CaseStages::DueAt)
+                .col(CaseStages::RespondedLate)
+                .col(CaseStages::RespondedAt)
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("ix_cases_breakdown")
+                .table(Cases::Table)
+                .col(Cases::Jurisdiction)
+                .col(Cases::ReceivedOn)
+                .col(Cases::Category)
+                .col(Cases::Channel)
+                .col(Cases::District)
+                .col(Cases::BusinessId)
+                .col(Cases::AmountDisputed)
+                .col(Cases::AmountRecovered)
+                .to_owned(),
+        )
+        .await?;
+        // Case lists are newest first.
+        m.create_index(
+            Index::create()
+                .name("ix_cases_recent")
+                .table(Cases::Table)
+                .col(Cases::Jurisdiction)
+                .col(Cases::ReceivedAt)
+                .col(Cases::Id)
                 .to_owned(),
         )
         .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_index(Index::drop().name("ix_case_stages_outcomes").table(CaseStages::Table).to_owned()).await?;
+        for (name, table) in [
+            ("ix_case_stages_breakdown", CaseStages::Table.into_iden()),
+            ("ix_cases_breakdown", Cases::Table.into_iden()),
+            ("ix_cases_recent", Cases::Table.into_iden()),
+        ] {
+            m.drop_index(Index::drop().name(name).table(table).to_owned()).await?;
+        }
         for table in [
             DataExports::Table.into_iden(),
             StatCorrections::Table.into_iden(),
@@ -104,6 +141,25 @@ enum CaseStages {
     FiledOn,
     Stage,
     Status,
+    ClosedOn,
+    DueAt,
+    RespondedLate,
+    RespondedAt,
+}
+
+#[derive(DeriveIden)]
+enum Cases {
+    Table,
+    Id,
+    Jurisdiction,
+    ReceivedOn,
+    ReceivedAt,
+    Category,
+    Channel,
+    District,
+    BusinessId,
+    AmountDisputed,
+    AmountRecovered,
 }
 
 #[derive(DeriveIden)]

@@ -6,10 +6,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use entity::{business, case, case_stage};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -142,31 +140,8 @@ fn case_scope(scope: &Scope, period: Period) -> Condition {
     c
 }
 
-async fn grouped(
-    db: &impl ConnectionTrait,
-    column: case::Column,
-    scope: &Scope,
-    period: Period,
-) -> AppResult<Vec<(Option<String>, i64)>> {
-    let mut rows: Vec<(Option<String>, i64)> = case::Entity::find()
-        .select_only()
-        .column(column)
-        .expr_as(Func::cast_as(Func::count(Expr::col(case::Column::Id)), Alias::new("bigint")), "n")
-        .filter(case_scope(scope, period))
-        .group_by(column)
-        .into_tuple()
-        .all(db)
-        .await?;
-    rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    Ok(rows)
-}
-
-fn first_stages(scope: &Scope, period: Period) -> Condition {
-    stage_scope(scope, period).add(case_stage::Column::Stage.eq(Stage::FirstComplaint.as_str()))
-}
-
-async fn count_stages(db: &impl ConnectionTrait, condition: Condition) -> AppResult<i64> {
-    Ok(case_stage::Entity::find().filter(condition).count(db).await? as i64)
+fn count_all() -> Expr {
+    Func::cast_as(Func::count(Expr::val(1)), Alias::new("bigint")).into()
 }
 
 fn median_of(histogram: &BTreeMap<i64, i64>) -> Option<f64> {
@@ -191,75 +166,76 @@ fn median_of(histogram: &BTreeMap<i64, i64>) -> Option<f64> {
     })
 }
 
-async fn median_days(db: &impl ConnectionTrait, scope: &Scope, period: Period) -> AppResult<Vec<MedianDays>> {
-    // Day arithmetic differs between the databases; the histogram of whole days does not.
-    let days = match db.get_database_backend() {
-        DbBackend::Postgres => Expr::cust("(closed_on - filed_on)"),
-        _ => Expr::cust("CAST(julianday(closed_on) - julianday(filed_on) AS INTEGER)"),
-    };
-    let rows: Vec<(String, i64, i64)> = case_stage::Entity::find()
-        .select_only()
-        .column(case_stage::Column::Stage)
-        .expr_as(Func::cast_as(days.clone(), Alias::new("bigint")), "days")
-        .expr_as(Func::cast_as(Func::count(Expr::col(case_stage::Column::Id)), Alias::new("bigint")), "n")
-        .filter(stage_scope(scope, period).add(case_stage::Column::ClosedOn.is_not_null()))
-        .group_by(case_stage::Column::Stage)
-        .group_by(days)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mut per_stage: BTreeMap<String, BTreeMap<i64, i64>> = BTreeMap::new();
-    for (stage, days, n) in rows {
-        *per_stage.entry(stage).or_default().entry(days).or_default() += n;
-    }
-    Ok(Stage::ALL
-        .iter()
-        .map(|stage| {
-            let histogram = per_stage.remove(stage.as_str()).unwrap_or_default();
-            MedianDays {
-                stage: stage.as_str().into(),
-                closed: histogram.values().sum(),
-                median_days: median_of(&histogram),
-            }
-        })
-        .collect())
-}
-
 fn sum_of(column: case::Column) -> Expr {
     let parts: [Expr; 2] = [Func::sum(Expr::col(column)).into(), Expr::val(0)];
     Func::cast_as(Func::coalesce(parts), Alias::new("bigint")).into()
 }
 
-/// Business ids of the period's first complaints that match `extra`, counted per business.
-fn per_business(scope: &Scope, period: Period, ids: &[Uuid], extra: Condition) -> SelectStatement {
-    let mut condition = first_stages(scope, period)
-        .add(extra)
-        .add(Expr::col((case::Entity, case::Column::BusinessId)).is_in(ids.iter().copied()));
-    if let Scope::One(j) = scope {
-        condition = condition.add(Expr::col((case::Entity, case::Column::Jurisdiction)).eq(j.as_str()));
-    }
-    Query::select()
-        .column((case::Entity, case::Column::BusinessId))
-        .expr_as(
-            Func::cast_as(Func::count(Expr::col((case_stage::Entity, case_stage::Column::Id))), Alias::new("bigint")),
-            Alias::new("n"),
-        )
-        .from(case_stage::Entity)
-        .inner_join(
-            case::Entity,
-            Expr::col((case::Entity, case::Column::Id)).equals((case_stage::Entity, case_stage::Column::CaseId)),
-        )
-        .cond_where(condition)
-        .group_by_col((case::Entity, case::Column::BusinessId))
-        .to_owned()
+/// One row of the stages pass: the facts every stage breakdown needs, with how many stages
+/// share them.
+struct StageFacts {
+    stage: String,
+    status: String,
+    days: Option<i64>,
+    late: Option<bool>,
+    answered: bool,
+    forwarded: bool,
+    past_due: bool,
+    n: i64,
 }
 
-async fn counts_by_business(db: &impl ConnectionTrait, stmt: SelectStatement) -> AppResult<BTreeMap<Uuid, i64>> {
-    let mut out = BTreeMap::new();
-    for row in db.query_all(&stmt).await? {
-        out.insert(row.try_get::<Uuid>("", "business_id")?, row.try_get::<i64>("", "n")?);
-    }
-    Ok(out)
+/// One grouped pass over the period's stages (answered from `ix_case_stages_breakdown`).
+async fn stage_pass(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    period: Period,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<StageFacts>> {
+    // Day arithmetic differs between the databases; whole days do not.
+    let days = match db.get_database_backend() {
+        DbBackend::Postgres => Expr::cust("(closed_on - filed_on)"),
+        _ => Expr::cust("CAST(julianday(closed_on) - julianday(filed_on) AS INTEGER)"),
+    };
+    let answered = Expr::col(case_stage::Column::RespondedAt).is_not_null();
+    let forwarded = Expr::col(case_stage::Column::DueAt).is_not_null();
+    let past_due = Expr::col(case_stage::Column::DueAt).lt(now);
+    let rows: Vec<(String, String, Option<i64>, Option<bool>, bool, bool, Option<bool>, i64)> =
+        case_stage::Entity::find()
+            .select_only()
+            .column(case_stage::Column::Stage)
+            .column(case_stage::Column::Status)
+            .expr_as(Func::cast_as(days, Alias::new("bigint")), "days")
+            .column(case_stage::Column::RespondedLate)
+            .expr_as(answered, "answered")
+            .expr_as(forwarded, "forwarded")
+            .expr_as(past_due, "past_due")
+            .expr_as(count_all(), "n")
+            .filter(stage_scope(scope, period))
+            // By position: `due_at < $n` would bind anew in GROUP BY, and PostgreSQL would not
+            // see it as the selected expression.
+            .group_by(Expr::cust("1"))
+            .group_by(Expr::cust("2"))
+            .group_by(Expr::cust("3"))
+            .group_by(Expr::cust("4"))
+            .group_by(Expr::cust("5"))
+            .group_by(Expr::cust("6"))
+            .group_by(Expr::cust("7"))
+            .into_tuple()
+            .all(db)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(stage, status, days, late, answered, forwarded, past_due, n)| StageFacts {
+            stage,
+            status,
+            days,
+            late,
+            answered,
+            forwarded,
+            past_due: past_due.unwrap_or(false),
+            n,
+        })
+        .collect())
 }
 
 pub async fn compute(
@@ -269,22 +245,29 @@ pub async fn compute(
     period: Period,
     now: DateTime<Utc>,
 ) -> AppResult<Breakdowns> {
-    let outcome_rows: Vec<(String, String, i64)> = case_stage::Entity::find()
-        .select_only()
-        .column(case_stage::Column::Stage)
-        .column(case_stage::Column::Status)
-        .expr_as(Func::cast_as(Func::count(Expr::col(case_stage::Column::Id)), Alias::new("bigint")), "n")
-        .filter(stage_scope(scope, period))
-        .group_by(case_stage::Column::Stage)
-        .group_by(case_stage::Column::Status)
-        .into_tuple()
-        .all(db)
-        .await?;
+    let facts = stage_pass(db, scope, period, now).await?;
+    let mut by_status: BTreeMap<(String, String), i64> = BTreeMap::new();
+    let mut histograms: BTreeMap<String, BTreeMap<i64, i64>> = BTreeMap::new();
+    let (mut on_time, mut late, mut unanswered, mut pending) = (0, 0, 0, 0);
+    for f in &facts {
+        *by_status.entry((f.stage.clone(), f.status.clone())).or_default() += f.n;
+        if let Some(days) = f.days {
+            *histograms.entry(f.stage.clone()).or_default().entry(days).or_default() += f.n;
+        }
+        if f.stage == Stage::FirstComplaint.as_str() && f.forwarded {
+            match (f.late, f.answered, f.past_due) {
+                (Some(false), _, _) => on_time += f.n,
+                (Some(true), _, _) => late += f.n,
+                (None, false, true) => unanswered += f.n,
+                (None, false, false) => pending += f.n,
+                (None, true, _) => on_time += f.n,
+            }
+        }
+    }
     let status_count = |stage: Stage, statuses: &[Status]| -> i64 {
-        outcome_rows
+        statuses
             .iter()
-            .filter(|(st, s, _)| st == stage.as_str() && statuses.iter().any(|x| x.as_str() == s))
-            .map(|(_, _, n)| n)
+            .map(|s| by_status.get(&(stage.as_str().to_string(), s.as_str().to_string())).copied().unwrap_or(0))
             .sum()
     };
     let settled = status_count(Stage::FirstComplaint, &[Status::Settled]);
@@ -294,62 +277,74 @@ pub async fn compute(
     );
     let established = status_count(Stage::Mediation, &[Status::Established]);
     let mediated = status_count(Stage::Mediation, &[Status::Established, Status::NotEstablished]);
-    let mut outcomes: Vec<Outcome> = outcome_rows
+    let mut outcomes: Vec<Outcome> = by_status
         .iter()
-        .map(|(stage, status, n)| Outcome { stage: stage.clone(), status: status.clone(), count: *n })
+        .map(|((stage, status), n)| Outcome { stage: stage.clone(), status: status.clone(), count: *n })
         .collect();
     outcomes.sort_by(|a, b| a.stage.cmp(&b.stage).then(b.count.cmp(&a.count)));
+    let median_days = Stage::ALL
+        .iter()
+        .map(|stage| {
+            let histogram = histograms.remove(stage.as_str()).unwrap_or_default();
+            MedianDays {
+                stage: stage.as_str().into(),
+                closed: histogram.values().sum(),
+                median_days: median_of(&histogram),
+            }
+        })
+        .collect();
 
-    let forwarded_cond = first_stages(scope, period).add(case_stage::Column::DueAt.is_not_null());
-    let on_time = count_stages(db, forwarded_cond.clone().add(case_stage::Column::RespondedLate.eq(false))).await?;
-    let late = count_stages(db, forwarded_cond.clone().add(case_stage::Column::RespondedLate.eq(true))).await?;
-    let unanswered = count_stages(
-        db,
-        forwarded_cond.clone().add(case_stage::Column::RespondedAt.is_null()).add(case_stage::Column::DueAt.lt(now)),
-    )
-    .await?;
-    let pending = count_stages(
-        db,
-        forwarded_cond.clone().add(case_stage::Column::RespondedAt.is_null()).add(case_stage::Column::DueAt.gte(now)),
-    )
-    .await?;
-
-    let (disputed, recovered): (i64, i64) = case::Entity::find()
+    // One grouped pass over the period's cases (answered from `ix_cases_breakdown`).
+    let rows: Vec<(String, String, Option<String>, i64, i64, i64)> = case::Entity::find()
         .select_only()
+        .column(case::Column::Category)
+        .column(case::Column::Channel)
+        .column(case::Column::District)
+        .expr_as(count_all(), "n")
         .expr_as(sum_of(case::Column::AmountDisputed), "disputed")
         .expr_as(sum_of(case::Column::AmountRecovered), "recovered")
         .filter(case_scope(scope, period))
+        .group_by(case::Column::Category)
+        .group_by(case::Column::Channel)
+        .group_by(case::Column::District)
         .into_tuple()
-        .one(db)
-        .await?
-        .unwrap_or((0, 0));
-
-    let by_category = grouped(db, case::Column::Category, scope, period)
-        .await?
+        .all(db)
+        .await?;
+    let (mut categories, mut channels, mut districts) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+    let mut amounts = Amounts { disputed: 0, recovered: 0 };
+    for (category, channel, district, n, disputed, recovered) in rows {
+        *categories.entry(category).or_insert(0i64) += n;
+        *channels.entry(channel).or_insert(0i64) += n;
+        *districts.entry(district.unwrap_or_else(|| "unknown".into())).or_insert(0i64) += n;
+        amounts.disputed += disputed;
+        amounts.recovered += recovered;
+    }
+    let ranked = |map: BTreeMap<String, i64>| -> Vec<(String, i64)> {
+        let mut v: Vec<(String, i64)> = map.into_iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v
+    };
+    let by_category = ranked(categories)
         .into_iter()
         .map(|(code, count)| {
-            let code = code.unwrap_or_default();
             let known = reference.category(&code);
             CategoryCount {
-                group: known.map(|c| {
-                    serde_json::to_value(c.group).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-                }),
+                group: known
+                    .and_then(|c| serde_json::to_value(c.group).ok())
+                    .and_then(|v| v.as_str().map(str::to_string)),
                 name_zh: known.map(|c| c.name_zh.clone()),
                 code,
                 count,
             }
         })
         .collect();
-    let as_counts = |rows: Vec<(Option<String>, i64)>| -> Vec<Count> {
-        rows.into_iter().map(|(code, count)| Count { code: code.unwrap_or_else(|| "unknown".into()), count }).collect()
-    };
-    let by_channel = as_counts(grouped(db, case::Column::Channel, scope, period).await?);
-    let by_district = as_counts(grouped(db, case::Column::District, scope, period).await?);
+    let by_channel = ranked(channels).into_iter().map(|(code, count)| Count { code, count }).collect();
+    let by_district = ranked(districts).into_iter().map(|(code, count)| Count { code, count }).collect();
 
     let mut top: Vec<(Uuid, i64)> = case::Entity::find()
         .select_only()
         .column(case::Column::BusinessId)
-        .expr_as(Func::cast_as(Func::count(Expr::col(case::Column::Id)), Alias::new("bigint")), "n")
+        .expr_as(count_all(), "n")
         .filter(case_scope(scope, period))
         .group_by(case::Column::BusinessId)
         .into_tuple()
@@ -358,21 +353,7 @@ pub async fn compute(
     top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     top.truncate(10);
     let ids: Vec<Uuid> = top.iter().map(|(id, _)| *id).collect();
-    let forwarded = counts_by_business(
-        db,
-        per_business(scope, period, &ids, Condition::all().add(case_stage::Column::DueAt.is_not_null())),
-    )
-    .await?;
-    let answered = counts_by_business(
-        db,
-        per_business(scope, period, &ids, Condition::all().add(case_stage::Column::RespondedAt.is_not_null())),
-    )
-    .await?;
-    let timely = counts_by_business(
-        db,
-        per_business(scope, period, &ids, Condition::all().add(case_stage::Column::RespondedLate.eq(false))),
-    )
-    .await?;
+    let replies = business_replies(db, scope, period, &ids).await?;
     let businesses: BTreeMap<Uuid, business::Model> = business::Entity::find()
         .filter(business::Column::Id.is_in(ids.clone()))
         .all(db)
@@ -384,20 +365,16 @@ pub async fn compute(
         .into_iter()
         .map(|(id, complaints)| {
             let b = businesses.get(&id);
-            let (fwd, ans, ok) = (
-                forwarded.get(&id).copied().unwrap_or(0),
-                answered.get(&id).copied().unwrap_or(0),
-                timely.get(&id).copied().unwrap_or(0),
-            );
+            let (forwarded, answered, timely) = replies.get(&id).copied().unwrap_or((0, 0, 0));
             BusinessLine {
                 business_id: id,
                 name: b.map(|b| b.name.clone()).unwrap_or_default(),
                 tax_id: b.and_then(|b| b.tax_id.clone()),
                 complaints,
-                forwarded: fwd,
-                answered: ans,
-                answered_on_time: ok,
-                reply_rate: Rate::new(ans, fwd),
+                forwarded,
+                answered,
+                answered_on_time: timely,
+                reply_rate: Rate::new(answered, forwarded),
             }
         })
         .collect();
@@ -417,13 +394,60 @@ pub async fn compute(
             pending,
             on_time_rate: Rate::new(on_time, on_time + late + unanswered),
         },
-        median_days: median_days(db, scope, period).await?,
-        amounts: Amounts { disputed, recovered },
+        median_days,
+        amounts,
         by_category,
         by_channel,
         by_district,
         top_businesses,
     })
+}
+
+/// For each of the given businesses, its period's first complaints: (forwarded, answered, on time).
+async fn business_replies(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    period: Period,
+    ids: &[Uuid],
+) -> AppResult<BTreeMap<Uuid, (i64, i64, i64)>> {
+    let mut condition = stage_scope(scope, period)
+        .add(Expr::col((case_stage::Entity, case_stage::Column::Stage)).eq(Stage::FirstComplaint.as_str()))
+        .add(Expr::col((case_stage::Entity, case_stage::Column::DueAt)).is_not_null())
+        .add(Expr::col((case::Entity, case::Column::BusinessId)).is_in(ids.iter().copied()));
+    if let Scope::One(j) = scope {
+        condition = condition.add(Expr::col((case::Entity, case::Column::Jurisdiction)).eq(j.as_str()));
+    }
+    let answered = Expr::col((case_stage::Entity, case_stage::Column::RespondedAt)).is_not_null();
+    let stmt = Query::select()
+        .column((case::Entity, case::Column::BusinessId))
+        .expr_as(answered.clone(), Alias::new("answered"))
+        .column((case_stage::Entity, case_stage::Column::RespondedLate))
+        .expr_as(count_all(), Alias::new("n"))
+        .from(case_stage::Entity)
+        .inner_join(
+            case::Entity,
+            Expr::col((case::Entity, case::Column::Id)).equals((case_stage::Entity, case_stage::Column::CaseId)),
+        )
+        .cond_where(condition)
+        .group_by_col((case::Entity, case::Column::BusinessId))
+        .add_group_by([answered, Expr::col((case_stage::Entity, case_stage::Column::RespondedLate))])
+        .to_owned();
+    let mut out: BTreeMap<Uuid, (i64, i64, i64)> = BTreeMap::new();
+    for row in db.query_all(&stmt).await? {
+        let id: Uuid = row.try_get("", "business_id")?;
+        let answered: bool = row.try_get("", "answered")?;
+        let late: Option<bool> = row.try_get("", "responded_late")?;
+        let n: i64 = row.try_get("", "n")?;
+        let entry = out.entry(id).or_default();
+        entry.0 += n;
+        if answered {
+            entry.1 += n;
+        }
+        if late == Some(false) {
+            entry.2 += n;
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
