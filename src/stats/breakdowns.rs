@@ -184,6 +184,9 @@ struct StageFacts {
     n: i64,
 }
 
+/// Stage, status, days open, late, answered, forwarded, past due, count.
+type StageRow = (String, String, Option<i64>, Option<bool>, bool, bool, Option<bool>, i64);
+
 /// One grouped pass over the period's stages (answered from `ix_case_stages_breakdown`).
 async fn stage_pass(
     db: &impl ConnectionTrait,
@@ -199,7 +202,7 @@ async fn stage_pass(
     let answered = Expr::col(case_stage::Column::RespondedAt).is_not_null();
     let forwarded = Expr::col(case_stage::Column::DueAt).is_not_null();
     let past_due = Expr::col(case_stage::Column::DueAt).lt(now);
-    let rows: Vec<(String, String, Option<i64>, Option<bool>, bool, bool, Option<bool>, i64)> =
+    let rows: Vec<StageRow> =
         case_stage::Entity::find()
             .select_only()
             .column(case_stage::Column::Stage)
