@@ -202,30 +202,29 @@ async fn stage_pass(
     let answered = Expr::col(case_stage::Column::RespondedAt).is_not_null();
     let forwarded = Expr::col(case_stage::Column::DueAt).is_not_null();
     let past_due = Expr::col(case_stage::Column::DueAt).lt(now);
-    let rows: Vec<StageRow> =
-        case_stage::Entity::find()
-            .select_only()
-            .column(case_stage::Column::Stage)
-            .column(case_stage::Column::Status)
-            .expr_as(Func::cast_as(days, Alias::new("bigint")), "days")
-            .column(case_stage::Column::RespondedLate)
-            .expr_as(answered, "answered")
-            .expr_as(forwarded, "forwarded")
-            .expr_as(past_due, "past_due")
-            .expr_as(count_all(), "n")
-            .filter(stage_scope(scope, period))
-            // By position: `due_at < $n` would bind anew in GROUP BY, and PostgreSQL would not
-            // see it as the selected expression.
-            .group_by(Expr::cust("1"))
-            .group_by(Expr::cust("2"))
-            .group_by(Expr::cust("3"))
-            .group_by(Expr::cust("4"))
-            .group_by(Expr::cust("5"))
-            .group_by(Expr::cust("6"))
-            .group_by(Expr::cust("7"))
-            .into_tuple()
-            .all(db)
-            .await?;
+    let rows: Vec<StageRow> = case_stage::Entity::find()
+        .select_only()
+        .column(case_stage::Column::Stage)
+        .column(case_stage::Column::Status)
+        .expr_as(Func::cast_as(days, Alias::new("bigint")), "days")
+        .column(case_stage::Column::RespondedLate)
+        .expr_as(answered, "answered")
+        .expr_as(forwarded, "forwarded")
+        .expr_as(past_due, "past_due")
+        .expr_as(count_all(), "n")
+        .filter(stage_scope(scope, period))
+        // By position: `due_at < $n` would bind anew in GROUP BY, and PostgreSQL would not
+        // see it as the selected expression.
+        .group_by(Expr::cust("1"))
+        .group_by(Expr::cust("2"))
+        .group_by(Expr::cust("3"))
+        .group_by(Expr::cust("4"))
+        .group_by(Expr::cust("5"))
+        .group_by(Expr::cust("6"))
+        .group_by(Expr::cust("7"))
+        .into_tuple()
+        .all(db)
+        .await?;
     Ok(rows
         .into_iter()
         .map(|(stage, status, days, late, answered, forwarded, past_due, n)| StageFacts {
