@@ -30,7 +30,7 @@ use crate::openapi::ApiDoc;
 use crate::telemetry::{self, REQUEST_ID};
 use crate::{
     auth, businesses, calendar, cases, consultations, db, education, exports, health, inspections, jobs, mediation,
-    notify, reference, stats,
+    notify, reference, stats, web,
 };
 
 /// Shared by every handler. `DatabaseConnection` is already a pool and cheap to clone.
@@ -43,6 +43,8 @@ pub struct AppState {
     pub templates: Arc<Templates>,
     pub mailer: Arc<Mailer>,
     pub metrics: PrometheusHandle,
+    /// The JSON API alone, which the web pages call in-process (set by `router`).
+    pub api_router: Arc<std::sync::OnceLock<Router>>,
 }
 
 impl AppState {
@@ -66,6 +68,7 @@ impl AppState {
             templates: Arc::new(templates),
             mailer: Arc::new(mailer),
             metrics: telemetry::metrics_handle(),
+            api_router: Arc::new(std::sync::OnceLock::new()),
         };
         Ok(state)
     }
@@ -97,9 +100,11 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = api().split_for_parts();
     let body_limit = state.settings.server.body_limit_bytes;
+    let _ = state.api_router.set(api.clone().layer(DefaultBodyLimit::max(body_limit)).with_state(state.clone()));
     api.merge(SwaggerUi::new("/docs").url("/api/openapi.json", openapi))
+        .merge(web::routes(state.clone()))
         .route_layer(middleware::from_fn(telemetry::track_metrics))
-        .fallback(|| async { AppError::NotFound })
+        .fallback(web::not_found)
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn(telemetry::json_errors))

@@ -69,6 +69,7 @@ pub struct ServerSettings {
     pub port: u16,
     pub body_limit_bytes: usize,
     pub trust_forwarded_for: bool,
+    pub secure_cookies: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

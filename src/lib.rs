@@ -26,3 +26,4 @@ pub mod stats;
 pub mod telemetry;
 pub mod time;
 pub mod validate;
+pub mod web;

@@ -83,12 +83,13 @@ pub async fn track_metrics(request: Request, next: Next) -> Response {
 pub async fn json_errors(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
-    let is_json = response
+    // JSON errors are the API's own; HTML ones are the web pages' error pages.
+    let already_explained = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || already_explained {
         return response;
     }
     let kept: Vec<(HeaderName, HeaderValue)> = [header::ALLOW, header::RETRY_AFTER]

@@ -21,7 +21,10 @@ use crate::reference::ReferenceSettings;
 use crate::validate::{Check, NAME_MAX};
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_user, list_users)).routes(routes!(get_user, update_user))
+    OpenApiRouter::new()
+        .routes(routes!(create_user, list_users))
+        .routes(routes!(get_user, update_user))
+        .routes(routes!(list_colleagues))
 }
 
 fn role(check: &mut Check, field: &str, value: Option<String>) -> Option<Role> {
@@ -184,4 +187,40 @@ async fn update_user(
 ) -> AppResult<Json<UserView>> {
     let account = service::update_account(&state.db, &state.settings.reference, admin.id, id, changes).await?;
     Ok(Json(account.into()))
+}
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct Colleague {
+    pub id: Uuid,
+    pub name: String,
+    pub role: Role,
+}
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct Colleagues {
+    pub items: Vec<Colleague>,
+}
+
+/// The active officers and mediators of the caller's jurisdiction, to assign cases and seat
+/// committees (clerk, officer).
+#[utoipa::path(get, path = "/api/v1/staff", tag = "users", security(("bearer" = [])),
+    responses((status = 200, body = Colleagues), (status = 403, body = ErrorBody)))]
+async fn list_colleagues(
+    State(state): State<AppState>,
+    staff: Auth<crate::auth::extract::CaseStaff>,
+) -> AppResult<Json<Colleagues>> {
+    let jurisdiction =
+        staff.jurisdiction.clone().unwrap_or_else(|| state.settings.reference.default_jurisdiction.clone());
+    let items = user::Entity::find()
+        .filter(user::Column::Jurisdiction.eq(jurisdiction))
+        .filter(user::Column::Disabled.eq(false))
+        .filter(user::Column::Role.is_in([Role::Officer.as_str(), Role::Mediator.as_str()]))
+        .order_by_asc(user::Column::Role)
+        .order_by_asc(user::Column::Name)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|u| Colleague { id: u.id, name: u.name, role: Role::parse(&u.role).unwrap_or(Role::Officer) })
+        .collect();
+    Ok(Json(Colleagues { items }))
 }

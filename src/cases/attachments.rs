@@ -94,13 +94,7 @@ async fn receive(state: &AppState, multipart: &mut Multipart) -> AppResult<Recei
     let max = state.settings.attachments.max_bytes as u64;
     let too_large = || AppError::PayloadTooLarge(format!("attachments may be at most {max} bytes"));
     loop {
-        let field = multipart.next_field().await.map_err(|e| {
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                too_large()
-            } else {
-                AppError::BadRequest(format!("malformed multipart body: {}", e.body_text()))
-            }
-        })?;
+        let field = multipart.next_field().await.map_err(|e| multipart_error(&e, max))?;
         let Some(mut field) = field else {
             return Err(AppError::field("file", "is required (a multipart field named `file`)"));
         };
@@ -144,6 +138,15 @@ async fn receive(state: &AppState, multipart: &mut Multipart) -> AppResult<Recei
 }
 
 /// Stores an uploaded file as evidence on `case`.
+/// A multipart body that could not be read: too large, or malformed.
+pub fn multipart_error(error: &axum::extract::multipart::MultipartError, max: u64) -> AppError {
+    if error.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::PayloadTooLarge(format!("attachments may be at most {max} bytes"))
+    } else {
+        AppError::BadRequest(format!("malformed multipart body: {}", error.body_text()))
+    }
+}
+
 pub async fn upload(
     state: &AppState,
     user: &CurrentUser,

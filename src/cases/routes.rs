@@ -6,7 +6,7 @@ use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{access_log, business, case, user};
+use entity::{access_log, business, case, case_stage, user};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query as SqlQuery};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
@@ -88,6 +88,10 @@ pub struct CaseFilter {
     pub sort: Option<String>,
     /// Only open (`false`) or closed (`true`) cases.
     pub closed: Option<bool>,
+    /// Cases whose open stage is assigned to this officer (`me` for oneself).
+    pub assigned_to: Option<String>,
+    /// `true`: established mediations whose record has not yet gone to the court.
+    pub awaiting_court: Option<bool>,
     pub page: Option<u64>,
     pub per_page: Option<u64>,
 }
@@ -124,6 +128,17 @@ async fn list_cases(
             false
         }
     };
+    let assigned_to = match filter.assigned_to.as_deref() {
+        None => None,
+        Some("me") => Some(auth.id),
+        Some(id) => match id.parse::<Uuid>() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                check.add("assigned_to", "must be an officer id or `me`");
+                None
+            }
+        },
+    };
     check.finish()?;
     let period = Period::optional(filter.from, filter.to)?;
 
@@ -153,6 +168,25 @@ async fn list_cases(
     if let Some(closed) = filter.closed {
         condition =
             condition.add(if closed { case::Column::ClosedAt.is_not_null() } else { case::Column::ClosedAt.is_null() });
+    }
+    if let Some(officer) = assigned_to {
+        let assigned = SqlQuery::select()
+            .column(case_stage::Column::CaseId)
+            .from(case_stage::Entity)
+            .and_where(Expr::col(case_stage::Column::AssignedOfficerId).eq(officer))
+            .and_where(Expr::col(case_stage::Column::ClosedAt).is_null())
+            .to_owned();
+        condition = condition.add(case::Column::Id.in_subquery(assigned));
+    }
+    if filter.awaiting_court == Some(true) {
+        let awaiting = SqlQuery::select()
+            .column(case_stage::Column::CaseId)
+            .from(case_stage::Entity)
+            .and_where(Expr::col(case_stage::Column::Stage).eq(Stage::Mediation.as_str()))
+            .and_where(Expr::col(case_stage::Column::Status).eq(Status::Established.as_str()))
+            .and_where(Expr::col(case_stage::Column::CourtSentAt).is_null())
+            .to_owned();
+        condition = condition.add(case::Column::Id.in_subquery(awaiting));
     }
     if let Some(q) = filter.q.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty()) {
         let by_business = SqlQuery::select()

@@ -78,7 +78,11 @@ async fn the_default_body_limit_is_one_mebibyte() {
 async fn unknown_routes_and_wrong_methods() {
     let app = spawn_app().await;
     expect_error(app.get("/api/v1/nothing-here", None).await, StatusCode::NOT_FOUND, "not_found").await;
-    expect_error(app.get("/", None).await, StatusCode::NOT_FOUND, "not_found").await;
+    // Outside the API an unknown address is a page in the visitor's language.
+    let page = app.get("/no-such-page", None).await;
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(page.text().await.unwrap().contains("<html lang=\"zh-Hant-TW\""));
     let response = app.client.delete(app.url("/api/v1/auth/login")).send().await.unwrap();
     assert!(response.headers()["allow"].to_str().unwrap().contains("POST"));
     expect_error(response, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;

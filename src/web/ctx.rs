@@ -1,0 +1,182 @@
+//! What every page knows about its request — who is signed in, the language, the CSRF token —
+//! and how pages answer errors: a page in the visitor's language, or a redirect to sign in.
+
+use askama::Template;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+use super::i18n::{Lang, Tr};
+use super::session::{self, CsrfToken};
+use crate::app::AppState;
+use crate::auth::{CurrentUser, Role};
+use crate::error::AppError;
+
+/// The page's view of its request.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub user: Option<CurrentUser>,
+    pub csrf: String,
+    pub t: Tr,
+    /// Path and query, to come back to after signing in.
+    pub here: String,
+    pub multi_jurisdiction: bool,
+    /// The visitor's access token, for the API calls the page makes on their behalf.
+    pub token: Option<String>,
+}
+
+pub fn lang_of(headers: &HeaderMap, user: Option<&CurrentUser>) -> Lang {
+    session::cookie(headers, session::LANG)
+        .and_then(|l| Lang::parse(&l))
+        .or_else(|| user.and_then(|u| Lang::parse(&u.locale)))
+        .unwrap_or(Lang::Zh)
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let user = parts.extensions.get::<CurrentUser>().cloned();
+        let lang = lang_of(&parts.headers, user.as_ref());
+        Ok(Ctx {
+            csrf: parts.extensions.get::<CsrfToken>().map(|c| c.0.clone()).unwrap_or_default(),
+            t: Tr { lang },
+            here: parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into()),
+            user,
+            multi_jurisdiction: state.settings.reference.is_multi_jurisdiction(),
+            token: parts.extensions.get::<super::api::PageToken>().map(|t| t.0.clone()),
+        })
+    }
+}
+
+impl Ctx {
+    /// A visitor nobody knows yet (pages answered before the request reached a handler).
+    pub fn anonymous(lang: Lang) -> Self {
+        Ctx {
+            user: None,
+            csrf: String::new(),
+            t: Tr { lang },
+            here: "/".into(),
+            multi_jurisdiction: false,
+            token: None,
+        }
+    }
+
+    pub fn api(&self, state: &AppState) -> super::api::Api {
+        super::api::Api::new(state, self.token.clone())
+    }
+
+    /// `here`, for a `?next=` query value.
+    pub fn here_encoded(&self) -> String {
+        form_urlencoded::byte_serialize(self.here.as_bytes()).collect()
+    }
+
+    pub fn role(&self) -> Option<Role> {
+        self.user.as_ref().map(|u| u.role)
+    }
+
+    pub fn is(&self, role: &str) -> bool {
+        self.role().is_some_and(|r| r.as_str() == role)
+    }
+
+    pub fn is_staff(&self) -> bool {
+        self.role().is_some_and(|r| r.is_case_staff())
+    }
+
+    pub fn user_name(&self) -> String {
+        self.user.as_ref().map(|u| u.name.clone()).unwrap_or_default()
+    }
+
+    /// The signed-in user, or a redirect to sign in and come back.
+    pub fn require(&self) -> Result<&CurrentUser, PageError> {
+        self.user.as_ref().ok_or_else(|| PageError::new(self, AppError::Unauthorized))
+    }
+
+    /// The signed-in user if their role is one of `roles`; others get 403, strangers sign in.
+    pub fn require_role(&self, roles: &[Role]) -> Result<&CurrentUser, PageError> {
+        let user = self.require()?;
+        if roles.contains(&user.role) { Ok(user) } else { Err(PageError::new(self, AppError::forbidden())) }
+    }
+
+    pub fn err(&self, error: AppError) -> PageError {
+        PageError::new(self, error)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    t: Tr,
+    ctx: Ctx,
+    status: u16,
+    message: String,
+}
+
+/// A failed page: an HTML page in the visitor's language, or a redirect to sign in.
+/// Boxed: it travels in every page handler's `Err` and should stay one pointer wide.
+#[derive(Debug)]
+pub struct PageError(Box<(Ctx, AppError)>);
+
+impl PageError {
+    pub fn new(ctx: &Ctx, error: AppError) -> Self {
+        Self(Box::new((ctx.clone(), error)))
+    }
+}
+
+impl From<(Ctx, AppError)> for PageError {
+    fn from(pair: (Ctx, AppError)) -> Self {
+        Self(Box::new(pair))
+    }
+}
+
+pub fn render<T: Template>(page: &T) -> Response {
+    match page.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "page template failed");
+            plain_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        }
+    }
+}
+
+pub fn plain_error(status: StatusCode, message: &str) -> Response {
+    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], message.to_string()).into_response()
+}
+
+pub fn error_page(lang: Lang, status: StatusCode, key: &str) -> Response {
+    let t = Tr { lang };
+    let page = ErrorPage { t, ctx: Ctx::anonymous(lang), status: status.as_u16(), message: t.s(key) };
+    let mut response = render(&page);
+    *response.status_mut() = status;
+    response
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (ctx, error) = *self.0;
+        let t = ctx.t;
+        let (status, message) = match &error {
+            AppError::Unauthorized => {
+                let next: String = form_urlencoded::byte_serialize(ctx.here.as_bytes()).collect();
+                return Redirect::to(&format!("/signin?next={next}")).into_response();
+            }
+            AppError::NotFound => (StatusCode::NOT_FOUND, t.s("error.not_found")),
+            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, t.s("error.forbidden")),
+            AppError::Internal(cause) => {
+                tracing::error!(error = ?cause, "page failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, t.s("error.generic"))
+            }
+            other => {
+                let (status, _) = other.status_and_code();
+                (status, other.to_string())
+            }
+        };
+        let page = ErrorPage { t, ctx, status: status.as_u16(), message };
+        let mut response = render(&page);
+        *response.status_mut() = status;
+        response
+    }
+}
+
+pub type PageResult = Result<Response, PageError>;

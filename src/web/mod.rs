@@ -1,0 +1,93 @@
+//! The web pages: server-rendered (askama, compiled in), working without JavaScript, in
+//! Traditional Chinese or English. Pages are clients of the JSON API (called in-process with
+//! the visitor's own token), so every rule stays in the API.
+
+pub mod api;
+pub mod charts;
+pub mod ctx;
+pub mod forms;
+pub mod i18n;
+mod i18n_table;
+pub mod pages;
+pub mod session;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::middleware;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use crate::app::AppState;
+use ctx::Ctx;
+use pages::{cases, meetings, public, staff, stats};
+
+pub fn routes(state: AppState) -> Router<AppState> {
+    let max_upload = state.settings.attachments.max_bytes + 64 * 1024;
+    let registers = staff::REGISTERS.iter().fold(Router::new(), |router, kind| {
+        router.route(
+            &format!("/{kind}"),
+            get(move |State(state): State<AppState>, ctx: Ctx, Query(q): Query<staff::Done>| async move {
+                staff::show_register(&state, ctx, kind, q).await
+            })
+            .post(move |State(state): State<AppState>, ctx: Ctx, body: axum::body::Bytes| async move {
+                staff::add_record(&state, ctx, kind, body).await
+            }),
+        )
+    });
+    Router::new()
+        .merge(registers)
+        .route("/", get(public::home))
+        .route("/lang/{code}", get(public::set_language))
+        .route("/signin", get(public::signin_page).post(public::signin))
+        .route("/register", get(public::register_page).post(public::register))
+        .route("/signout", post(public::signout))
+        .route("/stats", get(stats::public))
+        .route("/cases", get(cases::cases))
+        .route("/inbox", get(cases::inbox))
+        .route("/cases/new", get(cases::new_case_form).post(cases::file_case).layer(DefaultBodyLimit::max(max_upload)))
+        .route("/cases/{id}", get(cases::show))
+        .route("/cases/{id}/act", post(cases::act))
+        .route("/cases/{id}/notes", post(cases::note))
+        .route("/cases/{id}/attachments", post(cases::upload).layer(DefaultBodyLimit::max(max_upload)))
+        .route("/cases/{id}/files/{file}", get(cases::download))
+        .route("/businesses/search", get(business_search))
+        .route("/workbench", get(staff::workbench))
+        .route("/meetings", get(meetings::list).post(meetings::create))
+        .route("/meetings/{id}", get(meetings::show))
+        .route("/meetings/{id}/{step}", post(meetings::step))
+        .route("/staff/stats", get(stats::staff))
+        .route("/staff/exports/{file}", get(stats::export))
+        .route("/static/app.css", get(public::css))
+        .route("/static/app.js", get(public::js))
+        .layer(middleware::from_fn_with_state(state, session::layer))
+}
+
+#[derive(Deserialize)]
+struct Search {
+    q: Option<String>,
+}
+
+/// Business suggestions for the filing form's progressive enhancement (signed-in visitors).
+async fn business_search(State(state): State<AppState>, ctx: Ctx, Query(s): Query<Search>) -> impl IntoResponse {
+    if ctx.user.is_none() {
+        return axum::Json(serde_json::json!({"items": []}));
+    }
+    let q: String = form_urlencoded::byte_serialize(s.q.unwrap_or_default().as_bytes()).collect();
+    let list = ctx.api(&state).get(&format!("/api/v1/businesses?per_page=10&q={q}")).await.unwrap_or_default();
+    let items: Vec<serde_json::Value> = list["items"]
+        .as_array()
+        .map(|items| {
+            items.iter().map(|b| serde_json::json!({"id": b["id"], "name": b["name"], "tax_id": b["tax_id"]})).collect()
+        })
+        .unwrap_or_default();
+    axum::Json(serde_json::json!({"items": items}))
+}
+
+/// Unknown addresses: the API's JSON 404 under `/api`, a page in the visitor's language elsewhere.
+pub async fn not_found(uri: axum::http::Uri, headers: axum::http::HeaderMap) -> axum::response::Response {
+    if uri.path().starts_with("/api") || uri.path().starts_with("/docs") {
+        return crate::error::AppError::NotFound.into_response();
+    }
+    ctx::error_page(ctx::lang_of(&headers, None), axum::http::StatusCode::NOT_FOUND, "error.not_found")
+}

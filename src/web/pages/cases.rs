@@ -1,0 +1,676 @@
+//! Cases in the browser: lists (my complaints, the business inbox, staff search), the filing
+//! form with evidence, and the case page with its timeline and the workflow's actions.
+
+use askama::Template;
+use axum::body::{Body, Bytes};
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{Method, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::app::AppState;
+use crate::auth::Role;
+use crate::cases::attachments;
+use crate::cases::workflow::{self, Action, Stage, Status};
+use crate::error::AppError;
+use crate::reference::CHANNELS;
+use crate::time::taipei;
+use crate::web::api::Refusal;
+use crate::web::ctx::{Ctx, PageError, PageResult, render};
+use crate::web::forms::{FormValues, number, taipei_instant};
+use crate::web::i18n::Tr;
+
+pub fn when(value: &Value) -> String {
+    value
+        .as_str()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|d| d.with_timezone(&taipei()).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+pub fn day(value: &Value) -> String {
+    value
+        .as_str()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|d| d.with_timezone(&taipei()).format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// A line of a case list.
+pub struct Row {
+    pub id: String,
+    pub case_no: String,
+    pub business: String,
+    pub consumer: String,
+    pub stage: String,
+    pub status: String,
+    pub next_date: String,
+    pub overdue: bool,
+    pub received: String,
+}
+
+pub fn row(t: &Tr, item: &Value) -> Row {
+    let due = item["due_at"].as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok());
+    let status = item["status"].as_str().unwrap_or_default();
+    Row {
+        id: text(&item["id"]),
+        case_no: text(&item["case_no"]),
+        business: text(&item["business"]["name"]),
+        consumer: text(&item["consumer_name"]),
+        stage: t.k("stage", item["stage"].as_str().unwrap_or_default()),
+        status: t.k("status", status),
+        next_date: day(&item["due_at"]),
+        overdue: status == "overdue"
+            || due.is_some_and(|d| d.with_timezone(&Utc) < Utc::now() && status == "forwarded"),
+        received: day(&item["received_at"]),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "cases.html")]
+struct CaseList {
+    t: Tr,
+    ctx: Ctx,
+    title: String,
+    intro: String,
+    rows: Vec<Row>,
+    total: u64,
+    page: u64,
+    pages: u64,
+    q: String,
+    search: bool,
+    base: String,
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    q: Option<String>,
+    page: Option<u64>,
+}
+
+async fn list(state: &AppState, ctx: Ctx, q: ListQuery, inbox: bool) -> PageResult {
+    let user = ctx.require()?.clone();
+    let page = q.page.unwrap_or(1).max(1);
+    let query_text = q.q.clone().unwrap_or_default();
+    let mut path = format!("/api/v1/cases?per_page=20&page={page}");
+    if inbox {
+        path.push_str("&sort=due&closed=false");
+    }
+    if !query_text.trim().is_empty() {
+        let encoded: String = form_urlencoded::byte_serialize(query_text.trim().as_bytes()).collect();
+        path.push_str(&format!("&q={encoded}"));
+    }
+    let list = ctx.api(state).get(&path).await.map_err(|r| refusal_error(&ctx, r))?;
+    let t = ctx.t;
+    let rows = list["items"].as_array().map(|items| items.iter().map(|i| row(&t, i)).collect()).unwrap_or_default();
+    let total = list["total"].as_u64().unwrap_or(0);
+    let (title, intro) = match (inbox, user.role) {
+        (true, _) => (t.s("cases.inbox_title"), t.s("cases.inbox_intro")),
+        (false, Role::Citizen) => (t.s("cases.mine"), String::new()),
+        _ => (t.s("cases.all_title"), String::new()),
+    };
+    let search = user.role.is_case_staff() || user.role == Role::Mediator;
+    Ok(render(&CaseList {
+        t,
+        title,
+        intro,
+        rows,
+        total,
+        page,
+        pages: total.div_ceil(20).max(1),
+        q: query_text,
+        search,
+        base: if inbox { "/inbox".into() } else { "/cases".into() },
+        ctx,
+    }))
+}
+
+pub async fn cases(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery>) -> PageResult {
+    list(&state, ctx, q, false).await
+}
+
+pub async fn inbox(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery>) -> PageResult {
+    ctx.require_role(&[Role::Business])?;
+    list(&state, ctx, q, true).await
+}
+
+/// An API refusal on a page that has no form to show it in.
+pub fn refusal_error(ctx: &Ctx, r: Refusal) -> PageError {
+    let error = match r.status {
+        401 => AppError::Unauthorized,
+        403 => AppError::Forbidden(r.detail),
+        404 => AppError::NotFound,
+        422 => AppError::validation(r.fields),
+        409 => AppError::InvalidTransition(r.detail),
+        _ => AppError::Internal(anyhow::anyhow!("API answered {} {}", r.status, r.code)),
+    };
+    ctx.err(error)
+}
+
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
+#[derive(Template)]
+#[template(path = "case_new.html")]
+struct NewCase {
+    t: Tr,
+    ctx: Ctx,
+    form: FormValues,
+    refusal: Refusal,
+    categories: Vec<Choice>,
+    districts: Vec<Choice>,
+    channels: Vec<Choice>,
+    staff: bool,
+    max_mb: usize,
+}
+
+fn new_case_page(state: &AppState, ctx: Ctx, form: FormValues, refusal: Refusal) -> Response {
+    let reference = &state.settings.reference;
+    let en = ctx.t.is_en();
+    let name = |zh: &str, en_name: &str| if en { en_name.to_string() } else { zh.to_string() };
+    let jurisdiction = ctx
+        .user
+        .as_ref()
+        .and_then(|u| u.jurisdiction.clone())
+        .unwrap_or_else(|| reference.default_jurisdiction.clone());
+    let page = NewCase {
+        t: ctx.t,
+        categories: reference
+            .categories
+            .iter()
+            .map(|c| Choice { value: c.code.clone(), label: name(&c.name_zh, &c.name_en) })
+            .collect(),
+        districts: reference
+            .jurisdiction(&jurisdiction)
+            .map(|j| {
+                j.districts
+                    .iter()
+                    .map(|d| Choice { value: d.code.clone(), label: name(&d.name_zh, &d.name_en) })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        channels: CHANNELS
+            .iter()
+            .map(|(code, zh, en_name)| Choice { value: (*code).into(), label: name(zh, en_name) })
+            .collect(),
+        staff: ctx.is_staff(),
+        max_mb: state.settings.attachments.max_bytes / (1024 * 1024),
+        form,
+        refusal,
+        ctx,
+    };
+    render(&page)
+}
+
+pub async fn new_case_form(State(state): State<AppState>, ctx: Ctx) -> PageResult {
+    ctx.require_role(&[Role::Citizen, Role::Clerk, Role::Officer])?;
+    Ok(new_case_page(&state, ctx, FormValues::default(), Refusal::default()))
+}
+
+struct Upload {
+    filename: String,
+    bytes: Vec<u8>,
+}
+
+/// A multipart body with one `file` field, for the API's upload endpoint.
+fn multipart_body(upload: &Upload) -> (String, Vec<u8>) {
+    let boundary = format!("----consumer-protection-{}", uuid::Uuid::new_v4().simple());
+    let name = upload.filename.replace(['"', '\r', '\n'], "_");
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(&upload.bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+pub async fn file_case(State(state): State<AppState>, ctx: Ctx, mut multipart: Multipart) -> PageResult {
+    ctx.require_role(&[Role::Citizen, Role::Clerk, Role::Officer])?;
+    let max = state.settings.attachments.max_bytes;
+    let mut form = FormValues::default();
+    let mut upload = None;
+    let unreadable =
+        |e: axum::extract::multipart::MultipartError| ctx.err(attachments::multipart_error(&e, max as u64));
+    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "evidence" {
+            let filename = field.file_name().unwrap_or("evidence").to_string();
+            let bytes = field.bytes().await.map_err(unreadable)?;
+            if !bytes.is_empty() {
+                upload = Some(Upload { filename, bytes: bytes.to_vec() });
+            }
+        } else {
+            form.insert(&name, field.text().await.map_err(unreadable)?);
+        }
+    }
+    let mut body = Map::new();
+    match form.opt("business_id") {
+        Some(id) => {
+            body.insert("business_id".into(), json!(id));
+        }
+        None => {
+            body.insert("business".into(), json!({"name": form.get("business_name"), "tax_id": form.opt("tax_id")}));
+        }
+    }
+    for key in ["category", "description", "requested_resolution", "district", "transaction_date"] {
+        if let Some(v) = form.opt(key) {
+            body.insert(key.into(), json!(v));
+        }
+    }
+    if let Some(amount) = number(form.get("amount_disputed")) {
+        body.insert("amount_disputed".into(), amount);
+    }
+    if ctx.is_staff() {
+        body.insert(
+            "consumer".into(),
+            json!({"name": form.opt("consumer_name"), "phone": form.opt("consumer_phone"), "email": form.opt("consumer_email")}),
+        );
+        if let Some(channel) = form.opt("channel") {
+            body.insert("channel".into(), json!(channel));
+        }
+        if let Some(at) = taipei_instant(form.get("received_at")) {
+            body.insert("received_at".into(), json!(at));
+        }
+    }
+    let api = ctx.api(&state);
+    let case = match api.post("/api/v1/cases", &Value::Object(body)).await {
+        Ok(case) => case,
+        Err(refusal) => {
+            let status = StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            return Ok((status, new_case_page(&state, ctx, form, refusal)).into_response());
+        }
+    };
+    let id = text(&case["id"]);
+    let mut target = format!("/cases/{id}?done=file");
+    if let Some(upload) = upload {
+        let (content_type, bytes) = multipart_body(&upload);
+        let response = api
+            .raw(Method::POST, &format!("/api/v1/cases/{id}/attachments"), Some(&content_type), Body::from(bytes))
+            .await;
+        if !response.status().is_success() {
+            target = format!("/cases/{id}?upload_error={}", response.status().as_u16());
+        }
+    }
+    Ok(Redirect::to(&target).into_response())
+}
+
+pub struct Field {
+    pub name: String,
+    pub label: String,
+    /// `textarea`, `number`, `datetime`, `date` or `select`.
+    pub kind: &'static str,
+    pub required: bool,
+    pub options: Vec<Choice>,
+}
+
+pub struct ActionForm {
+    pub action: String,
+    pub label: String,
+    pub fields: Vec<Field>,
+}
+
+pub struct Event {
+    pub at: String,
+    pub who: String,
+    pub what: String,
+    pub note: String,
+    pub internal: bool,
+}
+
+pub struct StageLine {
+    pub stage: String,
+    pub status: String,
+    pub filed: String,
+    pub due: String,
+    pub closed: String,
+}
+
+pub struct FileLine {
+    pub id: String,
+    pub name: String,
+    pub size: String,
+}
+
+pub struct AccessLine {
+    pub at: String,
+    pub who: String,
+    pub what: String,
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    t: Tr,
+    ctx: Ctx,
+    id: String,
+    case_no: String,
+    status: String,
+    stage: String,
+    business: String,
+    consumer: String,
+    category: String,
+    channel: String,
+    amount_disputed: String,
+    amount_recovered: String,
+    received: String,
+    next_date: String,
+    description: String,
+    resolution: String,
+    version: String,
+    stages: Vec<StageLine>,
+    events: Vec<Event>,
+    files: Vec<FileLine>,
+    forms: Vec<ActionForm>,
+    access: Vec<AccessLine>,
+    staff: bool,
+    can_write: bool,
+    notice: String,
+    refusal: Refusal,
+}
+
+#[derive(Deserialize, Default)]
+pub struct CaseQuery {
+    done: Option<String>,
+    upload_error: Option<String>,
+}
+
+fn field_kind(name: &str) -> &'static str {
+    match name {
+        "note" | "reason" | "response" | "offer" | "claims" => "textarea",
+        "due_days" | "days" | "amount_recovered" => "number",
+        "at" | "objected_at" => "datetime",
+        "due" => "date",
+        _ => "select",
+    }
+}
+
+async fn case_page(state: &AppState, ctx: Ctx, id: &str, notice: String, refusal: Refusal) -> PageResult {
+    ctx.require()?;
+    let api = ctx.api(state);
+    let case = api.get(&format!("/api/v1/cases/{id}")).await.map_err(|r| refusal_error(&ctx, r))?;
+    let timeline = api.get(&format!("/api/v1/cases/{id}/timeline")).await.map_err(|r| refusal_error(&ctx, r))?;
+    let t = ctx.t;
+    let staff = ctx.is_staff();
+    let colleagues = if staff { api.get("/api/v1/staff").await.unwrap_or(Value::Null) } else { Value::Null };
+    let stage = Stage::parse(case["stage"].as_str().unwrap_or_default());
+    let status = Status::parse(case["status"].as_str().unwrap_or_default());
+    let reference = &state.settings.reference;
+    let mut forms = Vec::new();
+    for action_name in case["available_actions"].as_array().cloned().unwrap_or_default() {
+        let Some(action) = action_name.as_str().and_then(Action::parse) else { continue };
+        let rule = stage.zip(status).and_then(|(st, s)| workflow::rule_for(st, s, action));
+        let mut fields = Vec::new();
+        if let Some(rule) = rule {
+            for (name, required) in
+                rule.required.iter().map(|f| (*f, true)).chain(rule.optional.iter().map(|f| (*f, false)))
+            {
+                let options = match name {
+                    "officer_id" => colleagues["items"]
+                        .as_array()
+                        .map(|items| {
+                            items
+                                .iter()
+                                .filter(|i| i["role"] == "officer")
+                                .map(|i| Choice { value: text(&i["id"]), label: text(&i["name"]) })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    "code" => reference
+                        .mediation_rejection_reasons
+                        .iter()
+                        .map(|r| Choice {
+                            value: r.code.clone(),
+                            label: format!("{}. {}", r.code, if t.is_en() { &r.name_en } else { &r.name_zh }),
+                        })
+                        .collect(),
+                    "party" => vec![
+                        Choice { value: "consumer".into(), label: t.s("field.consumer") },
+                        Choice { value: "business".into(), label: t.s("field.business") },
+                    ],
+                    "approved" => vec![
+                        Choice { value: "true".into(), label: t.s("field.yes") },
+                        Choice { value: "false".into(), label: t.s("field.no") },
+                    ],
+                    _ => Vec::new(),
+                };
+                fields.push(Field {
+                    name: name.into(),
+                    label: t.k("field", name),
+                    kind: field_kind(name),
+                    required,
+                    options,
+                });
+            }
+        }
+        forms.push(ActionForm { action: action.as_str().into(), label: t.k("action", action.as_str()), fields });
+    }
+    let events = timeline["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|e| {
+                    let action = e["action"].as_str().unwrap_or_default();
+                    let translated = t.k("action", action);
+                    Event {
+                        at: when(&e["at"]),
+                        who: e["actor_role"].as_str().map(|r| t.k("role", r)).unwrap_or_default(),
+                        what: if translated.starts_with("action.") {
+                            e["to_status"]
+                                .as_str()
+                                .map(|s| t.k("status", s))
+                                .filter(|_| action != "note")
+                                .unwrap_or_else(|| action.to_string())
+                        } else {
+                            translated
+                        },
+                        note: text(&e["note"]),
+                        internal: e["visibility"] == "internal",
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let access = if staff {
+        api.get(&format!("/api/v1/cases/{id}/access-log?per_page=20"))
+            .await
+            .ok()
+            .and_then(|log| {
+                log["items"].as_array().map(|items| {
+                    items
+                        .iter()
+                        .map(|a| AccessLine {
+                            at: when(&a["at"]),
+                            who: format!(
+                                "{} ({})",
+                                text(&a["user_name"]),
+                                t.k("role", a["role"].as_str().unwrap_or("system"))
+                            ),
+                            what: t.k("read", a["what"].as_str().unwrap_or_default()),
+                        })
+                        .collect()
+                })
+            })
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let category = reference
+        .category(case["category"].as_str().unwrap_or_default())
+        .map(|c| if t.is_en() { c.name_en.clone() } else { c.name_zh.clone() })
+        .unwrap_or_default();
+    let amount =
+        |v: &Value| v.as_i64().map(|n| format!("NT${}", crate::stats::report::thousands(n))).unwrap_or_default();
+    let page = CasePage {
+        t,
+        id: id.to_string(),
+        case_no: text(&case["case_no"]),
+        status: t.k("status", case["status"].as_str().unwrap_or_default()),
+        stage: t.k("stage", case["stage"].as_str().unwrap_or_default()),
+        business: text(&case["business"]["name"]),
+        consumer: text(&case["consumer"]["name"]),
+        category,
+        channel: CHANNELS
+            .iter()
+            .find(|(code, _, _)| case["channel"] == *code)
+            .map(|(_, zh, en)| if t.is_en() { en.to_string() } else { zh.to_string() })
+            .unwrap_or_default(),
+        amount_disputed: amount(&case["amount_disputed"]),
+        amount_recovered: amount(&case["amount_recovered"]),
+        received: when(&case["received_at"]),
+        next_date: day(&case["due_at"]),
+        description: text(&case["description"]),
+        resolution: text(&case["requested_resolution"]),
+        version: text(&case["version"]),
+        stages: case["stages"]
+            .as_array()
+            .map(|stages| {
+                stages
+                    .iter()
+                    .map(|s| StageLine {
+                        stage: t.k("stage", s["stage"].as_str().unwrap_or_default()),
+                        status: t.k("status", s["status"].as_str().unwrap_or_default()),
+                        filed: day(&s["filed_at"]),
+                        due: day(&s["due_at"]),
+                        closed: day(&s["closed_at"]),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        events,
+        files: case["attachments"]
+            .as_array()
+            .map(|files| {
+                files
+                    .iter()
+                    .map(|f| FileLine {
+                        id: text(&f["id"]),
+                        name: text(&f["filename"]),
+                        size: format!("{:.1} KB", f["size"].as_f64().unwrap_or(0.0) / 1024.0),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        forms,
+        access,
+        staff,
+        can_write: !ctx.is("mediator"),
+        notice,
+        refusal,
+        ctx,
+    };
+    Ok(render(&page))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<CaseQuery>,
+) -> PageResult {
+    let t = ctx.t;
+    let notice = match (q.done.as_deref(), q.upload_error) {
+        (_, Some(code)) => format!("{} ({code})", t.s("error.generic")),
+        (Some("file"), _) => format!("{}{}", t.s("case.done"), t.s("new.submit")),
+        (Some(action), _) => format!("{}{}", t.s("case.done"), t.k("action", action)),
+        _ => String::new(),
+    };
+    case_page(&state, ctx, &id, notice, Refusal::default()).await
+}
+
+pub async fn act(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, body: Bytes) -> PageResult {
+    ctx.require()?;
+    let form = FormValues::parse(&body);
+    let mut request = Map::new();
+    let action = form.get("action").to_string();
+    request.insert("action".into(), json!(action));
+    if let Some(version) = number(form.get("expected_version")) {
+        request.insert("expected_version".into(), version);
+    }
+    for key in ["note", "reason", "response", "offer", "claims", "officer_id", "party", "due"] {
+        if let Some(v) = form.opt(key) {
+            request.insert(key.into(), json!(v));
+        }
+    }
+    for key in ["due_days", "days", "amount_recovered", "code"] {
+        if let Some(v) = number(form.get(key)) {
+            request.insert(key.into(), v);
+        }
+    }
+    for key in ["at", "objected_at", "occurred_at"] {
+        if let Some(v) = taipei_instant(form.get(key)) {
+            request.insert(key.into(), json!(v));
+        }
+    }
+    if let Some(approved) = form.opt("approved") {
+        request.insert("approved".into(), json!(approved == "true"));
+    }
+    match ctx.api(&state).post(&format!("/api/v1/cases/{id}/actions"), &Value::Object(request)).await {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?done={action}")).into_response()),
+        Err(refusal) if matches!(refusal.status, 404 | 401) => Err(refusal_error(&ctx, refusal)),
+        Err(refusal) => {
+            let status = StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            let page = case_page(&state, ctx, &id, String::new(), refusal).await?;
+            Ok((status, page).into_response())
+        }
+    }
+}
+
+pub async fn note(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, body: Bytes) -> PageResult {
+    ctx.require()?;
+    let form = FormValues::parse(&body);
+    let request = json!({"body": form.get("body"), "visibility": form.opt("visibility")});
+    match ctx.api(&state).post(&format!("/api/v1/cases/{id}/notes"), &request).await {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
+        Err(refusal) if matches!(refusal.status, 404 | 401) => Err(refusal_error(&ctx, refusal)),
+        Err(refusal) => {
+            let status = StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            let page = case_page(&state, ctx, &id, String::new(), refusal).await?;
+            Ok((status, page).into_response())
+        }
+    }
+}
+
+/// Evidence added on the case page: the multipart body goes to the API as it is.
+pub async fn upload(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    request: axum::extract::Request,
+) -> PageResult {
+    ctx.require()?;
+    let content_type =
+        request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let response = ctx
+        .api(&state)
+        .raw(Method::POST, &format!("/api/v1/cases/{id}/attachments"), Some(&content_type), request.into_body())
+        .await;
+    match response.status() {
+        s if s.is_success() => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
+        StatusCode::NOT_FOUND => Err(ctx.err(AppError::NotFound)),
+        s => Ok(Redirect::to(&format!("/cases/{id}?upload_error={}", s.as_u16())).into_response()),
+    }
+}
+
+pub async fn download(State(state): State<AppState>, ctx: Ctx, Path((id, file)): Path<(String, String)>) -> PageResult {
+    ctx.require()?;
+    let response =
+        ctx.api(&state).raw(Method::GET, &format!("/api/v1/cases/{id}/attachments/{file}"), None, Body::empty()).await;
+    if response.status() == StatusCode::NOT_FOUND {
+        return Err(ctx.err(AppError::NotFound));
+    }
+    Ok(response)
+}

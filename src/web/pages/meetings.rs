@@ -1,0 +1,279 @@
+//! Mediation meetings in the browser: the list and the scheduling form; a meeting's page
+//! with its agenda, attendance, each case's outcome, and cancellation.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::cases::{Choice, refusal_error, when};
+use crate::app::AppState;
+use crate::auth::Role;
+use crate::web::ctx::{Ctx, PageResult, render};
+use crate::web::forms::{FormValues, number, taipei_instant};
+use crate::web::i18n::Tr;
+
+pub struct MeetingLine {
+    pub id: String,
+    pub title: String,
+    pub when: String,
+    pub location: String,
+    pub status: String,
+    pub cases: usize,
+}
+
+#[derive(Deserialize, Default)]
+pub struct Message {
+    error: Option<String>,
+    done: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "meetings.html")]
+struct Meetings {
+    t: Tr,
+    ctx: Ctx,
+    meetings: Vec<MeetingLine>,
+    officers: Vec<Choice>,
+    mediators: Vec<Choice>,
+    officer: bool,
+    error: String,
+}
+
+fn status_label(t: &Tr, status: &str) -> String {
+    t.s(&format!("meet.{status}"))
+}
+
+pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(m): Query<Message>) -> PageResult {
+    ctx.require_role(&[Role::Clerk, Role::Officer, Role::Mediator])?;
+    let api = ctx.api(&state);
+    let t = ctx.t;
+    let list = api.get("/api/v1/meetings?per_page=50").await.map_err(|r| refusal_error(&ctx, r))?;
+    let meetings = list["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|m| MeetingLine {
+                    id: m["id"].as_str().unwrap_or_default().into(),
+                    title: m["title"].as_str().unwrap_or_default().into(),
+                    when: when(&m["scheduled_at"]),
+                    location: m["location"].as_str().unwrap_or_default().into(),
+                    status: status_label(&t, m["status"].as_str().unwrap_or_default()),
+                    cases: m["agenda"].as_array().map(|a| a.len()).unwrap_or(0),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let officer = ctx.is("officer");
+    let staff = if officer { api.get("/api/v1/staff").await.unwrap_or(Value::Null) } else { Value::Null };
+    let people = |role: &str| -> Vec<Choice> {
+        staff["items"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter(|i| i["role"] == role)
+                    .map(|i| Choice {
+                        value: i["id"].as_str().unwrap_or_default().into(),
+                        label: i["name"].as_str().unwrap_or_default().into(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    Ok(render(&Meetings {
+        t,
+        meetings,
+        officers: people("officer"),
+        mediators: people("mediator"),
+        officer,
+        error: m.error.unwrap_or_default(),
+        ctx,
+    }))
+}
+
+fn back_with(path: &str, error: &str) -> axum::response::Response {
+    let encoded: String = form_urlencoded::byte_serialize(error.as_bytes()).collect();
+    Redirect::to(&format!("{path}?error={encoded}")).into_response()
+}
+
+fn all_values(body: &Bytes, key: &str) -> Vec<String> {
+    form_urlencoded::parse(body)
+        .filter(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+pub async fn create(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> PageResult {
+    ctx.require_role(&[Role::Officer])?;
+    let form = FormValues::parse(&body);
+    let request = json!({
+        "scheduled_at": taipei_instant(form.get("scheduled_at")),
+        "location": form.opt("location"),
+        "chair_id": form.opt("chair_id"),
+        "mediator_ids": all_values(&body, "mediator_ids"),
+    });
+    match ctx.api(&state).post("/api/v1/meetings", &request).await {
+        Ok(m) => Ok(Redirect::to(&format!("/meetings/{}", m["id"].as_str().unwrap_or_default())).into_response()),
+        Err(r) if r.status == 401 => Err(refusal_error(&ctx, r)),
+        Err(r) => Ok(back_with(
+            "/meetings",
+            &format!("{} {}", r.detail, r.fields.keys().cloned().collect::<Vec<_>>().join(", ")),
+        )),
+    }
+}
+
+pub struct AgendaLine {
+    pub case_id: String,
+    pub case_no: String,
+    pub parties: String,
+    pub outcome: String,
+    pub open: bool,
+}
+
+#[derive(Template)]
+#[template(path = "meeting.html")]
+struct MeetingPage {
+    t: Tr,
+    ctx: Ctx,
+    id: String,
+    title: String,
+    when: String,
+    location: String,
+    status: String,
+    scheduled: bool,
+    held: bool,
+    attendance: String,
+    agenda: Vec<AgendaLine>,
+    candidates: Vec<Choice>,
+    officer: bool,
+    error: String,
+    done: String,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(m): Query<Message>,
+) -> PageResult {
+    ctx.require_role(&[Role::Clerk, Role::Officer, Role::Mediator])?;
+    let api = ctx.api(&state);
+    let t = ctx.t;
+    let meeting = api.get(&format!("/api/v1/meetings/{id}")).await.map_err(|r| refusal_error(&ctx, r))?;
+    let status = meeting["status"].as_str().unwrap_or_default().to_string();
+    let officer = ctx.is("officer");
+    let candidates = if officer && status == "scheduled" {
+        api.get("/api/v1/cases?stage=mediation&status=accepted&per_page=100")
+            .await
+            .ok()
+            .and_then(|list| {
+                list["items"].as_array().map(|items| {
+                    items
+                        .iter()
+                        .map(|c| Choice {
+                            value: c["id"].as_str().unwrap_or_default().into(),
+                            label: format!(
+                                "{} {} / {}",
+                                c["case_no"].as_str().unwrap_or_default(),
+                                c["consumer_name"].as_str().unwrap_or_default(),
+                                c["business"]["name"].as_str().unwrap_or_default()
+                            ),
+                        })
+                        .collect()
+                })
+            })
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let agenda = meeting["agenda"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|a| AgendaLine {
+                    case_id: a["case_id"].as_str().unwrap_or_default().into(),
+                    case_no: a["case_no"].as_str().unwrap_or_default().into(),
+                    parties: format!(
+                        "{} / {}",
+                        a["consumer_name"].as_str().unwrap_or_default(),
+                        a["business_name"].as_str().unwrap_or_default()
+                    ),
+                    outcome: a["outcome"].as_str().map(|o| t.k("outcome", o)).unwrap_or_default(),
+                    open: a["outcome"].is_null(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(render(&MeetingPage {
+        t,
+        id: id.clone(),
+        title: meeting["title"].as_str().unwrap_or_default().into(),
+        when: when(&meeting["scheduled_at"]),
+        location: meeting["location"].as_str().unwrap_or_default().into(),
+        status: status_label(&t, &status),
+        scheduled: status == "scheduled",
+        held: status == "held",
+        attendance: match (meeting["members_present"].as_i64(), meeting["members_total"].as_i64()) {
+            (Some(p), Some(n)) => format!("{p} / {n}"),
+            _ => String::new(),
+        },
+        agenda,
+        candidates,
+        officer,
+        error: m.error.unwrap_or_default(),
+        done: m.done.map(|_| format!("{}{}", t.s("case.done"), t.s("common.save"))).unwrap_or_default(),
+        ctx,
+    }))
+}
+
+/// The meeting forms: `agenda`, `hold`, `outcomes` and `cancel`, each passed to the API.
+pub async fn step(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((id, step)): Path<(String, String)>,
+    body: Bytes,
+) -> PageResult {
+    ctx.require_role(&[Role::Officer])?;
+    let form = FormValues::parse(&body);
+    let request = match step.as_str() {
+        "agenda" => json!({"case_id": form.opt("case_id")}),
+        "hold" => {
+            json!({"held_at": taipei_instant(form.get("held_at")), "members_present": number(form.get("members_present")),
+            "members_total": number(form.get("members_total"))})
+        }
+        "outcomes" => {
+            let mut m = Map::new();
+            m.insert("case_id".into(), json!(form.opt("case_id")));
+            m.insert("outcome".into(), json!(form.opt("outcome")));
+            for key in ["terms", "basis", "minutes"] {
+                if let Some(v) = form.opt(key) {
+                    m.insert(key.into(), json!(v));
+                }
+            }
+            if let Some(v) = number(form.get("settlement_amount")) {
+                m.insert("settlement_amount".into(), v);
+            }
+            if let Some(v) = taipei_instant(form.get("served_at")) {
+                m.insert("served_at".into(), json!(v));
+            }
+            Value::Object(m)
+        }
+        "cancel" => json!({}),
+        _ => return Err(ctx.err(crate::error::AppError::NotFound)),
+    };
+    let path = format!("/meetings/{id}");
+    match ctx.api(&state).post(&format!("/api/v1/meetings/{id}/{step}"), &request).await {
+        Ok(_) => Ok(Redirect::to(&format!("{path}?done={step}")).into_response()),
+        Err(r) if matches!(r.status, 401 | 404) => Err(refusal_error(&ctx, r)),
+        Err(r) => {
+            let fields: Vec<String> = r.fields.iter().map(|(k, v)| format!("{k}: {}", v.join("; "))).collect();
+            Ok(back_with(&path, &format!("{} {}", r.detail, fields.join(" "))))
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! The pages, by who uses them.
+
+pub mod cases;
+pub mod meetings;
+pub mod public;
+pub mod staff;
+pub mod stats;

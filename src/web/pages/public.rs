@@ -1,0 +1,200 @@
+//! The office's page, language switch, sign-in, registration and sign-out.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::auth::Role;
+use crate::auth::service;
+use crate::error::AppError;
+use crate::extract::ClientAddress;
+use crate::web::api::Refusal;
+use crate::web::ctx::{Ctx, PageResult, render};
+use crate::web::forms::FormValues;
+use crate::web::i18n::{Lang, Tr};
+use crate::web::session;
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct Home {
+    t: Tr,
+    ctx: Ctx,
+}
+
+pub async fn home(ctx: Ctx) -> Response {
+    render(&Home { t: ctx.t, ctx })
+}
+
+/// Only a path on this site, so that `next` cannot send anyone elsewhere.
+pub fn safe_next(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next.to_string() } else { "/".into() }
+}
+
+#[derive(Deserialize)]
+pub struct Next {
+    next: Option<String>,
+}
+
+pub async fn set_language(
+    State(state): State<AppState>,
+    axum::extract::Path(code): axum::extract::Path<String>,
+    Query(q): Query<Next>,
+) -> Response {
+    let lang = Lang::parse(&code).unwrap_or(Lang::Zh);
+    let mut response = Redirect::to(&safe_next(q.next.as_deref().unwrap_or("/"))).into_response();
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, session::set_cookie(&state, session::LANG, lang.code(), 60 * 60 * 24 * 365, false));
+    response
+}
+
+/// Where a role starts.
+pub fn home_of(role: Role) -> &'static str {
+    match role {
+        Role::Citizen => "/cases",
+        Role::Business => "/inbox",
+        Role::Clerk | Role::Officer => "/workbench",
+        Role::Mediator => "/meetings",
+        Role::Admin => "/stats",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "signin.html")]
+struct SignIn {
+    t: Tr,
+    ctx: Ctx,
+    next: String,
+    email: String,
+    message: String,
+}
+
+pub async fn signin_page(ctx: Ctx, Query(q): Query<Next>) -> Response {
+    let next = safe_next(q.next.as_deref().unwrap_or(""));
+    render(&SignIn { t: ctx.t, ctx, next, email: String::new(), message: String::new() })
+}
+
+pub async fn signin(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ClientAddress(address): ClientAddress,
+    body: Bytes,
+) -> Response {
+    let form = FormValues::parse(&body);
+    let email = form.get("email").trim().to_string();
+    match service::login(&state, &email, form.get("password").to_string(), &address).await {
+        Ok(pair) => {
+            let next = form.opt("next").map(|n| safe_next(&n)).filter(|n| n != "/");
+            let account = entity::user::Entity::find()
+                .filter(entity::user::Column::Email.eq(email.to_lowercase()))
+                .one(&state.db)
+                .await
+                .ok()
+                .flatten();
+            let target = next
+                .unwrap_or_else(|| account.and_then(|a| Role::parse(&a.role)).map(home_of).unwrap_or("/").to_string());
+            let mut response = Redirect::to(&target).into_response();
+            for cookie in session::session_cookies(&state, &pair) {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            response
+        }
+        Err(error) => {
+            use axum::http::StatusCode;
+            let (status, key) = match &error {
+                AppError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "auth.throttled"),
+                AppError::AccountDisabled => (StatusCode::UNAUTHORIZED, "auth.disabled"),
+                AppError::InvalidCredentials | AppError::Validation { .. } => {
+                    (StatusCode::UNAUTHORIZED, "auth.bad_credentials")
+                }
+                other => {
+                    tracing::error!(error = %other, "page sign-in failed");
+                    (StatusCode::INTERNAL_SERVER_ERROR, "error.generic")
+                }
+            };
+            let message = ctx.t.s(key);
+            let page = SignIn { t: ctx.t, next: safe_next(form.get("next")), email, message, ctx };
+            (status, render(&page)).into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "register.html")]
+struct Register {
+    t: Tr,
+    ctx: Ctx,
+    form: FormValues,
+    refusal: Refusal,
+}
+
+pub async fn register_page(ctx: Ctx) -> Response {
+    render(&Register { t: ctx.t, ctx, form: FormValues::default(), refusal: Refusal::default() })
+}
+
+pub async fn register(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ClientAddress(address): ClientAddress,
+    body: Bytes,
+) -> PageResult {
+    let form = FormValues::parse(&body);
+    let request = json!({
+        "email": form.get("email"), "password": form.get("password"), "name": form.get("name"),
+        "phone": form.opt("phone"), "locale": form.opt("locale"),
+    });
+    if let Err(refusal) = ctx.api(&state).post("/api/v1/auth/register", &request).await {
+        let status =
+            axum::http::StatusCode::from_u16(refusal.status).unwrap_or(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+        return Ok((status, render(&Register { t: ctx.t, ctx, form, refusal })).into_response());
+    }
+    // Registered: sign straight in.
+    let pair = service::login(&state, form.get("email"), form.get("password").to_string(), &address)
+        .await
+        .map_err(|e| ctx.err(e))?;
+    let mut response = Redirect::to("/cases/new").into_response();
+    for cookie in session::session_cookies(&state, &pair) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+pub async fn signout(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    if let Some(refresh) = session::cookie(&headers, session::REFRESH) {
+        let _ = service::logout(&state.db, &refresh).await;
+    }
+    let mut response = Redirect::to("/").into_response();
+    for cookie in session::clear_session(&state) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+const CSS: &str = include_str!("../static/app.css");
+const JS: &str = include_str!("../static/app.js");
+
+pub async fn css() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("max-age=3600")),
+        ],
+        CSS,
+    )
+}
+
+pub async fn js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("max-age=3600")),
+        ],
+        JS,
+    )
+}

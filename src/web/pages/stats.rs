@@ -1,0 +1,271 @@
+//! The statistics dashboards: public (the report figures) and staff (plus breakdowns and
+//! exports). Charts are SVG drawn here, each beside a table of its numbers.
+
+use askama::Template;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::Method;
+use chrono::Datelike;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::cases::refusal_error;
+use crate::app::AppState;
+use crate::auth::Role;
+use crate::stats::figures::{Figures, METRICS};
+use crate::stats::report;
+use crate::time::taipei;
+use crate::web::charts::{self, Chart};
+use crate::web::ctx::{Ctx, PageResult, render};
+use crate::web::i18n::Tr;
+
+#[derive(Deserialize)]
+pub struct YearQuery {
+    year: Option<i32>,
+    jurisdiction: Option<String>,
+}
+
+pub struct FigureLine {
+    pub label: String,
+    pub value: i64,
+}
+
+pub struct CountLine {
+    pub label: String,
+    pub count: i64,
+    pub extra: String,
+}
+
+fn this_year() -> i32 {
+    chrono::Utc::now().with_timezone(&taipei()).year()
+}
+
+fn figure_lines(t: &Tr, f: &Figures) -> Vec<FigureLine> {
+    METRICS.iter().map(|m| FigureLine { label: t.k("figure", m), value: f.get(m) }).collect()
+}
+
+fn month_labels(t: &Tr) -> Vec<String> {
+    (1..=12).map(|m| if t.is_en() { format!("{m}") } else { format!("{m}月") }).collect()
+}
+
+#[derive(Template)]
+#[template(path = "stats_public.html")]
+struct PublicStats {
+    t: Tr,
+    ctx: Ctx,
+    year: i32,
+    years: Vec<i32>,
+    figures: Vec<FigureLine>,
+    sentence: String,
+    charts: Vec<(Chart, Vec<FigureLine>)>,
+}
+
+pub async fn public(State(state): State<AppState>, ctx: Ctx, Query(q): Query<YearQuery>) -> PageResult {
+    let year = q.year.filter(|y| (1912..=9999).contains(y)).unwrap_or_else(this_year);
+    let api = ctx.api(&state);
+    let mut months: Vec<Figures> = Vec::with_capacity(12);
+    for month in 1..=12u32 {
+        let from = chrono::NaiveDate::from_ymd_opt(year, month, 1).unwrap_or_default();
+        let to = from.checked_add_months(chrono::Months::new(1)).map(|d| d.pred_opt().unwrap_or(d)).unwrap_or(from);
+        let body = api
+            .get(&format!("/api/v1/public/stats/summary?from={from}&to={to}"))
+            .await
+            .map_err(|r| refusal_error(&ctx, r))?;
+        months.push(serde_json::from_value(body).unwrap_or_default());
+    }
+    let total = months.iter().fold(Figures::default(), |acc, m| acc.plus(m));
+    let t = ctx.t;
+    let labels = month_labels(&t);
+    let charts = METRICS
+        .iter()
+        .map(|m| {
+            let data: Vec<(String, i64)> = labels.iter().cloned().zip(months.iter().map(|f| f.get(m))).collect();
+            let chart =
+                charts::bars(&format!("chart-{m}"), &format!("{} — {}", t.k("figure", m), t.s("stats.monthly")), &data);
+            let table = data.into_iter().map(|(label, value)| FigureLine { label, value }).collect();
+            (chart, table)
+        })
+        .collect();
+    Ok(render(&PublicStats {
+        t,
+        year,
+        years: (this_year() - 5..=this_year()).rev().collect(),
+        figures: figure_lines(&t, &total),
+        sentence: report::text(report::roc_from_ad(year), &total),
+        charts,
+        ctx,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "stats_staff.html")]
+struct StaffStats {
+    t: Tr,
+    ctx: Ctx,
+    year: i32,
+    years: Vec<i32>,
+    figures: Vec<FigureLine>,
+    corrections: String,
+    sentence: String,
+    charts: Vec<(Chart, Vec<FigureLine>)>,
+    categories: Vec<CountLine>,
+    districts: Vec<CountLine>,
+    businesses: Vec<CountLine>,
+    timeliness: Vec<FigureLine>,
+    timeliness_chart: Chart,
+    from: String,
+    to: String,
+    jurisdictions: Vec<(String, String)>,
+    jurisdiction: String,
+}
+
+pub async fn staff(State(state): State<AppState>, ctx: Ctx, Query(q): Query<YearQuery>) -> PageResult {
+    ctx.require_role(&[Role::Clerk, Role::Officer, Role::Admin])?;
+    let year = q.year.filter(|y| (1912..=9999).contains(y)).unwrap_or_else(this_year);
+    let scope = q.jurisdiction.as_deref().map(|j| format!("&jurisdiction={j}")).unwrap_or_default();
+    let api = ctx.api(&state);
+    let report =
+        api.get(&format!("/api/v1/stats/report?year={year}{scope}")).await.map_err(|r| refusal_error(&ctx, r))?;
+    let monthly =
+        api.get(&format!("/api/v1/stats/monthly?year={year}{scope}")).await.map_err(|r| refusal_error(&ctx, r))?;
+    let (from, to) = (format!("{year}-01-01"), format!("{year}-12-31"));
+    let breakdowns = api
+        .get(&format!("/api/v1/stats/breakdowns?from={from}&to={to}{scope}"))
+        .await
+        .map_err(|r| refusal_error(&ctx, r))?;
+    let t = ctx.t;
+    let figures: Figures = serde_json::from_value(report["figures"].clone()).unwrap_or_default();
+    let corrections: Figures = serde_json::from_value(report["corrections"].clone()).unwrap_or_default();
+    let labels = month_labels(&t);
+    let months: Vec<Figures> = monthly["months"]
+        .as_array()
+        .map(|rows| rows.iter().map(|r| serde_json::from_value(r.clone()).unwrap_or_default()).collect())
+        .unwrap_or_default();
+    let charts = METRICS
+        .iter()
+        .map(|m| {
+            let data: Vec<(String, i64)> = labels.iter().cloned().zip(months.iter().map(|f| f.get(m))).collect();
+            let chart =
+                charts::bars(&format!("chart-{m}"), &format!("{} — {}", t.k("figure", m), t.s("stats.monthly")), &data);
+            (chart, data.into_iter().map(|(label, value)| FigureLine { label, value }).collect())
+        })
+        .collect();
+    let reference = &state.settings.reference;
+    let count_lines = |items: &Value, name: &dyn Fn(&str) -> String| -> Vec<CountLine> {
+        items
+            .as_array()
+            .map(|rows| {
+                rows.iter()
+                    .take(15)
+                    .map(|r| CountLine {
+                        label: name(r["code"].as_str().unwrap_or_default()),
+                        count: r["count"].as_i64().unwrap_or(0),
+                        extra: String::new(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let categories = count_lines(&breakdowns["by_category"], &|code| {
+        reference
+            .category(code)
+            .map(|c| if t.is_en() { c.name_en.clone() } else { c.name_zh.clone() })
+            .unwrap_or_else(|| code.into())
+    });
+    let districts = count_lines(&breakdowns["by_district"], &|code| {
+        reference
+            .jurisdictions
+            .iter()
+            .flat_map(|j| j.districts.iter())
+            .find(|d| d.code == code)
+            .map(|d| if t.is_en() { d.name_en.clone() } else { d.name_zh.clone() })
+            .unwrap_or_else(|| code.into())
+    });
+    let businesses = breakdowns["top_businesses"]
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .map(|b| CountLine {
+                    label: b["name"].as_str().unwrap_or_default().to_string(),
+                    count: b["complaints"].as_i64().unwrap_or(0),
+                    extra: b["reply_rate"]["rate"]
+                        .as_f64()
+                        .map(|r| format!("{:.0}%", r * 100.0))
+                        .unwrap_or_else(|| "—".into()),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let r = &breakdowns["reply_timeliness"];
+    let timeliness: Vec<FigureLine> = [
+        ("stats.on_time", "answered_on_time"),
+        ("stats.late", "answered_late"),
+        ("stats.unanswered", "unanswered"),
+        ("stats.pending", "pending"),
+    ]
+    .iter()
+    .map(|(label, key)| FigureLine { label: t.s(label), value: r[*key].as_i64().unwrap_or(0) })
+    .collect();
+    let timeliness_chart = charts::bars(
+        "chart-timeliness",
+        &t.s("stats.timeliness"),
+        &timeliness.iter().map(|l| (l.label.clone(), l.value)).collect::<Vec<_>>(),
+    );
+    let corrections_text = report::corrections_text(&corrections).unwrap_or_default();
+    Ok(render(&StaffStats {
+        t,
+        year,
+        years: (this_year() - 5..=this_year()).rev().collect(),
+        figures: figure_lines(&t, &figures),
+        corrections: corrections_text,
+        sentence: report["text"].as_str().unwrap_or_default().to_string(),
+        charts,
+        categories,
+        districts,
+        businesses,
+        timeliness,
+        timeliness_chart,
+        from,
+        to,
+        jurisdictions: if ctx.multi_jurisdiction {
+            reference
+                .jurisdictions
+                .iter()
+                .map(|j| (j.code.clone(), if t.is_en() { j.name_en.clone() } else { j.name_zh.clone() }))
+                .collect()
+        } else {
+            Vec::new()
+        },
+        jurisdiction: q.jurisdiction.unwrap_or_default(),
+        ctx,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct ExportQuery {
+    from: Option<String>,
+    to: Option<String>,
+    anonymous: Option<bool>,
+}
+
+/// The export buttons: the API's export, streamed through with the visitor's own rights.
+pub async fn export(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(file): Path<String>,
+    Query(q): Query<ExportQuery>,
+) -> PageResult {
+    ctx.require_role(&[Role::Clerk, Role::Officer])?;
+    if !["cases.csv", "cases.xlsx", "cases.ods"].contains(&file.as_str()) {
+        return Err(ctx.err(crate::error::AppError::NotFound));
+    }
+    let enc =
+        |s: Option<String>| -> String { form_urlencoded::byte_serialize(s.unwrap_or_default().as_bytes()).collect() };
+    let path = format!(
+        "/api/v1/exports/{file}?from={}&to={}&anonymous={}",
+        enc(q.from),
+        enc(q.to),
+        q.anonymous.unwrap_or(false)
+    );
+    Ok(ctx.api(&state).raw(Method::GET, &path, None, Body::empty()).await)
+}

@@ -1,0 +1,149 @@
+//! Sign-in for the pages: the same accounts and tokens as the API, carried in `Secure`,
+//! `HttpOnly`, `SameSite=Lax` cookies. An expired access token is renewed with the refresh
+//! token on the way in. Every POST to a page carries a CSRF token equal to the `cp_csrf`
+//! cookie (a form field, or `?csrf=` for file uploads), checked here before any handler runs.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+
+use crate::app::AppState;
+use crate::auth::extract::load_current_user;
+use crate::auth::service::{self, TokenPair};
+
+pub const ACCESS: &str = "cp_at";
+pub const REFRESH: &str = "cp_rt";
+pub const CSRF: &str = "cp_csrf";
+pub const LANG: &str = "cp_lang";
+
+/// The request's CSRF token, to put in every form.
+#[derive(Debug, Clone)]
+pub struct CsrfToken(pub String);
+
+pub fn cookies(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+        .collect()
+}
+
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    cookies(headers).into_iter().find(|(k, _)| k == name).map(|(_, v)| v).filter(|v| !v.is_empty())
+}
+
+pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64, http_only: bool) -> HeaderValue {
+    let secure = if state.settings.server.secure_cookies { "; Secure" } else { "" };
+    let http_only = if http_only { "; HttpOnly" } else { "" };
+    HeaderValue::from_str(&format!("{name}={value}; Path=/; Max-Age={max_age}; SameSite=Lax{http_only}{secure}"))
+        .unwrap_or(HeaderValue::from_static(""))
+}
+
+pub fn session_cookies(state: &AppState, pair: &TokenPair) -> [HeaderValue; 2] {
+    [
+        set_cookie(state, ACCESS, &pair.access_token, state.settings.auth.access_token_seconds as i64, true),
+        set_cookie(state, REFRESH, &pair.refresh_token, state.settings.auth.refresh_token_seconds as i64, true),
+    ]
+}
+
+pub fn clear_session(state: &AppState) -> [HeaderValue; 2] {
+    [set_cookie(state, ACCESS, "", 0, true), set_cookie(state, REFRESH, "", 0, true)]
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 24];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn form_field(body: &[u8], name: &str) -> Option<String> {
+    form_urlencoded::parse(body).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+/// Resolves the signed-in user (renewing tokens if needed) and enforces CSRF on POSTs.
+pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let mut set: Vec<HeaderValue> = Vec::new();
+
+    let csrf = match cookie(&parts.headers, CSRF) {
+        Some(token) if token.len() >= 20 => token,
+        _ => {
+            let token = random_token();
+            set.push(set_cookie(&state, CSRF, &token, 60 * 60 * 24 * 30, true));
+            token
+        }
+    };
+
+    let mut user = None;
+    let mut token = None;
+    if let Some(access) = cookie(&parts.headers, ACCESS)
+        && let Some(claims) = state.keys.verify(&access)
+    {
+        user = load_current_user(&state.db, claims.sub, claims.sid).await.ok();
+        token = user.as_ref().map(|_| access);
+    }
+    if user.is_none()
+        && let Some(refresh) = cookie(&parts.headers, REFRESH)
+    {
+        match service::refresh(&state, &refresh).await {
+            Ok(pair) => {
+                if let Some(claims) = state.keys.verify(&pair.access_token) {
+                    user = load_current_user(&state.db, claims.sub, claims.sid).await.ok();
+                    token = user.as_ref().map(|_| pair.access_token.clone());
+                }
+                set.extend(session_cookies(&state, &pair));
+            }
+            Err(_) => set.extend(clear_session(&state)),
+        }
+    }
+    if let (Some(user), Some(token)) = (user, token) {
+        parts.extensions.insert(user);
+        parts.extensions.insert(super::api::PageToken(token));
+    }
+    parts.extensions.insert(CsrfToken(csrf.clone()));
+
+    // CSRF: a form carries the token as a field; a file upload in the query string.
+    let body = if parts.method == Method::POST {
+        let content_type =
+            parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+        let (presented, body) = if content_type.starts_with("application/x-www-form-urlencoded") {
+            let bytes = match axum::body::to_bytes(body, state.settings.server.body_limit_bytes).await {
+                Ok(bytes) => bytes,
+                Err(_) => {
+                    return super::ctx::plain_error(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "payload too large");
+                }
+            };
+            (form_field(&bytes, "csrf"), Body::from(bytes))
+        } else {
+            let query = parts.uri.query().unwrap_or("");
+            (form_field(query.as_bytes(), "csrf"), body)
+        };
+        if !presented.is_some_and(|p| constant_time_eq(&p, &csrf)) {
+            tracing::warn!(path = %parts.uri.path(), "page form without a valid CSRF token");
+            let lang = super::ctx::lang_of(&parts.headers, parts.extensions.get());
+            let mut response = super::ctx::error_page(lang, axum::http::StatusCode::FORBIDDEN, "error.csrf");
+            response.headers_mut().extend(set.into_iter().map(|v| (header::SET_COOKIE, v)));
+            return response;
+        }
+        body
+    } else {
+        body
+    };
+
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+    for value in set {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
