@@ -58,9 +58,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/meetings/{id}/{step}", post(meetings::step))
         .route("/staff/stats", get(stats::staff))
         .route("/staff/exports/{file}", get(stats::export))
+        .layer(middleware::from_fn_with_state(state, session::layer))
+        // After the layer: assets need no session (and no database round trip).
         .route("/static/app.css", get(public::css))
         .route("/static/app.js", get(public::js))
-        .layer(middleware::from_fn_with_state(state, session::layer))
 }
 
 #[derive(Deserialize)]

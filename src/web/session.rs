@@ -142,8 +142,25 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     };
 
     let mut response = next.run(Request::from_parts(parts, body)).await;
+    let headers = response.headers_mut();
     for value in set {
-        response.headers_mut().append(header::SET_COOKIE, value);
+        headers.append(header::SET_COOKIE, value);
     }
+    protect(headers);
     response
+}
+
+/// Pages carry personal data: never cached by shared caches or the browser's history, never
+/// framed (clickjacking), scripts and styles only from this site.
+fn protect(headers: &mut HeaderMap) {
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    );
 }

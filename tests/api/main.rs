@@ -9,6 +9,7 @@ mod auth;
 mod cli;
 mod errors;
 mod operations;
+mod pages;
 
 mod attachments;
 mod businesses;

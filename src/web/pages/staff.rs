@@ -342,6 +342,7 @@ pub async fn add_record(state: &AppState, ctx: Ctx, kind: &'static str, body: By
     }
     match ctx.api(state).post(path, &Value::Object(request)).await {
         Ok(_) => Ok(Redirect::to(&format!("/{kind}?done=1")).into_response()),
+        Err(refusal) if matches!(refusal.status, 401 | 403 | 404) => Err(refusal_error(&ctx, refusal)),
         Err(refusal) => {
             let status = axum::http::StatusCode::from_u16(refusal.status)
                 .unwrap_or(axum::http::StatusCode::UNPROCESSABLE_ENTITY);

@@ -1,0 +1,414 @@
+//! The web pages, driven over HTTP like a browser without JavaScript: cookies, forms with
+//! their CSRF token, redirects. (tests/api/browser.rs runs a real browser over the same pages.)
+
+use std::collections::HashMap;
+
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use serde_json::Value;
+
+use crate::helpers::*;
+
+/// A visitor with a cookie jar, as a browser keeps one.
+pub struct Visitor<'a> {
+    app: &'a TestApp,
+    pub cookies: HashMap<String, String>,
+    /// Each `Set-Cookie` received, as sent, by cookie name.
+    pub set_cookies: HashMap<String, String>,
+}
+
+pub struct Page {
+    pub status: StatusCode,
+    pub location: String,
+    pub headers: reqwest::header::HeaderMap,
+    pub html: String,
+}
+
+impl Page {
+    /// The value of the first `name="…" value="…"` input, e.g. a form's `expected_version`.
+    pub fn input(&self, name: &str) -> String {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = self.html.find(&marker).unwrap_or_else(|| panic!("no input {name}")) + marker.len();
+        self.html[start..].split('"').next().unwrap().to_string()
+    }
+}
+
+impl<'a> Visitor<'a> {
+    pub fn new(app: &'a TestApp) -> Self {
+        Visitor { app, cookies: HashMap::new(), set_cookies: HashMap::new() }
+    }
+
+    /// A visitor signed in through the sign-in form.
+    pub async fn signed_in(app: &'a TestApp, email: &str, password: &str) -> Self {
+        let mut visitor = Visitor::new(app);
+        let page = visitor.submit("/signin", &[("email", email), ("password", password)]).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{email} signs in: {}", page.html);
+        visitor
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    async fn keep(&mut self, response: reqwest::Response) -> Page {
+        for value in response.headers().get_all(SET_COOKIE) {
+            let value = value.to_str().unwrap().to_string();
+            let (pair, attributes) = value.split_once(';').unwrap_or((&value, ""));
+            let (name, content) = pair.split_once('=').unwrap();
+            if attributes.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_string(), content.to_string());
+            }
+            self.set_cookies.insert(name.to_string(), value.clone());
+        }
+        let status = response.status();
+        let headers = response.headers().clone();
+        let location = headers.get(LOCATION).map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
+        let html = response.text().await.unwrap();
+        Page { status, location, headers, html }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        let response =
+            self.app.client.get(self.app.url(path)).header(COOKIE, self.cookie_header()).send().await.unwrap();
+        self.keep(response).await
+    }
+
+    /// The CSRF token a page would have put in its forms (first fetched like a browser would).
+    pub async fn csrf(&mut self) -> String {
+        if !self.cookies.contains_key("cp_csrf") {
+            self.get("/signin").await;
+        }
+        self.cookies["cp_csrf"].clone()
+    }
+
+    /// Posts a form with its CSRF token.
+    pub async fn submit(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let csrf = self.csrf().await;
+        let mut fields = fields.to_vec();
+        fields.push(("csrf", &csrf));
+        self.post_form(path, &fields).await
+    }
+
+    /// Posts a form exactly as given (no token added).
+    pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+        let response = self
+            .app
+            .client
+            .post(self.app.url(path))
+            .header(COOKIE, self.cookie_header())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        self.keep(response).await
+    }
+
+    pub async fn post_multipart(&mut self, path: &str, form: reqwest::multipart::Form) -> Page {
+        let response = self
+            .app
+            .client
+            .post(self.app.url(path))
+            .header(COOKIE, self.cookie_header())
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        self.keep(response).await
+    }
+}
+
+fn filing_form(business: &str, description: &str) -> reqwest::multipart::Form {
+    reqwest::multipart::Form::new()
+        .text("business_name", business.to_string())
+        .text("category", "appliances")
+        .text("amount_disputed", "32,000")
+        .text("transaction_date", "2026-10-01")
+        .text("district", "sanmin")
+        .text("description", description.to_string())
+        .text("requested_resolution", "退貨退款")
+}
+
+/// The id in a `/cases/{id}?…` address.
+fn case_id_of(location: &str) -> String {
+    location.trim_start_matches("/cases/").split('?').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn pages_speak_the_visitors_language_and_protect_themselves() {
+    let app = spawn_app().await;
+    let mut visitor = Visitor::new(&app);
+    let home = visitor.get("/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.html.contains("<html lang=\"zh-Hant-TW\">"));
+    assert!(home.html.contains("消費爭議申訴與調解"));
+    assert_eq!(home.headers["cache-control"], "no-store");
+    assert_eq!(home.headers["x-frame-options"], "DENY");
+    assert!(home.headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    let csrf_cookie = &visitor.set_cookies["cp_csrf"];
+    for flag in ["HttpOnly", "SameSite=Lax", "Secure"] {
+        assert!(csrf_cookie.contains(flag), "{csrf_cookie} lacks {flag}");
+    }
+
+    let switch = visitor.get("/lang/en").await;
+    assert_eq!(switch.status, StatusCode::SEE_OTHER);
+    let home = visitor.get("/").await;
+    assert!(home.html.contains("<html lang=\"en\">"));
+    assert!(home.html.contains("Consumer complaints and mediation"));
+
+    let missing = visitor.get("/no-such-page").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.html.contains("<html lang=\"en\">"), "{}", missing.html);
+}
+
+#[tokio::test]
+async fn signing_in_and_out_through_the_pages() {
+    let app = spawn_app().await;
+    app.register("mei@example.tw", "陳美玲").await;
+    let mut visitor = Visitor::new(&app);
+
+    let gate = visitor.get("/cases").await;
+    assert_eq!(gate.status, StatusCode::SEE_OTHER);
+    assert_eq!(gate.location, "/signin?next=%2Fcases");
+
+    let wrong = visitor.submit("/signin", &[("email", "mei@example.tw"), ("password", "not-her-password")]).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.html.contains("value=\"mei@example.tw\""), "the address stays typed in");
+    assert!(!visitor.cookies.contains_key("cp_at"));
+
+    // A `next` pointing off the site is ignored: she lands on her own page.
+    let offsite = visitor
+        .submit("/signin", &[("email", "mei@example.tw"), ("password", PASSWORD), ("next", "//evil.example/")])
+        .await;
+    assert_eq!(offsite.status, StatusCode::SEE_OTHER);
+    assert_eq!(offsite.location, "/cases");
+    for name in ["cp_at", "cp_rt"] {
+        let cookie = &visitor.set_cookies[name];
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    }
+    let mine = visitor.get("/cases").await;
+    assert_eq!(mine.status, StatusCode::OK);
+    assert!(mine.html.contains("陳美玲"), "her name in the header");
+
+    // Without the session cookie's access token the refresh token signs her back in.
+    visitor.cookies.remove("cp_at");
+    assert_eq!(visitor.get("/cases").await.status, StatusCode::OK);
+    assert!(visitor.cookies.contains_key("cp_at"), "a renewed access token");
+
+    let out = visitor.submit("/signout", &[]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert!(!visitor.cookies.contains_key("cp_at") && !visitor.cookies.contains_key("cp_rt"));
+    assert_eq!(visitor.get("/cases").await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn a_form_without_its_csrf_token_changes_nothing() {
+    let app = spawn_app().await;
+    let cast = app.cast().await;
+    let mut mei = Visitor::signed_in(&app, "mei@example.tw", PASSWORD).await;
+
+    // As a page on another site would post it: her cookies, but no token.
+    let forged = mei.post_multipart("/cases/new", filing_form("大發電器行", "偽造的申訴內容，不應建立。")).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let wrong = mei.post_form("/signout", &[("csrf", "a-token-from-somewhere-else")]).await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    assert!(mei.cookies.contains_key("cp_at"), "still signed in");
+
+    let cases = expect_status(app.get("/api/v1/cases", Some(&cast.citizen)).await, StatusCode::OK).await;
+    assert_eq!(cases["total"], 0, "nothing was filed");
+}
+
+#[tokio::test]
+async fn a_complaint_filed_and_worked_through_the_pages() {
+    let app = spawn_app().await;
+    let cast = app.cast().await;
+
+    // A new citizen registers on the page and is signed in straight away.
+    let mut lin = Visitor::new(&app);
+    let registered = lin
+        .submit(
+            "/register",
+            &[("name", "林志豪"), ("email", "lin@example.tw"), ("password", "a-long-password-1"), ("locale", "zh-TW")],
+        )
+        .await;
+    assert_eq!(registered.status, StatusCode::SEE_OTHER, "{}", registered.html);
+    assert_eq!(registered.location, "/cases/new");
+    assert_eq!(lin.get("/cases/new").await.status, StatusCode::OK);
+
+    let csrf = lin.csrf().await;
+    let form = filing_form("大發電器行", "冷氣安裝後三天即故障，店家拒絕退貨。")
+        .part("evidence", reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("receipt.png"));
+    let filed = lin.post_multipart(&format!("/cases/new?csrf={csrf}"), form).await;
+    assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.html);
+    assert!(filed.location.ends_with("?done=file"), "{}", filed.location);
+    let id = case_id_of(&filed.location);
+
+    let page = lin.get(&filed.location).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let case = app.case(&cast.clerk, &id).await;
+    for shown in [case["case_no"].as_str().unwrap(), "大發電器行", "NT$32,000", "receipt.png", "已收到，審查中"]
+    {
+        assert!(page.html.contains(shown), "the case page shows {shown}");
+    }
+    assert_eq!(case["status"], "submitted", "{case}");
+
+    // The clerk forwards it from the case page's own form, with the version it showed.
+    let mut clerk = Visitor::signed_in(&app, "clerk@cpo.test", PASSWORD).await;
+    let desk = clerk.get(&format!("/cases/{id}")).await;
+    assert!(desk.html.contains("data-action=\"forward\""), "forwarding is offered");
+    let version = desk.input("expected_version");
+    let forwarded =
+        clerk.submit(&format!("/cases/{id}/act"), &[("action", "forward"), ("expected_version", &version)]).await;
+    assert_eq!(forwarded.status, StatusCode::SEE_OTHER, "{}", forwarded.html);
+
+    // The same form again, with the version now out of date: refused on the page, nothing changes.
+    let stale =
+        clerk.submit(&format!("/cases/{id}/act"), &[("action", "forward"), ("expected_version", &version)]).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert!(stale.html.contains("role=\"alert\""));
+
+    // An internal note is for the office only.
+    let noted = clerk
+        .submit(&format!("/cases/{id}/notes"), &[("body", "業者過去一年已有三件同類申訴"), ("visibility", "internal")])
+        .await;
+    assert_eq!(noted.status, StatusCode::SEE_OTHER);
+    assert!(clerk.get(&format!("/cases/{id}")).await.html.contains("業者過去一年已有三件同類申訴"));
+
+    let followed = lin.get(&format!("/cases/{id}")).await;
+    assert!(followed.html.contains("已轉請業者處理，等待業者回覆"), "she sees where it is");
+    assert!(!followed.html.contains("業者過去一年已有三件同類申訴"), "but not the office's note");
+    assert!(!followed.html.contains("id=\"access\""), "nor who read her file");
+
+    // The business answers from its inbox.
+    let mut owner = Visitor::signed_in(&app, "owner@dafa.example", PASSWORD).await;
+    let inbox = owner.get("/inbox").await;
+    assert!(inbox.html.contains(case["case_no"].as_str().unwrap()), "the case is in the business's inbox");
+    let its_page = owner.get(&format!("/cases/{id}")).await;
+    assert!(!its_page.html.contains("業者過去一年已有三件同類申訴"));
+    let version = its_page.input("expected_version");
+    let answered = owner
+        .submit(
+            &format!("/cases/{id}/act"),
+            &[("action", "respond"), ("expected_version", &version), ("response", "同意退貨並全額退款")],
+        )
+        .await;
+    assert_eq!(answered.status, StatusCode::SEE_OTHER, "{}", answered.html);
+    assert_eq!(app.case(&cast.clerk, &id).await["status"], "responded");
+
+    // Other people: the page does not exist for them.
+    let mut stranger = Visitor::signed_in(&app, "other@example.tw", PASSWORD).await;
+    let hidden = stranger.get(&format!("/cases/{id}")).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    assert!(!hidden.html.contains("大發電器行"));
+    let file_id = case["attachments"][0]["id"].as_str().expect("the evidence was attached").to_string();
+    assert_eq!(stranger.get(&format!("/cases/{id}/files/{file_id}")).await.status, StatusCode::NOT_FOUND);
+    let download = lin.get(&format!("/cases/{id}/files/{file_id}")).await;
+    assert_eq!(download.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_refused_form_comes_back_with_what_was_typed_and_why() {
+    let app = spawn_app().await;
+    app.cast().await;
+    let mut mei = Visitor::signed_in(&app, "mei@example.tw", PASSWORD).await;
+    let csrf = mei.csrf().await;
+    let form = filing_form("大發電器行", "").text("amount_disputed", "-5");
+    let refused = mei.post_multipart(&format!("/cases/new?csrf={csrf}"), form).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.html.contains("role=\"alert\""));
+    assert!(refused.html.contains("value=\"大發電器行\""), "the business name stays typed in");
+    assert!(refused.html.contains("id=\"description-error\""), "the description is named as the problem");
+}
+
+#[tokio::test]
+async fn staff_pages_keep_the_registers_and_show_the_figures() {
+    let app = spawn_app().await;
+    app.cast().await;
+    let mut clerk = Visitor::signed_in(&app, "clerk@cpo.test", PASSWORD).await;
+    let workbench = clerk.get("/workbench").await;
+    assert_eq!(workbench.status, StatusCode::OK);
+
+    let added = clerk
+        .submit(
+            "/consultations",
+            &[
+                ("channel", "phone"),
+                ("received_at", "2026-11-02T10:15"),
+                ("category", "appliances"),
+                ("summary", "詢問冷氣保固期間"),
+                ("answer", "說明保固條款"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.html);
+    let listed = clerk.get(&added.location).await;
+    assert!(listed.html.contains("詢問冷氣保固期間"), "the new consultation is listed");
+    let consultations = expect_status(
+        app.get("/api/v1/consultations", Some(&app.token("clerk@cpo.test", PASSWORD).await)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(consultations["total"], 1);
+
+    // Inspections are logged by officers: the clerk reads the register but gets no form.
+    let inspections = clerk.get("/inspections").await;
+    assert_eq!(inspections.status, StatusCode::OK);
+    assert!(!inspections.html.contains("id=\"new-record\""));
+    assert_eq!(clerk.submit("/inspections", &[("theme", "food_safety")]).await.status, StatusCode::FORBIDDEN);
+    let mut officer = Visitor::signed_in(&app, "officer@cpo.test", PASSWORD).await;
+    let refused = officer.submit("/inspections", &[("theme", "no-such-theme"), ("items_checked", "many")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.html.contains("role=\"alert\""));
+    assert!(refused.html.contains("value=\"many\""), "what was typed stays");
+
+    let dashboard = clerk.get("/staff/stats").await;
+    assert_eq!(dashboard.status, StatusCode::OK);
+    assert!(dashboard.html.contains("<svg"), "charts");
+
+    // Citizens see neither the registers nor the dashboard; everybody sees the public figures.
+    let mut mei = Visitor::signed_in(&app, "mei@example.tw", PASSWORD).await;
+    for path in ["/workbench", "/consultations", "/staff/stats", "/meetings"] {
+        assert_eq!(mei.get(path).await.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    let public = Visitor::new(&app).get("/stats").await;
+    assert_eq!(public.status, StatusCode::OK);
+    assert!(!public.html.contains("詢問冷氣保固期間"), "no narratives in public figures");
+}
+
+#[tokio::test]
+async fn the_officer_schedules_a_meeting_on_its_page() {
+    let app = spawn_app().await;
+    let cast = app.cast().await;
+    let mut officer = Visitor::signed_in(&app, "officer@cpo.test", PASSWORD).await;
+    let list = officer.get("/meetings").await;
+    assert_eq!(list.status, StatusCode::OK);
+    let mediator: Value = expect_status(app.get("/api/v1/staff", Some(&cast.officer)).await, StatusCode::OK).await;
+    let mediator_id = mediator["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["role"] == "mediator")
+        .map(|p| p["id"].as_str().unwrap().to_string())
+        .expect("a mediator among the staff");
+    assert!(list.html.contains(&mediator_id), "the mediator can be seated");
+    let created = officer
+        .submit(
+            "/meetings",
+            &[
+                ("scheduled_at", "2026-12-10T14:00"),
+                ("location", "市府消保官室第一會議室"),
+                ("chair_id", &cast.officer_id),
+                ("mediator_ids", &mediator_id),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.html);
+    assert!(created.location.starts_with("/meetings/"), "{}", created.location);
+    let meeting = officer.get(&created.location).await;
+    assert_eq!(meeting.status, StatusCode::OK);
+    assert!(meeting.html.contains("市府消保官室第一會議室"));
+    assert!(meeting.html.contains("2026-12-10 14:00"), "in Taipei time");
+}
