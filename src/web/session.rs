@@ -93,7 +93,13 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         user = load_current_user(&state.db, claims.sub, claims.sid).await.ok();
         token = user.as_ref().map(|_| access);
     }
+    // Only a page load renews the session. A script's background request (app.js suggestions)
+    // racing a form submission would otherwise present the same refresh token twice, which
+    // counts as reuse and ends the sign-in — losing the form being sent.
+    let navigation =
+        parts.headers.get("sec-fetch-mode").is_none_or(|mode| mode.as_bytes() == b"navigate" || mode.is_empty());
     if user.is_none()
+        && navigation
         && let Some(refresh) = cookie(&parts.headers, REFRESH)
     {
         match service::refresh(&state, &refresh).await {

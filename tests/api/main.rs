@@ -6,6 +6,7 @@ mod helpers;
 
 mod accounts;
 mod auth;
+mod browser;
 mod cli;
 mod errors;
 mod operations;

@@ -75,6 +75,13 @@ impl<'a> Visitor<'a> {
         self.keep(response).await
     }
 
+    /// A background request from a page's script (`fetch`), as the browser marks it.
+    pub async fn fetch(&mut self, path: &str) -> Page {
+        let request = self.app.client.get(self.app.url(path)).header(COOKIE, self.cookie_header());
+        let response = request.header("sec-fetch-mode", "cors").send().await.unwrap();
+        self.keep(response).await
+    }
+
     /// The CSRF token a page would have put in its forms (first fetched like a browser would).
     pub async fn csrf(&mut self) -> String {
         if !self.cookies.contains_key("cp_csrf") {
@@ -193,8 +200,12 @@ async fn signing_in_and_out_through_the_pages() {
     assert_eq!(mine.status, StatusCode::OK);
     assert!(mine.html.contains("陳美玲"), "her name in the header");
 
-    // Without the session cookie's access token the refresh token signs her back in.
+    // Without the session cookie's access token the refresh token signs her back in — on a
+    // page load, not on a script's background request (which could race a form being sent).
     visitor.cookies.remove("cp_at");
+    let background = visitor.fetch("/businesses/search?q=大發").await;
+    assert_eq!(background.html, r#"{"items":[]}"#);
+    assert!(!visitor.cookies.contains_key("cp_at"), "no renewal in the background");
     assert_eq!(visitor.get("/cases").await.status, StatusCode::OK);
     assert!(visitor.cookies.contains_key("cp_at"), "a renewed access token");
 
