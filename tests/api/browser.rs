@@ -293,7 +293,21 @@ async fn a_complaint_from_registration_to_settlement_in_a_browser() {
     assert!(browser.text().await.contains("已和解"));
     browser.check("10-settled").await;
 
+    // The dashboard counts what just happened: one first and one second complaint this year.
     browser.open("/staff/stats").await;
+    let figures = browser
+        .client
+        .execute(
+            "return Object.fromEntries([...document.querySelectorAll('table.figures tr')]
+               .map(r => [r.querySelector('th').textContent.trim(), r.querySelector('td').textContent.trim()]))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!((figures["第一次申訴"].as_str(), figures["第二次申訴"].as_str()), (Some("1"), Some("1")), "{figures}");
+    let sentence = browser.client.find(Locator::Id("report-sentence")).await.unwrap().text().await.unwrap();
+    assert!(sentence.contains("第一次申訴1件、第二次申訴1件"), "{sentence}");
+    assert!(browser.client.find_all(Locator::Css("main svg[role=img]")).await.unwrap().len() >= 7, "monthly charts");
     browser.check("11-staff-statistics").await;
     browser.open("/meetings").await;
     browser.check("12-meetings").await;

@@ -390,36 +390,91 @@ async fn staff_pages_keep_the_registers_and_show_the_figures() {
 }
 
 #[tokio::test]
-async fn the_officer_schedules_a_meeting_on_its_page() {
+async fn a_mediation_meeting_run_on_its_pages() {
     let app = spawn_app().await;
     let cast = app.cast().await;
-    let mut officer = Visitor::signed_in(&app, "officer@cpo.test", PASSWORD).await;
-    let list = officer.get("/meetings").await;
-    assert_eq!(list.status, StatusCode::OK);
-    let mediator: Value = expect_status(app.get("/api/v1/staff", Some(&cast.officer)).await, StatusCode::OK).await;
-    let mediator_id = mediator["items"]
+    let case_id = crate::mediation::accepted_case(&app, &cast, 3, 48_000).await;
+    let mediator = expect_status(app.get("/api/v1/staff", Some(&cast.officer)).await, StatusCode::OK).await["items"]
         .as_array()
         .unwrap()
         .iter()
         .find(|p| p["role"] == "mediator")
         .map(|p| p["id"].as_str().unwrap().to_string())
         .expect("a mediator among the staff");
-    assert!(list.html.contains(&mediator_id), "the mediator can be seated");
+    // Yesterday 14:00 in Taipei, as a datetime-local field holds it.
+    let taipei = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    let yesterday = (chrono::Utc::now().with_timezone(&taipei) - chrono::Duration::days(1)).format("%Y-%m-%dT14:00");
+    let yesterday = yesterday.to_string();
+
+    let mut officer = Visitor::signed_in(&app, "officer@cpo.test", PASSWORD).await;
+    let list = officer.get("/meetings").await;
+    assert!(list.html.contains(&mediator), "the mediator can be seated");
     let created = officer
         .submit(
             "/meetings",
             &[
-                ("scheduled_at", "2026-12-10T14:00"),
+                ("scheduled_at", &yesterday),
                 ("location", "市府消保官室第一會議室"),
                 ("chair_id", &cast.officer_id),
-                ("mediator_ids", &mediator_id),
+                ("mediator_ids", &mediator),
             ],
         )
         .await;
     assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.html);
-    assert!(created.location.starts_with("/meetings/"), "{}", created.location);
-    let meeting = officer.get(&created.location).await;
-    assert_eq!(meeting.status, StatusCode::OK);
-    assert!(meeting.html.contains("市府消保官室第一會議室"));
-    assert!(meeting.html.contains("2026-12-10 14:00"), "in Taipei time");
+    let meeting_path = created.location.clone();
+    assert!(meeting_path.starts_with("/meetings/"), "{meeting_path}");
+    let page = officer.get(&meeting_path).await;
+    assert!(page.html.contains("市府消保官室第一會議室"));
+    assert!(page.html.contains(&yesterday.replace('T', " ")), "in Taipei time");
+    assert!(page.html.contains(&format!("<option value=\"{case_id}\"")), "the accepted case can be put on the agenda");
+
+    let step = |name: &str| format!("{meeting_path}/{name}");
+    let added = officer.submit(&step("agenda"), &[("case_id", &case_id)]).await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER);
+    assert!(!added.location.contains("error"), "{}", added.location);
+    let held = officer
+        .submit(&step("hold"), &[("held_at", &yesterday), ("members_present", "1"), ("members_total", "1")])
+        .await;
+    assert_eq!(held.status, StatusCode::SEE_OTHER);
+    let recorded = officer
+        .submit(
+            &step("outcomes"),
+            &[
+                ("case_id", &case_id),
+                ("outcome", "established"),
+                ("settlement_amount", "30,000"),
+                ("terms", "退費三萬元"),
+            ],
+        )
+        .await;
+    assert_eq!(recorded.status, StatusCode::SEE_OTHER);
+    let case = app.case(&cast.officer, &case_id).await;
+    assert_eq!((case["stage"].as_str(), case["status"].as_str()), (Some("mediation"), Some("established")), "{case}");
+    assert!(officer.get(&meeting_path).await.html.contains("調解成立"));
+
+    // A refused step comes back to the page with the reason.
+    let refused = officer.submit(&step("agenda"), &[("case_id", &case_id)]).await;
+    assert_eq!(refused.status, StatusCode::SEE_OTHER);
+    let shown = officer.get(&refused.location).await;
+    assert!(shown.html.contains("role=\"alert\""), "{}", refused.location);
+
+    // The mediator reads the meeting but has no forms on it.
+    let mut member = Visitor::signed_in(&app, "mediator@cpo.test", PASSWORD).await;
+    let seen = member.get(&meeting_path).await;
+    assert_eq!(seen.status, StatusCode::OK);
+    assert!(!seen.html.contains("/agenda\""), "no agenda form for the mediator");
+}
+
+#[tokio::test]
+async fn page_sign_in_is_throttled_like_the_api() {
+    let app = spawn_app().await;
+    app.register("mei@example.tw", "陳美玲").await;
+    let mut visitor = Visitor::new(&app);
+    for _ in 0..5 {
+        let wrong = visitor.submit("/signin", &[("email", "mei@example.tw"), ("password", "guess-guess-1")]).await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    }
+    let locked = visitor.submit("/signin", &[("email", "mei@example.tw"), ("password", PASSWORD)]).await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(!visitor.cookies.contains_key("cp_at"), "not even the right password gets in while locked");
 }
