@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
-use serde_json::Value;
 
 use crate::helpers::*;
 
