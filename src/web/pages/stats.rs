@@ -60,6 +60,20 @@ struct PublicStats {
     charts: Vec<(Chart, Vec<FigureLine>)>,
 }
 
+/// One bar chart per report figure over the year's months, each with its numbers as a table.
+fn monthly_charts(t: &Tr, months: &[Figures]) -> Vec<(Chart, Vec<FigureLine>)> {
+    let labels = month_labels(t);
+    METRICS
+        .iter()
+        .map(|m| {
+            let data: Vec<(String, i64)> = labels.iter().cloned().zip(months.iter().map(|f| f.get(m))).collect();
+            let title = format!("{} — {}", t.k("figure", m), t.s("stats.monthly"));
+            let chart = charts::bars(&format!("chart-{m}"), &title, &data);
+            (chart, data.into_iter().map(|(label, value)| FigureLine { label, value }).collect())
+        })
+        .collect()
+}
+
 pub async fn public(State(state): State<AppState>, ctx: Ctx, Query(q): Query<YearQuery>) -> PageResult {
     let year = q.year.filter(|y| (1912..=9999).contains(y)).unwrap_or_else(this_year);
     let api = ctx.api(&state);
@@ -75,17 +89,7 @@ pub async fn public(State(state): State<AppState>, ctx: Ctx, Query(q): Query<Yea
     }
     let total = months.iter().fold(Figures::default(), |acc, m| acc.plus(m));
     let t = ctx.t;
-    let labels = month_labels(&t);
-    let charts = METRICS
-        .iter()
-        .map(|m| {
-            let data: Vec<(String, i64)> = labels.iter().cloned().zip(months.iter().map(|f| f.get(m))).collect();
-            let chart =
-                charts::bars(&format!("chart-{m}"), &format!("{} — {}", t.k("figure", m), t.s("stats.monthly")), &data);
-            let table = data.into_iter().map(|(label, value)| FigureLine { label, value }).collect();
-            (chart, table)
-        })
-        .collect();
+    let charts = monthly_charts(&t, &months);
     Ok(render(&PublicStats {
         t,
         year,
@@ -136,20 +140,11 @@ pub async fn staff(State(state): State<AppState>, ctx: Ctx, Query(q): Query<Year
     let t = ctx.t;
     let figures: Figures = serde_json::from_value(report["figures"].clone()).unwrap_or_default();
     let corrections: Figures = serde_json::from_value(report["corrections"].clone()).unwrap_or_default();
-    let labels = month_labels(&t);
     let months: Vec<Figures> = monthly["months"]
         .as_array()
         .map(|rows| rows.iter().map(|r| serde_json::from_value(r.clone()).unwrap_or_default()).collect())
         .unwrap_or_default();
-    let charts = METRICS
-        .iter()
-        .map(|m| {
-            let data: Vec<(String, i64)> = labels.iter().cloned().zip(months.iter().map(|f| f.get(m))).collect();
-            let chart =
-                charts::bars(&format!("chart-{m}"), &format!("{} — {}", t.k("figure", m), t.s("stats.monthly")), &data);
-            (chart, data.into_iter().map(|(label, value)| FigureLine { label, value }).collect())
-        })
-        .collect();
+    let charts = monthly_charts(&t, &months);
     let reference = &state.settings.reference;
     let count_lines = |items: &Value, name: &dyn Fn(&str) -> String| -> Vec<CountLine> {
         items
