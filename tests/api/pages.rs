@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use serde_json::json;
 
 use crate::helpers::*;
 
@@ -476,4 +477,32 @@ async fn page_sign_in_is_throttled_like_the_api() {
     let locked = visitor.submit("/signin", &[("email", "mei@example.tw"), ("password", PASSWORD)]).await;
     assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(!visitor.cookies.contains_key("cp_at"), "not even the right password gets in while locked");
+}
+
+#[tokio::test]
+async fn the_business_inbox_puts_the_earliest_due_first_and_marks_the_overdue() {
+    let app = spawn_app().await;
+    let c = app.cast().await;
+    let mut ids = Vec::new();
+    // Forwarded 38 and 3 days ago: the first has run out of its 15 days.
+    for (received, forwarded) in [(3, 3), (40, 38)] {
+        let body = json!({"business_id": c.business_id, "category": "telecom", "description": "門號被盜辦",
+            "requested_resolution": "註銷", "consumer": {"name": "林阿嬤"}, "channel": "mail",
+            "received_at": days_ago(received + 1, 10)});
+        let case = expect_status(app.post("/api/v1/cases", Some(&c.clerk), &body).await, StatusCode::CREATED).await;
+        let id = case["id"].as_str().unwrap().to_string();
+        app.act_ok(&c.clerk, &id, "forward", json!({"occurred_at": days_ago(forwarded, 9)})).await;
+        ids.push((id, case["case_no"].as_str().unwrap().to_string()));
+    }
+    assert_eq!(app.run_jobs().await.overdue, 1);
+    let mut owner = Visitor::signed_in(&app, "owner@dafa.example", PASSWORD).await;
+    let inbox = owner.get("/inbox").await;
+    assert_eq!(inbox.status, StatusCode::OK);
+    let (recent, late) = (&ids[0].1, &ids[1].1);
+    let (at_late, at_recent) = (inbox.html.find(late.as_str()).unwrap(), inbox.html.find(recent.as_str()).unwrap());
+    assert!(at_late < at_recent, "the overdue case comes first");
+    let late_row = &inbox.html[inbox.html[..at_late].rfind("<tr").unwrap()..at_recent];
+    assert!(late_row.contains("class=\"overdue\"") && late_row.contains("業者逾期未回覆"), "{late_row}");
+    let recent_row = &inbox.html[at_recent..];
+    assert!(!recent_row[..recent_row.find("</tr>").unwrap()].contains("badge"), "the other is not marked");
 }
