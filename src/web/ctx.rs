@@ -22,6 +22,8 @@ pub struct Ctx {
     /// Path and query, to come back to after signing in.
     pub here: String,
     pub multi_jurisdiction: bool,
+    /// The office the pages speak for: the signed-in officer's jurisdiction, else the default.
+    pub office: String,
     /// The visitor's access token, for the API calls the page makes on their behalf.
     pub token: Option<String>,
 }
@@ -33,6 +35,17 @@ pub fn lang_of(headers: &HeaderMap, user: Option<&CurrentUser>) -> Lang {
         .unwrap_or(Lang::Zh)
 }
 
+/// 「高雄市政府消費者保護官室」 / "Kaohsiung City Consumer Protection Office".
+pub fn office_name(state: &AppState, user: Option<&CurrentUser>, lang: Lang) -> String {
+    let reference = &state.settings.reference;
+    let code = user.and_then(|u| u.jurisdiction.as_deref()).unwrap_or(&reference.default_jurisdiction);
+    match reference.jurisdiction(code) {
+        Some(j) if lang == Lang::En => format!("{} Consumer Protection Office", j.name_en),
+        Some(j) => format!("{}政府消費者保護官室", j.name_zh),
+        None => Tr { lang }.s("site.name"),
+    }
+}
+
 impl FromRequestParts<AppState> for Ctx {
     type Rejection = std::convert::Infallible;
 
@@ -40,6 +53,7 @@ impl FromRequestParts<AppState> for Ctx {
         let user = parts.extensions.get::<CurrentUser>().cloned();
         let lang = lang_of(&parts.headers, user.as_ref());
         Ok(Ctx {
+            office: office_name(state, user.as_ref(), lang),
             csrf: parts.extensions.get::<CsrfToken>().map(|c| c.0.clone()).unwrap_or_default(),
             t: Tr { lang },
             here: parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into()),
@@ -52,8 +66,9 @@ impl FromRequestParts<AppState> for Ctx {
 
 impl Ctx {
     /// A visitor nobody knows yet (pages answered before the request reached a handler).
-    pub fn anonymous(lang: Lang) -> Self {
+    pub fn anonymous(state: &AppState, lang: Lang) -> Self {
         Ctx {
+            office: office_name(state, None, lang),
             user: None,
             csrf: String::new(),
             t: Tr { lang },
@@ -144,9 +159,9 @@ pub fn plain_error(status: StatusCode, message: &str) -> Response {
     (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], message.to_string()).into_response()
 }
 
-pub fn error_page(lang: Lang, status: StatusCode, key: &str) -> Response {
+pub fn error_page(state: &AppState, lang: Lang, status: StatusCode, key: &str) -> Response {
     let t = Tr { lang };
-    let page = ErrorPage { t, ctx: Ctx::anonymous(lang), status: status.as_u16(), message: t.s(key) };
+    let page = ErrorPage { t, ctx: Ctx::anonymous(state, lang), status: status.as_u16(), message: t.s(key) };
     let mut response = render(&page);
     *response.status_mut() = status;
     response

@@ -3,7 +3,7 @@
 
 /// (key, 中文, English)
 pub const MESSAGES: &[(&str, &str, &str)] = &[
-    ("site.name", "高雄市政府消費者保護官室", "Kaohsiung City Consumer Protection Office"),
+    ("site.name", "消費者保護官室", "Consumer Protection Office"),
     ("nav.label", "主選單", "Main menu"),
     ("nav.skip", "跳到主要內容", "Skip to main content"),
     ("nav.home", "首頁", "Home"),
@@ -121,6 +121,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("new.amount", "爭議金額（新臺幣元，選填）", "Amount in dispute (NT$, optional)"),
     ("new.transaction_date", "交易日期（選填）", "Date of the purchase (optional)"),
     ("new.district", "行政區（選填）", "District (optional)"),
+    ("new.jurisdiction", "受理的縣市", "City or county handling it"),
     ("new.description", "事情經過", "What happened"),
     ("new.resolution", "希望如何處理", "What you ask for"),
     ("new.evidence", "證據檔案（選填）", "Evidence (optional)"),

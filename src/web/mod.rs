@@ -86,9 +86,13 @@ async fn business_search(State(state): State<AppState>, ctx: Ctx, Query(s): Quer
 }
 
 /// Unknown addresses: the API's JSON 404 under `/api`, a page in the visitor's language elsewhere.
-pub async fn not_found(uri: axum::http::Uri, headers: axum::http::HeaderMap) -> axum::response::Response {
+pub async fn not_found(
+    State(state): State<AppState>,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
     if uri.path().starts_with("/api") || uri.path().starts_with("/docs") {
         return crate::error::AppError::NotFound.into_response();
     }
-    ctx::error_page(ctx::lang_of(&headers, None), axum::http::StatusCode::NOT_FOUND, "error.not_found")
+    ctx::error_page(&state, ctx::lang_of(&headers, None), axum::http::StatusCode::NOT_FOUND, "error.not_found")
 }

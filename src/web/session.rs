@@ -138,7 +138,7 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         if !presented.is_some_and(|p| constant_time_eq(&p, &csrf)) {
             tracing::warn!(path = %parts.uri.path(), "page form without a valid CSRF token");
             let lang = super::ctx::lang_of(&parts.headers, parts.extensions.get());
-            let mut response = super::ctx::error_page(lang, axum::http::StatusCode::FORBIDDEN, "error.csrf");
+            let mut response = super::ctx::error_page(&state, lang, axum::http::StatusCode::FORBIDDEN, "error.csrf");
             response.headers_mut().extend(set.into_iter().map(|v| (header::SET_COOKIE, v)));
             return response;
         }

@@ -506,3 +506,52 @@ async fn the_business_inbox_puts_the_earliest_due_first_and_marks_the_overdue() 
     let recent_row = &inbox.html[at_recent..];
     assert!(!recent_row[..recent_row.find("</tr>").unwrap()].contains("badge"), "the other is not marked");
 }
+
+#[tokio::test]
+async fn with_several_municipalities_each_page_speaks_for_the_right_office() {
+    let jurisdictions = json!([
+        {"code": "kaohsiung", "name_zh": "高雄市", "name_en": "Kaohsiung City", "case_prefix": "KH",
+         "districts": [{"code": "sanmin", "name_zh": "三民區", "name_en": "Sanmin District"}]},
+        {"code": "pingtung", "name_zh": "屏東縣", "name_en": "Pingtung County", "case_prefix": "PT",
+         "districts": [{"code": "pingtung-city", "name_zh": "屏東市", "name_en": "Pingtung City"}]},
+    ]);
+    let value = consumer_protection::config::toml_value::Value::serialize(jurisdictions).unwrap();
+    let app = spawn_app_with(vec![("reference.jurisdictions", value)]).await;
+    let cast = app.cast().await;
+    app.user_with_role("clerk@pingtung.test", "clerk", json!({"jurisdiction": "pingtung"})).await;
+
+    let home = Visitor::new(&app).get("/").await;
+    assert!(home.html.contains("高雄市政府消費者保護官室"), "the default office for visitors");
+
+    // A citizen chooses Pingtung on the filing form; the case is Pingtung's.
+    let mut mei = Visitor::signed_in(&app, "mei@example.tw", PASSWORD).await;
+    let form_page = mei.get("/cases/new").await;
+    assert!(form_page.html.contains("<optgroup label=\"屏東縣\">"), "districts grouped by office");
+    let csrf = mei.csrf().await;
+    let mismatched =
+        filing_form("大發電器行", "過期食品").text("jurisdiction", "kaohsiung").text("district", "pingtung-city");
+    let refused = mei.post_multipart(&format!("/cases/new?csrf={csrf}"), mismatched).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let form = reqwest::multipart::Form::new()
+        .text("business_name", "大發電器行")
+        .text("category", "food")
+        .text("description", "過期食品")
+        .text("requested_resolution", "退款")
+        .text("jurisdiction", "pingtung")
+        .text("district", "pingtung-city");
+    let filed = mei.post_multipart(&format!("/cases/new?csrf={csrf}"), form).await;
+    assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.html);
+    let case = app.case(&app.token("clerk@pingtung.test", PASSWORD).await, &case_id_of(&filed.location)).await;
+    assert!(case["case_no"].as_str().unwrap().starts_with("PT-"), "{case}");
+    let kaohsiung = expect_status(app.get("/api/v1/cases", Some(&cast.clerk)).await, StatusCode::OK).await;
+    assert_eq!(kaohsiung["total"], 0, "not Kaohsiung's");
+
+    // Pingtung's clerk works under Pingtung's name, and files only there.
+    let mut clerk = Visitor::signed_in(&app, "clerk@pingtung.test", PASSWORD).await;
+    let desk = clerk.get("/cases/new").await;
+    assert!(desk.html.contains("屏東縣政府消費者保護官室"));
+    assert!(!desk.html.contains("三民區"), "no other office's districts");
+    assert!(!desk.html.contains("id=\"jurisdiction\""));
+    clerk.get("/lang/en").await;
+    assert!(clerk.get("/workbench").await.html.contains("Pingtung County Consumer Protection Office"));
+}

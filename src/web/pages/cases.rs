@@ -170,7 +170,8 @@ struct NewCase {
     form: FormValues,
     refusal: Refusal,
     categories: Vec<Choice>,
-    districts: Vec<Choice>,
+    /// The jurisdictions the filer may choose (one for staff), each with its districts.
+    offices: Vec<(Choice, Vec<Choice>)>,
     channels: Vec<Choice>,
     staff: bool,
     max_mb: usize,
@@ -180,11 +181,21 @@ fn new_case_page(state: &AppState, ctx: Ctx, form: FormValues, refusal: Refusal)
     let reference = &state.settings.reference;
     let en = ctx.t.is_en();
     let name = |zh: &str, en_name: &str| if en { en_name.to_string() } else { zh.to_string() };
-    let jurisdiction = ctx
-        .user
-        .as_ref()
-        .and_then(|u| u.jurisdiction.clone())
-        .unwrap_or_else(|| reference.default_jurisdiction.clone());
+    // Staff file for their own office; citizens choose where several are configured.
+    let own = ctx.user.as_ref().and_then(|u| u.jurisdiction.clone());
+    let offices = reference
+        .jurisdictions
+        .iter()
+        .filter(|j| own.as_ref().is_none_or(|own| *own == j.code))
+        .map(|j| {
+            let districts = j
+                .districts
+                .iter()
+                .map(|d| Choice { value: d.code.clone(), label: name(&d.name_zh, &d.name_en) })
+                .collect();
+            (Choice { value: j.code.clone(), label: name(&j.name_zh, &j.name_en) }, districts)
+        })
+        .collect();
     let page = NewCase {
         t: ctx.t,
         categories: reference
@@ -192,15 +203,7 @@ fn new_case_page(state: &AppState, ctx: Ctx, form: FormValues, refusal: Refusal)
             .iter()
             .map(|c| Choice { value: c.code.clone(), label: name(&c.name_zh, &c.name_en) })
             .collect(),
-        districts: reference
-            .jurisdiction(&jurisdiction)
-            .map(|j| {
-                j.districts
-                    .iter()
-                    .map(|d| Choice { value: d.code.clone(), label: name(&d.name_zh, &d.name_en) })
-                    .collect()
-            })
-            .unwrap_or_default(),
+        offices,
         channels: CHANNELS
             .iter()
             .map(|(code, zh, en_name)| Choice { value: (*code).into(), label: name(zh, en_name) })
@@ -265,7 +268,7 @@ pub async fn file_case(State(state): State<AppState>, ctx: Ctx, mut multipart: M
             body.insert("business".into(), json!({"name": form.get("business_name"), "tax_id": form.opt("tax_id")}));
         }
     }
-    for key in ["category", "description", "requested_resolution", "district", "transaction_date"] {
+    for key in ["category", "description", "requested_resolution", "district", "transaction_date", "jurisdiction"] {
         if let Some(v) = form.opt(key) {
             body.insert(key.into(), json!(v));
         }
