@@ -328,6 +328,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("error.generic", "請稍後再試。", "Please try again later."),
     ("error.csrf", "表單已過期，請重新整理後再送出。", "This form has expired; reload the page and try again."),
     ("common.save", "送出", "Submit"),
+    ("common.colon", "：", ": "),
     ("common.back", "返回", "Back"),
     ("common.yes", "是", "Yes"),
     ("common.no", "否", "No"),

@@ -264,14 +264,21 @@ async fn a_complaint_from_registration_to_settlement_in_a_browser() {
     assert!(browser.text().await.contains("已轉請業者處理"));
     browser.sign_out().await;
 
-    // The business answers from its inbox.
+    // The business answers from its inbox, in English.
+    browser.open("/").await;
+    browser.navigate("header a[hreflang=en]").await;
     browser.sign_in("owner@dafa.example").await;
     assert_eq!(browser.path().await, "/inbox");
-    browser.check("07-business-inbox").await;
+    let inbox = browser.text().await;
+    assert!(inbox.contains("Complaints inbox") && inbox.contains(case["case_no"].as_str().unwrap()), "{inbox}");
+    browser.check("07-business-inbox-en").await;
     browser.navigate(&format!("main a[href='/cases/{id}']")).await;
+    assert!(browser.text().await.contains("Sent to the business, awaiting its answer"));
     browser.act("respond", &[("response", "願意免費更換新機一台")]).await;
-    browser.check("08-business-answered").await;
+    assert!(browser.text().await.contains("The business has answered"));
+    browser.check("08-business-answered-en").await;
     browser.sign_out().await;
+    browser.navigate("header a[hreflang=zh-Hant-TW]").await;
 
     // The citizen is not satisfied and files a second complaint.
     browser.sign_in("lin@example.tw").await;
