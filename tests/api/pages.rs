@@ -409,6 +409,11 @@ async fn a_mediation_meeting_run_on_its_pages() {
     let mut officer = Visitor::signed_in(&app, "officer@cpo.test", PASSWORD).await;
     let list = officer.get("/meetings").await;
     assert!(list.html.contains(&mediator), "the mediator can be seated");
+    // Without a place: the page says so in the form's own words.
+    let incomplete = officer.submit("/meetings", &[("scheduled_at", &yesterday), ("chair_id", &cast.officer_id)]).await;
+    assert_eq!(incomplete.status, StatusCode::SEE_OTHER);
+    let explained = officer.get(&incomplete.location).await;
+    assert!(explained.html.contains("地點："), "{}", incomplete.location);
     let created = officer
         .submit(
             "/meetings",

@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 use super::cases::{Choice, refusal_error, when};
 use crate::app::AppState;
 use crate::auth::Role;
+use crate::web::api::Refusal;
 use crate::web::ctx::{Ctx, PageResult, render};
 use crate::web::forms::{FormValues, number, taipei_instant};
 use crate::web::i18n::Tr;
@@ -95,6 +96,29 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(m): Query<Messa
     }))
 }
 
+/// The API's refusal in the words of the meeting forms: each field by its label.
+fn refusal_message(t: &Tr, r: &Refusal) -> String {
+    let label = |field: &str| match field {
+        "scheduled_at" => t.s("meet.when"),
+        "location" => t.s("meet.where"),
+        "chair_id" => t.s("meet.chair"),
+        "mediator_ids" => t.s("meet.members"),
+        "held_at" => t.s("meet.held_at"),
+        "members_present" => t.s("meet.present"),
+        "members_total" => t.s("meet.total"),
+        "case_id" => t.s("meet.agenda"),
+        "outcome" => t.s("meet.outcome"),
+        "terms" => t.s("meet.terms"),
+        "settlement_amount" => t.s("meet.amount"),
+        "served_at" => t.s("meet.served_at"),
+        "basis" => t.s("meet.basis"),
+        other => other.to_string(),
+    };
+    let fields: Vec<String> =
+        r.fields.iter().map(|(k, v)| format!("{}{}{}", label(k), t.s("common.colon"), v.join("; "))).collect();
+    [r.detail.clone(), fields.join("; ")].into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" — ")
+}
+
 fn back_with(path: &str, error: &str) -> axum::response::Response {
     let encoded: String = form_urlencoded::byte_serialize(error.as_bytes()).collect();
     Redirect::to(&format!("{path}?error={encoded}")).into_response()
@@ -120,10 +144,7 @@ pub async fn create(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Pag
     match ctx.api(&state).post("/api/v1/meetings", &request).await {
         Ok(m) => Ok(Redirect::to(&format!("/meetings/{}", m["id"].as_str().unwrap_or_default())).into_response()),
         Err(r) if r.status == 401 => Err(refusal_error(&ctx, r)),
-        Err(r) => Ok(back_with(
-            "/meetings",
-            &format!("{} {}", r.detail, r.fields.keys().cloned().collect::<Vec<_>>().join(", ")),
-        )),
+        Err(r) => Ok(back_with("/meetings", &refusal_message(&ctx.t, &r))),
     }
 }
 
@@ -271,9 +292,6 @@ pub async fn step(
     match ctx.api(&state).post(&format!("/api/v1/meetings/{id}/{step}"), &request).await {
         Ok(_) => Ok(Redirect::to(&format!("{path}?done={step}")).into_response()),
         Err(r) if matches!(r.status, 401 | 404) => Err(refusal_error(&ctx, r)),
-        Err(r) => {
-            let fields: Vec<String> = r.fields.iter().map(|(k, v)| format!("{k}: {}", v.join("; "))).collect();
-            Ok(back_with(&path, &format!("{} {}", r.detail, fields.join(" "))))
-        }
+        Err(r) => Ok(back_with(&path, &refusal_message(&ctx.t, &r))),
     }
 }
