@@ -4,7 +4,7 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
@@ -60,11 +60,11 @@ impl Api {
         if let Some(content_type) = content_type {
             request = request.header(header::CONTENT_TYPE, content_type);
         }
+        // An address that is not even a valid URI (a page path carrying `%0A` as an id) names
+        // no record: the API's own answer for that is 404.
         let request = match request.body(body) {
             Ok(r) => r,
-            Err(_) => {
-                return Response::builder().status(StatusCode::BAD_REQUEST).body(Body::empty()).unwrap_or_default();
-            }
+            Err(_) => return crate::error::AppError::NotFound.into_response(),
         };
         match self.router.clone().oneshot(request).await {
             Ok(response) => response,

@@ -375,6 +375,12 @@ async fn staff_pages_keep_the_registers_and_show_the_figures() {
     assert!(refused.html.contains("role=\"alert\""));
     assert!(refused.html.contains("value=\"many\""), "what was typed stays");
 
+    // Addresses that cannot name a record (an encoded newline as the id) are simply not found.
+    for path in ["/cases/%0A", "/cases/%0A/files/x", "/meetings/%0A", "/cases/%20"] {
+        assert_eq!(clerk.get(path).await.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    assert_eq!(clerk.submit("/cases/%0A/act", &[("action", "forward")]).await.status, StatusCode::NOT_FOUND);
+
     let dashboard = clerk.get("/staff/stats").await;
     assert_eq!(dashboard.status, StatusCode::OK);
     assert!(dashboard.html.contains("<svg"), "charts");

@@ -147,6 +147,7 @@ pub async fn inbox(State(state): State<AppState>, ctx: Ctx, Query(q): Query<List
 /// An API refusal on a page that has no form to show it in.
 pub fn refusal_error(ctx: &Ctx, r: Refusal) -> PageError {
     let error = match r.status {
+        400 => AppError::BadRequest(r.detail),
         401 => AppError::Unauthorized,
         403 => AppError::Forbidden(r.detail),
         404 => AppError::NotFound,

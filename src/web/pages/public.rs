@@ -32,8 +32,13 @@ pub async fn home(ctx: Ctx) -> Response {
 }
 
 /// Only a path on this site, so that `next` cannot send anyone elsewhere.
+/// A `next` address to return to: only a path on this site. Browsers drop tabs and newlines
+/// from addresses (`/\t/evil.example` becomes `//evil.example`) and read `\\` as `/`, so any
+/// of those, or anything else a header cannot carry, sends the visitor home instead.
 pub fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next.to_string() } else { "/".into() }
+    let on_site =
+        next.starts_with('/') && !next.starts_with("//") && next.chars().all(|c| c.is_ascii_graphic() && c != '\\');
+    if on_site { next.to_string() } else { "/".into() }
 }
 
 #[derive(Deserialize)]
@@ -197,4 +202,21 @@ pub async fn js() -> impl IntoResponse {
         ],
         JS,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_paths_on_this_site_are_returned_to() {
+        for good in ["/", "/cases?page=2", "/cases/0190-ab%20c"] {
+            assert_eq!(safe_next(good), good);
+        }
+        for bad in
+            ["//evil.example", "/\t/evil.example", "/\\evil.example", "https://evil.example", "/a\nb", "/案件", ""]
+        {
+            assert_eq!(safe_next(bad), "/", "{bad:?}");
+        }
+    }
 }
