@@ -423,3 +423,15 @@ pub async fn upload(app: &TestApp, token: &str, case_id: &str, name: &str, bytes
         .await
         .unwrap()
 }
+
+/// Configuration for two municipalities served at once: Kaohsiung (the default, `KH-`) and
+/// Pingtung (`PT-`), one district each.
+pub fn two_jurisdictions() -> (&'static str, ConfigValue) {
+    let jurisdictions = json!([
+        {"code": "kaohsiung", "name_zh": "高雄市", "name_en": "Kaohsiung City", "case_prefix": "KH",
+         "districts": [{"code": "sanmin", "name_zh": "三民區", "name_en": "Sanmin District"}]},
+        {"code": "pingtung", "name_zh": "屏東縣", "name_en": "Pingtung County", "case_prefix": "PT",
+         "districts": [{"code": "pingtung-city", "name_zh": "屏東市", "name_en": "Pingtung City"}]},
+    ]);
+    ("reference.jurisdictions", ConfigValue::serialize(jurisdictions).unwrap())
+}

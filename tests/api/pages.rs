@@ -520,14 +520,7 @@ async fn the_business_inbox_puts_the_earliest_due_first_and_marks_the_overdue() 
 
 #[tokio::test]
 async fn with_several_municipalities_each_page_speaks_for_the_right_office() {
-    let jurisdictions = json!([
-        {"code": "kaohsiung", "name_zh": "高雄市", "name_en": "Kaohsiung City", "case_prefix": "KH",
-         "districts": [{"code": "sanmin", "name_zh": "三民區", "name_en": "Sanmin District"}]},
-        {"code": "pingtung", "name_zh": "屏東縣", "name_en": "Pingtung County", "case_prefix": "PT",
-         "districts": [{"code": "pingtung-city", "name_zh": "屏東市", "name_en": "Pingtung City"}]},
-    ]);
-    let value = consumer_protection::config::toml_value::Value::serialize(jurisdictions).unwrap();
-    let app = spawn_app_with(vec![("reference.jurisdictions", value)]).await;
+    let app = spawn_app_with(vec![two_jurisdictions()]).await;
     let cast = app.cast().await;
     app.user_with_role("clerk@pingtung.test", "clerk", json!({"jurisdiction": "pingtung"})).await;
 

@@ -174,14 +174,7 @@ async fn staff_reads_of_personal_data_are_logged() {
 
 #[tokio::test]
 async fn staff_work_only_inside_their_own_jurisdiction() {
-    let jurisdictions = json!([
-        {"code": "kaohsiung", "name_zh": "高雄市", "name_en": "Kaohsiung City", "case_prefix": "KH",
-         "districts": [{"code": "sanmin", "name_zh": "三民區", "name_en": "Sanmin District"}]},
-        {"code": "pingtung", "name_zh": "屏東縣", "name_en": "Pingtung County", "case_prefix": "PT",
-         "districts": [{"code": "pingtung-city", "name_zh": "屏東市", "name_en": "Pingtung City"}]},
-    ]);
-    let value = consumer_protection::config::toml_value::Value::serialize(jurisdictions).unwrap();
-    let app = spawn_app_with(vec![("reference.jurisdictions", value)]).await;
+    let app = spawn_app_with(vec![two_jurisdictions()]).await;
     let c = app.cast().await;
     let pt_clerk = app.user_with_role("clerk@pingtung.test", "clerk", json!({"jurisdiction": "pingtung"})).await;
 
