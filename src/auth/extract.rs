@@ -32,6 +32,12 @@ impl CurrentUser {
     pub fn is(&self, role: Role) -> bool {
         self.role == role
     }
+
+    /// The jurisdiction whose office this account works for: its own, or (citizens, businesses,
+    /// accounts made before a second jurisdiction was configured) the default one.
+    pub fn office(&self, reference: &crate::reference::ReferenceSettings) -> String {
+        self.jurisdiction.clone().unwrap_or_else(|| reference.default_jurisdiction.clone())
+    }
 }
 
 /// The roles an endpoint admits.

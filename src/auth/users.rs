@@ -209,8 +209,7 @@ async fn list_colleagues(
     State(state): State<AppState>,
     staff: Auth<crate::auth::extract::CaseStaff>,
 ) -> AppResult<Json<Colleagues>> {
-    let jurisdiction =
-        staff.jurisdiction.clone().unwrap_or_else(|| state.settings.reference.default_jurisdiction.clone());
+    let jurisdiction = staff.office(&state.settings.reference);
     let items = user::Entity::find()
         .filter(user::Column::Jurisdiction.eq(jurisdiction))
         .filter(user::Column::Disabled.eq(false))

@@ -202,8 +202,7 @@ async fn get_record(
     Path(id): Path<Uuid>,
 ) -> AppResult<Json<BusinessRecord>> {
     let found = service::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let jurisdiction =
-        staff.jurisdiction.clone().unwrap_or_else(|| state.settings.reference.default_jurisdiction.clone());
+    let jurisdiction = staff.office(&state.settings.reference);
     let cases = case::Entity::find()
         .filter(case::Column::BusinessId.eq(id))
         .filter(case::Column::Jurisdiction.eq(jurisdiction.as_str()));

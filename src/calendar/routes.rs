@@ -112,8 +112,7 @@ async fn add_closure(
     officer: Auth<Officers>,
     Valid((date, reason)): Valid<ClosureBody>,
 ) -> AppResult<(StatusCode, Json<ClosureView>)> {
-    let jurisdiction =
-        officer.jurisdiction.clone().unwrap_or_else(|| state.settings.reference.default_jurisdiction.clone());
+    let jurisdiction = officer.office(&state.settings.reference);
     let added = service::add_closure(&state.db, &state.calendar, &jurisdiction, date, reason, officer.id).await?;
     Ok((
         StatusCode::CREATED,

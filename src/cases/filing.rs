@@ -246,7 +246,7 @@ pub async fn file(
 
     let jurisdiction = match (staff, body.jurisdiction.take()) {
         (true, requested) => {
-            let own = user.jurisdiction.clone().unwrap_or_else(|| reference.default_jurisdiction.clone());
+            let own = user.office(reference);
             if requested.is_some_and(|j| j != own) {
                 check.add("jurisdiction", "staff file cases in their own jurisdiction");
             }

@@ -79,10 +79,6 @@ pub struct ConsultationBody {
     pub answer: Option<String>,
 }
 
-fn own_jurisdiction(state: &AppState, user: &CurrentUser) -> String {
-    user.jurisdiction.clone().unwrap_or_else(|| state.settings.reference.default_jurisdiction.clone())
-}
-
 /// Log a consultation (clerk, officer).
 #[utoipa::path(post, path = "/api/v1/consultations", tag = "consultations", security(("bearer" = [])),
     request_body = ConsultationBody,
@@ -117,7 +113,7 @@ async fn create_consultation(
     let txn = crate::db::begin_write(&state.db).await?;
     let row = consultation::ActiveModel {
         id: Set(Uuid::now_v7()),
-        jurisdiction: Set(own_jurisdiction(&state, &staff)),
+        jurisdiction: Set(staff.office(&state.settings.reference)),
         channel: Set(channel),
         summary: Set(summary),
         category: Set(category),
@@ -166,8 +162,8 @@ async fn list_consultations(
     Query(filter): Query<ConsultationFilter>,
 ) -> AppResult<Json<ListResponse<ConsultationView>>> {
     let page = PageParams { page: filter.page, per_page: filter.per_page }.resolve()?;
-    let mut query =
-        consultation::Entity::find().filter(consultation::Column::Jurisdiction.eq(own_jurisdiction(&state, &staff)));
+    let mut query = consultation::Entity::find()
+        .filter(consultation::Column::Jurisdiction.eq(staff.office(&state.settings.reference)));
     if let Some(period) = Period::optional(filter.from, filter.to)? {
         query = query
             .filter(consultation::Column::ReceivedOn.gte(period.from))
@@ -191,7 +187,7 @@ async fn load(state: &AppState, staff: &CurrentUser, id: Uuid) -> AppResult<cons
     consultation::Entity::find_by_id(id)
         .one(&state.db)
         .await?
-        .filter(|c| c.jurisdiction == own_jurisdiction(state, staff))
+        .filter(|c| c.jurisdiction == staff.office(&state.settings.reference))
         .ok_or(AppError::NotFound)
 }
 

@@ -74,8 +74,7 @@ async fn create_event(
     input: Input<EducationEventBody>,
 ) -> AppResult<(StatusCode, Json<EducationEventView>)> {
     let (body, mut check) = (input.body, input.check);
-    let jurisdiction =
-        officer.jurisdiction.clone().unwrap_or_else(|| state.settings.reference.default_jurisdiction.clone());
+    let jurisdiction = officer.office(&state.settings.reference);
     let held_on = check_held_date(&mut check, "held_on", body.held_on);
     let kind = check.text("kind", body.kind, 64);
     if !check.has("kind") && !state.settings.reference.is_education_kind(&kind) {
@@ -135,8 +134,7 @@ async fn list_events(
     Query(filter): Query<EventFilter>,
 ) -> AppResult<Json<ListResponse<EducationEventView>>> {
     let page = PageParams { page: filter.page, per_page: filter.per_page }.resolve()?;
-    let jurisdiction =
-        staff.jurisdiction.clone().unwrap_or_else(|| state.settings.reference.default_jurisdiction.clone());
+    let jurisdiction = staff.office(&state.settings.reference);
     let mut query = education_event::Entity::find().filter(education_event::Column::Jurisdiction.eq(jurisdiction));
     if let Some(period) = Period::optional(filter.from, filter.to)? {
         query = query
@@ -168,8 +166,7 @@ async fn get_event(
     staff: Auth<CaseStaff>,
     Path(id): Path<Uuid>,
 ) -> AppResult<Json<EducationEventView>> {
-    let jurisdiction =
-        staff.jurisdiction.clone().unwrap_or_else(|| state.settings.reference.default_jurisdiction.clone());
+    let jurisdiction = staff.office(&state.settings.reference);
     let row = education_event::Entity::find_by_id(id)
         .one(&state.db)
         .await?

@@ -143,8 +143,7 @@ impl Write for ChannelSink {
 async fn export(state: AppState, staff: Auth<CaseStaff>, q: ExportQuery, format: Format) -> AppResult<Response> {
     let period = Period::required(q.from, q.to)?;
     let anonymous = q.anonymous.unwrap_or(false);
-    let jurisdiction =
-        staff.jurisdiction.clone().unwrap_or_else(|| state.settings.reference.default_jurisdiction.clone());
+    let jurisdiction = staff.office(&state.settings.reference);
     data_export::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(staff.id),

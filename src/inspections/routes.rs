@@ -75,10 +75,6 @@ pub fn view(i: inspection::Model) -> InspectionView {
     }
 }
 
-fn jurisdiction_of(state: &AppState, user: &CurrentUser) -> String {
-    user.jurisdiction.clone().unwrap_or_else(|| state.settings.reference.default_jurisdiction.clone())
-}
-
 /// A date an activity happened: not in the future, not more than five years ago.
 pub fn check_held_date(check: &mut Check, field: &str, value: Option<NaiveDate>) -> NaiveDate {
     let today = taipei_date(time::now());
@@ -216,7 +212,7 @@ async fn create_inspection(
 ) -> AppResult<(StatusCode, Json<InspectionView>)> {
     let (body, mut check) = (input.body, input.check);
     let reference = &state.settings.reference;
-    let jurisdiction = jurisdiction_of(&state, &officer);
+    let jurisdiction = officer.office(&state.settings.reference);
     let inspected_on = check_held_date(&mut check, "inspected_on", body.inspected_on);
     let theme = check_theme(&mut check, reference, body.theme);
     let items_checked = check_count(&mut check, "items_checked", body.items_checked, 100_000);
@@ -300,7 +296,7 @@ async fn list_inspections(
 ) -> AppResult<Json<ListResponse<InspectionView>>> {
     let page = PageParams { page: filter.page, per_page: filter.per_page }.resolve()?;
     let mut query =
-        inspection::Entity::find().filter(inspection::Column::Jurisdiction.eq(jurisdiction_of(&state, &staff)));
+        inspection::Entity::find().filter(inspection::Column::Jurisdiction.eq(staff.office(&state.settings.reference)));
     if let Some(period) = Period::optional(filter.from, filter.to)? {
         query = query
             .filter(inspection::Column::InspectedOn.gte(period.from))
@@ -315,14 +311,13 @@ async fn list_inspections(
             .filter(inspection::Column::FollowUpDue.lt(taipei_date(time::now())));
     }
     if let Some(business_id) = filter.business_id {
-        let ids: Vec<Uuid> = inspection_business::Entity::find()
-            .filter(inspection_business::Column::BusinessId.eq(business_id))
-            .all(&state.db)
-            .await?
-            .into_iter()
-            .map(|l| l.inspection_id)
-            .collect();
-        query = query.filter(inspection::Column::Id.is_in(ids));
+        // In the database, not as a list of ids: a chain store may have hundreds of inspections.
+        let linked = sea_orm::sea_query::Query::select()
+            .column(inspection_business::Column::InspectionId)
+            .from(inspection_business::Entity)
+            .and_where(inspection_business::Column::BusinessId.eq(business_id))
+            .to_owned();
+        query = query.filter(inspection::Column::Id.in_subquery(linked));
     }
     let total = query.clone().count(&state.db).await?;
     let items = query
@@ -342,7 +337,7 @@ async fn load(state: &AppState, user: &CurrentUser, id: Uuid) -> AppResult<inspe
     inspection::Entity::find_by_id(id)
         .one(&state.db)
         .await?
-        .filter(|i| i.jurisdiction == jurisdiction_of(state, user))
+        .filter(|i| i.jurisdiction == user.office(&state.settings.reference))
         .ok_or(AppError::NotFound)
 }
 

@@ -33,16 +33,12 @@ pub fn title(m: &meeting::Model) -> String {
     format!("{}年第{}次調解會議", m.year, m.number)
 }
 
-fn jurisdiction_of(state: &AppState, user: &CurrentUser) -> String {
-    user.jurisdiction.clone().unwrap_or_else(|| state.settings.reference.default_jurisdiction.clone())
-}
-
 /// The meeting, if `user` may see it: clerks and officers of its jurisdiction, mediators who
 /// chair or sit on it. Otherwise 404.
 pub async fn load_visible(state: &AppState, user: &CurrentUser, id: Uuid) -> AppResult<meeting::Model> {
     let found = meeting::Entity::find_by_id(id).one(&state.db).await?.ok_or(AppError::NotFound)?;
     let visible = match user.role {
-        Role::Clerk | Role::Officer => found.jurisdiction == jurisdiction_of(state, user),
+        Role::Clerk | Role::Officer => found.jurisdiction == user.office(&state.settings.reference),
         Role::Mediator => agenda::is_member(&state.db, &found, user.id).await?,
         _ => false,
     };
@@ -101,7 +97,7 @@ pub async fn check_people(state: &AppState, jurisdiction: &str, new: &NewMeeting
 }
 
 pub async fn create(state: &AppState, officer: &CurrentUser, new: NewMeeting) -> AppResult<meeting::Model> {
-    let jurisdiction = jurisdiction_of(state, officer);
+    let jurisdiction = officer.office(&state.settings.reference);
     check_people(state, &jurisdiction, &new).await?;
     let year = new.scheduled_at.with_timezone(&taipei()).year() - 1911;
     // Numbers run per jurisdiction and ROC year; a concurrent creation that took the same

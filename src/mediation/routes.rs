@@ -193,8 +193,7 @@ async fn list_meetings(
 ) -> AppResult<Json<ListResponse<MeetingView>>> {
     let page = PageParams { page: filter.page, per_page: filter.per_page }.resolve()?;
     let user: &CurrentUser = &reader;
-    let jurisdiction =
-        user.jurisdiction.clone().unwrap_or_else(|| state.settings.reference.default_jurisdiction.clone());
+    let jurisdiction = user.office(&state.settings.reference);
     let mut condition = Condition::all().add(meeting::Column::Jurisdiction.eq(jurisdiction));
     if user.role == Role::Mediator {
         let mine = entity::meeting_member::Entity::find()

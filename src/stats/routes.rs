@@ -48,7 +48,7 @@ fn scope_for(state: &AppState, user: Option<&CurrentUser>, requested: Option<Str
             Some(code) => Scope::One(code.into()),
         });
     };
-    let own = user.jurisdiction.clone().unwrap_or_else(|| reference.default_jurisdiction.clone());
+    let own = user.office(reference);
     match requested.as_deref() {
         None => Ok(Scope::One(own)),
         Some("all") if user.role == Role::Admin => Ok(Scope::All),
@@ -212,8 +212,7 @@ async fn close_period(
     officer: Auth<Officers>,
     Path(month): Path<String>,
 ) -> AppResult<(StatusCode, Json<PeriodView>)> {
-    let jurisdiction =
-        officer.jurisdiction.clone().unwrap_or_else(|| state.settings.reference.default_jurisdiction.clone());
+    let jurisdiction = officer.office(&state.settings.reference);
     Ok((StatusCode::CREATED, Json(periods::close(&state.db, &jurisdiction, &month, officer.id).await?)))
 }
 

@@ -38,8 +38,8 @@ pub fn lang_of(headers: &HeaderMap, user: Option<&CurrentUser>) -> Lang {
 /// 「高雄市政府消費者保護官室」 / "Kaohsiung City Consumer Protection Office".
 pub fn office_name(state: &AppState, user: Option<&CurrentUser>, lang: Lang) -> String {
     let reference = &state.settings.reference;
-    let code = user.and_then(|u| u.jurisdiction.as_deref()).unwrap_or(&reference.default_jurisdiction);
-    match reference.jurisdiction(code) {
+    let code = user.map(|u| u.office(reference)).unwrap_or_else(|| reference.default_jurisdiction.clone());
+    match reference.jurisdiction(&code) {
         Some(j) if lang == Lang::En => format!("{} Consumer Protection Office", j.name_en),
         Some(j) => format!("{}政府消費者保護官室", j.name_zh),
         None => Tr { lang }.s("site.name"),

@@ -49,6 +49,13 @@ async fn officers_record_inspections_and_their_follow_up() {
         expect_status(app.get("/api/v1/inspections?theme=labelling", Some(&c.clerk)).await, StatusCode::OK).await["total"],
         0
     );
+    // By business: the one inspected, not another.
+    let of = |id: &str| format!("/api/v1/inspections?business_id={id}");
+    assert_eq!(expect_status(app.get(&of(&c.business_id), Some(&c.clerk)).await, StatusCode::OK).await["total"], 1);
+    assert_eq!(
+        expect_status(app.get(&of(&c.other_business_id), Some(&c.clerk)).await, StatusCode::OK).await["total"],
+        0
+    );
     expect_error(app.post("/api/v1/inspections", Some(&c.clerk), &body).await, StatusCode::FORBIDDEN, "forbidden")
         .await;
     for token in [&c.citizen, &c.business, &c.mediator, &c.admin] {

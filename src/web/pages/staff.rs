@@ -156,11 +156,8 @@ async fn register_page(
     let en = t.is_en();
     let reference = &state.settings.reference;
     let api = ctx.api(state);
-    let jurisdiction = ctx
-        .user
-        .as_ref()
-        .and_then(|u| u.jurisdiction.clone())
-        .unwrap_or_else(|| reference.default_jurisdiction.clone());
+    let jurisdiction =
+        ctx.user.as_ref().map(|u| u.office(reference)).unwrap_or_else(|| reference.default_jurisdiction.clone());
     let districts: Vec<Choice> =
         reference.jurisdiction(&jurisdiction).map(|j| choices(&j.districts, en)).unwrap_or_default();
     let (title, form_title, fields, headers, list_path, may_write): (
