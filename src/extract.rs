@@ -278,6 +278,25 @@ impl Page {
     pub fn offset(&self) -> u64 {
         (self.page - 1).saturating_mul(self.per_page)
     }
+
+    /// This page of an ordered query, and how many rows the whole query has (counted without
+    /// its ordering, which a count does not need).
+    pub async fn fetch<E>(
+        self,
+        db: &impl sea_orm::ConnectionTrait,
+        query: sea_orm::Select<E>,
+    ) -> Result<(Vec<E::Model>, u64), AppError>
+    where
+        E: sea_orm::EntityTrait,
+        E::Model: Sync,
+    {
+        use sea_orm::{PaginatorTrait, QuerySelect, QueryTrait};
+        let mut counting = query.clone();
+        QueryTrait::query(&mut counting).clear_order_by();
+        let total = counting.count(db).await?;
+        let rows = query.offset(self.offset()).limit(self.per_page).all(db).await?;
+        Ok((rows, total))
+    }
 }
 
 /// The shape of every list answer.

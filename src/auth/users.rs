@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use entity::user;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -127,18 +127,9 @@ async fn list_users(
         );
     }
     let query = user::Entity::find().filter(condition);
-    let total = query.clone().count(&state.db).await?;
-    let items = query
-        .order_by_desc(user::Column::CreatedAt)
-        .order_by_desc(user::Column::Id)
-        .offset(page.offset())
-        .limit(page.per_page)
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(UserView::from)
-        .collect();
-    Ok(Json(ListResponse::new(items, total, page)))
+    let query = query.order_by_desc(user::Column::CreatedAt).order_by_desc(user::Column::Id);
+    let (rows, total) = page.fetch(&state.db, query).await?;
+    Ok(Json(ListResponse::new(rows.into_iter().map(UserView::from).collect(), total, page)))
 }
 
 /// One account (admin).

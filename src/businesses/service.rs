@@ -5,8 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::business;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -177,16 +176,11 @@ pub async fn search(db: &impl ConnectionTrait, q: Option<&str>, page: Page) -> A
                 .add(Expr::col(business::Column::TaxId).like(like_pattern(&q))),
         );
     }
-    let total = query.clone().count(db).await?;
-    let items = query
+    let query = query
         .order_by_desc(business::Column::Verified)
         .order_by_asc(business::Column::Name)
-        .order_by_asc(business::Column::Id)
-        .offset(page.offset())
-        .limit(page.per_page)
-        .all(db)
-        .await?;
-    Ok((items, total))
+        .order_by_asc(business::Column::Id);
+    page.fetch(db, query).await
 }
 
 #[derive(Debug, Default)]

@@ -8,7 +8,7 @@ use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{access_log, business, case, case_stage, user};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query as SqlQuery};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
@@ -202,7 +202,6 @@ async fn list_cases(
         );
     }
     let query = case::Entity::find().filter(condition);
-    let total = query.clone().count(&state.db).await?;
     let ordered = if by_due {
         query
             .order_by_asc(Expr::col(case::Column::DueAt).is_null())
@@ -211,8 +210,7 @@ async fn list_cases(
     } else {
         query.order_by_desc(case::Column::ReceivedAt)
     };
-    let rows =
-        ordered.order_by_desc(case::Column::Id).offset(page.offset()).limit(page.per_page).all(&state.db).await?;
+    let (rows, total) = page.fetch(&state.db, ordered.order_by_desc(case::Column::Id)).await?;
 
     let business_ids: Vec<Uuid> = rows.iter().map(|c| c.business_id).collect();
     let businesses: HashMap<Uuid, business::Model> = business::Entity::find()
@@ -391,14 +389,8 @@ async fn get_access_log(
     let page = paging.resolve()?;
     let case = access::load_visible(&state.db, &auth, id).await?;
     let query = access_log::Entity::find().filter(access_log::Column::CaseId.eq(case.id));
-    let total = query.clone().count(&state.db).await?;
-    let rows = query
-        .order_by_desc(access_log::Column::At)
-        .order_by_desc(access_log::Column::Id)
-        .offset(page.offset())
-        .limit(page.per_page)
-        .all(&state.db)
-        .await?;
+    let query = query.order_by_desc(access_log::Column::At).order_by_desc(access_log::Column::Id);
+    let (rows, total) = page.fetch(&state.db, query).await?;
     let user_ids: Vec<Uuid> = rows.iter().map(|r| r.user_id).collect();
     let names: HashMap<Uuid, String> = user::Entity::find()
         .filter(user::Column::Id.is_in(user_ids))

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use entity::consultation;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -169,18 +169,9 @@ async fn list_consultations(
             .filter(consultation::Column::ReceivedOn.gte(period.from))
             .filter(consultation::Column::ReceivedOn.lte(period.to));
     }
-    let total = query.clone().count(&state.db).await?;
-    let items = query
-        .order_by_desc(consultation::Column::ReceivedAt)
-        .order_by_desc(consultation::Column::Id)
-        .offset(page.offset())
-        .limit(page.per_page)
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(Into::into)
-        .collect();
-    Ok(Json(ListResponse::new(items, total, page)))
+    let query = query.order_by_desc(consultation::Column::ReceivedAt).order_by_desc(consultation::Column::Id);
+    let (rows, total) = page.fetch(&state.db, query).await?;
+    Ok(Json(ListResponse::new(rows.into_iter().map(Into::into).collect(), total, page)))
 }
 
 async fn load(state: &AppState, staff: &CurrentUser, id: Uuid) -> AppResult<consultation::Model> {

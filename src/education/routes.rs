@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::education_event;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -144,18 +144,9 @@ async fn list_events(
     if let Some(kind) = filter.kind {
         query = query.filter(education_event::Column::Kind.eq(kind));
     }
-    let total = query.clone().count(&state.db).await?;
-    let items = query
-        .order_by_desc(education_event::Column::HeldOn)
-        .order_by_desc(education_event::Column::Id)
-        .offset(page.offset())
-        .limit(page.per_page)
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(view)
-        .collect();
-    Ok(Json(ListResponse::new(items, total, page)))
+    let query = query.order_by_desc(education_event::Column::HeldOn).order_by_desc(education_event::Column::Id);
+    let (rows, total) = page.fetch(&state.db, query).await?;
+    Ok(Json(ListResponse::new(rows.into_iter().map(view).collect(), total, page)))
 }
 
 /// One education event (clerk, officer).

@@ -319,18 +319,9 @@ async fn list_inspections(
             .to_owned();
         query = query.filter(inspection::Column::Id.in_subquery(linked));
     }
-    let total = query.clone().count(&state.db).await?;
-    let items = query
-        .order_by_desc(inspection::Column::InspectedOn)
-        .order_by_desc(inspection::Column::Id)
-        .offset(page.offset())
-        .limit(page.per_page)
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(view)
-        .collect();
-    Ok(Json(ListResponse::new(items, total, page)))
+    let query = query.order_by_desc(inspection::Column::InspectedOn).order_by_desc(inspection::Column::Id);
+    let (rows, total) = page.fetch(&state.db, query).await?;
+    Ok(Json(ListResponse::new(rows.into_iter().map(view).collect(), total, page)))
 }
 
 async fn load(state: &AppState, user: &CurrentUser, id: Uuid) -> AppResult<inspection::Model> {

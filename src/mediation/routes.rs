@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use entity::{agenda_item, business, case, meeting};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -212,13 +212,8 @@ async fn list_meetings(
         condition = condition.add(meeting::Column::ScheduledAt.gt(start)).add(meeting::Column::ScheduledAt.lte(end));
     }
     let query = meeting::Entity::find().filter(condition);
-    let total = query.clone().count(&state.db).await?;
-    let rows = query
-        .order_by_asc(meeting::Column::ScheduledAt)
-        .offset(page.offset())
-        .limit(page.per_page)
-        .all(&state.db)
-        .await?;
+    let query = query.order_by_asc(meeting::Column::ScheduledAt).order_by_asc(meeting::Column::Id);
+    let (rows, total) = page.fetch(&state.db, query).await?;
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
         items.push(view(&state, row).await?);

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use entity::notification;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -114,18 +114,9 @@ async fn list_deliveries(
         }
         query = query.filter(notification::Column::Status.eq(status));
     }
-    let total = query.clone().count(&state.db).await?;
-    let items = query
-        .order_by_desc(notification::Column::CreatedAt)
-        .order_by_desc(notification::Column::Id)
-        .offset(page.offset())
-        .limit(page.per_page)
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(Into::into)
-        .collect();
-    Ok(Json(ListResponse::new(items, total, page)))
+    let query = query.order_by_desc(notification::Column::CreatedAt).order_by_desc(notification::Column::Id);
+    let (rows, total) = page.fetch(&state.db, query).await?;
+    Ok(Json(ListResponse::new(rows.into_iter().map(Into::into).collect(), total, page)))
 }
 
 /// Queue a failed delivery again, with a fresh count of attempts (admin).
