@@ -60,8 +60,8 @@ impl Api {
         if let Some(content_type) = content_type {
             request = request.header(header::CONTENT_TYPE, content_type);
         }
-        // An address that is not even a valid URI (a page path carrying `%0A` as an id) names
-        // no record: the API's own answer for that is 404.
+        // Pages type their ids and encode their query values, so this should not happen; an
+        // address that is not a valid URI names no record all the same.
         let request = match request.body(body) {
             Ok(r) => r,
             Err(_) => return crate::error::AppError::NotFound.into_response(),

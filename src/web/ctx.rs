@@ -119,6 +119,27 @@ impl Ctx {
     }
 }
 
+/// Path parameters of a page, typed (record ids are UUIDs). An address whose parameters do not
+/// parse names no record: the visitor gets the not-found page, in their language.
+pub struct PagePath<T>(pub T);
+
+impl<T> FromRequestParts<AppState> for PagePath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+{
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(PagePath(value)),
+            Err(_) => {
+                let Ok(ctx) = Ctx::from_request_parts(parts, state).await;
+                Err(ctx.err(AppError::NotFound))
+            }
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage {

@@ -3,12 +3,13 @@
 
 use askama::Template;
 use axum::body::{Body, Bytes};
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Query, State};
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::Role;
@@ -18,7 +19,7 @@ use crate::error::AppError;
 use crate::reference::CHANNELS;
 use crate::time::taipei;
 use crate::web::api::Refusal;
-use crate::web::ctx::{Ctx, PageError, PageResult, render};
+use crate::web::ctx::{Ctx, PageError, PagePath, PageResult, render};
 use crate::web::forms::{FormValues, number, taipei_instant};
 use crate::web::i18n::Tr;
 
@@ -401,7 +402,7 @@ fn field_kind(name: &str) -> &'static str {
     }
 }
 
-async fn case_page(state: &AppState, ctx: Ctx, id: &str, notice: String, refusal: Refusal) -> PageResult {
+async fn case_page(state: &AppState, ctx: Ctx, id: Uuid, notice: String, refusal: Refusal) -> PageResult {
     ctx.require()?;
     let api = ctx.api(state);
     let case = api.get(&format!("/api/v1/cases/{id}")).await.map_err(|r| refusal_error(&ctx, r))?;
@@ -582,7 +583,7 @@ async fn case_page(state: &AppState, ctx: Ctx, id: &str, notice: String, refusal
 pub async fn show(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<Uuid>,
     Query(q): Query<CaseQuery>,
 ) -> PageResult {
     let t = ctx.t;
@@ -592,10 +593,10 @@ pub async fn show(
         (Some(action), _) => format!("{}{}", t.s("case.done"), t.k("action", action)),
         _ => String::new(),
     };
-    case_page(&state, ctx, &id, notice, Refusal::default()).await
+    case_page(&state, ctx, id, notice, Refusal::default()).await
 }
 
-pub async fn act(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, body: Bytes) -> PageResult {
+pub async fn act(State(state): State<AppState>, ctx: Ctx, PagePath(id): PagePath<Uuid>, body: Bytes) -> PageResult {
     ctx.require()?;
     let form = FormValues::parse(&body);
     let mut request = Map::new();
@@ -627,13 +628,13 @@ pub async fn act(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>
         Err(refusal) if matches!(refusal.status, 404 | 401) => Err(refusal_error(&ctx, refusal)),
         Err(refusal) => {
             let status = StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
-            let page = case_page(&state, ctx, &id, String::new(), refusal).await?;
+            let page = case_page(&state, ctx, id, String::new(), refusal).await?;
             Ok((status, page).into_response())
         }
     }
 }
 
-pub async fn note(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, body: Bytes) -> PageResult {
+pub async fn note(State(state): State<AppState>, ctx: Ctx, PagePath(id): PagePath<Uuid>, body: Bytes) -> PageResult {
     ctx.require()?;
     let form = FormValues::parse(&body);
     let request = json!({"body": form.get("body"), "visibility": form.opt("visibility")});
@@ -642,7 +643,7 @@ pub async fn note(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
         Err(refusal) if matches!(refusal.status, 404 | 401) => Err(refusal_error(&ctx, refusal)),
         Err(refusal) => {
             let status = StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
-            let page = case_page(&state, ctx, &id, String::new(), refusal).await?;
+            let page = case_page(&state, ctx, id, String::new(), refusal).await?;
             Ok((status, page).into_response())
         }
     }
@@ -652,7 +653,7 @@ pub async fn note(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
 pub async fn upload(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<Uuid>,
     request: axum::extract::Request,
 ) -> PageResult {
     ctx.require()?;
@@ -669,7 +670,11 @@ pub async fn upload(
     }
 }
 
-pub async fn download(State(state): State<AppState>, ctx: Ctx, Path((id, file)): Path<(String, String)>) -> PageResult {
+pub async fn download(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    PagePath((id, file)): PagePath<(Uuid, Uuid)>,
+) -> PageResult {
     ctx.require()?;
     let response =
         ctx.api(&state).raw(Method::GET, &format!("/api/v1/cases/{id}/attachments/{file}"), None, Body::empty()).await;

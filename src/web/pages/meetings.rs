@@ -3,16 +3,17 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use uuid::Uuid;
 
 use super::cases::{Choice, refusal_error, when};
 use crate::app::AppState;
 use crate::auth::Role;
 use crate::web::api::Refusal;
-use crate::web::ctx::{Ctx, PageResult, render};
+use crate::web::ctx::{Ctx, PagePath, PageResult, render};
 use crate::web::forms::{FormValues, number, taipei_instant};
 use crate::web::i18n::Tr;
 
@@ -179,7 +180,7 @@ struct MeetingPage {
 pub async fn show(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<Uuid>,
     Query(m): Query<Message>,
 ) -> PageResult {
     ctx.require_role(&[Role::Clerk, Role::Officer, Role::Mediator])?;
@@ -233,7 +234,7 @@ pub async fn show(
         .unwrap_or_default();
     Ok(render(&MeetingPage {
         t,
-        id: id.clone(),
+        id: id.to_string(),
         title: meeting["title"].as_str().unwrap_or_default().into(),
         when: when(&meeting["scheduled_at"]),
         location: meeting["location"].as_str().unwrap_or_default().into(),
@@ -257,7 +258,7 @@ pub async fn show(
 pub async fn step(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((id, step)): Path<(String, String)>,
+    PagePath((id, step)): PagePath<(Uuid, String)>,
     body: Bytes,
 ) -> PageResult {
     ctx.require_role(&[Role::Officer])?;

@@ -126,7 +126,11 @@ struct StaffStats {
 pub async fn staff(State(state): State<AppState>, ctx: Ctx, Query(q): Query<YearQuery>) -> PageResult {
     ctx.require_role(&[Role::Clerk, Role::Officer, Role::Admin])?;
     let year = q.year.filter(|y| (1912..=9999).contains(y)).unwrap_or_else(this_year);
-    let scope = q.jurisdiction.as_deref().map(|j| format!("&jurisdiction={j}")).unwrap_or_default();
+    let scope = q
+        .jurisdiction
+        .as_deref()
+        .map(|j| format!("&jurisdiction={}", form_urlencoded::byte_serialize(j.as_bytes()).collect::<String>()))
+        .unwrap_or_default();
     let api = ctx.api(&state);
     let report =
         api.get(&format!("/api/v1/stats/report?year={year}{scope}")).await.map_err(|r| refusal_error(&ctx, r))?;
