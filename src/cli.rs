@@ -33,7 +33,7 @@ enum Command {
     },
     /// Fill the database with a realistic, invented year at the office's volume (for a first look).
     Demo {
-        /// The year (AD) to fill; it must be in the last five years and have ended, or be under way.
+        /// The year (AD) to fill, from 1995; it must have ended, or be under way.
         #[arg(long)]
         year: i32,
         /// Seed of the random choices: the same seed gives the same year.

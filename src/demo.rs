@@ -165,8 +165,8 @@ pub async fn run(state: AppState, settings: &Settings, year: i32, volume: Volume
     }
     let now = Utc::now();
     let span = Year::new(year, now)?;
-    if year < taipei().from_utc_datetime(&now.naive_utc()).year() - 4 {
-        bail!("the demo year must be within the last five years (back-entered dates are limited to that)");
+    if year <= crate::validate::CPA_IN_FORCE.year() {
+        bail!("the demo year must be 1995 or later (the Consumer Protection Act came into force in 1994)");
     }
     let started = crate::time::now();
     let jurisdiction = settings.reference.default_jurisdiction.clone();

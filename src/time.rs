@@ -18,6 +18,17 @@ pub fn taipei_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&taipei()).date_naive()
 }
 
+/// The dates a query may name: four-digit years, which SQLite (dates as text) and PostgreSQL
+/// order alike.
+pub const EARLIEST: NaiveDate = match NaiveDate::from_ymd_opt(1, 1, 1) {
+    Some(d) => d,
+    None => panic!("a valid date"),
+};
+pub const LATEST: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+    Some(d) => d,
+    None => panic!("a valid date"),
+};
+
 /// A period of Taipei dates, both ends inclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Period {
@@ -31,10 +42,15 @@ impl Period {
         match (from, to) {
             (None, None) => Ok(None),
             (from, to) => {
-                // An open end is bounded by dates every database accepts.
-                let earliest = NaiveDate::from_ymd_opt(1900, 1, 1).expect("valid date");
-                let latest = NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid date");
-                let period = Period { from: from.unwrap_or(earliest), to: to.unwrap_or(latest) };
+                // Open ends, and given ends, are bounded by dates every database orders alike.
+                let mut check = crate::validate::Check::new();
+                for (field, day) in [("from", from), ("to", to)] {
+                    if day.is_some_and(|d| !(EARLIEST..=LATEST).contains(&d)) {
+                        check.add(field, "must be a date from 0001-01-01 to 9999-12-31");
+                    }
+                }
+                check.finish()?;
+                let period = Period { from: from.unwrap_or(EARLIEST), to: to.unwrap_or(LATEST) };
                 if period.from > period.to {
                     return Err(crate::error::AppError::field("to", "must not be before `from`"));
                 }

@@ -13,8 +13,9 @@ use super::{Auth, DEFAULT_LOCALE, LOCALES, Role};
 use crate::app::AppState;
 use crate::error::{AppResult, ErrorBody};
 use crate::extract::{ClientAddress, Json, Valid, Validate};
+use crate::openapi::fields;
 use crate::reference::ReferenceSettings;
-use crate::validate::{Check, NAME_MAX};
+use crate::validate::{Check, EMAIL_MAX, NAME_MAX, PASSWORD_MAX};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -25,23 +26,25 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(me, update_me))
 }
 
-fn locale(check: &mut Check, value: Option<String>) -> Option<String> {
-    let locale = check.optional_text("locale", value, 8)?;
+pub(crate) fn locale(check: &mut Check, value: Option<String>) -> Option<String> {
+    let locale = value?;
     check.one_of("locale", &locale, &LOCALES);
     Some(locale)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterBody {
-    #[schema(required)]
+    #[schema(required, schema_with = fields::email)]
     pub email: Option<String>,
     /// 10 to 128 characters.
-    #[schema(required)]
+    #[schema(required, schema_with = fields::new_password)]
     pub password: Option<String>,
-    #[schema(required)]
+    #[schema(required, schema_with = fields::line::<NAME_MAX>)]
     pub name: Option<String>,
+    #[schema(schema_with = fields::phone_opt)]
     pub phone: Option<String>,
     /// `zh-TW` (default) or `en`.
+    #[schema(schema_with = fields::locale_opt)]
     pub locale: Option<String>,
 }
 
@@ -75,19 +78,23 @@ async fn register(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginBody {
-    #[schema(required)]
+    /// Any text: an address that is not an account's is refused like a wrong password.
+    #[schema(required, schema_with = fields::line::<EMAIL_MAX>)]
     pub email: Option<String>,
-    #[schema(required)]
+    #[schema(required, value_type = String, min_length = 1, max_length = 128)]
     pub password: Option<String>,
 }
 
 impl Validate for LoginBody {
     type Output = (String, String);
     fn validate(self, check: &mut Check, _: &ReferenceSettings) -> (String, String) {
-        let email = check.text("email", self.email, 320);
+        let email = check.text("email", self.email, EMAIL_MAX);
         let password = check.required("password", self.password);
         if password.is_empty() && !check.has("password") {
             check.add("password", "must not be empty");
+        } else if password.chars().count() > PASSWORD_MAX {
+            // No account has a longer one; refusing it early spares a hash of a huge input.
+            check.add("password", "is too long (128 characters at most)");
         }
         (email, password)
     }
@@ -107,14 +114,17 @@ async fn login(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RefreshBody {
-    #[schema(required)]
+    #[schema(required, schema_with = fields::line::<TOKEN_MAX>)]
     pub refresh_token: Option<String>,
 }
+
+/// Longer than any token we issue, so a longer one is malformed.
+const TOKEN_MAX: usize = 512;
 
 impl Validate for RefreshBody {
     type Output = String;
     fn validate(self, check: &mut Check, _: &ReferenceSettings) -> String {
-        check.text("refresh_token", self.refresh_token, 512)
+        check.text("refresh_token", self.refresh_token, TOKEN_MAX)
     }
 }
 
@@ -172,9 +182,12 @@ async fn me(State(state): State<AppState>, auth: Auth) -> AppResult<Json<MeView>
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateMeBody {
+    #[schema(schema_with = fields::line_or_null::<NAME_MAX>)]
     pub name: Option<String>,
     /// An empty string removes the number.
+    #[schema(schema_with = fields::phone_opt)]
     pub phone: Option<String>,
+    #[schema(schema_with = fields::locale_opt)]
     pub locale: Option<String>,
 }
 

@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use entity::user;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -13,12 +13,14 @@ use uuid::Uuid;
 
 use super::extract::Admins;
 use super::service::{self, AccountChanges, NewAccount, UserView};
-use super::{Auth, DEFAULT_LOCALE, LOCALES, Role};
+use super::{Auth, DEFAULT_LOCALE, Role};
 use crate::app::AppState;
+use crate::businesses::service::like_pattern;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Json, ListResponse, PageParams, Path, Query, Valid, Validate};
+use crate::openapi::fields;
 use crate::reference::ReferenceSettings;
-use crate::validate::{Check, NAME_MAX};
+use crate::validate::{Check, NAME_MAX, Q_MAX};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -38,20 +40,23 @@ fn role(check: &mut Check, field: &str, value: Option<String>) -> Option<Role> {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateUserBody {
-    #[schema(required)]
+    #[schema(required, schema_with = fields::email)]
     pub email: Option<String>,
-    #[schema(required)]
+    #[schema(required, schema_with = fields::new_password)]
     pub password: Option<String>,
-    #[schema(required)]
+    #[schema(required, schema_with = fields::line::<NAME_MAX>)]
     pub name: Option<String>,
     /// `citizen`, `business`, `clerk`, `officer`, `mediator` or `admin`.
-    #[schema(required)]
+    #[schema(required, schema_with = fields::role)]
     pub role: Option<String>,
     /// Required for role `business`.
     pub business_id: Option<Uuid>,
     /// Office accounts only; default: the configured default jurisdiction.
+    #[schema(schema_with = fields::jurisdiction_opt)]
     pub jurisdiction: Option<String>,
+    #[schema(schema_with = fields::phone_opt)]
     pub phone: Option<String>,
+    #[schema(schema_with = fields::locale_opt)]
     pub locale: Option<String>,
 }
 
@@ -61,10 +66,7 @@ impl Validate for CreateUserBody {
         if self.role.is_none() {
             check.add("role", "is required");
         }
-        let locale = check.optional_text("locale", self.locale, 8);
-        if let Some(l) = &locale {
-            check.one_of("locale", l, &LOCALES);
-        }
+        let locale = super::routes::locale(check, self.locale);
         NewAccount {
             email: check.email("email", self.email),
             password: check.password("password", self.password),
@@ -72,7 +74,7 @@ impl Validate for CreateUserBody {
             phone: check.optional_phone("phone", self.phone),
             role: role(check, "role", self.role).unwrap_or(Role::Citizen),
             business_id: self.business_id,
-            jurisdiction: check.optional_text("jurisdiction", self.jurisdiction, 64),
+            jurisdiction: self.jurisdiction,
             locale: locale.unwrap_or_else(|| DEFAULT_LOCALE.into()),
         }
     }
@@ -94,36 +96,37 @@ async fn create_user(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct UserFilter {
     /// Only accounts of this role.
+    #[param(schema_with = fields::role_opt)]
     pub role: Option<String>,
     /// Part of the e-mail address or name.
+    #[param(schema_with = fields::q)]
     pub q: Option<String>,
-    pub page: Option<u64>,
-    pub per_page: Option<u64>,
 }
 
 /// List accounts (admin), newest first.
-#[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])), params(UserFilter),
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])), params(UserFilter, PageParams),
     responses((status = 200, body = ListResponse<UserView>), (status = 403, body = ErrorBody)))]
 async fn list_users(
     State(state): State<AppState>,
     _admin: Auth<Admins>,
     Query(filter): Query<UserFilter>,
+    Query(paging): Query<PageParams>,
 ) -> AppResult<Json<ListResponse<UserView>>> {
-    let page = PageParams { page: filter.page, per_page: filter.per_page }.resolve()?;
+    let page = paging.resolve()?;
     let mut check = Check::new();
     let role = role(&mut check, "role", filter.role);
+    let q = check.optional_text("q", filter.q, Q_MAX);
     check.finish()?;
 
     let mut condition = Condition::all();
     if let Some(role) = role {
         condition = condition.add(user::Column::Role.eq(role.as_str()));
     }
-    if let Some(q) = filter.q.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty()) {
-        let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    if let Some(q) = q.map(|q| q.to_lowercase()) {
         condition = condition.add(
             Condition::any()
-                .add(Expr::col(user::Column::Email).like(LikeExpr::new(pattern.clone()).escape('\\')))
-                .add(Expr::expr(Func::lower(Expr::col(user::Column::Name))).like(LikeExpr::new(pattern).escape('\\'))),
+                .add(Expr::col(user::Column::Email).like(like_pattern(&q)))
+                .add(Expr::expr(Func::lower(Expr::col(user::Column::Name))).like(like_pattern(&q))),
         );
     }
     let query = user::Entity::find().filter(condition);
@@ -146,9 +149,11 @@ async fn get_user(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateUserBody {
+    #[schema(schema_with = fields::role_opt)]
     pub role: Option<String>,
     /// A disabled account's tokens stop working at once.
     pub disabled: Option<bool>,
+    #[schema(schema_with = fields::jurisdiction_opt)]
     pub jurisdiction: Option<String>,
     /// For role `business`.
     pub business_id: Option<Uuid>,
@@ -160,7 +165,7 @@ impl Validate for UpdateUserBody {
         AccountChanges {
             role: role(check, "role", self.role),
             disabled: self.disabled,
-            jurisdiction: check.optional_text("jurisdiction", self.jurisdiction, 64),
+            jurisdiction: self.jurisdiction,
             business_id: self.business_id,
         }
     }

@@ -17,8 +17,9 @@ use crate::cases::view::{self, CaseSummary};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Json, ListResponse, PageParams, Path, Query, Valid, Validate, double_option};
 use crate::inspections::routes::InspectionView;
+use crate::openapi::fields;
 use crate::reference::ReferenceSettings;
-use crate::validate::Check;
+use crate::validate::{ADDRESS_MAX, Check, NAME_MAX, Q_MAX, TITLE_MAX};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -27,11 +28,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_record))
 }
 
-const NAME_MAX: usize = 200;
-const TEXT_MAX: usize = 300;
+/// Trading names a business may list.
+const TRADING_NAMES_MAX: usize = 20;
 
 fn district(check: &mut Check, reference: &ReferenceSettings, value: Option<String>) -> Option<String> {
-    let value = check.optional_text("district", value, 64)?;
+    let value = value?;
     if !reference.is_any_district(&value) {
         check.add("district", "is not a configured district");
     }
@@ -39,29 +40,51 @@ fn district(check: &mut Check, reference: &ReferenceSettings, value: Option<Stri
 }
 
 fn trading_names(check: &mut Check, value: Option<Vec<String>>) -> Vec<String> {
-    let names: Vec<String> =
-        value.unwrap_or_default().into_iter().map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect();
-    if names.len() > 20 || names.iter().any(|n| n.chars().count() > NAME_MAX) {
-        check.add("trading_names", "at most 20 names of at most 200 characters");
+    let value = value.unwrap_or_default();
+    if value.len() > TRADING_NAMES_MAX {
+        check.add("trading_names", format!("at most {TRADING_NAMES_MAX} names"));
     }
-    names
+    value
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, name)| check.optional_text(&format!("trading_names.{i}"), Some(name), TITLE_MAX))
+        .collect()
 }
 
 fn tax_id(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    value.filter(|v| !v.is_empty())
+}
+
+/// A list of trading names (blank ones are dropped).
+fn trading_names_schema() -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            utoipa::openapi::schema::Type::Array,
+            utoipa::openapi::schema::Type::Null,
+        ]))
+        .items(fields::line_opt::<TITLE_MAX>())
+        .max_items(Some(TRADING_NAMES_MAX))
+        .build()
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateBusinessBody {
-    #[schema(required)]
+    #[schema(required, schema_with = fields::line::<TITLE_MAX>)]
     pub name: Option<String>,
     /// 統一編號, 8 digits with a valid checksum.
+    #[schema(schema_with = fields::tax_id_opt)]
     pub tax_id: Option<String>,
+    #[schema(schema_with = trading_names_schema)]
     pub trading_names: Option<Vec<String>>,
+    #[schema(schema_with = fields::line_opt::<ADDRESS_MAX>)]
     pub address: Option<String>,
+    #[schema(schema_with = fields::district_opt)]
     pub district: Option<String>,
+    #[schema(schema_with = fields::line_opt::<NAME_MAX>)]
     pub industry: Option<String>,
+    #[schema(schema_with = fields::line_opt::<TITLE_MAX>)]
     pub competent_authority: Option<String>,
+    #[schema(schema_with = fields::email_opt)]
     pub contact_email: Option<String>,
 }
 
@@ -69,13 +92,13 @@ impl Validate for CreateBusinessBody {
     type Output = BusinessFields;
     fn validate(self, check: &mut Check, reference: &ReferenceSettings) -> BusinessFields {
         BusinessFields {
-            name: check.text("name", self.name, NAME_MAX),
+            name: check.text("name", self.name, TITLE_MAX),
             tax_id: tax_id(self.tax_id),
             trading_names: trading_names(check, self.trading_names),
-            address: check.optional_text("address", self.address, TEXT_MAX),
+            address: check.optional_text("address", self.address, ADDRESS_MAX),
             district: district(check, reference, self.district),
-            industry: check.optional_text("industry", self.industry, 100),
-            competent_authority: check.optional_text("competent_authority", self.competent_authority, NAME_MAX),
+            industry: check.optional_text("industry", self.industry, NAME_MAX),
+            competent_authority: check.optional_text("competent_authority", self.competent_authority, TITLE_MAX),
             contact_email: check.optional_email("contact_email", self.contact_email),
         }
     }
@@ -97,21 +120,24 @@ async fn create_business(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct BusinessFilter {
     /// Part of the name, a trading name or the 統編.
+    #[param(schema_with = fields::q)]
     pub q: Option<String>,
-    pub page: Option<u64>,
-    pub per_page: Option<u64>,
 }
 
 /// Search businesses by name or 統編 (any signed-in user, for the filing form).
-#[utoipa::path(get, path = "/api/v1/businesses", tag = "businesses", security(("bearer" = [])), params(BusinessFilter),
+#[utoipa::path(get, path = "/api/v1/businesses", tag = "businesses", security(("bearer" = [])), params(BusinessFilter, PageParams),
     responses((status = 200, body = ListResponse<BusinessView>)))]
 async fn list_businesses(
     State(state): State<AppState>,
     _auth: Auth,
     Query(filter): Query<BusinessFilter>,
+    Query(paging): Query<PageParams>,
 ) -> AppResult<Json<ListResponse<BusinessView>>> {
-    let page = PageParams { page: filter.page, per_page: filter.per_page }.resolve()?;
-    let (items, total) = service::search(&state.db, filter.q.as_deref(), page).await?;
+    let page = paging.resolve()?;
+    let mut check = Check::new();
+    let q = check.optional_text("q", filter.q, Q_MAX);
+    check.finish()?;
+    let (items, total) = service::search(&state.db, q.as_deref(), page).await?;
     Ok(Json(ListResponse::new(items.into_iter().map(Into::into).collect(), total, page)))
 }
 
@@ -129,20 +155,28 @@ async fn get_business(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateBusinessBody {
+    #[schema(schema_with = fields::line_or_null::<TITLE_MAX>)]
     pub name: Option<String>,
     /// `null` removes it.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = fields::tax_id_opt)]
     pub tax_id: Option<Option<String>>,
+    #[schema(schema_with = trading_names_schema)]
     pub trading_names: Option<Vec<String>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = fields::line_opt::<ADDRESS_MAX>)]
     pub address: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = fields::district_opt)]
     pub district: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = fields::line_opt::<NAME_MAX>)]
     pub industry: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = fields::line_opt::<TITLE_MAX>)]
     pub competent_authority: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = fields::email_opt)]
     pub contact_email: Option<Option<String>>,
     /// Staff confirm a business a citizen named.
     pub verified: Option<bool>,
@@ -152,15 +186,15 @@ impl Validate for UpdateBusinessBody {
     type Output = BusinessChanges;
     fn validate(self, check: &mut Check, reference: &ReferenceSettings) -> BusinessChanges {
         BusinessChanges {
-            name: self.name.map(|n| check.text("name", Some(n), NAME_MAX)),
+            name: self.name.map(|n| check.text("name", Some(n), TITLE_MAX)),
             tax_id: self.tax_id.map(tax_id),
             trading_names: self.trading_names.map(|t| trading_names(check, Some(t))),
-            address: self.address.map(|v| check.optional_text("address", v, TEXT_MAX)),
+            address: self.address.map(|v| check.optional_text("address", v, ADDRESS_MAX)),
             district: self.district.map(|v| district(check, reference, v)),
-            industry: self.industry.map(|v| check.optional_text("industry", v, 100)),
+            industry: self.industry.map(|v| check.optional_text("industry", v, NAME_MAX)),
             competent_authority: self
                 .competent_authority
-                .map(|v| check.optional_text("competent_authority", v, NAME_MAX)),
+                .map(|v| check.optional_text("competent_authority", v, TITLE_MAX)),
             contact_email: self.contact_email.map(|v| check.optional_email("contact_email", v)),
             verified: self.verified,
         }

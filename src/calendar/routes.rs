@@ -13,9 +13,10 @@ use crate::auth::Auth;
 use crate::auth::extract::Officers;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Json, Query, Valid, Validate};
+use crate::openapi::fields;
 use crate::reference::ReferenceSettings;
 use crate::time::Period;
-use crate::validate::Check;
+use crate::validate::{Check, TITLE_MAX};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_calendar)).routes(routes!(add_closure))
@@ -24,10 +25,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct CalendarQuery {
     /// First day, `YYYY-MM-DD`.
+    #[param(required)]
     pub from: Option<NaiveDate>,
-    /// Last day (at most 366 days after `from`).
+    /// Last day: not before `from`, the period at most 366 days long.
+    #[param(required)]
     pub to: Option<NaiveDate>,
     /// Default: the configured default jurisdiction.
+    #[param(schema_with = fields::jurisdiction_opt)]
     pub jurisdiction: Option<String>,
 }
 
@@ -74,11 +78,11 @@ async fn get_calendar(State(state): State<AppState>, Query(q): Query<CalendarQue
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ClosureBody {
-    /// The day the offices close, `YYYY-MM-DD`.
+    /// The day the offices close, `YYYY-MM-DD`, within a year of today.
     #[schema(required)]
     pub date: Option<NaiveDate>,
     /// e.g. 颱風停止上班.
-    #[schema(required)]
+    #[schema(required, schema_with = fields::line::<TITLE_MAX>)]
     pub reason: Option<String>,
 }
 
@@ -90,7 +94,7 @@ impl Validate for ClosureBody {
         if check.is_ok() && (date < today - Days::new(366) || date > today + Days::new(366)) {
             check.add("date", "must be within a year of today");
         }
-        (date, check.text("reason", self.reason, 200))
+        (date, check.text("reason", self.reason, TITLE_MAX))
     }
 }
 

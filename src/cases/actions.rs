@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::access;
-use super::filing::{check_amount, check_past, insert_stage};
+use super::filing::{check_amount, insert_stage};
 use super::timeline::{self, NewEvent};
 use super::view::{self, parse_stage, parse_status};
 use super::workflow::{self, Action, Outcome, Refusal, Stage, Status};
@@ -22,37 +22,47 @@ use crate::calendar::service as calendar;
 use crate::db;
 use crate::error::{AppError, AppResult};
 use crate::notify::{self, Field, To};
+use crate::openapi::fields;
 use crate::time::{self, taipei_date};
-use crate::validate::Check;
-
-const NOTE_MAX: usize = 2000;
-const TEXT_MAX: usize = 5000;
+use crate::validate::{Check, NOTE_MAX, TEXT_MAX};
 
 /// The body of an action: `action` plus the fields that action takes (API.md's list).
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct ActionBody {
     /// One of the workflow's actions (see `GET /api/v1/workflow`).
-    #[schema(required)]
+    #[schema(required, schema_with = fields::action)]
     pub action: Option<String>,
     /// The case `version` the caller last read; a stale one is refused with 409.
     pub expected_version: Option<i64>,
     /// Staff only: when it happened (paper back-entry); not in the future, not before the
     /// case's previous action.
     pub occurred_at: Option<DateTime<FixedOffset>>,
+    #[schema(schema_with = fields::block_opt::<NOTE_MAX>)]
     pub note: Option<String>,
+    #[schema(schema_with = fields::line_opt::<NOTE_MAX>)]
     pub reason: Option<String>,
+    #[schema(schema_with = fields::block_opt::<TEXT_MAX>)]
     pub response: Option<String>,
+    #[schema(schema_with = fields::block_opt::<NOTE_MAX>)]
     pub offer: Option<String>,
     pub officer_id: Option<Uuid>,
+    /// 1 to 90.
+    #[schema(minimum = 1, maximum = 90)]
     pub due_days: Option<i64>,
     pub at: Option<DateTime<FixedOffset>>,
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub amount_recovered: Option<i64>,
+    #[schema(schema_with = fields::block_opt::<TEXT_MAX>)]
     pub claims: Option<String>,
     pub due: Option<NaiveDate>,
     /// MR Art. 5 reason, 1–10.
+    #[schema(minimum = 1, maximum = 10)]
     pub code: Option<i64>,
+    /// 1 to `deadlines.mediation_extension_max_days` (10).
+    #[schema(minimum = 1)]
     pub days: Option<i64>,
     /// `consumer` or `business`.
+    #[schema(schema_with = fields::party_opt)]
     pub party: Option<String>,
     pub objected_at: Option<DateTime<FixedOffset>>,
     pub approved: Option<bool>,
@@ -81,14 +91,6 @@ fn provided(body: &ActionBody, field: &str) -> bool {
         "approved" => body.approved.is_some(),
         _ => false,
     }
-}
-
-fn limit(check: &mut Check, field: &str, value: &Option<String>, max: usize) -> Option<String> {
-    let value = text(value)?;
-    if value.chars().count() > max {
-        check.add(field, format!("is too long ({max} characters at most)"));
-    }
-    Some(value)
 }
 
 /// The validated inputs of an action.
@@ -135,14 +137,15 @@ pub async fn take(
     let db = &state.db;
     let case = access::load_visible(db, user, case_id).await?;
 
-    let action = match text(&body.action) {
+    let action = match body.action.as_deref() {
         None => {
             if !check.has("action") {
                 check.add("action", "is required");
             }
             return Err(check.finish().err().unwrap_or(AppError::field("action", "is required")));
         }
-        Some(name) => match Action::parse(&name) {
+        // Exactly an action's name: `withdraw\n` is not `withdraw`.
+        Some(name) => match Action::parse(name) {
             Some(action) => action,
             None => {
                 let names: Vec<&str> = Action::ALL.iter().map(|a| a.as_str()).collect();
@@ -203,7 +206,7 @@ async fn validate(
             now
         }
         value => {
-            let at = check_past(check, "occurred_at", value, now).unwrap_or(now);
+            let at = check.past_instant("occurred_at", value, now).unwrap_or(now);
             if !check.has("occurred_at") && at < case.last_action_at {
                 check.add(
                     "occurred_at",
@@ -238,11 +241,11 @@ async fn validate(
             check.add("officer_id", "this officer must recuse: they are the consumer in this case");
         }
     }
-    let party = text(&body.party);
+    let party = body.party.clone();
     if let Some(p) = &party {
         check.one_of("party", p, &["consumer", "business"]);
     }
-    let objected_at = check_past(check, "objected_at", body.objected_at, now);
+    let objected_at = check.past_instant("objected_at", body.objected_at, now);
     if let (Some(objected), Some(served)) =
         (objected_at, stage.details.pointer("/proposal/served_at").and_then(Value::as_str))
         && DateTime::parse_from_rfc3339(served).is_ok_and(|s| objected < s)
@@ -250,22 +253,30 @@ async fn validate(
         check.add("objected_at", "must not be before the proposal was served");
     }
     let at = match body.at {
-        Some(at) if action == Action::SendToCourt => check_past(check, "at", Some(at), now),
-        other => other.map(|a| chrono::SubsecRound::trunc_subsecs(a.with_timezone(&Utc), 6)),
+        Some(at) if action == Action::SendToCourt => check.past_instant("at", Some(at), now),
+        Some(at) => {
+            // A negotiation meeting: any time from 1994 to a year ahead.
+            let at = chrono::SubsecRound::trunc_subsecs(at.with_timezone(&Utc), 6);
+            if at > now + chrono::Duration::days(366) || taipei_date(at) < crate::validate::CPA_IN_FORCE {
+                check.add("at", "must lie between 1994-01-13 and a year from now");
+            }
+            Some(at)
+        }
+        None => None,
     };
     if let Some(due) = body.due
-        && due < taipei_date(now)
+        && (due < taipei_date(now) || due > taipei_date(now) + chrono::Days::new(366))
     {
-        check.add("due", "must not be in the past");
+        check.add("due", "must lie between today and a year from now");
     }
     Ok(Params {
         occurred_at,
         back_dated: body.occurred_at.is_some(),
-        note: limit(check, "note", &body.note, NOTE_MAX),
-        reason: limit(check, "reason", &body.reason, NOTE_MAX),
-        response: limit(check, "response", &body.response, TEXT_MAX),
-        offer: limit(check, "offer", &body.offer, NOTE_MAX),
-        claims: limit(check, "claims", &body.claims, TEXT_MAX),
+        note: check.optional_block("note", body.note.clone(), NOTE_MAX),
+        reason: check.optional_text("reason", body.reason.clone(), NOTE_MAX),
+        response: check.optional_block("response", body.response.clone(), TEXT_MAX),
+        offer: check.optional_block("offer", body.offer.clone(), NOTE_MAX),
+        claims: check.optional_block("claims", body.claims.clone(), TEXT_MAX),
         officer_id,
         due_days: in_range(check, "due_days", body.due_days, 1, 90),
         at,

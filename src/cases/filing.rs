@@ -16,9 +16,10 @@ use crate::auth::{CurrentUser, DEFAULT_LOCALE, Role};
 use crate::businesses::service as businesses;
 use crate::db;
 use crate::error::{AppError, AppResult, is_unique_violation};
+use crate::openapi::fields;
 use crate::reference::ReferenceSettings;
 use crate::time::{self, taipei_date};
-use crate::validate::{Check, NAME_MAX};
+use crate::validate::{ADDRESS_MAX, Check, NAME_MAX, TITLE_MAX};
 
 pub const DESCRIPTION_MAX: usize = 5000;
 pub const RESOLUTION_MAX: usize = 2000;
@@ -26,17 +27,25 @@ pub const AMOUNT_MAX: i64 = 1_000_000_000_000;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct NamedBusiness {
+    #[schema(required, schema_with = fields::line::<TITLE_MAX>)]
     pub name: Option<String>,
+    #[schema(schema_with = fields::tax_id_opt)]
     pub tax_id: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct ConsumerBody {
+    /// Required when staff file (a citizen files as themself).
+    #[schema(schema_with = fields::line_opt::<NAME_MAX>)]
     pub name: Option<String>,
+    #[schema(schema_with = fields::email_opt)]
     pub email: Option<String>,
+    #[schema(schema_with = fields::phone_opt)]
     pub phone: Option<String>,
+    #[schema(schema_with = fields::line_opt::<ADDRESS_MAX>)]
     pub address: Option<String>,
     /// Language of the mail the consumer receives: `zh-TW` (default) or `en`.
+    #[schema(schema_with = fields::locale_opt)]
     pub locale: Option<String>,
 }
 
@@ -46,19 +55,24 @@ pub struct ConsumerBody {
 pub struct FileCaseBody {
     pub business_id: Option<Uuid>,
     pub business: Option<NamedBusiness>,
-    #[schema(required)]
+    #[schema(required, schema_with = fields::category)]
     pub category: Option<String>,
-    #[schema(required)]
+    #[schema(required, schema_with = fields::block::<DESCRIPTION_MAX>)]
     pub description: Option<String>,
-    #[schema(required)]
+    #[schema(required, schema_with = fields::block::<RESOLUTION_MAX>)]
     pub requested_resolution: Option<String>,
     /// Whole New Taiwan dollars.
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub amount_disputed: Option<i64>,
+    /// Not after the filing, nor more than 30 years before it.
     pub transaction_date: Option<NaiveDate>,
     /// Staff only; a citizen's filing is always `online`.
+    #[schema(schema_with = fields::channel_opt)]
     pub channel: Option<String>,
+    #[schema(schema_with = fields::district_opt)]
     pub district: Option<String>,
     /// A citizen may choose; staff file in their own.
+    #[schema(schema_with = fields::jurisdiction_opt)]
     pub jurisdiction: Option<String>,
     /// Staff only (required then): the consumer they file for.
     pub consumer: Option<ConsumerBody>,
@@ -112,7 +126,7 @@ pub struct Filed {
 }
 
 fn check_locale(check: &mut Check, value: Option<String>) -> String {
-    match check.optional_text("consumer.locale", value, 8) {
+    match value {
         Some(locale) => {
             check.one_of("consumer.locale", &locale, &crate::auth::LOCALES);
             locale
@@ -129,32 +143,6 @@ pub fn check_amount(check: &mut Check, field: &str, value: Option<i64>) -> Optio
     Some(value)
 }
 
-/// A staff-dated moment: not in the future, and not absurdly old.
-pub fn check_past(
-    check: &mut Check,
-    field: &str,
-    value: Option<DateTime<FixedOffset>>,
-    now: DateTime<Utc>,
-) -> Option<DateTime<Utc>> {
-    let value = value?.with_timezone(&Utc).trunc_subsecs_micros();
-    if value > now {
-        check.add(field, "must not be in the future");
-    } else if value < now - chrono::Duration::days(366 * 5) {
-        check.add(field, "must be within the last five years");
-    }
-    Some(value)
-}
-
-trait TruncMicros {
-    fn trunc_subsecs_micros(self) -> Self;
-}
-
-impl TruncMicros for DateTime<Utc> {
-    fn trunc_subsecs_micros(self) -> Self {
-        chrono::SubsecRound::trunc_subsecs(self, 6)
-    }
-}
-
 fn choose_business(check: &mut Check, body: &mut FileCaseBody) -> Option<BusinessChoice> {
     match (body.business_id, body.business.take()) {
         (Some(_), Some(_)) => {
@@ -163,8 +151,8 @@ fn choose_business(check: &mut Check, body: &mut FileCaseBody) -> Option<Busines
         }
         (Some(id), None) => Some(BusinessChoice::Id(id)),
         (None, Some(named)) => {
-            let name = check.text("business.name", named.name, 200);
-            let tax_id = named.tax_id.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+            let name = check.text("business.name", named.name, TITLE_MAX);
+            let tax_id = named.tax_id.filter(|t| !t.is_empty());
             Some(BusinessChoice::Named { name, tax_id })
         }
         (None, None) => {
@@ -183,7 +171,7 @@ async fn consumer_for(
     if user.role == Role::Citizen {
         // A citizen files for themself: the consumer is their account.
         let account = user::Entity::find_by_id(user.id).one(db).await?.ok_or(AppError::Unauthorized)?;
-        let address = body.and_then(|b| check.optional_text("consumer.address", b.address, 300));
+        let address = body.and_then(|b| check.optional_text("consumer.address", b.address, ADDRESS_MAX));
         return Ok(Consumer {
             user_id: Some(account.id),
             name: account.name,
@@ -199,7 +187,7 @@ async fn consumer_for(
         name: check.text("consumer.name", body.name, NAME_MAX),
         email: check.optional_email("consumer.email", body.email),
         phone: check.optional_phone("consumer.phone", body.phone),
-        address: check.optional_text("consumer.address", body.address, 300),
+        address: check.optional_text("consumer.address", body.address, ADDRESS_MAX),
         locale: check_locale(check, body.locale),
     })
 }
@@ -261,21 +249,15 @@ pub async fn file(
         }
     };
     let business_choice = choose_business(&mut check, &mut body);
-    let category = check.text("category", body.category, 64);
+    let category = check.required("category", body.category);
     if !check.has("category") && reference.category(&category).is_none() {
         check.add("category", "is not a configured category");
     }
-    let description = check.text("description", body.description, DESCRIPTION_MAX);
-    let requested_resolution = check.text("requested_resolution", body.requested_resolution, RESOLUTION_MAX);
+    let description = check.block("description", body.description, DESCRIPTION_MAX);
+    let requested_resolution = check.block("requested_resolution", body.requested_resolution, RESOLUTION_MAX);
     let amount_disputed = check_amount(&mut check, "amount_disputed", body.amount_disputed);
-    let today = taipei_date(now);
-    if let Some(date) = body.transaction_date
-        && (date > today || date < today - Days::new(366 * 30))
-    {
-        check.add("transaction_date", "must not be in the future (nor more than 30 years ago)");
-    }
     let channel = if staff {
-        let channel = check.optional_text("channel", body.channel, 32).unwrap_or_else(|| "walk_in".into());
+        let channel = body.channel.unwrap_or_else(|| "walk_in".into());
         if !ReferenceSettings::is_channel(&channel) {
             check.add("channel", "is not one of the intake channels");
         }
@@ -283,7 +265,7 @@ pub async fn file(
     } else {
         "online".to_string()
     };
-    let district = check.optional_text("district", body.district, 64);
+    let district = body.district;
     if let Some(d) = &district
         && !check.has("jurisdiction")
         && !reference.is_district_of(&jurisdiction, d)
@@ -296,8 +278,13 @@ pub async fn file(
             check.add("received_at", "only office staff may date a filing");
             now
         }
-        (true, value) => check_past(&mut check, "received_at", value, now).unwrap_or(now),
+        (true, value) => check.past_instant("received_at", value, now).unwrap_or(now),
     };
+    if let Some(date) = body.transaction_date
+        && (date > taipei_date(received_at) || date < taipei_date(received_at) - Days::new(366 * 30))
+    {
+        check.add("transaction_date", "must not be after the filing (nor more than 30 years before it)");
+    }
     let consumer = consumer_for(&state.db, &mut check, user, body.consumer).await?;
     if let Some(BusinessChoice::Id(id)) = &business_choice
         && businesses::get(&state.db, *id).await?.is_none()

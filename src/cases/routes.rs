@@ -27,9 +27,10 @@ use crate::auth::{Auth, CurrentUser, Role};
 use crate::businesses::service::like_pattern;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Input, Json, ListResponse, PageParams, Path, Query, Valid, Validate};
+use crate::openapi::fields;
 use crate::reference::ReferenceSettings;
 use crate::time::Period;
-use crate::validate::Check;
+use crate::validate::{Check, NOTE_MAX, Q_MAX};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -73,39 +74,57 @@ async fn file_case(
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct CaseFilter {
+    #[param(schema_with = fields::stage_opt)]
     pub stage: Option<String>,
+    #[param(schema_with = fields::status_opt)]
     pub status: Option<String>,
     pub business_id: Option<Uuid>,
+    #[param(schema_with = fields::category_opt)]
     pub category: Option<String>,
+    #[param(schema_with = fields::district_opt)]
     pub district: Option<String>,
     /// Case number, consumer name or business name.
+    #[param(schema_with = fields::q)]
     pub q: Option<String>,
     /// Received on or after (Taipei date).
     pub from: Option<NaiveDate>,
     /// Received on or before (Taipei date).
     pub to: Option<NaiveDate>,
     /// `received` (newest first, the default) or `due` (soonest due first).
+    #[param(schema_with = sort_opt)]
     pub sort: Option<String>,
     /// Only open (`false`) or closed (`true`) cases.
     pub closed: Option<bool>,
     /// Cases whose open stage is assigned to this officer (`me` for oneself).
+    #[param(schema_with = fields::me_or_id_opt)]
     pub assigned_to: Option<String>,
     /// `true`: established mediations whose record has not yet gone to the court.
     pub awaiting_court: Option<bool>,
-    pub page: Option<u64>,
-    pub per_page: Option<u64>,
+}
+
+fn sort_opt() -> utoipa::openapi::schema::Object {
+    fields::one_of(&["received", "due"], false)
 }
 
 /// The cases the caller may see, filtered and paged.
-#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", security(("bearer" = [])), params(CaseFilter),
+#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", security(("bearer" = [])), params(CaseFilter, PageParams),
     responses((status = 200, body = ListResponse<CaseSummary>), (status = 422, body = ErrorBody)))]
 async fn list_cases(
     State(state): State<AppState>,
     auth: Auth,
     Query(filter): Query<CaseFilter>,
+    Query(paging): Query<PageParams>,
 ) -> AppResult<Json<ListResponse<CaseSummary>>> {
-    let page = PageParams { page: filter.page, per_page: filter.per_page }.resolve()?;
+    let page = paging.resolve()?;
+    let reference = &state.settings.reference;
     let mut check = Check::new();
+    if filter.category.as_deref().is_some_and(|c| reference.category(c).is_none()) {
+        check.add("category", "is not a configured category");
+    }
+    if filter.district.as_deref().is_some_and(|d| !reference.is_any_district(d)) {
+        check.add("district", "is not a configured district");
+    }
+    let q = check.optional_text("q", filter.q, Q_MAX);
     let stage = filter.stage.as_deref().map(|s| {
         let parsed = Stage::parse(s);
         if parsed.is_none() {
@@ -131,9 +150,9 @@ async fn list_cases(
     let assigned_to = match filter.assigned_to.as_deref() {
         None => None,
         Some("me") => Some(auth.id),
-        Some(id) => match id.parse::<Uuid>() {
-            Ok(id) => Some(id),
-            Err(_) => {
+        Some(id) => match fields::hyphenated_uuid(id) {
+            Some(id) => Some(id),
+            None => {
                 check.add("assigned_to", "must be an officer id or `me`");
                 None
             }
@@ -188,7 +207,7 @@ async fn list_cases(
             .to_owned();
         condition = condition.add(case::Column::Id.in_subquery(awaiting));
     }
-    if let Some(q) = filter.q.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty()) {
+    if let Some(q) = q.map(|q| q.to_lowercase()) {
         let by_business = SqlQuery::select()
             .column(business::Column::Id)
             .from(business::Entity)
@@ -274,18 +293,23 @@ async fn take_action(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NoteBody {
-    #[schema(required)]
+    #[schema(required, schema_with = fields::block::<NOTE_MAX>)]
     pub body: Option<String>,
     /// `public` (everyone who sees the case) or `internal` (staff only; only staff may write it).
     /// Default: `internal` for staff, `public` for others.
+    #[schema(schema_with = visibility_opt)]
     pub visibility: Option<String>,
+}
+
+fn visibility_opt() -> utoipa::openapi::schema::Object {
+    fields::one_of(&[timeline::PUBLIC, timeline::INTERNAL], false)
 }
 
 impl Validate for NoteBody {
     type Output = (String, Option<String>);
     fn validate(self, check: &mut Check, _: &ReferenceSettings) -> (String, Option<String>) {
-        let body = check.text("body", self.body, 2000);
-        let visibility = check.optional_text("visibility", self.visibility, 16);
+        let body = check.block("body", self.body, NOTE_MAX);
+        let visibility = self.visibility;
         if let Some(v) = &visibility {
             check.one_of("visibility", v, &[timeline::PUBLIC, timeline::INTERNAL]);
         }

@@ -20,6 +20,7 @@ macro_rules! names {
             pub fn parse(s: &str) -> Option<Self> {
                 match s { $($text => Some($name::$variant),)+ _ => None }
             }
+            pub const NAMES: &'static [&'static str] = &[$($text),+];
         }
 
         impl std::fmt::Display for $name {

@@ -14,13 +14,14 @@ use crate::app::AppState;
 use crate::auth::extract::CaseStaff;
 use crate::auth::{Auth, CurrentUser};
 use crate::businesses::service as businesses;
-use crate::cases::filing::{self, FileCaseBody, FromConsultation, check_past};
+use crate::cases::filing::{self, FileCaseBody, FromConsultation};
 use crate::cases::view::{self, CaseView};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Input, Json, ListResponse, PageParams, Path, Query};
+use crate::openapi::fields;
 use crate::reference::ReferenceSettings;
 use crate::time::{self, Period, taipei_date};
-use crate::validate::NAME_MAX;
+use crate::validate::{NAME_MAX, NOTE_MAX, TEXT_MAX};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -66,16 +67,20 @@ impl From<consultation::Model> for ConsultationView {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ConsultationBody {
     /// Intake channel, e.g. `hotline_1950`, `phone`, `walk_in`.
-    #[schema(required)]
+    #[schema(required, schema_with = fields::channel)]
     pub channel: Option<String>,
-    #[schema(required)]
+    #[schema(required, schema_with = fields::block::<NOTE_MAX>)]
     pub summary: Option<String>,
-    /// Default now; may lie in the past, never in the future.
+    /// Default now; may lie in the past (from 1994-01-13), never in the future.
     pub received_at: Option<DateTime<FixedOffset>>,
+    #[schema(schema_with = fields::category_opt)]
     pub category: Option<String>,
     pub business_id: Option<Uuid>,
+    #[schema(schema_with = fields::line_opt::<NAME_MAX>)]
     pub consumer_name: Option<String>,
+    #[schema(schema_with = fields::phone_opt)]
     pub consumer_phone: Option<String>,
+    #[schema(schema_with = fields::block_opt::<TEXT_MAX>)]
     pub answer: Option<String>,
 }
 
@@ -91,12 +96,12 @@ async fn create_consultation(
     let (body, mut check) = (input.body, input.check);
     let reference: &ReferenceSettings = &state.settings.reference;
     let now = time::now();
-    let channel = check.text("channel", body.channel, 32);
+    let channel = check.required("channel", body.channel);
     if !check.has("channel") && !ReferenceSettings::is_channel(&channel) {
         check.add("channel", "is not one of the intake channels");
     }
-    let summary = check.text("summary", body.summary, 2000);
-    let category = check.optional_text("category", body.category, 64);
+    let summary = check.block("summary", body.summary, NOTE_MAX);
+    let category = body.category;
     if category.as_deref().is_some_and(|c| reference.category(c).is_none()) {
         check.add("category", "is not a configured category");
     }
@@ -105,10 +110,10 @@ async fn create_consultation(
     {
         check.add("business_id", "no business has this id");
     }
-    let received_at = check_past(&mut check, "received_at", body.received_at, now).unwrap_or(now);
+    let received_at = check.past_instant("received_at", body.received_at, now).unwrap_or(now);
     let consumer_name = check.optional_text("consumer_name", body.consumer_name, NAME_MAX);
     let consumer_phone = check.optional_phone("consumer_phone", body.consumer_phone);
-    let answer = check.optional_text("answer", body.answer, 5000);
+    let answer = check.optional_block("answer", body.answer, TEXT_MAX);
     check.finish()?;
     let txn = crate::db::begin_write(&state.db).await?;
     let row = consultation::ActiveModel {
@@ -147,21 +152,20 @@ async fn create_consultation(
 pub struct ConsultationFilter {
     /// Received on or after (Taipei date).
     pub from: Option<NaiveDate>,
-    /// Received on or before (Taipei date).
+    /// Received on or before (Taipei date); not before `from`.
     pub to: Option<NaiveDate>,
-    pub page: Option<u64>,
-    pub per_page: Option<u64>,
 }
 
 /// Consultations of the caller's jurisdiction, newest first (clerk, officer).
 #[utoipa::path(get, path = "/api/v1/consultations", tag = "consultations", security(("bearer" = [])),
-    params(ConsultationFilter), responses((status = 200, body = ListResponse<ConsultationView>)))]
+    params(ConsultationFilter, PageParams), responses((status = 200, body = ListResponse<ConsultationView>)))]
 async fn list_consultations(
     State(state): State<AppState>,
     staff: Auth<CaseStaff>,
     Query(filter): Query<ConsultationFilter>,
+    Query(paging): Query<PageParams>,
 ) -> AppResult<Json<ListResponse<ConsultationView>>> {
-    let page = PageParams { page: filter.page, per_page: filter.per_page }.resolve()?;
+    let page = paging.resolve()?;
     let mut query = consultation::Entity::find()
         .filter(consultation::Column::Jurisdiction.eq(staff.office(&state.settings.reference)));
     if let Some(period) = Period::optional(filter.from, filter.to)? {
@@ -193,10 +197,35 @@ async fn get_consultation(
     Ok(Json(load(&state, &staff, id).await?.into()))
 }
 
+/// The body of a conversion: a filing's fields, of which the consultation already gives the
+/// description (its summary) and may give the category, business, consumer and channel.
+/// Documentation only: the body is read as a `FileCaseBody`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ConvertBody {
+    business_id: Option<Uuid>,
+    business: Option<filing::NamedBusiness>,
+    #[schema(schema_with = fields::category_opt)]
+    category: Option<String>,
+    #[schema(schema_with = fields::block_opt::<{ filing::DESCRIPTION_MAX }>)]
+    description: Option<String>,
+    #[schema(required, schema_with = fields::block::<{ filing::RESOLUTION_MAX }>)]
+    requested_resolution: Option<String>,
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
+    amount_disputed: Option<i64>,
+    transaction_date: Option<NaiveDate>,
+    #[schema(schema_with = fields::channel_opt)]
+    channel: Option<String>,
+    #[schema(schema_with = fields::district_opt)]
+    district: Option<String>,
+    consumer: Option<filing::ConsumerBody>,
+    received_at: Option<DateTime<FixedOffset>>,
+}
+
 /// Turn a consultation into a first complaint: the body gives any case field the
 /// consultation lacks (its channel, summary, category, business, consumer and date carry over).
 #[utoipa::path(post, path = "/api/v1/consultations/{id}/convert", tag = "consultations", security(("bearer" = [])),
-    params(("id" = Uuid, Path)), request_body = FileCaseBody,
+    params(("id" = Uuid, Path)), request_body = ConvertBody,
     responses((status = 201, body = CaseView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 async fn convert_consultation(

@@ -16,7 +16,9 @@ use crate::auth::extract::{CaseStaff, Officers};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Input, Json, ListResponse, PageParams, Path, Query};
 use crate::inspections::routes::{check_count, check_held_date, check_officers};
+use crate::openapi::fields;
 use crate::time::{self, Period};
+use crate::validate::TITLE_MAX;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(create_event, list_events)).routes(routes!(get_event))
@@ -52,15 +54,19 @@ fn view(e: education_event::Model) -> EducationEventView {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct EducationEventBody {
+    /// From 1994-01-13 to today.
     #[schema(required)]
     pub held_on: Option<NaiveDate>,
-    #[schema(required)]
+    #[schema(required, schema_with = fields::education_kind)]
     pub kind: Option<String>,
-    #[schema(required)]
+    #[schema(required, schema_with = fields::line::<TITLE_MAX>)]
     pub title: Option<String>,
+    #[schema(schema_with = fields::line_opt::<TITLE_MAX>)]
     pub audience: Option<String>,
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub attendees: Option<i64>,
     /// Default: the officer entering it.
+    #[schema(max_items = 50)]
     pub officer_ids: Option<Vec<Uuid>>,
 }
 
@@ -76,12 +82,12 @@ async fn create_event(
     let (body, mut check) = (input.body, input.check);
     let jurisdiction = officer.office(&state.settings.reference);
     let held_on = check_held_date(&mut check, "held_on", body.held_on);
-    let kind = check.text("kind", body.kind, 64);
+    let kind = check.required("kind", body.kind);
     if !check.has("kind") && !state.settings.reference.is_education_kind(&kind) {
         check.add("kind", "is not a configured education-event kind");
     }
-    let title = check.text("title", body.title, 200);
-    let audience = check.optional_text("audience", body.audience, 200);
+    let title = check.text("title", body.title, TITLE_MAX);
+    let audience = check.optional_text("audience", body.audience, TITLE_MAX);
     let attendees = check_count(&mut check, "attendees", body.attendees, 1_000_000);
     let officer_ids = check_officers(&state.db, &mut check, &jurisdiction, body.officer_ids, officer.id).await?;
     check.finish()?;
@@ -118,22 +124,25 @@ async fn create_event(
 pub struct EventFilter {
     /// Held on or after.
     pub from: Option<NaiveDate>,
-    /// Held on or before.
+    /// Held on or before; not before `from`.
     pub to: Option<NaiveDate>,
+    #[param(schema_with = fields::education_kind_opt)]
     pub kind: Option<String>,
-    pub page: Option<u64>,
-    pub per_page: Option<u64>,
 }
 
 /// Education events of the caller's jurisdiction, newest first (clerk, officer).
-#[utoipa::path(get, path = "/api/v1/education-events", tag = "education", security(("bearer" = [])), params(EventFilter),
+#[utoipa::path(get, path = "/api/v1/education-events", tag = "education", security(("bearer" = [])), params(EventFilter, PageParams),
     responses((status = 200, body = ListResponse<EducationEventView>)))]
 async fn list_events(
     State(state): State<AppState>,
     staff: Auth<CaseStaff>,
     Query(filter): Query<EventFilter>,
+    Query(paging): Query<PageParams>,
 ) -> AppResult<Json<ListResponse<EducationEventView>>> {
-    let page = PageParams { page: filter.page, per_page: filter.per_page }.resolve()?;
+    let page = paging.resolve()?;
+    if filter.kind.as_deref().is_some_and(|k| !state.settings.reference.is_education_kind(k)) {
+        return Err(AppError::field("kind", "is not a configured education-event kind"));
+    }
     let jurisdiction = staff.office(&state.settings.reference);
     let mut query = education_event::Entity::find().filter(education_event::Column::Jurisdiction.eq(jurisdiction));
     if let Some(period) = Period::optional(filter.from, filter.to)? {

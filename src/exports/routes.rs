@@ -61,8 +61,10 @@ pub const COLUMNS: [(&str, bool); 21] = [
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ExportQuery {
     /// Cases received on or after, `YYYY-MM-DD`.
+    #[param(required)]
     pub from: Option<NaiveDate>,
-    /// Cases received on or before.
+    /// Cases received on or before; not before `from`.
+    #[param(required)]
     pub to: Option<NaiveDate>,
     /// `true`: no names, contacts, addresses or narratives (for open data).
     pub anonymous: Option<bool>,

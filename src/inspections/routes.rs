@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::{business, inspection, inspection_business, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -19,9 +19,11 @@ use crate::auth::{Auth, CurrentUser, Role};
 use crate::cases::filing::check_amount;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Input, Json, ListResponse, PageParams, Path, Query, double_option};
+use crate::openapi::fields;
 use crate::reference::ReferenceSettings;
 use crate::time::{self, Period, taipei_date};
 use crate::validate::Check;
+use crate::validate::{TEXT_MAX, TITLE_MAX};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -75,14 +77,12 @@ pub fn view(i: inspection::Model) -> InspectionView {
     }
 }
 
-/// A date an activity happened: not in the future, not more than five years ago.
+/// The most officers or businesses an activity names.
+pub const LIST_MAX: usize = 50;
+
+/// A date an activity happened: from 1994-01-13 to today.
 pub fn check_held_date(check: &mut Check, field: &str, value: Option<NaiveDate>) -> NaiveDate {
-    let today = taipei_date(time::now());
-    let date = check.required(field, value);
-    if !check.has(field) && (date > today || date < today - Days::new(366 * 5)) {
-        check.add(field, "must not be in the future (nor more than five years ago)");
-    }
-    date
+    check.past_day(field, value, taipei_date(time::now()))
 }
 
 pub fn check_count(check: &mut Check, field: &str, value: Option<i64>, max: i64) -> Option<i32> {
@@ -103,12 +103,12 @@ pub async fn check_officers(
     author: Uuid,
 ) -> AppResult<Vec<Uuid>> {
     let mut ids = ids.unwrap_or_else(|| vec![author]);
-    ids.sort();
-    ids.dedup();
-    if ids.len() > 50 {
-        check.add("officer_ids", "at most 50 officers");
+    if ids.len() > LIST_MAX {
+        check.add("officer_ids", format!("at most {LIST_MAX} officers"));
         return Ok(ids);
     }
+    ids.sort();
+    ids.dedup();
     let found = user::Entity::find().filter(user::Column::Id.is_in(ids.clone())).all(db).await?;
     let all_officers = ids.iter().all(|id| {
         found
@@ -127,12 +127,12 @@ async fn check_businesses(
     ids: Option<Vec<Uuid>>,
 ) -> AppResult<Vec<Uuid>> {
     let mut ids = ids.unwrap_or_default();
-    ids.sort();
-    ids.dedup();
-    if ids.len() > 50 {
-        check.add("business_ids", "at most 50 businesses");
+    if ids.len() > LIST_MAX {
+        check.add("business_ids", format!("at most {LIST_MAX} businesses"));
         return Ok(ids);
     }
+    ids.sort();
+    ids.dedup();
     let found = business::Entity::find().filter(business::Column::Id.is_in(ids.clone())).count(db).await?;
     if found != ids.len() as u64 {
         check.add("business_ids", "every id must be a registered business");
@@ -146,7 +146,7 @@ fn check_district(
     jurisdiction: &str,
     value: Option<String>,
 ) -> Option<String> {
-    let district = check.optional_text("district", value, 64)?;
+    let district = value?;
     if !reference.is_district_of(jurisdiction, &district) {
         check.add("district", "is not a district of this jurisdiction");
     }
@@ -154,11 +154,21 @@ fn check_district(
 }
 
 fn check_theme(check: &mut Check, reference: &ReferenceSettings, value: Option<String>) -> String {
-    let theme = check.text("theme", value, 64);
+    let theme = check.required("theme", value);
     if !check.has("theme") && !reference.is_inspection_theme(&theme) {
         check.add("theme", "is not a configured inspection theme");
     }
     theme
+}
+
+/// A follow-up falls between the inspection and five years after it.
+fn check_follow_up_due(check: &mut Check, due: Option<NaiveDate>, inspected_on: NaiveDate) {
+    if let Some(due) = due
+        && !check.has("inspected_on")
+        && (due < inspected_on || due > inspected_on + chrono::Days::new(366 * 5))
+    {
+        check.add("follow_up_due", "must lie between the inspection and five years after it");
+    }
 }
 
 fn check_violations(check: &mut Check, items: Option<i32>, violations: Option<i32>) {
@@ -171,21 +181,33 @@ fn check_violations(check: &mut Check, items: Option<i32>, violations: Option<i3
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct InspectionBody {
+    /// From 1994-01-13 to today.
     #[schema(required)]
     pub inspected_on: Option<NaiveDate>,
     /// A configured inspection theme code.
-    #[schema(required)]
+    #[schema(required, schema_with = fields::theme)]
     pub theme: Option<String>,
+    #[schema(schema_with = fields::line_opt::<TITLE_MAX>)]
     pub partner_agency: Option<String>,
+    #[schema(max_items = 50)]
     pub business_ids: Option<Vec<Uuid>>,
+    #[schema(schema_with = fields::line_opt::<TITLE_MAX>)]
     pub venue: Option<String>,
+    #[schema(schema_with = fields::district_opt)]
     pub district: Option<String>,
+    #[schema(minimum = 0, maximum = 100_000)]
     pub items_checked: Option<i64>,
+    /// Not more than `items_checked`.
+    #[schema(minimum = 0, maximum = 100_000)]
     pub violations: Option<i64>,
+    #[schema(schema_with = fields::block_opt::<TEXT_MAX>)]
     pub actions: Option<String>,
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub fine_amount: Option<i64>,
+    /// Not before the inspection.
     pub follow_up_due: Option<NaiveDate>,
     /// Default: the officer entering it.
+    #[schema(max_items = 50)]
     pub officer_ids: Option<Vec<Uuid>>,
 }
 
@@ -219,16 +241,11 @@ async fn create_inspection(
     let violations = check_count(&mut check, "violations", body.violations, 100_000);
     check_violations(&mut check, items_checked, violations);
     let fine_amount = check_amount(&mut check, "fine_amount", body.fine_amount);
-    if let Some(due) = body.follow_up_due
-        && !check.has("inspected_on")
-        && due < inspected_on
-    {
-        check.add("follow_up_due", "must not be before the inspection");
-    }
+    check_follow_up_due(&mut check, body.follow_up_due, inspected_on);
     let district = check_district(&mut check, reference, &jurisdiction, body.district);
-    let partner_agency = check.optional_text("partner_agency", body.partner_agency, 200);
-    let venue = check.optional_text("venue", body.venue, 200);
-    let actions = check.optional_text("actions", body.actions, 5000);
+    let partner_agency = check.optional_text("partner_agency", body.partner_agency, TITLE_MAX);
+    let venue = check.optional_text("venue", body.venue, TITLE_MAX);
+    let actions = check.optional_block("actions", body.actions, TEXT_MAX);
     let business_ids = check_businesses(&state.db, &mut check, body.business_ids).await?;
     let officer_ids = check_officers(&state.db, &mut check, &jurisdiction, body.officer_ids, officer.id).await?;
     check.finish()?;
@@ -276,25 +293,28 @@ async fn create_inspection(
 pub struct InspectionFilter {
     /// Inspected on or after.
     pub from: Option<NaiveDate>,
-    /// Inspected on or before.
+    /// Inspected on or before; not before `from`.
     pub to: Option<NaiveDate>,
+    #[param(schema_with = fields::theme_opt)]
     pub theme: Option<String>,
     /// Only those whose follow-up date has passed without a follow-up.
     pub follow_up_overdue: Option<bool>,
     pub business_id: Option<Uuid>,
-    pub page: Option<u64>,
-    pub per_page: Option<u64>,
 }
 
 /// Inspections of the caller's jurisdiction, newest first (clerk, officer).
-#[utoipa::path(get, path = "/api/v1/inspections", tag = "inspections", security(("bearer" = [])), params(InspectionFilter),
+#[utoipa::path(get, path = "/api/v1/inspections", tag = "inspections", security(("bearer" = [])), params(InspectionFilter, PageParams),
     responses((status = 200, body = ListResponse<InspectionView>), (status = 422, body = ErrorBody)))]
 async fn list_inspections(
     State(state): State<AppState>,
     staff: Auth<CaseStaff>,
     Query(filter): Query<InspectionFilter>,
+    Query(paging): Query<PageParams>,
 ) -> AppResult<Json<ListResponse<InspectionView>>> {
-    let page = PageParams { page: filter.page, per_page: filter.per_page }.resolve()?;
+    let page = paging.resolve()?;
+    if filter.theme.as_deref().is_some_and(|t| !state.settings.reference.is_inspection_theme(t)) {
+        return Err(AppError::field("theme", "is not a configured inspection theme"));
+    }
     let mut query =
         inspection::Entity::find().filter(inspection::Column::Jurisdiction.eq(staff.office(&state.settings.reference)));
     if let Some(period) = Period::optional(filter.from, filter.to)? {
@@ -346,27 +366,37 @@ async fn get_inspection(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateInspectionBody {
     pub inspected_on: Option<NaiveDate>,
+    #[schema(schema_with = fields::theme_opt)]
     pub theme: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = fields::line_opt::<TITLE_MAX>)]
     pub partner_agency: Option<Option<String>>,
+    #[schema(max_items = 50)]
     pub business_ids: Option<Vec<Uuid>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = fields::line_opt::<TITLE_MAX>)]
     pub venue: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = fields::district_opt)]
     pub district: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(minimum = 0, maximum = 100_000)]
     pub items_checked: Option<Option<i64>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(minimum = 0, maximum = 100_000)]
     pub violations: Option<Option<i64>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = fields::block_opt::<TEXT_MAX>)]
     pub actions: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub fine_amount: Option<Option<i64>>,
     #[serde(default, deserialize_with = "double_option")]
     pub follow_up_due: Option<Option<NaiveDate>>,
     /// The day the follow-up was done (`null` to undo).
     #[serde(default, deserialize_with = "double_option")]
     pub follow_up_done_on: Option<Option<NaiveDate>>,
+    #[schema(max_items = 50)]
     pub officer_ids: Option<Vec<Uuid>>,
 }
 
@@ -403,9 +433,7 @@ async fn update_inspection(
         None => current.fine_amount,
     };
     let follow_up_due = body.follow_up_due.unwrap_or(current.follow_up_due);
-    if follow_up_due.is_some_and(|d| d < inspected_on) {
-        check.add("follow_up_due", "must not be before the inspection");
-    }
+    check_follow_up_due(&mut check, follow_up_due, inspected_on);
     let follow_up_done_on = body.follow_up_done_on.unwrap_or(current.follow_up_done_on);
     if follow_up_done_on.is_some_and(|d| d < inspected_on || d > taipei_date(time::now())) {
         check.add("follow_up_done_on", "must lie between the inspection and today");
@@ -414,13 +442,18 @@ async fn update_inspection(
         Some(v) => check_district(&mut check, reference, &jurisdiction, v),
         None => current.district.clone(),
     };
-    let text = |check: &mut Check, field: &str, v: Option<Option<String>>, old: Option<String>, max: usize| match v {
-        Some(v) => check.optional_text(field, v, max),
-        None => old,
+    let partner_agency = match body.partner_agency {
+        Some(v) => check.optional_text("partner_agency", v, TITLE_MAX),
+        None => current.partner_agency.clone(),
     };
-    let partner_agency = text(&mut check, "partner_agency", body.partner_agency, current.partner_agency.clone(), 200);
-    let venue = text(&mut check, "venue", body.venue, current.venue.clone(), 200);
-    let actions = text(&mut check, "actions", body.actions, current.actions.clone(), 5000);
+    let venue = match body.venue {
+        Some(v) => check.optional_text("venue", v, TITLE_MAX),
+        None => current.venue.clone(),
+    };
+    let actions = match body.actions {
+        Some(v) => check.optional_block("actions", v, TEXT_MAX),
+        None => current.actions.clone(),
+    };
     let business_ids = match body.business_ids {
         Some(ids) => Some(check_businesses(&state.db, &mut check, Some(ids)).await?),
         None => None,

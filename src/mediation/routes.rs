@@ -18,7 +18,9 @@ use crate::auth::extract::{Officers, RoleSet};
 use crate::auth::{Auth, CurrentUser, Role};
 use crate::error::{AppResult, ErrorBody};
 use crate::extract::{Input, Json, ListResponse, PageParams, Path, Query};
+use crate::openapi::fields;
 use crate::time::{self, Period};
+use crate::validate::{TEXT_MAX, TITLE_MAX};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -133,14 +135,16 @@ async fn view(state: &AppState, m: meeting::Model) -> AppResult<MeetingView> {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateMeetingBody {
-    /// May lie in the past when a meeting is entered after the fact.
+    /// May lie in the past (from 1994-01-13) when a meeting is entered after the fact; at most
+    /// two years ahead.
     #[schema(required)]
     pub scheduled_at: Option<DateTime<FixedOffset>>,
-    #[schema(required)]
+    #[schema(required, schema_with = fields::line::<TITLE_MAX>)]
     pub location: Option<String>,
     /// A mediator or officer of the jurisdiction.
     pub chair_id: Option<Uuid>,
     /// The committee members invited.
+    #[schema(max_items = 50)]
     pub mediator_ids: Option<Vec<Uuid>>,
 }
 
@@ -156,8 +160,10 @@ async fn create_meeting(
     let scheduled_at = check.required("scheduled_at", body.scheduled_at.map(|d| d.with_timezone(&Utc)));
     if !check.has("scheduled_at") && scheduled_at > time::now() + chrono::Duration::days(730) {
         check.add("scheduled_at", "must be within two years");
+    } else if !check.has("scheduled_at") && time::taipei_date(scheduled_at) < crate::validate::CPA_IN_FORCE {
+        check.add("scheduled_at", "must not be before 1994-01-13 (the Consumer Protection Act in force)");
     }
-    let location = check.text("location", body.location, 200);
+    let location = check.text("location", body.location, TITLE_MAX);
     let mediator_ids = body.mediator_ids.unwrap_or_default();
     if mediator_ids.len() > 50 {
         check.add("mediator_ids", "at most 50 members");
@@ -177,21 +183,20 @@ async fn create_meeting(
 pub struct MeetingFilter {
     /// Scheduled on or after (Taipei date).
     pub from: Option<NaiveDate>,
-    /// Scheduled on or before (Taipei date).
+    /// Scheduled on or before (Taipei date); not before `from`.
     pub to: Option<NaiveDate>,
-    pub page: Option<u64>,
-    pub per_page: Option<u64>,
 }
 
 /// Meetings, soonest first: of the jurisdiction for clerks and officers, one's own for mediators.
-#[utoipa::path(get, path = "/api/v1/meetings", tag = "mediation", security(("bearer" = [])), params(MeetingFilter),
+#[utoipa::path(get, path = "/api/v1/meetings", tag = "mediation", security(("bearer" = [])), params(MeetingFilter, PageParams),
     responses((status = 200, body = ListResponse<MeetingView>)))]
 async fn list_meetings(
     State(state): State<AppState>,
     reader: Auth<MeetingReaders>,
     Query(filter): Query<MeetingFilter>,
+    Query(paging): Query<PageParams>,
 ) -> AppResult<Json<ListResponse<MeetingView>>> {
-    let page = PageParams { page: filter.page, per_page: filter.per_page }.resolve()?;
+    let page = paging.resolve()?;
     let user: &CurrentUser = &reader;
     let jurisdiction = user.office(&state.settings.reference);
     let mut condition = Condition::all().add(meeting::Column::Jurisdiction.eq(jurisdiction));
@@ -264,9 +269,10 @@ pub struct HoldBody {
     /// When it was held; not in the future.
     #[schema(required)]
     pub held_at: Option<DateTime<FixedOffset>>,
-    #[schema(required)]
+    /// At least a third of `members_total`.
+    #[schema(required, value_type = i64, minimum = 0, maximum = 200)]
     pub members_present: Option<i64>,
-    #[schema(required)]
+    #[schema(required, value_type = i64, minimum = 1, maximum = 200)]
     pub members_total: Option<i64>,
 }
 
@@ -283,7 +289,7 @@ async fn hold_meeting(
     let found = meetings::load_visible(&state, &officer, id).await?;
     let (body, mut check) = (input.body, input.check);
     let now = time::now();
-    let held_at = crate::cases::filing::check_past(&mut check, "held_at", body.held_at, now);
+    let held_at = check.past_instant("held_at", body.held_at, now);
     if held_at.is_none() && !check.has("held_at") {
         check.add("held_at", "is required");
     }
@@ -313,15 +319,27 @@ pub struct OutcomeBody {
     #[schema(required)]
     pub case_id: Option<Uuid>,
     /// `established`, `not_established`, `postponed`, `withdrawn` or `proposal`.
-    #[schema(required)]
+    #[schema(required, schema_with = outcome_schema)]
     pub outcome: Option<String>,
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub settlement_amount: Option<i64>,
+    #[schema(schema_with = fields::block_opt::<TEXT_MAX>)]
     pub terms: Option<String>,
     /// Proposals: when it was served on the parties (default: when the meeting was held).
     pub served_at: Option<DateTime<FixedOffset>>,
     /// Proposals: `45-2` (default) or `45-4` (small claims ≤ NT$100,000, a party absent).
+    #[schema(schema_with = basis_schema)]
     pub basis: Option<String>,
+    #[schema(schema_with = fields::block_opt::<TEXT_MAX>)]
     pub minutes: Option<String>,
+}
+
+fn outcome_schema() -> utoipa::openapi::schema::Object {
+    fields::one_of(&Outcome::NAMES, true)
+}
+
+fn basis_schema() -> utoipa::openapi::schema::Object {
+    fields::one_of(&["45-2", "45-4"], false)
 }
 
 /// Record a case's outcome at a held meeting (officer).
@@ -337,16 +355,16 @@ async fn record_outcome(
     let found = meetings::load_visible(&state, &officer, id).await?;
     let (body, mut check) = (input.body, input.check);
     let case_id = check.required("case_id", body.case_id);
-    let outcome_name = check.text("outcome", body.outcome, 32);
+    let outcome_name = check.required("outcome", body.outcome);
     let outcome = Outcome::parse(&outcome_name);
     if outcome.is_none() && !check.has("outcome") {
         check.add("outcome", format!("must be one of: {}", Outcome::NAMES.join(", ")));
     }
     let settlement_amount = crate::cases::filing::check_amount(&mut check, "settlement_amount", body.settlement_amount);
-    let terms = check.optional_text("terms", body.terms, 5000);
-    let minutes = check.optional_text("minutes", body.minutes, 5000);
-    let served_at = crate::cases::filing::check_past(&mut check, "served_at", body.served_at, time::now());
-    let basis = check.optional_text("basis", body.basis, 8).unwrap_or_else(|| "45-2".into());
+    let terms = check.optional_block("terms", body.terms, TEXT_MAX);
+    let minutes = check.optional_block("minutes", body.minutes, TEXT_MAX);
+    let served_at = check.past_instant("served_at", body.served_at, time::now());
+    let basis = body.basis.unwrap_or_else(|| "45-2".into());
     check.one_of("basis", &basis, &["45-2", "45-4"]);
     check.finish()?;
     let outcome = outcome.ok_or_else(|| crate::error::AppError::field("outcome", "is required"))?;

@@ -93,20 +93,24 @@ async fn case_messages(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct DeliveryFilter {
     /// `pending`, `sending`, `sent` or `failed` (default: all).
+    #[param(schema_with = status_opt)]
     pub status: Option<String>,
-    pub page: Option<u64>,
-    pub per_page: Option<u64>,
+}
+
+fn status_opt() -> utoipa::openapi::schema::Object {
+    crate::openapi::fields::one_of(&[outbox::PENDING, outbox::SENDING, outbox::SENT, outbox::FAILED], false)
 }
 
 /// Deliveries, newest first, e.g. `?status=failed` (admin).
-#[utoipa::path(get, path = "/api/v1/admin/deliveries", tag = "admin", security(("bearer" = [])), params(DeliveryFilter),
+#[utoipa::path(get, path = "/api/v1/admin/deliveries", tag = "admin", security(("bearer" = [])), params(DeliveryFilter, PageParams),
     responses((status = 200, body = ListResponse<MessageView>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn list_deliveries(
     State(state): State<AppState>,
     _admin: Auth<Admins>,
     Query(filter): Query<DeliveryFilter>,
+    Query(paging): Query<PageParams>,
 ) -> AppResult<Json<ListResponse<MessageView>>> {
-    let page = PageParams { page: filter.page, per_page: filter.per_page }.resolve()?;
+    let page = paging.resolve()?;
     let mut query = notification::Entity::find();
     if let Some(status) = filter.status {
         if ![outbox::PENDING, outbox::SENDING, outbox::SENT, outbox::FAILED].contains(&status.as_str()) {

@@ -17,6 +17,7 @@ use crate::auth::extract::{Officers, StatsReaders};
 use crate::auth::{Auth, CurrentUser, Role};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Json, Path, Query};
+use crate::openapi::fields;
 use crate::time::{self, Period};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -35,7 +36,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// the national total; the public any, or all (the default).
 fn scope_for(state: &AppState, user: Option<&CurrentUser>, requested: Option<String>) -> AppResult<Scope> {
     let reference = &state.settings.reference;
-    let requested = requested.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
     if let Some(code) = requested.as_deref()
         && code != "all"
         && reference.jurisdiction(code).is_none()
@@ -60,10 +60,13 @@ fn scope_for(state: &AppState, user: Option<&CurrentUser>, requested: Option<Str
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct PeriodQuery {
     /// First day, `YYYY-MM-DD` (Asia/Taipei), inclusive.
+    #[param(required)]
     pub from: Option<NaiveDate>,
-    /// Last day, inclusive.
+    /// Last day, inclusive; not before `from`.
+    #[param(required)]
     pub to: Option<NaiveDate>,
-    /// A jurisdiction code, or `all` (default: the caller's).
+    /// A jurisdiction code, or `all` (default: the caller's; staff may name only their own).
+    #[param(schema_with = fields::jurisdiction_or_all_opt)]
     pub jurisdiction: Option<String>,
 }
 
@@ -99,11 +102,14 @@ async fn summary(
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct YearQuery {
-    /// AD year, e.g. 2012.
+    /// AD year, e.g. 2012 (give this or `roc_year`; both must agree).
+    #[param(minimum = 1912, maximum = 9999)]
     pub year: Option<i32>,
     /// ROC (民國) year, e.g. 101.
+    #[param(minimum = 1, maximum = 8088)]
     pub roc_year: Option<i32>,
-    /// A jurisdiction code, or `all` (default: the caller's).
+    /// A jurisdiction code, or `all` (default: the caller's; staff may name only their own).
+    #[param(schema_with = fields::jurisdiction_or_all_opt)]
     pub jurisdiction: Option<String>,
 }
 
@@ -218,7 +224,8 @@ async fn close_period(
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ScopeQuery {
-    /// A jurisdiction code, or `all` (default: the caller's).
+    /// A jurisdiction code, or `all` (default: the caller's; staff may name only their own).
+    #[param(schema_with = fields::jurisdiction_or_all_opt)]
     pub jurisdiction: Option<String>,
 }
 

@@ -19,6 +19,7 @@ mod consultations;
 mod demo;
 mod disputes;
 mod fieldwork;
+mod hostile;
 mod mail;
 mod mediation;
 mod refusals;

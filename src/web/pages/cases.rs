@@ -624,7 +624,11 @@ pub async fn act(State(state): State<AppState>, ctx: Ctx, PagePath(id): PagePath
         request.insert("approved".into(), json!(approved == "true"));
     }
     match ctx.api(&state).post(&format!("/api/v1/cases/{id}/actions"), &Value::Object(request)).await {
-        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?done={action}")).into_response()),
+        // The API took the action, so it is one of the workflow's names (safe in a header).
+        Ok(_) => {
+            let done = Action::parse(&action).map(Action::as_str).unwrap_or_default();
+            Ok(Redirect::to(&format!("/cases/{id}?done={done}")).into_response())
+        }
         Err(refusal) if matches!(refusal.status, 404 | 401) => Err(refusal_error(&ctx, refusal)),
         Err(refusal) => {
             let status = StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);

@@ -1,5 +1,7 @@
 //! The OpenAPI document, generated from the handlers' annotations, and the offline docs page.
 
+pub mod fields;
+
 use utoipa::Modify;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
