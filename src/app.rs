@@ -43,6 +43,8 @@ pub struct AppState {
     pub templates: Arc<Templates>,
     pub mailer: Arc<Mailer>,
     pub metrics: PrometheusHandle,
+    /// What the background job last did (`/readyz`, `/metrics`).
+    pub job_health: Arc<crate::jobs::health::JobHealth>,
     /// The JSON API alone, which the web pages call in-process (set by `router`).
     pub api_router: Arc<std::sync::OnceLock<Router>>,
 }
@@ -68,6 +70,7 @@ impl AppState {
             templates: Arc::new(templates),
             mailer: Arc::new(mailer),
             metrics: telemetry::metrics_handle(),
+            job_health: Arc::default(),
             api_router: Arc::new(std::sync::OnceLock::new()),
         };
         Ok(state)

@@ -56,6 +56,7 @@ pub struct Settings {
     pub mail: MailSettings,
     pub log: LogSettings,
     pub bootstrap: BootstrapSettings,
+    pub metrics: MetricsSettings,
     pub reference: ReferenceSettings,
     /// Not a configuration key: the `APP_ENV` the settings were loaded for.
     #[serde(skip)]
@@ -93,12 +94,18 @@ pub struct AuthSettings {
     pub refresh_token_seconds: u64,
     pub max_failed_logins: u32,
     pub lockout_seconds: u64,
+    /// Accounts one client address may register per `registration_window_seconds`.
+    pub max_registrations_per_address: u32,
+    pub registration_window_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AttachmentSettings {
     pub max_bytes: usize,
+    /// Files one case may hold, and their total size.
+    pub max_per_case: u32,
+    pub max_total_bytes_per_case: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -171,6 +178,14 @@ pub enum LogFormat {
 pub struct LogSettings {
     pub format: LogFormat,
     pub filter: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// When set, `/metrics` needs `Authorization: Bearer <token>`; when not, it answers only
+    /// loopback clients.
+    pub token: Option<Secret>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -280,6 +295,21 @@ impl Settings {
         }
         if self.attachments.max_bytes == 0 {
             return Err(bad("attachments.max_bytes", "must be at least 1"));
+        }
+        if self.attachments.max_per_case == 0 {
+            return Err(bad("attachments.max_per_case", "must be at least 1"));
+        }
+        if self.attachments.max_total_bytes_per_case < self.attachments.max_bytes as u64 {
+            return Err(bad("attachments.max_total_bytes_per_case", "must not be smaller than attachments.max_bytes"));
+        }
+        if self.auth.max_registrations_per_address == 0 {
+            return Err(bad("auth.max_registrations_per_address", "must be at least 1"));
+        }
+        if self.auth.registration_window_seconds == 0 {
+            return Err(bad("auth.registration_window_seconds", "must be at least 1"));
+        }
+        if self.metrics.token.as_ref().is_some_and(|t| t.expose().len() < 16) {
+            return Err(bad("metrics.token", "must be at least 16 characters long"));
         }
         if self.jobs.interval_seconds == 0 {
             return Err(bad("jobs.interval_seconds", "must be at least 1"));

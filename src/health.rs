@@ -1,15 +1,18 @@
-//! Liveness, readiness and Prometheus metrics.
+//! Liveness, readiness (with the background job's state) and Prometheus metrics.
+
+use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
 use crate::error::{AppError, ErrorBody};
-use crate::extract::Json;
+use crate::extract::{ClientAddress, Json};
+use crate::jobs::health::JobStatus;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz)).routes(routes!(metrics))
@@ -26,12 +29,25 @@ async fn healthz() -> Json<Status> {
     Json(Status { status: "ok" })
 }
 
-/// The process can serve: the database answers.
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ok`: the database answers (a stalled job does not take the instance out of service,
+    /// it shows under `jobs`).
+    status: &'static str,
+    jobs: JobStatus,
+}
+
+fn job_status(state: &AppState) -> JobStatus {
+    state.job_health.status(crate::time::now(), Duration::from_secs(state.settings.jobs.interval_seconds))
+}
+
+/// The process can serve: the database answers. Also shows the background job: when it last
+/// completed a pass, and `stalled` when it has not for three intervals.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
-    responses((status = 200, body = Status), (status = 503, body = ErrorBody)))]
-async fn readyz(State(state): State<AppState>) -> axum::response::Response {
+    responses((status = 200, body = Readiness), (status = 503, body = ErrorBody)))]
+async fn readyz(State(state): State<AppState>) -> Response {
     match state.db.ping().await {
-        Ok(()) => Json(Status { status: "ok" }).into_response(),
+        Ok(()) => Json(Readiness { status: "ok", jobs: job_status(&state) }).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check: database does not answer");
             let mut response = AppError::Internal(anyhow::anyhow!("database unavailable")).into_response();
@@ -41,8 +57,35 @@ async fn readyz(State(state): State<AppState>) -> axum::response::Response {
     }
 }
 
-/// Prometheus text format: request counts and latencies by route and status.
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain")))]
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+/// Whether the caller may read the metrics: with `metrics.token` set, by that bearer token;
+/// without, only from the machine itself (a scraper beside the instance).
+fn may_read_metrics(state: &AppState, headers: &HeaderMap, client: &str) -> bool {
+    match &state.settings.metrics.token {
+        Some(token) => headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|given| constant_time_eq(given.as_bytes(), token.expose().as_bytes())),
+        None => client.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()),
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Prometheus text format: request counts and latencies by route and status, and the
+/// background job's last run (`background_job_*`). Needs `metrics.token` as a bearer token
+/// when one is configured; otherwise answers only loopback clients.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, content_type = "text/plain"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn metrics(State(state): State<AppState>, ClientAddress(client): ClientAddress, headers: HeaderMap) -> Response {
+    if !may_read_metrics(&state, &headers, &client) {
+        // Without a token configured, the endpoint does not exist for remote callers.
+        return if state.settings.metrics.token.is_some() { AppError::Unauthorized } else { AppError::NotFound }
+            .into_response();
+    }
+    let stalled = job_status(&state).status == "stalled";
+    metrics::gauge!("background_job_stalled").set(if stalled { 1.0 } else { 0.0 });
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
 }

@@ -19,13 +19,14 @@ use crate::cases::timeline::{self, NewEvent};
 use crate::cases::workflow::{Stage, Status};
 use crate::db;
 use crate::error::AppResult;
+use crate::jobs::Tally;
 use crate::notify::{self, Field, To};
 use crate::time;
 
 const BATCH: u64 = 500;
 
 /// Marks first complaints `overdue` whose business has not answered by `due_at`.
-pub async fn mark_overdue(state: &AppState) -> AppResult<u64> {
+pub async fn mark_overdue(state: &AppState) -> AppResult<Tally> {
     let now = time::now();
     let candidates: Vec<uuid::Uuid> = case_stage::Entity::find()
         .select_only()
@@ -37,57 +38,61 @@ pub async fn mark_overdue(state: &AppState) -> AppResult<u64> {
         .into_tuple()
         .all(&state.db)
         .await?;
-    let mut marked = 0;
+    let mut tally = Tally::default();
     for id in candidates {
-        let txn = db::begin_write(&state.db).await?;
-        let mut query =
-            case_stage::Entity::find_by_id(id).filter(case_stage::Column::Status.eq(Status::Forwarded.as_str()));
-        if state.db.get_database_backend() == DbBackend::Postgres {
-            // Another instance working on the same row skips it instead of waiting.
-            query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-        }
-        let Some(stage) = query.one(&txn).await? else {
-            txn.rollback().await?;
-            continue;
-        };
-        let mut active: case_stage::ActiveModel = stage.clone().into();
-        active.status = Set(Status::Overdue.as_str().into());
-        active.updated_at = Set(now);
-        let updated = active.update(&txn).await?;
-        mirror_stage_onto_case(&txn, &updated).await?;
-        let event = NewEvent::system(stage.case_id, "overdue", now)
-            .stage(Stage::FirstComplaint.as_str())
-            .statuses(Status::Forwarded.as_str(), Status::Overdue.as_str())
-            .note("企業經營者未於期限內回覆 / The business did not answer by the due date");
-        timeline::append(&txn, event).await?;
-        if let (Some(case), Some(due)) = (case::Entity::find_by_id(stage.case_id).one(&txn).await?, stage.due_at) {
-            // The consumer may now escalate; whoever forwarded it (or the assigned officer) hears of it.
-            let handler = stage
-                .assigned_officer_id
-                .or_else(|| stage.details.get("forwarded_by").and_then(|v| v.as_str()).and_then(|s| s.parse().ok()));
-            notify::about_case(
-                &txn,
-                state,
-                &case,
-                "complaint_overdue",
-                &[To::Consumer],
-                vec![("due_date", Field::Date(due))],
-            )
-            .await?;
-            notify::about_case(
-                &txn,
-                state,
-                &case,
-                "overdue_alert",
-                &[To::Staff(handler)],
-                vec![("due_date", Field::Date(due))],
-            )
-            .await?;
-        }
-        txn.commit().await?;
-        marked += 1;
+        tally.unit("overdue", id, mark_one_overdue(state, id, now)).await;
     }
-    Ok(marked)
+    Ok(tally)
+}
+
+async fn mark_one_overdue(state: &AppState, id: Uuid, now: DateTime<Utc>) -> AppResult<bool> {
+    let txn = db::begin_write(&state.db).await?;
+    let mut query =
+        case_stage::Entity::find_by_id(id).filter(case_stage::Column::Status.eq(Status::Forwarded.as_str()));
+    if state.db.get_database_backend() == DbBackend::Postgres {
+        // Another instance working on the same row skips it instead of waiting.
+        query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    let Some(stage) = query.one(&txn).await? else {
+        txn.rollback().await?;
+        return Ok(false);
+    };
+    let mut active: case_stage::ActiveModel = stage.clone().into();
+    active.status = Set(Status::Overdue.as_str().into());
+    active.updated_at = Set(now);
+    let updated = active.update(&txn).await?;
+    mirror_stage_onto_case(&txn, &updated).await?;
+    let event = NewEvent::system(stage.case_id, "overdue", now)
+        .stage(Stage::FirstComplaint.as_str())
+        .statuses(Status::Forwarded.as_str(), Status::Overdue.as_str())
+        .note("企業經營者未於期限內回覆 / The business did not answer by the due date");
+    timeline::append(&txn, event).await?;
+    if let (Some(case), Some(due)) = (case::Entity::find_by_id(stage.case_id).one(&txn).await?, stage.due_at) {
+        // The consumer may now escalate; whoever forwarded it (or the assigned officer) hears of it.
+        let handler = stage
+            .assigned_officer_id
+            .or_else(|| stage.details.get("forwarded_by").and_then(|v| v.as_str()).and_then(|s| s.parse().ok()));
+        notify::about_case(
+            &txn,
+            state,
+            &case,
+            "complaint_overdue",
+            &[To::Consumer],
+            vec![("due_date", Field::Date(due))],
+        )
+        .await?;
+        notify::about_case(
+            &txn,
+            state,
+            &case,
+            "overdue_alert",
+            &[To::Staff(handler)],
+            vec![("due_date", Field::Date(due))],
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(true)
 }
 
 /// Ids of stages matching `condition`, for the passes below.
@@ -126,49 +131,53 @@ fn lapsed_proposals(now: DateTime<Utc>) -> Condition {
 
 /// CPA 45-3: a proposal nobody objected to by `objection_due` counts as an established
 /// mediation (`deemed = true`), from the end of the objection period.
-pub async fn apply_deemed(state: &AppState) -> AppResult<u64> {
+pub async fn apply_deemed(state: &AppState) -> AppResult<Tally> {
     let now = time::now();
-    let mut applied = 0;
+    let mut tally = Tally::default();
     for id in candidates(state, lapsed_proposals(now)).await? {
-        let txn = db::begin_write(&state.db).await?;
-        let Some(stage) = claim(state, &txn, id, lapsed_proposals(now)).await? else {
-            txn.rollback().await?;
-            continue;
-        };
-        let established_at = stage.objection_due.unwrap_or(now);
-        let court_due = calendar::deadline(
-            &txn,
-            &state.calendar,
-            &stage.jurisdiction,
-            established_at,
-            state.settings.deadlines.court_dispatch_days,
-        )
-        .await?;
-        let event = NewEvent::system(stage.case_id, "deemed_established", established_at)
-            .note("調解方案送達後十日內未經異議，視為調解成立 / No objection within 10 days: the mediation is deemed established")
-            .data(json!({"court_due": court_due}));
-        let case_id = stage.case_id;
-        transition_stage(
-            &txn,
-            stage,
-            Status::Established,
-            established_at,
-            |s| {
-                s.deemed = Set(true);
-                s.objection_due = Set(None);
-                s.court_due = Set(Some(court_due));
-                s.end_reason = Set(Some("deemed_established".into()));
-            },
-            event,
-        )
-        .await?;
-        if let Some(case) = case::Entity::find_by_id(case_id).one(&txn).await? {
-            notify::about_case(&txn, state, &case, "deemed_established", &[To::Consumer, To::Business], vec![]).await?;
-        }
-        txn.commit().await?;
-        applied += 1;
+        tally.unit("deemed", id, deem_one(state, id, now)).await;
     }
-    Ok(applied)
+    Ok(tally)
+}
+
+async fn deem_one(state: &AppState, id: Uuid, now: DateTime<Utc>) -> AppResult<bool> {
+    let txn = db::begin_write(&state.db).await?;
+    let Some(stage) = claim(state, &txn, id, lapsed_proposals(now)).await? else {
+        txn.rollback().await?;
+        return Ok(false);
+    };
+    let established_at = stage.objection_due.unwrap_or(now);
+    let court_due = calendar::deadline(
+        &txn,
+        &state.calendar,
+        &stage.jurisdiction,
+        established_at,
+        state.settings.deadlines.court_dispatch_days,
+    )
+    .await?;
+    let event = NewEvent::system(stage.case_id, "deemed_established", established_at)
+        .note("調解方案送達後十日內未經異議，視為調解成立 / No objection within 10 days: the mediation is deemed established")
+        .data(json!({"court_due": court_due}));
+    let case_id = stage.case_id;
+    transition_stage(
+        &txn,
+        stage,
+        Status::Established,
+        established_at,
+        |s| {
+            s.deemed = Set(true);
+            s.objection_due = Set(None);
+            s.court_due = Set(Some(court_due));
+            s.end_reason = Set(Some("deemed_established".into()));
+        },
+        event,
+    )
+    .await?;
+    if let Some(case) = case::Entity::find_by_id(case_id).one(&txn).await? {
+        notify::about_case(&txn, state, &case, "deemed_established", &[To::Consumer, To::Business], vec![]).await?;
+    }
+    txn.commit().await?;
+    Ok(true)
 }
 
 fn court_dispatch_late(now: DateTime<Utc>) -> Condition {
@@ -181,42 +190,46 @@ fn court_dispatch_late(now: DateTime<Utc>) -> Condition {
 
 /// An established mediation whose record has not gone to court by `court_due`: one internal
 /// alert on the case (the stage remembers it was raised).
-pub async fn alert_court_dispatch(state: &AppState) -> AppResult<u64> {
+pub async fn alert_court_dispatch(state: &AppState) -> AppResult<Tally> {
     let now = time::now();
-    let mut alerted = 0;
+    let mut tally = Tally::default();
     for id in candidates(state, court_dispatch_late(now)).await? {
-        let txn = db::begin_write(&state.db).await?;
-        let Some(stage) = claim(state, &txn, id, court_dispatch_late(now)).await? else {
-            txn.rollback().await?;
-            continue;
-        };
-        if stage.details.get("court_dispatch_alerted_at").is_some() {
-            txn.rollback().await?;
-            continue;
-        }
-        let mut details = stage.details.clone();
-        if let Some(map) = details.as_object_mut() {
-            map.insert("court_dispatch_alerted_at".into(), json!(now));
-        }
-        let mut active: case_stage::ActiveModel = stage.clone().into();
-        active.details = Set(details);
-        active.updated_at = Set(now);
-        active.update(&txn).await?;
-        let event = NewEvent::system(stage.case_id, "court_dispatch_overdue", now)
-            .stage(&stage.stage)
-            .internal()
-            .note("調解書未於期限內送請法院核定 / The mediation record is overdue for dispatch to the court")
-            .data(json!({"court_due": stage.court_due}));
-        timeline::append(&txn, event).await?;
-        if let (Some(case), Some(due)) = (case::Entity::find_by_id(stage.case_id).one(&txn).await?, stage.court_due) {
-            let to = [To::Staff(stage.assigned_officer_id)];
-            notify::about_case(&txn, state, &case, "court_dispatch_overdue", &to, vec![("due_date", Field::Date(due))])
-                .await?;
-        }
-        txn.commit().await?;
-        alerted += 1;
+        tally.unit("court_alerts", id, alert_one_court_dispatch(state, id, now)).await;
     }
-    Ok(alerted)
+    Ok(tally)
+}
+
+async fn alert_one_court_dispatch(state: &AppState, id: Uuid, now: DateTime<Utc>) -> AppResult<bool> {
+    let txn = db::begin_write(&state.db).await?;
+    let Some(stage) = claim(state, &txn, id, court_dispatch_late(now)).await? else {
+        txn.rollback().await?;
+        return Ok(false);
+    };
+    if stage.details.get("court_dispatch_alerted_at").is_some() {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    let mut details = stage.details.clone();
+    if let Some(map) = details.as_object_mut() {
+        map.insert("court_dispatch_alerted_at".into(), json!(now));
+    }
+    let mut active: case_stage::ActiveModel = stage.clone().into();
+    active.details = Set(details);
+    active.updated_at = Set(now);
+    active.update(&txn).await?;
+    let event = NewEvent::system(stage.case_id, "court_dispatch_overdue", now)
+        .stage(&stage.stage)
+        .internal()
+        .note("調解書未於期限內送請法院核定 / The mediation record is overdue for dispatch to the court")
+        .data(json!({"court_due": stage.court_due}));
+    timeline::append(&txn, event).await?;
+    if let (Some(case), Some(due)) = (case::Entity::find_by_id(stage.case_id).one(&txn).await?, stage.court_due) {
+        let to = [To::Staff(stage.assigned_officer_id)];
+        notify::about_case(&txn, state, &case, "court_dispatch_overdue", &to, vec![("due_date", Field::Date(due))])
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(true)
 }
 
 fn awaiting_answer(now: DateTime<Utc>) -> Condition {
@@ -228,51 +241,48 @@ fn awaiting_answer(now: DateTime<Utc>) -> Condition {
 
 /// Reminds the business `deadlines.reminder_working_days` working days before its answer is
 /// due (counted on the office calendar), once.
-pub async fn remind_businesses(state: &AppState) -> AppResult<u64> {
+pub async fn remind_businesses(state: &AppState) -> AppResult<Tally> {
     let now = time::now();
-    let today = time::taipei_date(now);
-    let days = state.settings.deadlines.reminder_working_days;
-    let mut reminded = 0;
+    let mut tally = Tally::default();
     // Only stages due within the next few weeks can be in their reminder window.
     let soon =
         Condition::all().add(awaiting_answer(now)).add(case_stage::Column::DueAt.lt(now + chrono::Duration::days(60)));
     for id in candidates(state, soon).await? {
-        let txn = db::begin_write(&state.db).await?;
-        let Some(stage) = claim(state, &txn, id, awaiting_answer(now)).await? else {
-            txn.rollback().await?;
-            continue;
-        };
-        let due = stage.due_at.unwrap_or(now);
-        let due_day = time::taipei_date(due);
-        let closures = calendar::closures(&txn, &stage.jurisdiction, due_day - chrono::Days::new(90), due_day).await?;
-        let remind_on = state.calendar.working_days_before(due_day, days, &closures);
-        if today < remind_on || stage.details.get("reminder_sent_at").is_some() {
-            txn.rollback().await?;
-            continue;
-        }
-        let mut details = stage.details.clone();
-        if let Some(map) = details.as_object_mut() {
-            map.insert("reminder_sent_at".into(), json!(now));
-        }
-        let mut active: case_stage::ActiveModel = stage.clone().into();
-        active.details = Set(details);
-        active.updated_at = Set(now);
-        active.update(&txn).await?;
-        if let Some(case) = case::Entity::find_by_id(stage.case_id).one(&txn).await? {
-            notify::about_case(
-                &txn,
-                state,
-                &case,
-                "reply_reminder",
-                &[To::Business],
-                vec![("due_date", Field::Date(due))],
-            )
-            .await?;
-        }
-        txn.commit().await?;
-        reminded += 1;
+        tally.unit("reminders", id, remind_one(state, id, now)).await;
     }
-    Ok(reminded)
+    Ok(tally)
+}
+
+async fn remind_one(state: &AppState, id: Uuid, now: DateTime<Utc>) -> AppResult<bool> {
+    let today = time::taipei_date(now);
+    let days = state.settings.deadlines.reminder_working_days;
+    let txn = db::begin_write(&state.db).await?;
+    let Some(stage) = claim(state, &txn, id, awaiting_answer(now)).await? else {
+        txn.rollback().await?;
+        return Ok(false);
+    };
+    let due = stage.due_at.unwrap_or(now);
+    let due_day = time::taipei_date(due);
+    let closures = calendar::closures(&txn, &stage.jurisdiction, due_day - chrono::Days::new(90), due_day).await?;
+    let remind_on = state.calendar.working_days_before(due_day, days, &closures);
+    if today < remind_on || stage.details.get("reminder_sent_at").is_some() {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    let mut details = stage.details.clone();
+    if let Some(map) = details.as_object_mut() {
+        map.insert("reminder_sent_at".into(), json!(now));
+    }
+    let mut active: case_stage::ActiveModel = stage.clone().into();
+    active.details = Set(details);
+    active.updated_at = Set(now);
+    active.update(&txn).await?;
+    if let Some(case) = case::Entity::find_by_id(stage.case_id).one(&txn).await? {
+        notify::about_case(&txn, state, &case, "reply_reminder", &[To::Business], vec![("due_date", Field::Date(due))])
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(true)
 }
 
 fn follow_up_late(today: chrono::NaiveDate) -> Condition {
@@ -283,7 +293,7 @@ fn follow_up_late(today: chrono::NaiveDate) -> Condition {
 }
 
 /// Alerts an inspection's officers, once, when its follow-up date has passed unrecorded.
-pub async fn alert_follow_ups(state: &AppState) -> AppResult<u64> {
+pub async fn alert_follow_ups(state: &AppState) -> AppResult<Tally> {
     let now = time::now();
     let today = time::taipei_date(now);
     let ids: Vec<Uuid> = inspection::Entity::find()
@@ -294,32 +304,36 @@ pub async fn alert_follow_ups(state: &AppState) -> AppResult<u64> {
         .into_tuple()
         .all(&state.db)
         .await?;
-    let mut alerted = 0;
+    let mut tally = Tally::default();
     for id in ids {
-        let txn = db::begin_write(&state.db).await?;
-        let mut query = inspection::Entity::find_by_id(id).filter(follow_up_late(today));
-        if state.db.get_database_backend() == DbBackend::Postgres {
-            query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-        }
-        let Some(row) = query.one(&txn).await? else {
-            txn.rollback().await?;
-            continue;
-        };
-        let mut active: inspection::ActiveModel = row.clone().into();
-        active.follow_up_alerted_at = Set(Some(now));
-        active.update(&txn).await?;
-        let officers: Vec<Uuid> = serde_json::from_value(row.officer_ids.clone()).unwrap_or_default();
-        let mut fields =
-            vec![("theme", Field::Theme(row.theme.clone())), ("inspected_on", Field::Day(row.inspected_on))];
-        if let Some(due) = row.follow_up_due {
-            fields.push(("due_date", Field::Day(due)));
-        }
-        if let Some(venue) = &row.venue {
-            fields.push(("venue", Field::Text(venue.clone())));
-        }
-        notify::about_inspection(&txn, state, &row, "inspection_follow_up_overdue", &officers, fields).await?;
-        txn.commit().await?;
-        alerted += 1;
+        tally.unit("follow_ups", id, alert_one_follow_up(state, id, now)).await;
     }
-    Ok(alerted)
+    Ok(tally)
+}
+
+async fn alert_one_follow_up(state: &AppState, id: Uuid, now: DateTime<Utc>) -> AppResult<bool> {
+    let today = time::taipei_date(now);
+    let txn = db::begin_write(&state.db).await?;
+    let mut query = inspection::Entity::find_by_id(id).filter(follow_up_late(today));
+    if state.db.get_database_backend() == DbBackend::Postgres {
+        query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    let Some(row) = query.one(&txn).await? else {
+        txn.rollback().await?;
+        return Ok(false);
+    };
+    let mut active: inspection::ActiveModel = row.clone().into();
+    active.follow_up_alerted_at = Set(Some(now));
+    active.update(&txn).await?;
+    let officers: Vec<Uuid> = serde_json::from_value(row.officer_ids.clone()).unwrap_or_default();
+    let mut fields = vec![("theme", Field::Theme(row.theme.clone())), ("inspected_on", Field::Day(row.inspected_on))];
+    if let Some(due) = row.follow_up_due {
+        fields.push(("due_date", Field::Day(due)));
+    }
+    if let Some(venue) = &row.venue {
+        fields.push(("venue", Field::Text(venue.clone())));
+    }
+    notify::about_inspection(&txn, state, &row, "inspection_follow_up_overdue", &officers, fields).await?;
+    txn.commit().await?;
+    Ok(true)
 }

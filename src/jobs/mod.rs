@@ -1,16 +1,26 @@
 //! The background job: every `jobs.interval_seconds`, in every instance, it applies the
-//! deadlines that have passed. Each change is a conditional update in its own transaction
-//! (and on PostgreSQL takes its row with `FOR UPDATE SKIP LOCKED`), so several instances
-//! running at once apply each change exactly once.
+//! deadlines that have passed and delivers the mail that is due. Each change is a conditional
+//! update in its own transaction (and on PostgreSQL takes its row with `FOR UPDATE SKIP
+//! LOCKED`), so several instances running at once apply each change exactly once.
+//!
+//! Nothing one record holds can stop the office: each unit of work (a stage, an inspection, a
+//! message) runs on its own, its error or panic is logged and counted and the pass goes on;
+//! each pass runs as a task of its own, so even a pass that dies is followed by the next.
 
 pub mod deadlines;
+pub mod health;
 
+use std::fmt::Display;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
+
+use futures_util::FutureExt;
 
 use crate::app::AppState;
 use crate::error::AppResult;
 
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Report {
     /// First complaints whose business did not answer by the due date.
     pub overdue: u64,
@@ -24,33 +34,110 @@ pub struct Report {
     pub follow_up_alerts: u64,
     /// Mail delivered, retried later, or given up in this pass.
     pub mail: crate::notify::outbox::Delivered,
+    /// Units of work that failed (tried again next pass), and the last failure.
+    pub failed: u64,
+    pub last_error: Option<String>,
 }
 
-/// One pass of every job.
+/// The tally of one step of a pass: how many units it did, and which failed.
+#[derive(Debug, Default)]
+pub struct Tally {
+    pub done: u64,
+    pub failed: u64,
+    pub last_error: Option<String>,
+}
+
+impl Tally {
+    /// Runs one unit of work. Its error or panic is logged (with the unit's id, never its
+    /// data) and counted; it never reaches the caller, so the next unit runs.
+    pub async fn unit<F>(&mut self, step: &'static str, id: impl Display, work: F)
+    where
+        F: Future<Output = AppResult<bool>>,
+    {
+        let outcome = AssertUnwindSafe(work).catch_unwind().await;
+        let error = match outcome {
+            Ok(Ok(true)) => {
+                self.done += 1;
+                return;
+            }
+            Ok(Ok(false)) => return,
+            Ok(Err(e)) => format!("{step} {id}: {}", e.status_and_code().1),
+            Err(_) => format!("{step} {id}: panicked"),
+        };
+        tracing::error!(step, unit = %id, error = %error, "background job: a unit of work failed; the others go on");
+        metrics::counter!("background_job_unit_failures_total", "step" => step).increment(1);
+        self.failed += 1;
+        self.last_error = Some(error);
+    }
+}
+
+fn absorb(report: &mut Report, step: &'static str, result: AppResult<Tally>) -> u64 {
+    match result {
+        Ok(tally) => {
+            report.failed += tally.failed;
+            if tally.last_error.is_some() {
+                report.last_error = tally.last_error;
+            }
+            tally.done
+        }
+        Err(e) => {
+            // The step could not even list its work (the database is away): the next pass
+            // tries again, and the other steps still run.
+            tracing::error!(step, error = %e, "background job: a step failed");
+            report.failed += 1;
+            report.last_error = Some(format!("{step}: {}", e.status_and_code().1));
+            0
+        }
+    }
+}
+
+/// One pass of every step. A failing step or unit is counted in the report; the rest run.
 pub async fn run_once(state: &AppState) -> AppResult<Report> {
-    let overdue = deadlines::mark_overdue(state).await?;
-    let deemed = deadlines::apply_deemed(state).await?;
-    let court_alerts = deadlines::alert_court_dispatch(state).await?;
-    let reminders = deadlines::remind_businesses(state).await?;
-    let follow_up_alerts = deadlines::alert_follow_ups(state).await?;
+    let mut report = Report::default();
+    report.overdue = absorb(&mut report, "overdue", deadlines::mark_overdue(state).await);
+    report.deemed = absorb(&mut report, "deemed", deadlines::apply_deemed(state).await);
+    report.court_alerts = absorb(&mut report, "court_alerts", deadlines::alert_court_dispatch(state).await);
+    report.reminders = absorb(&mut report, "reminders", deadlines::remind_businesses(state).await);
+    report.follow_up_alerts = absorb(&mut report, "follow_ups", deadlines::alert_follow_ups(state).await);
     // Last, so that what this pass queued goes out in the same pass.
-    let mail = crate::notify::outbox::deliver_due(state).await?;
-    Ok(Report { overdue, deemed, court_alerts, reminders, follow_up_alerts, mail })
+    match crate::notify::outbox::deliver_due(state).await {
+        Ok((mail, tally)) => {
+            report.mail = mail;
+            absorb(&mut report, "mail", Ok(tally));
+        }
+        Err(e) => {
+            absorb(&mut report, "mail", Err(e));
+        }
+    }
+    Ok(report)
 }
 
-/// Runs `run_once` every interval until the process ends. A failing pass is logged and the
-/// next one tries again.
+/// Runs a pass every interval until the process ends. Each pass is a task of its own: should
+/// one ever die, the next starts on time all the same.
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     let period = Duration::from_secs(state.settings.jobs.interval_seconds);
+    state.job_health.started(crate::time::now());
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
-            match run_once(&state).await {
-                Ok(report) if report != Report::default() => tracing::info!(?report, "background job"),
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "background job failed; retrying next interval"),
+            let pass = tokio::spawn({
+                let state = state.clone();
+                async move { run_once(&state).await }
+            });
+            match pass.await {
+                Ok(Ok(report)) => {
+                    state.job_health.pass_completed(crate::time::now(), report.failed, report.last_error.clone());
+                    if report != Report::default() {
+                        tracing::info!(?report, "background job");
+                    }
+                }
+                Ok(Err(e)) => state.job_health.pass_died(format!("pass: {}", e.status_and_code().1)),
+                Err(e) => {
+                    tracing::error!(error = %e, "background job: a pass died; the next one starts on time");
+                    state.job_health.pass_died("pass: panicked".into());
+                }
             }
         }
     })

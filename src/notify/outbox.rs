@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::transport;
 use crate::app::AppState;
 use crate::error::AppResult;
+use crate::jobs::Tally;
 use crate::time;
 
 pub const PENDING: &str = "pending";
@@ -98,8 +99,9 @@ pub struct Delivered {
     pub failed: u64,
 }
 
-/// Sends every message that is due.
-pub async fn deliver_due(state: &AppState) -> AppResult<Delivered> {
+/// Sends every message that is due. Each message is a unit of its own: one that fails, or
+/// cannot even be built, never holds up the others.
+pub async fn deliver_due(state: &AppState) -> AppResult<(Delivered, Tally)> {
     let now = time::now();
     let ids: Vec<Uuid> = notification::Entity::find()
         .select_only()
@@ -111,39 +113,65 @@ pub async fn deliver_due(state: &AppState) -> AppResult<Delivered> {
         .all(&state.db)
         .await?;
     let mut report = Delivered::default();
+    let mut tally = Tally::default();
     if ids.is_empty() {
-        return Ok(report);
+        return Ok((report, tally));
     }
     let from = transport::sender(&state.settings)?;
     for id in ids {
-        let Some(message) = claim(state, id, now).await? else { continue };
-        let outcome = state.mailer.send(&from, &message).await;
-        let mut row: notification::ActiveModel = message.clone().into();
-        row.claimed_until = Set(None);
+        let mut outcome = None;
+        tally.unit("mail", id, deliver_one(state, &from, id, now, &mut outcome)).await;
         match outcome {
-            Ok(()) => {
-                row.status = Set(SENT.into());
-                row.sent_at = Set(Some(time::now()));
-                row.last_error = Set(None);
-                report.sent += 1;
-            }
-            Err(error) => {
-                tracing::warn!(notification_id = %message.id, kind = %message.kind, attempt = message.attempts, %error, "mail delivery failed");
-                row.last_error = Set(Some(error));
-                if message.attempts >= state.settings.mail.max_attempts as i32 {
-                    row.status = Set(FAILED.into());
-                    report.failed += 1;
-                } else {
-                    row.status = Set(PENDING.into());
-                    row.next_attempt_at =
-                        Set(time::now() + backoff(state.settings.mail.retry_base_seconds, message.attempts));
-                    report.retrying += 1;
-                }
+            Some(Outcome::Sent) => report.sent += 1,
+            Some(Outcome::Retrying) => report.retrying += 1,
+            Some(Outcome::Failed) => report.failed += 1,
+            None => {}
+        }
+    }
+    Ok((report, tally))
+}
+
+enum Outcome {
+    Sent,
+    Retrying,
+    Failed,
+}
+
+async fn deliver_one(
+    state: &AppState,
+    from: &lettre::message::Mailbox,
+    id: Uuid,
+    now: DateTime<Utc>,
+    outcome: &mut Option<Outcome>,
+) -> AppResult<bool> {
+    let Some(message) = claim(state, id, now).await? else { return Ok(false) };
+    let sent = state.mailer.send(from, &message).await;
+    let mut row: notification::ActiveModel = message.clone().into();
+    row.claimed_until = Set(None);
+    match sent {
+        Ok(()) => {
+            row.status = Set(SENT.into());
+            row.sent_at = Set(Some(time::now()));
+            row.last_error = Set(None);
+            *outcome = Some(Outcome::Sent);
+        }
+        Err(error) => {
+            tracing::warn!(notification_id = %message.id, kind = %message.kind, attempt = message.attempts, %error, "mail delivery failed");
+            row.last_error = Set(Some(error.to_string()));
+            let unbuildable = matches!(error, transport::SendError::Unbuildable(_));
+            if unbuildable || message.attempts >= state.settings.mail.max_attempts as i32 {
+                row.status = Set(FAILED.into());
+                *outcome = Some(Outcome::Failed);
+            } else {
+                row.status = Set(PENDING.into());
+                row.next_attempt_at =
+                    Set(time::now() + backoff(state.settings.mail.retry_base_seconds, message.attempts));
+                *outcome = Some(Outcome::Retrying);
             }
         }
-        row.update(&state.db).await?;
     }
-    Ok(report)
+    row.update(&state.db).await?;
+    Ok(true)
 }
 
 /// Takes one due message for this instance, counting the attempt; `None` if another
@@ -175,12 +203,22 @@ async fn claim(state: &AppState, id: Uuid, now: DateTime<Utc>) -> AppResult<Opti
     Ok(claimed)
 }
 
-/// Puts a failed message back in the queue (admin).
+/// Puts a failed message back in the queue (admin), with a fresh count of attempts and the
+/// recipient's name and address as they are now: a message that could not be built from a
+/// bad name goes out once the name has been corrected.
 pub async fn retry(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<notification::Model>> {
+    let Some(row) =
+        notification::Entity::find_by_id(id).filter(notification::Column::Status.eq(FAILED)).one(db).await?
+    else {
+        return Ok(None);
+    };
+    let (name, email) = current_recipient(db, &row).await?;
     let result = notification::Entity::update_many()
         .col_expr(notification::Column::Status, Expr::value(PENDING))
         .col_expr(notification::Column::Attempts, Expr::value(0))
         .col_expr(notification::Column::NextAttemptAt, Expr::value(time::now()))
+        .col_expr(notification::Column::RecipientName, Expr::value(name))
+        .col_expr(notification::Column::RecipientEmail, Expr::value(email))
         .filter(notification::Column::Id.eq(id))
         .filter(notification::Column::Status.eq(FAILED))
         .exec(db)
@@ -189,6 +227,30 @@ pub async fn retry(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<noti
         return Ok(None);
     }
     Ok(notification::Entity::find_by_id(id).one(db).await?)
+}
+
+/// Who the message is for, read again from the account, the case or the business it came from.
+async fn current_recipient(
+    db: &impl ConnectionTrait,
+    row: &notification::Model,
+) -> AppResult<(Option<String>, String)> {
+    let kept = (row.recipient_name.clone(), row.recipient_email.clone());
+    if let Some(user_id) = row.recipient_user_id {
+        return Ok(match entity::user::Entity::find_by_id(user_id).one(db).await? {
+            Some(u) => (Some(u.name), u.email),
+            None => kept,
+        });
+    }
+    let Some(case_id) = row.case_id else { return Ok(kept) };
+    let Some(case) = entity::case::Entity::find_by_id(case_id).one(db).await? else { return Ok(kept) };
+    Ok(match row.recipient_role.as_str() {
+        "consumer" => (Some(case.consumer_name), case.consumer_email.unwrap_or(kept.1)),
+        "business" => match entity::business::Entity::find_by_id(case.business_id).one(db).await? {
+            Some(b) => (Some(b.name), b.contact_email.unwrap_or(kept.1)),
+            None => kept,
+        },
+        _ => kept,
+    })
 }
 
 #[cfg(test)]

@@ -143,7 +143,10 @@ impl Templates {
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .ok_or_else(|| anyhow::anyhow!("the first line must be `Subject: …`"))?
-            .to_string();
+            // A value put in the subject by an edited template must not become a header of its own.
+            .chars()
+            .map(|c| if crate::validate::is_forbidden_in_line(c) { ' ' } else { c })
+            .collect::<String>();
         let text = rest.trim_matches('\n').to_string() + "\n";
         let paragraphs: Vec<Vec<&str>> = text
             .split("\n\n")

@@ -40,8 +40,8 @@ impl Mailer {
     }
 
     /// Sends one message. The error is kept on the outbox row, so it says what went wrong.
-    pub async fn send(&self, from: &Mailbox, n: &notification::Model) -> Result<(), String> {
-        let message = build(from, n)?;
+    pub async fn send(&self, from: &Mailbox, n: &notification::Model) -> Result<(), SendError> {
+        let message = build(from, n).map_err(SendError::Unbuildable)?;
         match self {
             Mailer::File { dir } => {
                 let bytes = message.formatted();
@@ -55,10 +55,32 @@ impl Mailer {
                     std::fs::rename(temp, dir.join(format!("{id}.eml")))
                 })
                 .await
-                .map_err(|e| e.to_string())?
-                .map_err(|e| format!("writing the mail file: {e}"))
+                .map_err(|e| SendError::Transient(e.to_string()))?
+                .map_err(|e| SendError::Transient(format!("writing the mail file: {e}")))
             }
-            Mailer::Smtp(transport) => transport.send(message).await.map(|_| ()).map_err(|e| format!("SMTP: {e}")),
+            Mailer::Smtp(transport) => {
+                transport.send(message).await.map(|_| ()).map_err(|e| SendError::Transient(format!("SMTP: {e}")))
+            }
+        }
+    }
+}
+
+/// Why a message was not sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// The message cannot be made from what the outbox row holds (an address that does not
+    /// parse, a name with a line break): trying again changes nothing until the data is
+    /// corrected, so the row is marked failed at once.
+    Unbuildable(String),
+    /// The server or the disk refused it this time: retried with back-off.
+    Transient(String),
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SendError::Unbuildable(why) => write!(f, "cannot be built: {why}"),
+            SendError::Transient(why) => f.write_str(why),
         }
     }
 }
@@ -71,10 +93,23 @@ pub fn sender(settings: &Settings) -> anyhow::Result<Mailbox> {
         .with_context(|| format!("mail.from {:?} is not a mailbox", settings.mail.from))
 }
 
+/// Builds the message fallibly: lettre panics when a mailbox name or a header holds a line
+/// break, so those are refused here first (a record from before the input rules, or a
+/// template edited to put a name in the subject, may still hold one).
 fn build(from: &Mailbox, n: &notification::Model) -> Result<Message, String> {
+    let controls = |s: &str| s.chars().any(crate::validate::is_forbidden_in_line);
+    if n.recipient_name.as_deref().is_some_and(controls) {
+        return Err("the recipient's name holds a line break or control character; correct it, then retry".into());
+    }
+    if controls(&n.subject) {
+        return Err("the subject holds a line break or control character".into());
+    }
+    if controls(&n.recipient_email) {
+        return Err("the recipient's address holds a control character; correct it, then retry".into());
+    }
     let to = Mailbox::new(
         n.recipient_name.clone(),
-        n.recipient_email.parse().map_err(|e| format!("recipient address: {e}"))?,
+        n.recipient_email.parse().map_err(|e| format!("recipient address: {e}; correct it, then retry"))?,
     );
     Message::builder()
         .from(from.clone())
@@ -83,4 +118,48 @@ fn build(from: &Mailbox, n: &notification::Model) -> Result<Message, String> {
         .message_id(Some(format!("<{}@consumer-protection>", n.id)))
         .multipart(MultiPart::alternative_plain_html(n.body_text.clone(), n.body_html.clone()))
         .map_err(|e| format!("building the message: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(name: &str, email: &str, subject: &str) -> notification::Model {
+        let now = chrono::Utc::now();
+        notification::Model {
+            id: uuid::Uuid::now_v7(),
+            case_id: None,
+            inspection_id: None,
+            kind: "case_filed".into(),
+            recipient_email: email.into(),
+            recipient_name: Some(name.into()),
+            recipient_role: "consumer".into(),
+            recipient_user_id: None,
+            locale: "en".into(),
+            subject: subject.into(),
+            body_text: "text".into(),
+            body_html: "<p>text</p>".into(),
+            status: "sending".into(),
+            attempts: 1,
+            next_attempt_at: now,
+            claimed_until: None,
+            last_error: None,
+            sent_at: None,
+            created_at: now,
+        }
+    }
+
+    #[test]
+    fn what_lettre_would_panic_on_is_refused_instead() {
+        let from: Mailbox = "Office <office@example.org>".parse().unwrap();
+        assert!(build(&from, &message("Eve Chen", "eve@example.tw", "Received")).is_ok());
+        for (name, email, subject) in [
+            ("Eve\nNewline", "eve@example.tw", "Received"),
+            ("Mallory\r\nBcc: x@evil.example", "m@example.tw", "Received"),
+            ("Eve", "eve@example.tw", "Re\r\nBcc: x@evil.example"),
+            ("Eve", "not an address", "Received"),
+        ] {
+            assert!(build(&from, &message(name, email, subject)).is_err(), "{name:?} {email:?} {subject:?}");
+        }
+    }
 }

@@ -174,3 +174,101 @@ async fn a_page_form_with_a_line_break_in_its_action_changes_nothing() {
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     assert_eq!(page.location, format!("/cases/{id}?done=withdraw"));
 }
+
+/// Writes a name straight into the database, as a record from before the input rules would
+/// hold it.
+async fn set_name_in_database(app: &TestApp, email: &str, name: &str) {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    entity::user::Entity::update_many()
+        .col_expr(entity::user::Column::Name, Expr::value(name))
+        .filter(entity::user::Column::Email.eq(email))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+}
+
+/// Waits (up to 10 s) for the timer-driven job to have sent a message about `case`.
+async fn sent_about(app: &TestApp, admin: &str, case: &serde_json::Value) -> bool {
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let sent = expect_status(
+            app.get("/api/v1/admin/deliveries?status=sent&per_page=100", Some(admin)).await,
+            StatusCode::OK,
+        )
+        .await;
+        if sent["items"].as_array().unwrap().iter().any(|m| m["case_no"] == case["case_no"]) {
+            return true;
+        }
+    }
+    false
+}
+
+#[tokio::test]
+async fn a_name_that_breaks_a_mail_header_fails_that_mail_only_and_the_job_goes_on() {
+    let app = spawn_app_with(vec![("jobs.interval_seconds", 1.into())]).await;
+    let cast = app.cast().await;
+    set_name_in_database(&app, "mei@example.tw", "Eve\nNewline").await;
+    let bad = app.file_online(&cast.citizen, &cast.business_id).await;
+    let admin = app.admin_token().await;
+
+    // The timer-driven job meets the bad message, marks it failed, and keeps running: mail
+    // queued afterwards still goes out.
+    let good = app.file_online(&cast.other_citizen, &cast.business_id).await;
+    assert!(sent_about(&app, &admin, &good).await, "mail after the bad record was still delivered");
+    let failed =
+        expect_status(app.get("/api/v1/admin/deliveries?status=failed", Some(&admin)).await, StatusCode::OK).await;
+    assert_eq!(failed["total"], 1, "{failed}");
+    let message = &failed["items"][0];
+    assert!(message["last_error"].as_str().unwrap().contains("line break"), "{message}");
+    assert_eq!(message["attempts"], 1, "failed at once, not retried into the same wall");
+    assert_eq!(message["case_no"], bad["case_no"]);
+    // Admins see no cases: the address is masked and the case named by its number only.
+    assert_eq!(message["recipient"], "m***@example.tw", "{message}");
+    assert!(message.get("recipient_email").is_none() && message.get("case_id").is_none(), "{message}");
+
+    let ready = expect_status(app.get("/readyz", None).await, StatusCode::OK).await;
+    assert_eq!(ready["jobs"]["status"], "running", "{ready}");
+    assert!(ready["jobs"]["last_run_at"].is_string(), "{ready}");
+
+    // Corrected, and retried by an admin, it goes out.
+    expect_status(app.patch("/api/v1/me", Some(&cast.citizen), &json!({"name": "Eve Newline"})).await, StatusCode::OK)
+        .await;
+    let id = message["id"].as_str().unwrap();
+    let retried = expect_status(
+        app.post(&format!("/api/v1/admin/deliveries/{id}/retry"), Some(&admin), &json!({})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(retried["status"], "pending");
+    assert!(sent_about(&app, &admin, &bad).await, "the corrected message is delivered");
+}
+
+#[tokio::test]
+async fn metrics_answer_only_loopback_or_the_configured_token() {
+    let app = spawn_app().await;
+    app.run_jobs().await;
+    let text = app.get("/metrics", None).await.text().await.unwrap();
+    assert!(text.contains("http_requests_total"), "loopback may read");
+
+    let behind_proxy = spawn_app_with(vec![("server.trust_forwarded_for", true.into())]).await;
+    let remote = behind_proxy
+        .client
+        .get(behind_proxy.url("/metrics"))
+        .header("x-forwarded-for", "203.0.113.5")
+        .send()
+        .await
+        .unwrap();
+    expect_error(remote, StatusCode::NOT_FOUND, "not_found").await;
+
+    let token = "metrics-token-0123456789";
+    let guarded = spawn_app_with(vec![("metrics.token", token.into())]).await;
+    expect_error(guarded.get("/metrics", None).await, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    expect_error(
+        guarded.get("/metrics", Some("wrong-token-0123456789")).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    )
+    .await;
+    let text = guarded.get("/metrics", Some(token)).await.text().await.unwrap();
+    assert!(text.contains("background_job_stalled"), "{text}");
+}
