@@ -8,9 +8,12 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub name: String,
-    /// 統一編號, 8 digits; unique when present.
+    /// 統一編號, 8 digits; unique when present. Only staff-checked businesses hold one.
     #[sea_orm(unique)]
     pub tax_id: Option<String>,
+    /// The 統編 a citizen gave for a business staff have not checked yet: a claim, which
+    /// never occupies the number (verification moves it to `tax_id`).
+    pub claimed_tax_id: Option<String>,
     /// Trading names (招牌), a JSON array of strings.
     pub trading_names: Json,
     pub address: Option<String>,

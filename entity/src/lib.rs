@@ -17,6 +17,7 @@ pub mod idempotency_key;
 pub mod inspection;
 pub mod inspection_business;
 pub mod login_throttle;
+pub mod login_trust;
 pub mod meeting;
 pub mod meeting_member;
 pub mod notification;

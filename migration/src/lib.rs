@@ -8,6 +8,7 @@ mod m20261126_000002_cases;
 mod m20261126_000003_committee;
 mod m20261126_000004_outbox;
 mod m20261126_000005_statistics;
+mod m20261129_000006_hardening;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_committee::Migration),
             Box::new(m20261126_000004_outbox::Migration),
             Box::new(m20261126_000005_statistics::Migration),
+            Box::new(m20261129_000006_hardening::Migration),
         ]
     }
 }

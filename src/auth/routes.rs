@@ -65,13 +65,17 @@ impl Validate for RegisterBody {
     }
 }
 
-/// Register a citizen account.
+/// Register a citizen account. At most `auth.max_registrations_per_address` from one client
+/// address per `auth.registration_window_seconds` (then 429).
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterBody,
-    responses((status = 201, body = UserView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = UserView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 async fn register(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     Valid(new): Valid<RegisterBody>,
 ) -> AppResult<(StatusCode, Json<UserView>)> {
+    super::throttle::count_registration(&state.db, &address, &state.settings.auth, crate::time::now()).await?;
     let account = service::create_account(&state.db, &state.settings.reference, new).await?;
     Ok((StatusCode::CREATED, Json(account.into())))
 }

@@ -206,31 +206,27 @@ fn token_pair(
     })
 }
 
-/// Signs in. Wrong password and unknown account answer the same, in the same time; failures
-/// are throttled per account and per client address; a right password on a disabled account
-/// says so (and is not counted as a failure).
+/// Signs in. Wrong password and unknown account answer the same, in the same time. Each
+/// password check first takes a slot of the account's (and, for an account new to this
+/// address, the address's) allowance, so a burst of simultaneous guesses gets no more checks
+/// than a patient attacker (see `throttle`). A right password on a disabled account says so
+/// (and is not counted as a failure).
 pub async fn login(state: &AppState, email: &str, password: String, client_address: &str) -> AppResult<TokenPair> {
     let settings = &state.settings.auth;
     let now = time::now();
-    let account_key = throttle::Key::account(email, settings);
-    let address_key = throttle::Key::address(client_address, settings);
-    throttle::ensure_not_locked(&state.db, &[&account_key, &address_key], now).await?;
+    let reservation = throttle::reserve(&state.db, email, client_address, settings, now).await?;
 
     let account =
         user::Entity::find().filter(user::Column::Email.eq(email.trim().to_lowercase())).one(&state.db).await?;
     let verified = password::verify(password, account.as_ref().map(|a| a.password_hash.clone())).await?;
+    throttle::settle(&state.db, reservation, verified, email, client_address, time::now()).await?;
     let Some(account) = account.filter(|_| verified) else {
-        let txn = db::begin_write(&state.db).await?;
-        throttle::record_failure(&txn, &account_key, settings, now).await?;
-        throttle::record_failure(&txn, &address_key, settings, now).await?;
-        txn.commit().await?;
         tracing::info!("sign-in refused: wrong e-mail or password");
         return Err(AppError::InvalidCredentials);
     };
     if account.disabled {
         return Err(AppError::AccountDisabled);
     }
-    throttle::clear(&state.db, &account_key).await?;
     tracing::info!(user_id = %account.id, "signed in");
     open_session(state, account.id, now).await
 }

@@ -1,101 +1,243 @@
-//! Failed sign-in throttling, per account and per client address, kept in the database so
-//! that every instance behind the load balancer counts the same failures.
+//! Sign-in and registration throttling, kept in the database so that every instance behind
+//! the load balancer counts the same attempts.
 //!
-//! A key reaching its limit within the window is locked for `auth.lockout_seconds`. Attempts
-//! during a lock are refused without being counted, so an attacker cannot extend a lock: a
-//! real user is kept out for at most one lockout period per burst of failures. Unknown
-//! e-mail addresses are counted too, so that a 429 reveals nothing about who has an account.
+//! **Per account**: at most `auth.max_failed_logins` password checks may fail within
+//! `auth.lockout_seconds`; a check takes its slot *before* the password is compared, in a
+//! write transaction on the key's row, so however many requests arrive at once no more than
+//! that many are compared. The last failing one locks the account for `auth.lockout_seconds`;
+//! a success frees the count. Attempts during a lock are refused without being counted, so an
+//! attacker cannot extend a lock. Unknown e-mail addresses are counted too, so that a 429
+//! reveals nothing about who has an account.
+//!
+//! **Per client address**: 4× that, counted only for accounts that have not signed in from
+//! that address in the last `TRUST_DAYS` days. An attacker behind a shared address (a school,
+//! an office's NAT) who sprays passwords locks the address for accounts new to it, but the
+//! people who have signed in from there before still get in — bounded, as always, by their
+//! own account's limit.
+//!
+//! **Registrations**: at most `auth.max_registrations_per_address` per client address per
+//! `auth.registration_window_seconds` (each costs a password hash).
 
 use chrono::{DateTime, Duration, Utc};
-use entity::login_throttle as throttle;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
+use entity::{login_throttle as throttle, login_trust as trust};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, QuerySelect,
+    Set,
+};
 use sha2::{Digest, Sha256};
 
 use crate::config::AuthSettings;
+use crate::db;
 use crate::error::{AppError, AppResult};
 
-/// A throttle key: hashed, so the table holds no e-mail addresses or IP addresses.
+/// How long a successful sign-in from an address keeps that account trusted there.
+pub const TRUST_DAYS: i64 = 30;
+
+/// A throttle key: hashed, so the tables hold no e-mail addresses or IP addresses.
 #[derive(Debug, Clone)]
 pub struct Key {
     hash: String,
     limit: u32,
+    window: Duration,
 }
 
 impl Key {
     pub fn account(email: &str, settings: &AuthSettings) -> Self {
-        Self { hash: digest("account", &email.trim().to_lowercase()), limit: settings.max_failed_logins }
+        Self {
+            hash: digest("account", &[&email.trim().to_lowercase()]),
+            limit: settings.max_failed_logins,
+            window: Duration::seconds(settings.lockout_seconds as i64),
+        }
     }
 
     pub fn address(address: &str, settings: &AuthSettings) -> Self {
-        Self { hash: digest("address", address), limit: settings.max_failed_logins.saturating_mul(4) }
-    }
-}
-
-fn digest(kind: &str, value: &str) -> String {
-    hex::encode(Sha256::new().chain_update(kind).chain_update([0u8]).chain_update(value).finalize())
-}
-
-/// Refuses with 429 while any of the keys is locked.
-pub async fn ensure_not_locked(db: &impl ConnectionTrait, keys: &[&Key], now: DateTime<Utc>) -> AppResult<()> {
-    let mut wait = 0i64;
-    for key in keys {
-        if let Some(row) = throttle::Entity::find_by_id(key.hash.clone()).one(db).await?
-            && let Some(until) = row.locked_until
-            && until > now
-        {
-            wait = wait.max((until - now).num_seconds() + 1);
+        Self {
+            hash: digest("address", &[address]),
+            limit: settings.max_failed_logins.saturating_mul(4),
+            window: Duration::seconds(settings.lockout_seconds as i64),
         }
     }
-    if wait > 0 { Err(AppError::TooManyRequests { retry_after_seconds: wait as u64 }) } else { Ok(()) }
+
+    pub fn registrations(address: &str, settings: &AuthSettings) -> Self {
+        Self {
+            hash: digest("register", &[address]),
+            limit: settings.max_registrations_per_address,
+            window: Duration::seconds(settings.registration_window_seconds as i64),
+        }
+    }
 }
 
-/// Counts one failure against the key, locking it when it reaches its limit.
-pub async fn record_failure(
-    db: &impl ConnectionTrait,
-    key: &Key,
+fn digest(kind: &str, parts: &[&str]) -> String {
+    let mut hasher = Sha256::new().chain_update(kind);
+    for part in parts {
+        hasher.update([0u8]);
+        hasher.update(part);
+    }
+    hex::encode(hasher.finalize())
+}
+
+fn trust_key(email: &str, address: &str) -> String {
+    digest("trust", &[&email.trim().to_lowercase(), address])
+}
+
+/// The key's row, created if missing and held for this transaction (on SQLite the write
+/// transaction already holds the database's one write lock).
+async fn hold(txn: &DatabaseTransaction, key: &Key, now: DateTime<Utc>) -> AppResult<throttle::Model> {
+    let row = throttle::ActiveModel {
+        key: Set(key.hash.clone()),
+        failures: Set(0),
+        window_started_at: Set(now),
+        locked_until: Set(None),
+    };
+    throttle::Entity::insert(row)
+        .on_conflict(OnConflict::column(throttle::Column::Key).do_nothing().to_owned())
+        .exec_without_returning(txn)
+        .await?;
+    let mut query = throttle::Entity::find_by_id(key.hash.clone());
+    if txn.get_database_backend() == DbBackend::Postgres {
+        query = query.lock_exclusive();
+    }
+    query.one(txn).await?.ok_or_else(|| AppError::Internal(anyhow::anyhow!("throttle row vanished")))
+}
+
+fn refused(until: DateTime<Utc>, now: DateTime<Utc>) -> AppError {
+    AppError::TooManyRequests { retry_after_seconds: ((until - now).num_seconds() + 1).max(1) as u64 }
+}
+
+/// Takes one slot of `key`, or refuses with 429 while it is locked or its slots are taken.
+async fn take_slot(txn: &DatabaseTransaction, key: &Key, now: DateTime<Utc>) -> AppResult<()> {
+    let row = hold(txn, key, now).await?;
+    if let Some(until) = row.locked_until.filter(|until| *until > now) {
+        return Err(refused(until, now));
+    }
+    let fresh_window = now - row.window_started_at > key.window || row.locked_until.is_some();
+    let used = if fresh_window { 0 } else { row.failures };
+    if used >= key.limit as i32 {
+        // Every slot is taken by checks still under way (or spent in this window).
+        return Err(refused(row.window_started_at + key.window, now));
+    }
+    let mut active: throttle::ActiveModel = row.into();
+    active.failures = Set(used + 1);
+    active.locked_until = Set(None);
+    if fresh_window {
+        active.window_started_at = Set(now);
+    }
+    active.update(txn).await?;
+    Ok(())
+}
+
+/// A password check that holds its slots until it is settled.
+#[derive(Debug)]
+pub struct Reservation {
+    account: Key,
+    /// Held only when the account is not trusted at the address.
+    address: Option<Key>,
+}
+
+/// Reserves one password check for `email` from `address`, before the password is compared.
+pub async fn reserve(
+    db: &DatabaseConnection,
+    email: &str,
+    address: &str,
+    settings: &AuthSettings,
+    now: DateTime<Utc>,
+) -> AppResult<Reservation> {
+    let trusted =
+        trust::Entity::find_by_id(trust_key(email, address)).one(db).await?.is_some_and(|t| t.trusted_until > now);
+    let reservation = Reservation {
+        account: Key::account(email, settings),
+        address: (!trusted).then(|| Key::address(address, settings)),
+    };
+    let txn = db::begin_write(db).await?;
+    let taken = async {
+        take_slot(&txn, &reservation.account, now).await?;
+        if let Some(key) = &reservation.address {
+            take_slot(&txn, key, now).await?;
+        }
+        Ok::<_, AppError>(())
+    }
+    .await;
+    match taken {
+        Ok(()) => {
+            txn.commit().await?;
+            Ok(reservation)
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            Err(e)
+        }
+    }
+}
+
+/// Settles a reserved check. A failure keeps its slot and, when it is the last one, locks
+/// the key for its window; a success frees the account's count and the address's slot, and
+/// trusts the account at this address.
+pub async fn settle(
+    db: &DatabaseConnection,
+    reservation: Reservation,
+    succeeded: bool,
+    email: &str,
+    address: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let txn = db::begin_write(db).await?;
+    if succeeded {
+        throttle::Entity::delete_by_id(reservation.account.hash.clone()).exec(&txn).await?;
+        if let Some(key) = &reservation.address {
+            let row = hold(&txn, key, now).await?;
+            let failures = (row.failures - 1).max(0);
+            let mut active: throttle::ActiveModel = row.into();
+            active.failures = Set(failures);
+            active.update(&txn).await?;
+        }
+        let row = trust::ActiveModel {
+            key: Set(trust_key(email, address)),
+            trusted_until: Set(now + Duration::days(TRUST_DAYS)),
+        };
+        trust::Entity::insert(row)
+            .on_conflict(OnConflict::column(trust::Column::Key).update_column(trust::Column::TrustedUntil).to_owned())
+            .exec_without_returning(&txn)
+            .await?;
+    } else {
+        for key in std::iter::once(&reservation.account).chain(reservation.address.as_ref()) {
+            let row = hold(&txn, key, now).await?;
+            if row.locked_until.is_none() && row.failures >= key.limit as i32 {
+                let mut active: throttle::ActiveModel = row.into();
+                active.failures = Set(0);
+                active.window_started_at = Set(now);
+                active.locked_until = Set(Some(now + key.window));
+                active.update(&txn).await?;
+            }
+        }
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Counts one registration from `address`, refusing with 429 past the configured number.
+pub async fn count_registration(
+    db: &DatabaseConnection,
+    address: &str,
     settings: &AuthSettings,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let window = Duration::seconds(settings.lockout_seconds as i64);
-    match throttle::Entity::find_by_id(key.hash.clone()).one(db).await? {
-        None => {
-            let (failures, locked_until) = if key.limit <= 1 { (0, Some(now + window)) } else { (1, None) };
-            throttle::ActiveModel {
-                key: Set(key.hash.clone()),
-                failures: Set(failures),
-                window_started_at: Set(now),
-                locked_until: Set(locked_until),
-            }
-            .insert(db)
-            .await?;
+    let key = Key::registrations(address, settings);
+    let txn = db::begin_write(db).await?;
+    match take_slot(&txn, &key, now).await {
+        Ok(()) => {
+            txn.commit().await?;
+            Ok(())
         }
-        Some(row) => {
-            if row.locked_until.is_some_and(|until| until > now) {
-                return Ok(());
-            }
-            let fresh_window = now - row.window_started_at > window;
-            let failures = if fresh_window { 1 } else { row.failures + 1 };
-            let mut active: throttle::ActiveModel = row.into();
-            if failures >= key.limit as i32 {
-                active.failures = Set(0);
-                active.window_started_at = Set(now);
-                active.locked_until = Set(Some(now + window));
-            } else {
-                active.failures = Set(failures);
-                if fresh_window {
-                    active.window_started_at = Set(now);
-                }
-                active.locked_until = Set(None);
-            }
-            active.update(db).await?;
+        Err(e) => {
+            txn.rollback().await?;
+            Err(e)
         }
     }
-    Ok(())
 }
 
-/// A successful sign-in clears the account's count (never the address's: one good account
-/// must not reset an address that is guessing at others).
-pub async fn clear(db: &impl ConnectionTrait, key: &Key) -> AppResult<()> {
-    throttle::Entity::delete_by_id(key.hash.clone()).exec(db).await?;
-    Ok(())
+/// Forgets expired trusts (the background job keeps the table small).
+pub async fn prune(db: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult<u64> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    Ok(trust::Entity::delete_many().filter(trust::Column::TrustedUntil.lt(now)).exec(db).await?.rows_affected)
 }

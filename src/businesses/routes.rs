@@ -26,6 +26,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(create_business, list_businesses))
         .routes(routes!(get_business, update_business))
         .routes(routes!(get_record))
+        .routes(routes!(merge_business))
 }
 
 /// Trading names a business may list.
@@ -124,12 +125,14 @@ pub struct BusinessFilter {
     pub q: Option<String>,
 }
 
-/// Search businesses by name or 統編 (any signed-in user, for the filing form).
+/// Search businesses by name or 統編 (any signed-in user, for the filing form). Businesses only
+/// named by a citizen and not yet checked (`verified: false`) are listed to clerks and officers
+/// only.
 #[utoipa::path(get, path = "/api/v1/businesses", tag = "businesses", security(("bearer" = [])), params(BusinessFilter, PageParams),
     responses((status = 200, body = ListResponse<BusinessView>)))]
 async fn list_businesses(
     State(state): State<AppState>,
-    _auth: Auth,
+    auth: Auth,
     Query(filter): Query<BusinessFilter>,
     Query(paging): Query<PageParams>,
 ) -> AppResult<Json<ListResponse<BusinessView>>> {
@@ -137,19 +140,22 @@ async fn list_businesses(
     let mut check = Check::new();
     let q = check.optional_text("q", filter.q, Q_MAX);
     check.finish()?;
-    let (items, total) = service::search(&state.db, q.as_deref(), page).await?;
+    let (items, total) = service::search(&state.db, q.as_deref(), auth.role.is_case_staff(), page).await?;
     Ok(Json(ListResponse::new(items.into_iter().map(Into::into).collect(), total, page)))
 }
 
-/// One business.
+/// One business (an unverified one: clerks and officers only).
 #[utoipa::path(get, path = "/api/v1/businesses/{id}", tag = "businesses", security(("bearer" = [])),
     params(("id" = Uuid, Path)), responses((status = 200, body = BusinessView), (status = 404, body = ErrorBody)))]
 async fn get_business(
     State(state): State<AppState>,
-    _auth: Auth,
+    auth: Auth,
     Path(id): Path<Uuid>,
 ) -> AppResult<Json<BusinessView>> {
-    let business = service::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let business = service::get(&state.db, id)
+        .await?
+        .filter(|b| b.verified || auth.role.is_case_staff())
+        .ok_or(AppError::NotFound)?;
     Ok(Json(business.into()))
 }
 
@@ -178,7 +184,8 @@ pub struct UpdateBusinessBody {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(schema_with = fields::email_opt)]
     pub contact_email: Option<Option<String>>,
-    /// Staff confirm a business a citizen named.
+    /// Staff confirm a business a citizen named: it takes up the 統編 it claimed (409 when
+    /// another business holds it — merge into that one instead).
     pub verified: Option<bool>,
 }
 
@@ -213,6 +220,47 @@ async fn update_business(
     Valid(changes): Valid<UpdateBusinessBody>,
 ) -> AppResult<Json<BusinessView>> {
     Ok(Json(service::update(&state.db, id, changes).await?.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MergeBody {
+    /// The business this one really is.
+    #[schema(required)]
+    pub into: Option<Uuid>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Merged {
+    /// The business that remains.
+    pub business: BusinessView,
+    /// Cases moved to it.
+    pub cases_moved: u64,
+}
+
+/// Merge an unverified business a citizen named into the registered business it really is
+/// (clerk, officer): its cases, consultations and inspections move over, it is removed.
+#[utoipa::path(post, path = "/api/v1/businesses/{id}/merge", tag = "businesses", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = MergeBody,
+    responses((status = 200, body = Merged), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn merge_business(
+    State(state): State<AppState>,
+    staff: Auth<CaseStaff>,
+    Path(id): Path<Uuid>,
+    input: crate::extract::Input<MergeBody>,
+) -> AppResult<Json<Merged>> {
+    let source = service::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let mut check = input.check;
+    let into = check.required("into", input.body.into);
+    check.finish()?;
+    let txn = crate::db::begin_write(&state.db).await?;
+    let Some(target) = service::get(&txn, into).await? else {
+        return Err(AppError::field("into", "no business has this id"));
+    };
+    let cases_moved = service::merge(&txn, &source, &target, &staff).await?;
+    txn.commit().await?;
+    tracing::info!(from = %source.id, into = %target.id, cases_moved, "business merged");
+    Ok(Json(Merged { business: target.into(), cases_moved }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

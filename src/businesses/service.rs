@@ -24,6 +24,8 @@ pub struct BusinessView {
     pub tax_id: Option<String>,
     /// False while only named by a citizen and not yet checked by staff.
     pub verified: bool,
+    /// The 統編 the citizen gave for an unverified business (staff verify or merge it).
+    pub claimed_tax_id: Option<String>,
     pub trading_names: Vec<String>,
     pub address: Option<String>,
     pub district: Option<String>,
@@ -41,6 +43,7 @@ impl From<business::Model> for BusinessView {
             name: b.name,
             tax_id: b.tax_id,
             verified: b.verified,
+            claimed_tax_id: b.claimed_tax_id,
             trading_names: serde_json::from_value(b.trading_names).unwrap_or_default(),
             address: b.address,
             district: b.district,
@@ -63,7 +66,9 @@ pub struct BusinessRef {
 
 impl From<&business::Model> for BusinessRef {
     fn from(b: &business::Model) -> Self {
-        Self { id: b.id, name: b.name.clone(), tax_id: b.tax_id.clone(), verified: b.verified }
+        // Those who see the case see the number that was given for the business.
+        let tax_id = b.tax_id.clone().or_else(|| b.claimed_tax_id.clone());
+        Self { id: b.id, name: b.name.clone(), tax_id, verified: b.verified }
     }
 }
 
@@ -91,18 +96,23 @@ fn duplicate_tax_id() -> AppError {
     AppError::Duplicate("a business with this 統一編號 is already registered".into())
 }
 
+/// Registers a business. A verified one (staff) holds its 統編, which must be free; an
+/// unverified one (named by a citizen) only claims it, so it never blocks the real business.
 pub async fn create(db: &impl ConnectionTrait, fields: BusinessFields, verified: bool) -> AppResult<business::Model> {
     check_tax_id("tax_id", fields.tax_id.as_deref())?;
-    if let Some(tax_id) = &fields.tax_id
+    if verified
+        && let Some(tax_id) = &fields.tax_id
         && find_by_tax_id(db, tax_id).await?.is_some()
     {
         return Err(duplicate_tax_id());
     }
+    let (tax_id, claimed_tax_id) = if verified { (fields.tax_id, None) } else { (None, fields.tax_id) };
     let now = time::now();
     let model = business::ActiveModel {
         id: Set(Uuid::now_v7()),
         name: Set(fields.name),
-        tax_id: Set(fields.tax_id),
+        tax_id: Set(tax_id),
+        claimed_tax_id: Set(claimed_tax_id),
         trading_names: Set(serde_json::json!(fields.trading_names)),
         address: Set(fields.address),
         district: Set(fields.district),
@@ -141,6 +151,15 @@ pub async fn find_or_create_named(
         if let Some(found) = find_by_tax_id(db, tax_id).await? {
             return Ok(found);
         }
+        // Another citizen's claim to the same number: one unverified business for staff to check.
+        let claimed = business::Entity::find()
+            .filter(business::Column::ClaimedTaxId.eq(tax_id))
+            .filter(business::Column::Verified.eq(false))
+            .one(db)
+            .await?;
+        if let Some(found) = claimed {
+            return Ok(found);
+        }
     } else {
         let matches = business::Entity::find()
             .filter(Expr::expr(Func::lower(Expr::col(business::Column::Name))).eq(name.trim().to_lowercase()))
@@ -161,9 +180,18 @@ pub fn like_pattern(q: &str) -> LikeExpr {
     LikeExpr::new(format!("%{escaped}%")).escape('\\')
 }
 
-/// Businesses whose name, trading names or 統編 contain `q`, verified ones first.
-pub async fn search(db: &impl ConnectionTrait, q: Option<&str>, page: Page) -> AppResult<(Vec<business::Model>, u64)> {
+/// Businesses whose name, trading names or 統編 contain `q`, verified ones first. Unverified
+/// ones only for staff: that one exists tells that someone complained about it.
+pub async fn search(
+    db: &impl ConnectionTrait,
+    q: Option<&str>,
+    with_unverified: bool,
+    page: Page,
+) -> AppResult<(Vec<business::Model>, u64)> {
     let mut query = business::Entity::find();
+    if !with_unverified {
+        query = query.filter(business::Column::Verified.eq(true));
+    }
     if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
         let q = q.to_lowercase();
         query = query.filter(
@@ -173,7 +201,8 @@ pub async fn search(db: &impl ConnectionTrait, q: Option<&str>, page: Page) -> A
                     Expr::expr(Func::lower(Expr::col(business::Column::TradingNames).cast_as("text")))
                         .like(like_pattern(&q)),
                 )
-                .add(Expr::col(business::Column::TaxId).like(like_pattern(&q))),
+                .add(Expr::col(business::Column::TaxId).like(like_pattern(&q)))
+                .add(Expr::col(business::Column::ClaimedTaxId).like(like_pattern(&q))),
         );
     }
     let query = query
@@ -197,15 +226,32 @@ pub struct BusinessChanges {
     pub verified: Option<bool>,
 }
 
-pub async fn update(db: &impl ConnectionTrait, id: Uuid, changes: BusinessChanges) -> AppResult<business::Model> {
+pub async fn update(db: &impl ConnectionTrait, id: Uuid, mut changes: BusinessChanges) -> AppResult<business::Model> {
     let current = get(db, id).await?.ok_or(AppError::NotFound)?;
-    if let Some(Some(tax_id)) = &changes.tax_id {
+    let verifying = changes.verified == Some(true) && !current.verified;
+    if verifying && changes.tax_id.is_none() {
+        // Verifying takes up the number the citizen gave, unless staff give another.
+        changes.tax_id = Some(current.claimed_tax_id.clone());
+    }
+    let keeps_number = current.verified || verifying;
+    if keeps_number && let Some(Some(tax_id)) = &changes.tax_id {
         check_tax_id("tax_id", Some(tax_id))?;
         if find_by_tax_id(db, tax_id).await?.is_some_and(|b| b.id != id) {
-            return Err(duplicate_tax_id());
+            return Err(AppError::Duplicate(
+                "a business with this 統一編號 is already registered: merge this one into it instead".into(),
+            ));
         }
     }
     let mut active: business::ActiveModel = current.into();
+    if !keeps_number {
+        // An unverified business keeps a corrected number as its claim.
+        if let Some(v) = changes.tax_id.take() {
+            check_tax_id("tax_id", v.as_deref())?;
+            active.claimed_tax_id = Set(v);
+        }
+    } else if changes.tax_id.is_some() {
+        active.claimed_tax_id = Set(None);
+    }
     if let Some(v) = changes.name {
         active.name = Set(v);
     }
@@ -239,4 +285,79 @@ pub async fn update(db: &impl ConnectionTrait, id: Uuid, changes: BusinessChange
         Err(e) if is_unique_violation(&e) => Err(duplicate_tax_id()),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Moves everything that names `source` (an unverified business a citizen named) to `target`,
+/// the business it really is, and removes `source`. The moved cases' timelines say so.
+pub async fn merge(
+    db: &impl ConnectionTrait,
+    source: &business::Model,
+    target: &business::Model,
+    staff: &crate::auth::CurrentUser,
+) -> AppResult<u64> {
+    use entity::{case, consultation, inspection, inspection_business, user};
+    use sea_orm::sea_query::Expr as E;
+    if source.id == target.id {
+        return Err(AppError::field("into", "is this same business"));
+    }
+    if source.verified {
+        return Err(AppError::InvalidTransition(
+            "only an unverified business is merged into another; correct a verified one instead".into(),
+        ));
+    }
+    let now = time::now();
+    let cases: Vec<Uuid> = case::Entity::find()
+        .select_only()
+        .column(case::Column::Id)
+        .filter(case::Column::BusinessId.eq(source.id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    case::Entity::update_many()
+        .col_expr(case::Column::BusinessId, E::value(target.id))
+        .filter(case::Column::BusinessId.eq(source.id))
+        .exec(db)
+        .await?;
+    for case_id in &cases {
+        let note = format!("企業經營者併入「{}」/ The business was merged into \"{}\"", target.name, target.name);
+        let event = crate::cases::timeline::NewEvent::by(staff, *case_id, "business_merged", now).note(note).internal();
+        crate::cases::timeline::append(db, event).await?;
+    }
+    consultation::Entity::update_many()
+        .col_expr(consultation::Column::BusinessId, E::value(target.id))
+        .filter(consultation::Column::BusinessId.eq(source.id))
+        .exec(db)
+        .await?;
+    user::Entity::update_many()
+        .col_expr(user::Column::BusinessId, E::value(target.id))
+        .filter(user::Column::BusinessId.eq(source.id))
+        .exec(db)
+        .await?;
+    let linked: Vec<Uuid> = inspection_business::Entity::find()
+        .select_only()
+        .column(inspection_business::Column::InspectionId)
+        .filter(inspection_business::Column::BusinessId.eq(source.id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    for inspection_id in linked {
+        inspection_business::Entity::delete_many()
+            .filter(inspection_business::Column::InspectionId.eq(inspection_id))
+            .filter(inspection_business::Column::BusinessId.is_in([source.id, target.id]))
+            .exec(db)
+            .await?;
+        inspection_business::ActiveModel { inspection_id: Set(inspection_id), business_id: Set(target.id) }
+            .insert(db)
+            .await?;
+        if let Some(row) = inspection::Entity::find_by_id(inspection_id).one(db).await? {
+            let mut ids: Vec<Uuid> = serde_json::from_value(row.business_ids.clone()).unwrap_or_default();
+            ids.retain(|id| *id != source.id && *id != target.id);
+            ids.push(target.id);
+            let mut active: inspection::ActiveModel = row.into();
+            active.business_ids = Set(serde_json::json!(ids));
+            active.update(db).await?;
+        }
+    }
+    business::Entity::delete_by_id(source.id).exec(db).await?;
+    Ok(cases.len() as u64)
 }

@@ -19,6 +19,24 @@ pub struct PageToken(pub String);
 pub struct Api {
     router: Router,
     token: Option<String>,
+    origin: ClientOrigin,
+}
+
+/// The visitor's connection, as the API sees a direct caller's: the peer address and, behind
+/// a trusted load balancer, its `X-Forwarded-For`.
+#[derive(Debug, Clone, Default)]
+pub struct ClientOrigin {
+    peer: Option<axum::extract::ConnectInfo<std::net::SocketAddr>>,
+    forwarded_for: Option<axum::http::HeaderValue>,
+}
+
+impl ClientOrigin {
+    pub fn of(parts: &axum::http::request::Parts) -> Self {
+        Self {
+            peer: parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().cloned(),
+            forwarded_for: parts.headers.get("x-forwarded-for").cloned(),
+        }
+    }
 }
 
 /// An API refusal, as the pages show it.
@@ -48,7 +66,13 @@ impl Refusal {
 impl Api {
     pub fn new(state: &AppState, token: Option<String>) -> Self {
         let router = state.api_router.get().cloned().unwrap_or_default();
-        Self { router, token }
+        Self { router, token, origin: ClientOrigin::default() }
+    }
+
+    /// Calls made for a visitor carry the visitor's connection.
+    pub fn from(mut self, origin: ClientOrigin) -> Self {
+        self.origin = origin;
+        self
     }
 
     /// A raw call, for streaming answers (downloads, exports).
@@ -59,6 +83,12 @@ impl Api {
         }
         if let Some(content_type) = content_type {
             request = request.header(header::CONTENT_TYPE, content_type);
+        }
+        if let Some(forwarded) = &self.origin.forwarded_for {
+            request = request.header("x-forwarded-for", forwarded.clone());
+        }
+        if let Some(peer) = self.origin.peer {
+            request = request.extension(peer);
         }
         // Pages type their ids and encode their query values, so this should not happen; an
         // address that is not a valid URI names no record all the same.

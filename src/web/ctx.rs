@@ -26,6 +26,9 @@ pub struct Ctx {
     pub office: String,
     /// The visitor's access token, for the API calls the page makes on their behalf.
     pub token: Option<String>,
+    /// Where the visitor connects from, passed on to those API calls (throttling counts the
+    /// visitor's address, not the server's own).
+    pub origin: super::api::ClientOrigin,
 }
 
 pub fn lang_of(headers: &HeaderMap, user: Option<&CurrentUser>) -> Lang {
@@ -60,6 +63,7 @@ impl FromRequestParts<AppState> for Ctx {
             user,
             multi_jurisdiction: state.settings.reference.is_multi_jurisdiction(),
             token: parts.extensions.get::<super::api::PageToken>().map(|t| t.0.clone()),
+            origin: super::api::ClientOrigin::of(parts),
         })
     }
 }
@@ -75,11 +79,12 @@ impl Ctx {
             here: "/".into(),
             multi_jurisdiction: false,
             token: None,
+            origin: super::api::ClientOrigin::default(),
         }
     }
 
     pub fn api(&self, state: &AppState) -> super::api::Api {
-        super::api::Api::new(state, self.token.clone())
+        super::api::Api::new(state, self.token.clone()).from(self.origin.clone())
     }
 
     /// `here`, for a `?next=` query value.

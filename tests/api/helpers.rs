@@ -248,6 +248,7 @@ impl TestApp {
             id: Set(id),
             name: Set(name.into()),
             tax_id: Set(None),
+            claimed_tax_id: Set(None),
             trading_names: Set(json!([])),
             address: Set(None),
             district: Set(None),

@@ -272,3 +272,148 @@ async fn metrics_answer_only_loopback_or_the_configured_token() {
     let text = guarded.get("/metrics", Some(token)).await.text().await.unwrap();
     assert!(text.contains("background_job_stalled"), "{text}");
 }
+
+#[tokio::test]
+async fn a_burst_of_guesses_gets_no_more_password_checks_than_the_limit() {
+    let app = spawn_app().await;
+    app.register("target@example.tw", "T").await;
+    let guesses = (0..150).map(|_| app.login("target@example.tw", "guess-guess-1"));
+    let right = app.login("target@example.tw", PASSWORD);
+    let (guesses, right) = tokio::join!(futures_util::future::join_all(guesses), right);
+    let checked = guesses.iter().filter(|r| r.status() == StatusCode::UNAUTHORIZED).count();
+    let refused = guesses.iter().filter(|r| r.status() == StatusCode::TOO_MANY_REQUESTS).count();
+    assert!(checked <= 5, "{checked} passwords were compared");
+    assert_eq!(checked + refused, 150, "every other guess is refused with 429");
+    // The right password in the same burst either had one of the five checks or was refused.
+    assert!(matches!(right.status(), StatusCode::OK | StatusCode::TOO_MANY_REQUESTS), "{}", right.status());
+    if right.status() == StatusCode::TOO_MANY_REQUESTS {
+        expect_error(
+            app.login("target@example.tw", PASSWORD).await,
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn guessing_behind_a_shared_address_does_not_lock_out_those_who_signed_in_there_before() {
+    let app =
+        spawn_app_with(vec![("server.trust_forwarded_for", true.into()), ("auth.max_failed_logins", 2.into())]).await;
+    let from = |address: &'static str, email: &'static str, password: &'static str| {
+        app.client
+            .post(app.url("/api/v1/auth/login"))
+            .header("x-forwarded-for", address)
+            .json(&json!({"email": email, "password": password}))
+            .send()
+    };
+    app.register("teacher@school.example", "T").await;
+    app.register("newcomer@school.example", "N").await;
+    expect_status(from("10.1.1.1", "teacher@school.example", PASSWORD).await.unwrap(), StatusCode::OK).await;
+    // Someone at the school's address sprays guesses over many accounts: 4 × 2 failures lock it.
+    for i in 0..8 {
+        let response =
+            from("10.1.1.1", ["a@x.example", "b@x.example", "c@x.example", "d@x.example"][i % 4], "guess-guess-1");
+        expect_error(response.await.unwrap(), StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    }
+    // The teacher, who has signed in from there before, still gets in; a newcomer waits.
+    expect_status(from("10.1.1.1", "teacher@school.example", PASSWORD).await.unwrap(), StatusCode::OK).await;
+    expect_error(
+        from("10.1.1.1", "newcomer@school.example", PASSWORD).await.unwrap(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_requests",
+    )
+    .await;
+    expect_status(from("10.2.2.2", "newcomer@school.example", PASSWORD).await.unwrap(), StatusCode::OK).await;
+    // Trust is per account: guessing at the teacher's account is still limited by its own count.
+    for _ in 0..2 {
+        expect_error(
+            from("10.1.1.1", "teacher@school.example", "guess-guess-1").await.unwrap(),
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    expect_error(
+        from("10.1.1.1", "teacher@school.example", PASSWORD).await.unwrap(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_requests",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn registrations_are_limited_per_address() {
+    let app = spawn_app_with(vec![("server.trust_forwarded_for", true.into())]).await;
+    let register = |address: &'static str, i: usize| {
+        app.client
+            .post(app.url("/api/v1/auth/register"))
+            .header("x-forwarded-for", address)
+            .json(&json!({"email": format!("r{i}@example.tw"), "password": PASSWORD, "name": "R"}))
+            .send()
+    };
+    for i in 0..5 {
+        expect_status(register("10.3.3.3", i).await.unwrap(), StatusCode::CREATED).await;
+    }
+    expect_error(register("10.3.3.3", 5).await.unwrap(), StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
+    expect_status(register("10.4.4.4", 6).await.unwrap(), StatusCode::CREATED).await;
+}
+
+#[tokio::test]
+async fn a_business_a_citizen_names_is_for_staff_eyes_and_never_takes_the_real_ones_number() {
+    let app = spawn_app().await;
+    let cast = app.cast().await;
+    let named = json!({
+        "business": {"name": "新開幕電信行", "tax_id": "10458575"}, "category": "communications",
+        "description": "門號綁約糾紛", "requested_resolution": "解約",
+    });
+    let filed = expect_status(app.post("/api/v1/cases", Some(&cast.citizen), &named).await, StatusCode::CREATED).await;
+    let unverified = filed["business"]["id"].as_str().unwrap().to_string();
+    assert_eq!(filed["business"]["verified"], false);
+    assert_eq!(filed["business"]["tax_id"], "10458575", "the filer sees the number they gave");
+
+    // Nobody else learns that a complaint names it.
+    for token in [&cast.other_citizen, &cast.business] {
+        let found = expect_status(app.get("/api/v1/businesses?q=新開幕", Some(token)).await, StatusCode::OK).await;
+        assert_eq!(found["total"], 0, "{found}");
+        expect_error(
+            app.get(&format!("/api/v1/businesses/{unverified}"), Some(token)).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+    }
+    let staff_view =
+        expect_status(app.get("/api/v1/businesses?q=新開幕", Some(&cast.clerk)).await, StatusCode::OK).await;
+    assert_eq!(staff_view["items"][0]["claimed_tax_id"], "10458575");
+
+    // The real business registers its number all the same, and staff merge the two.
+    let real = app.create_business(&cast.clerk, json!({"name": "新開幕電信股份有限公司", "tax_id": "10458575"})).await;
+    let real_id = real["id"].as_str().unwrap();
+    let merged = expect_status(
+        app.post(&format!("/api/v1/businesses/{unverified}/merge"), Some(&cast.clerk), &json!({"into": real_id})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(merged["cases_moved"], 1);
+    let case = app.case(&cast.citizen, filed["id"].as_str().unwrap()).await;
+    assert_eq!(case["business"]["id"], real_id);
+    expect_error(
+        app.get(&format!("/api/v1/businesses/{unverified}"), Some(&cast.clerk)).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    // The next citizen naming the number reaches the registered business.
+    let again =
+        expect_status(app.post("/api/v1/cases", Some(&cast.other_citizen), &named).await, StatusCode::CREATED).await;
+    assert_eq!(again["business"]["id"], real_id);
+    // Merging needs an unverified source.
+    expect_error(
+        app.post(&format!("/api/v1/businesses/{real_id}/merge"), Some(&cast.clerk), &json!({"into": cast.business_id}))
+            .await,
+        StatusCode::CONFLICT,
+        "invalid_transition",
+    )
+    .await;
+}
