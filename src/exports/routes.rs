@@ -24,6 +24,7 @@ use super::sheet::{Cell, Format, SheetWriter};
 use crate::app::AppState;
 use crate::auth::Auth;
 use crate::auth::extract::CaseStaff;
+use crate::cases::access;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::Query;
 use crate::reference::ReferenceSettings;
@@ -109,6 +110,9 @@ fn row_of(c: case::Model, b: Option<business::Model>, reference: &ReferenceSetti
     cells
 }
 
+/// Access-log rows written at once while an export streams.
+const ACCESS_LOG_BATCH: usize = 500;
+
 /// Bytes written by the formatting thread, sent on in 64 KiB chunks.
 struct ChannelSink {
     buffer: Vec<u8>,
@@ -161,7 +165,8 @@ async fn export(state: AppState, staff: Auth<CaseStaff>, q: ExportQuery, format:
     tracing::info!(user_id = %staff.id, format = format.extension(), anonymous, from = %period.from, to = %period.to, "cases exported");
 
     let (bytes_tx, bytes_rx) = mpsc::channel::<Result<Bytes, io::Error>>(8);
-    let (rows_tx, mut rows_rx) = mpsc::channel::<Vec<Cell>>(1024);
+    // A failed read ends the file with an error, never with a file that looks complete.
+    let (rows_tx, mut rows_rx) = mpsc::channel::<io::Result<Vec<Cell>>>(1024);
 
     // Formatting, on a blocking thread.
     let error_tx = bytes_tx.clone();
@@ -175,7 +180,7 @@ async fn export(state: AppState, staff: Auth<CaseStaff>, q: ExportQuery, format:
                 .collect();
             writer.row(&header)?;
             while let Some(row) = rows_rx.blocking_recv() {
-                writer.row(&row)?;
+                writer.row(&row?)?;
             }
             writer.finish()?.send()
         })();
@@ -185,10 +190,16 @@ async fn export(state: AppState, staff: Auth<CaseStaff>, q: ExportQuery, format:
         }
     });
 
-    // Reading, from a cursor.
+    // Reading, from a cursor. An export with personal data is a staff read of every case in
+    // it (CPA 45-1): logged in batches as the rows go out.
     let db = state.db.clone();
     let reference = state.settings.reference.clone();
+    let reader = (!anonymous).then(|| staff.user.clone());
     tokio::spawn(async move {
+        let failed = |what: &str, e: &dyn std::fmt::Display| {
+            tracing::error!(error = %e, "export {what} failed");
+            Err(io::Error::other(format!("the export could not {what}")))
+        };
         let query = case::Entity::find()
             .find_also_related(business::Entity)
             .filter(case::Column::Jurisdiction.eq(jurisdiction))
@@ -199,19 +210,33 @@ async fn export(state: AppState, staff: Auth<CaseStaff>, q: ExportQuery, format:
         let mut stream = match query.stream(&db).await {
             Ok(stream) => stream,
             Err(e) => {
-                tracing::error!(error = %e, "export query failed");
+                let _ = rows_tx.send(failed("read the cases", &e)).await;
                 return;
             }
         };
-        while let Some(item) = stream.next().await {
+        let mut pending: Vec<Uuid> = Vec::new();
+        loop {
+            let item = stream.next().await;
+            if let Some(user) = &reader
+                && (item.is_none() || pending.len() >= ACCESS_LOG_BATCH)
+                && !pending.is_empty()
+            {
+                if let Err(e) = access::log_read(&db, user, &pending, "export").await {
+                    let _ = rows_tx.send(failed("log the read", &e)).await;
+                    return;
+                }
+                pending.clear();
+            }
             match item {
-                Ok((c, b)) => {
-                    if rows_tx.send(row_of(c, b, &reference, anonymous)).await.is_err() {
+                None => return,
+                Some(Ok((c, b))) => {
+                    pending.push(c.id);
+                    if rows_tx.send(Ok(row_of(c, b, &reference, anonymous))).await.is_err() {
                         return;
                     }
                 }
-                Err(e) => {
-                    tracing::error!(error = %e, "export read failed");
+                Some(Err(e)) => {
+                    let _ = rows_tx.send(failed("read the cases", &e)).await;
                     return;
                 }
             }

