@@ -15,6 +15,7 @@ pub mod education;
 pub mod error;
 pub mod exports;
 pub mod extract;
+pub mod headers;
 pub mod health;
 pub mod inspections;
 pub mod jobs;

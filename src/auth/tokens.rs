@@ -24,6 +24,8 @@ pub struct JwtKeys {
     decoding: DecodingKey,
     validation: Validation,
     pub access_token_seconds: u64,
+    /// Signs the pages' CSRF tokens (derived from the same secret, never used for tokens).
+    csrf_key: [u8; 32],
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -49,7 +51,19 @@ impl JwtKeys {
             decoding: DecodingKey::from_secret(secret),
             validation,
             access_token_seconds,
+            csrf_key: Sha256::new().chain_update(b"consumer-protection csrf").chain_update(secret).finalize().into(),
         }
+    }
+
+    /// The CSRF token of a page form: the cookie's nonce signed together with what it is bound
+    /// to (the sign-in session, or `anonymous`), so a cookie planted by someone else is useless.
+    pub fn csrf_token(&self, nonce: &str, binding: &str) -> String {
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::<Sha256>::new_from_slice(&self.csrf_key).expect("HMAC takes a key of any length");
+        mac.update(binding.as_bytes());
+        mac.update(&[0]);
+        mac.update(nonce.as_bytes());
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
     }
 
     pub fn issue(&self, user_id: Uuid, session_id: Uuid, now: DateTime<Utc>) -> anyhow::Result<String> {

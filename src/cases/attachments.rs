@@ -10,7 +10,7 @@ use axum::extract::Multipart;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use entity::{attachment, case};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
@@ -90,9 +90,41 @@ struct Received {
     filename: String,
 }
 
-async fn receive(state: &AppState, multipart: &mut Multipart) -> AppResult<Received> {
-    let max = state.settings.attachments.max_bytes as u64;
-    let too_large = || AppError::PayloadTooLarge(format!("attachments may be at most {max} bytes"));
+/// How many files a case holds, and their total size.
+async fn held(db: &impl sea_orm::ConnectionTrait, case_id: Uuid) -> AppResult<(u64, u64)> {
+    use sea_orm::{PaginatorTrait, QuerySelect};
+    let query = attachment::Entity::find().filter(attachment::Column::CaseId.eq(case_id));
+    let count = query.clone().count(db).await?;
+    let sizes: Vec<i64> = query.select_only().column(attachment::Column::Size).into_tuple().all(db).await?;
+    Ok((count, sizes.into_iter().map(|s| s.max(0) as u64).sum()))
+}
+
+/// Refuses a file the case has no room for (`attachments.max_per_case`,
+/// `attachments.max_total_bytes_per_case`).
+fn check_room(state: &AppState, (count, total): (u64, u64), adding: u64) -> AppResult<()> {
+    let limits = &state.settings.attachments;
+    if count >= u64::from(limits.max_per_case) {
+        return Err(AppError::field("file", format!("a case holds at most {} files", limits.max_per_case)));
+    }
+    if total.saturating_add(adding) > limits.max_total_bytes_per_case {
+        return Err(AppError::PayloadTooLarge(format!(
+            "a case's files may total at most {} bytes; {} are left",
+            limits.max_total_bytes_per_case,
+            limits.max_total_bytes_per_case.saturating_sub(total)
+        )));
+    }
+    Ok(())
+}
+
+async fn receive(state: &AppState, multipart: &mut Multipart, room: u64) -> AppResult<Received> {
+    let max = (state.settings.attachments.max_bytes as u64).min(room);
+    let too_large = || {
+        if max < state.settings.attachments.max_bytes as u64 {
+            AppError::PayloadTooLarge(format!("this case has room for {max} more bytes of files"))
+        } else {
+            AppError::PayloadTooLarge(format!("attachments may be at most {max} bytes"))
+        }
+    };
     loop {
         let field = multipart.next_field().await.map_err(|e| multipart_error(&e, max))?;
         let Some(mut field) = field else {
@@ -153,7 +185,10 @@ pub async fn upload(
     case: &case::Model,
     mut multipart: Multipart,
 ) -> AppResult<attachment::Model> {
-    let received = receive(state, &mut multipart).await?;
+    let before = held(&state.db, case.id).await?;
+    check_room(state, before, 0)?;
+    let room = state.settings.attachments.max_total_bytes_per_case.saturating_sub(before.1);
+    let received = receive(state, &mut multipart, room).await?;
     let discard = |path: &PathBuf| {
         let path = path.clone();
         async move {
@@ -181,6 +216,12 @@ pub async fn upload(
     }
     let now = time::now();
     let txn = crate::db::begin_write(&state.db).await?;
+    // Again under the case's lock: two uploads at once must not both take the last room.
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        use sea_orm::QuerySelect;
+        case::Entity::find_by_id(case.id).lock_exclusive().one(&txn).await?;
+    }
+    check_room(state, held(&txn, case.id).await?, received.size)?;
     let row = attachment::ActiveModel {
         id: Set(Uuid::now_v7()),
         case_id: Set(case.id),

@@ -31,8 +31,8 @@ pub struct Ctx {
     pub origin: super::api::ClientOrigin,
 }
 
-pub fn lang_of(headers: &HeaderMap, user: Option<&CurrentUser>) -> Lang {
-    session::cookie(headers, session::LANG)
+pub fn lang_of(state: &AppState, headers: &HeaderMap, user: Option<&CurrentUser>) -> Lang {
+    session::cookie(state, headers, session::LANG)
         .and_then(|l| Lang::parse(&l))
         .or_else(|| user.and_then(|u| Lang::parse(&u.locale)))
         .unwrap_or(Lang::Zh)
@@ -54,7 +54,7 @@ impl FromRequestParts<AppState> for Ctx {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let user = parts.extensions.get::<CurrentUser>().cloned();
-        let lang = lang_of(&parts.headers, user.as_ref());
+        let lang = lang_of(state, &parts.headers, user.as_ref());
         Ok(Ctx {
             office: office_name(state, user.as_ref(), lang),
             csrf: parts.extensions.get::<CsrfToken>().map(|c| c.0.clone()).unwrap_or_default(),

@@ -94,5 +94,5 @@ pub async fn not_found(
     if uri.path().starts_with("/api") || uri.path().starts_with("/docs") {
         return crate::error::AppError::NotFound.into_response();
     }
-    ctx::error_page(&state, ctx::lang_of(&headers, None), axum::http::StatusCode::NOT_FOUND, "error.not_found")
+    ctx::error_page(&state, ctx::lang_of(&state, &headers, None), axum::http::StatusCode::NOT_FOUND, "error.not_found")
 }

@@ -1,7 +1,10 @@
 //! Sign-in for the pages: the same accounts and tokens as the API, carried in `Secure`,
-//! `HttpOnly`, `SameSite=Lax` cookies. An expired access token is renewed with the refresh
-//! token on the way in. Every POST to a page carries a CSRF token equal to the `cp_csrf`
-//! cookie (a form field, or `?csrf=` for file uploads), checked here before any handler runs.
+//! `HttpOnly`, `SameSite=Lax` cookies — named `__Host-…` when secure, so no other site or
+//! subdomain can set them. An expired access token is renewed with the refresh token on the
+//! way in. Every POST to a page carries a CSRF token (a form field, or `?csrf=` for file
+//! uploads), checked here before any handler runs: the HMAC of the CSRF cookie's random nonce
+//! and the sign-in session it belongs to, so a planted cookie is useless; a new nonce is
+//! issued at every sign-in.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -21,6 +24,12 @@ pub const REFRESH: &str = "cp_rt";
 pub const CSRF: &str = "cp_csrf";
 pub const LANG: &str = "cp_lang";
 
+/// A cookie's name as sent: `__Host-` first when cookies are secure (the browser then takes
+/// it only over HTTPS, for this host alone, for the whole path).
+pub fn cookie_name(state: &AppState, base: &str) -> String {
+    if state.settings.server.secure_cookies { format!("__Host-{base}") } else { base.to_string() }
+}
+
 /// The request's CSRF token, to put in every form.
 #[derive(Debug, Clone)]
 pub struct CsrfToken(pub String);
@@ -35,15 +44,27 @@ pub fn cookies(headers: &HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
-pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    cookies(headers).into_iter().find(|(k, _)| k == name).map(|(_, v)| v).filter(|v| !v.is_empty())
+/// The value of our cookie `base` (under its `__Host-` name when cookies are secure).
+pub fn cookie(state: &AppState, headers: &HeaderMap, base: &str) -> Option<String> {
+    let name = cookie_name(state, base);
+    cookies(headers).into_iter().find(|(k, _)| *k == name).map(|(_, v)| v).filter(|v| !v.is_empty())
 }
 
-pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64, http_only: bool) -> HeaderValue {
+pub fn set_cookie(state: &AppState, base: &str, value: &str, max_age: i64, http_only: bool) -> HeaderValue {
+    let name = cookie_name(state, base);
     let secure = if state.settings.server.secure_cookies { "; Secure" } else { "" };
     let http_only = if http_only { "; HttpOnly" } else { "" };
     HeaderValue::from_str(&format!("{name}={value}; Path=/; Max-Age={max_age}; SameSite=Lax{http_only}{secure}"))
         .unwrap_or(HeaderValue::from_static(""))
+}
+
+const CSRF_COOKIE_SECONDS: i64 = 60 * 60 * 24 * 30;
+
+/// A fresh CSRF nonce cookie: at first visit, and at every sign-in.
+pub fn new_csrf_cookie(state: &AppState) -> (String, HeaderValue) {
+    let nonce = random_token();
+    let cookie = set_cookie(state, CSRF, &nonce, CSRF_COOKIE_SECONDS, true);
+    (nonce, cookie)
 }
 
 pub fn session_cookies(state: &AppState, pair: &TokenPair) -> [HeaderValue; 2] {
@@ -51,6 +72,12 @@ pub fn session_cookies(state: &AppState, pair: &TokenPair) -> [HeaderValue; 2] {
         set_cookie(state, ACCESS, &pair.access_token, state.settings.auth.access_token_seconds as i64, true),
         set_cookie(state, REFRESH, &pair.refresh_token, state.settings.auth.refresh_token_seconds as i64, true),
     ]
+}
+
+/// The cookies of a new sign-in: the tokens, and a new CSRF nonce (rotated at sign-in).
+pub fn sign_in_cookies(state: &AppState, pair: &TokenPair) -> [HeaderValue; 3] {
+    let [access, refresh] = session_cookies(state, pair);
+    [access, refresh, new_csrf_cookie(state).1]
 }
 
 pub fn clear_session(state: &AppState) -> [HeaderValue; 2] {
@@ -76,18 +103,18 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     let (mut parts, body) = request.into_parts();
     let mut set: Vec<HeaderValue> = Vec::new();
 
-    let csrf = match cookie(&parts.headers, CSRF) {
-        Some(token) if token.len() >= 20 => token,
+    let nonce = match cookie(&state, &parts.headers, CSRF) {
+        Some(nonce) if nonce.len() >= 20 => nonce,
         _ => {
-            let token = random_token();
-            set.push(set_cookie(&state, CSRF, &token, 60 * 60 * 24 * 30, true));
-            token
+            let (nonce, cookie) = new_csrf_cookie(&state);
+            set.push(cookie);
+            nonce
         }
     };
 
     let mut user = None;
     let mut token = None;
-    if let Some(access) = cookie(&parts.headers, ACCESS)
+    if let Some(access) = cookie(&state, &parts.headers, ACCESS)
         && let Some(claims) = state.keys.verify(&access)
     {
         user = load_current_user(&state.db, claims.sub, claims.sid).await.ok();
@@ -100,7 +127,7 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         parts.headers.get("sec-fetch-mode").is_none_or(|mode| mode.as_bytes() == b"navigate" || mode.is_empty());
     if user.is_none()
         && navigation
-        && let Some(refresh) = cookie(&parts.headers, REFRESH)
+        && let Some(refresh) = cookie(&state, &parts.headers, REFRESH)
     {
         match service::refresh(&state, &refresh).await {
             Ok(pair) => {
@@ -113,6 +140,8 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
             Err(_) => set.extend(clear_session(&state)),
         }
     }
+    let binding = user.as_ref().map(|u| u.session_id.to_string()).unwrap_or_else(|| "anonymous".into());
+    let csrf = state.keys.csrf_token(&nonce, &binding);
     if let (Some(user), Some(token)) = (user, token) {
         parts.extensions.insert(user);
         parts.extensions.insert(super::api::PageToken(token));
@@ -137,7 +166,7 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         };
         if !presented.is_some_and(|p| constant_time_eq(&p, &csrf)) {
             tracing::warn!(path = %parts.uri.path(), "page form without a valid CSRF token");
-            let lang = super::ctx::lang_of(&parts.headers, parts.extensions.get());
+            let lang = super::ctx::lang_of(&state, &parts.headers, parts.extensions.get());
             let mut response = super::ctx::error_page(&state, lang, axum::http::StatusCode::FORBIDDEN, "error.csrf");
             response.headers_mut().extend(set.into_iter().map(|v| (header::SET_COOKIE, v)));
             return response;
@@ -149,7 +178,14 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
 
     let mut response = next.run(Request::from_parts(parts, body)).await;
     let headers = response.headers_mut();
+    // A handler that set a cookie of its own (a sign-in's new CSRF nonce) has the last word.
+    let csrf_prefix = format!("{}=", cookie_name(&state, CSRF));
+    let handler_set_csrf =
+        headers.get_all(header::SET_COOKIE).iter().any(|v| v.as_bytes().starts_with(csrf_prefix.as_bytes()));
     for value in set {
+        if handler_set_csrf && value.as_bytes().starts_with(csrf_prefix.as_bytes()) {
+            continue;
+        }
         headers.append(header::SET_COOKIE, value);
     }
     protect(headers);

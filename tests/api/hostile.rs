@@ -491,3 +491,98 @@ async fn a_mediators_read_of_a_meeting_is_logged_on_each_case_of_its_agenda() {
     let by_mediator: Vec<_> = log["items"].as_array().unwrap().iter().filter(|e| e["role"] == "mediator").collect();
     assert!(by_mediator.iter().any(|e| e["what"] == "meeting"), "{log}");
 }
+
+#[tokio::test]
+async fn page_csrf_tokens_are_bound_to_the_sign_in_and_rotated_at_it() {
+    let app = spawn_app().await;
+    app.register("mei@example.tw", "陳美玲").await;
+    let mut visitor = Visitor::new(&app);
+    let before = visitor.csrf().await;
+    let nonce_before = visitor.cookies["__Host-cp_csrf"].clone();
+    let signed_in = visitor.submit("/signin", &[("email", "mei@example.tw"), ("password", PASSWORD)]).await;
+    assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
+    assert!(visitor.set_cookies["__Host-cp_csrf"].contains("Secure"), "a __Host- cookie is Secure");
+    assert_ne!(visitor.cookies["__Host-cp_csrf"], nonce_before, "a new nonce at sign-in");
+    // The token of the signed-out page no longer works once signed in.
+    let stale = visitor.post_form("/signout", &[("csrf", &before)]).await;
+    assert_eq!(stale.status, StatusCode::FORBIDDEN);
+
+    // A cookie planted by someone else, with the same value in the form, is useless.
+    visitor.cookies.insert("__Host-cp_csrf".into(), "planted-planted-planted-0123".into());
+    let planted = visitor.post_form("/signout", &[("csrf", "planted-planted-planted-0123")]).await;
+    assert_eq!(planted.status, StatusCode::FORBIDDEN);
+    // Even a pair the attacker got from the site for themself is bound to no sign-in of hers.
+    let mut attacker = Visitor::new(&app);
+    let their_token = attacker.csrf().await;
+    visitor.cookies.insert("__Host-cp_csrf".into(), attacker.cookies["__Host-cp_csrf"].clone());
+    let borrowed = visitor.post_form("/signout", &[("csrf", &their_token)]).await;
+    assert_eq!(borrowed.status, StatusCode::FORBIDDEN);
+    assert_eq!(visitor.get("/cases").await.status, StatusCode::OK, "still signed in");
+
+    // Plain-HTTP testing on another host: no __Host- prefix (it needs Secure).
+    let plain = spawn_app_with(vec![("server.secure_cookies", false.into())]).await;
+    let mut visitor = Visitor::new(&plain);
+    visitor.get("/").await;
+    assert!(visitor.cookies.contains_key("cp_csrf") && !visitor.set_cookies["cp_csrf"].contains("Secure"));
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = spawn_app().await;
+    for (path, status) in [
+        ("/api/v1/reference", StatusCode::OK),
+        ("/api/v1/me", StatusCode::UNAUTHORIZED),
+        ("/api/openapi.json", StatusCode::OK),
+        ("/docs/", StatusCode::OK),
+        ("/healthz", StatusCode::OK),
+        ("/no-such-thing", StatusCode::NOT_FOUND),
+        ("/", StatusCode::OK),
+    ] {
+        let response = app.get(path, None).await;
+        assert_eq!(response.status(), status, "{path}");
+        let headers = response.headers();
+        for name in ["content-security-policy", "x-frame-options", "x-content-type-options", "referrer-policy"] {
+            assert!(headers.contains_key(name), "{path} lacks {name}");
+        }
+        assert!(headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"), "{path}");
+    }
+    let api = app.get("/api/v1/reference", None).await;
+    assert_eq!(api.headers()["cache-control"], "no-store");
+    assert!(api.headers()["content-security-policy"].to_str().unwrap().starts_with("default-src 'none'"));
+}
+
+#[tokio::test]
+async fn a_case_holds_a_limited_number_and_size_of_files() {
+    let app = spawn_app_with(vec![
+        ("attachments.max_bytes", 1000.into()),
+        ("attachments.max_per_case", 2.into()),
+        ("attachments.max_total_bytes_per_case", 1500.into()),
+    ])
+    .await;
+    let cast = app.cast().await;
+    let filed = app.file_online(&cast.citizen, &cast.business_id).await;
+    let id = filed["id"].as_str().unwrap();
+    for _ in 0..2 {
+        expect_status(upload(&app, &cast.citizen, id, "receipt.png", PNG.to_vec()).await, StatusCode::CREATED).await;
+    }
+    let refused = expect_error(
+        upload(&app, &cast.citizen, id, "receipt.png", PNG.to_vec()).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert!(refused["fields"]["file"][0].as_str().unwrap().contains("at most 2 files"), "{refused}");
+
+    let other = app.file_online(&cast.citizen, &cast.business_id).await;
+    let other = other["id"].as_str().unwrap();
+    expect_status(upload(&app, &cast.citizen, other, "note.txt", vec![b'a'; 900]).await, StatusCode::CREATED).await;
+    let full = expect_error(
+        upload(&app, &cast.citizen, other, "more.txt", vec![b'b'; 700]).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+    )
+    .await;
+    assert!(full["detail"].as_str().unwrap().contains("600"), "{full}");
+    let case = app.case(&cast.citizen, other).await;
+    assert_eq!(case["attachments"].as_array().unwrap().len(), 1, "nothing half-added");
+}

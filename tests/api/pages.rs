@@ -82,12 +82,16 @@ impl<'a> Visitor<'a> {
         self.keep(response).await
     }
 
-    /// The CSRF token a page would have put in its forms (first fetched like a browser would).
+    /// The CSRF token a page puts in its forms now (bound to the visitor's cookie and sign-in),
+    /// read from a page as a browser would have it.
     pub async fn csrf(&mut self) -> String {
-        if !self.cookies.contains_key("cp_csrf") {
-            self.get("/signin").await;
+        for path in ["/", "/signin"] {
+            let page = self.get(path).await;
+            if page.html.contains("name=\"csrf\" value=\"") {
+                return page.input("csrf");
+            }
         }
-        self.cookies["cp_csrf"].clone()
+        panic!("no page carries a CSRF token")
     }
 
     /// Posts a form with its CSRF token.
@@ -155,7 +159,7 @@ async fn pages_speak_the_visitors_language_and_protect_themselves() {
     assert_eq!(home.headers["cache-control"], "no-store");
     assert_eq!(home.headers["x-frame-options"], "DENY");
     assert!(home.headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
-    let csrf_cookie = &visitor.set_cookies["cp_csrf"];
+    let csrf_cookie = &visitor.set_cookies["__Host-cp_csrf"];
     for flag in ["HttpOnly", "SameSite=Lax", "Secure"] {
         assert!(csrf_cookie.contains(flag), "{csrf_cookie} lacks {flag}");
     }
@@ -184,7 +188,7 @@ async fn signing_in_and_out_through_the_pages() {
     let wrong = visitor.submit("/signin", &[("email", "mei@example.tw"), ("password", "not-her-password")]).await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert!(wrong.html.contains("value=\"mei@example.tw\""), "the address stays typed in");
-    assert!(!visitor.cookies.contains_key("cp_at"));
+    assert!(!visitor.cookies.contains_key("__Host-cp_at"));
 
     // A `next` pointing off the site is ignored: she lands on her own page.
     let offsite = visitor
@@ -192,7 +196,7 @@ async fn signing_in_and_out_through_the_pages() {
         .await;
     assert_eq!(offsite.status, StatusCode::SEE_OTHER);
     assert_eq!(offsite.location, "/cases");
-    for name in ["cp_at", "cp_rt"] {
+    for name in ["__Host-cp_at", "__Host-cp_rt"] {
         let cookie = &visitor.set_cookies[name];
         assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
     }
@@ -202,16 +206,16 @@ async fn signing_in_and_out_through_the_pages() {
 
     // Without the session cookie's access token the refresh token signs her back in — on a
     // page load, not on a script's background request (which could race a form being sent).
-    visitor.cookies.remove("cp_at");
+    visitor.cookies.remove("__Host-cp_at");
     let background = visitor.fetch("/businesses/search?q=大發").await;
     assert_eq!(background.html, r#"{"items":[]}"#);
-    assert!(!visitor.cookies.contains_key("cp_at"), "no renewal in the background");
+    assert!(!visitor.cookies.contains_key("__Host-cp_at"), "no renewal in the background");
     assert_eq!(visitor.get("/cases").await.status, StatusCode::OK);
-    assert!(visitor.cookies.contains_key("cp_at"), "a renewed access token");
+    assert!(visitor.cookies.contains_key("__Host-cp_at"), "a renewed access token");
 
     let out = visitor.submit("/signout", &[]).await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
-    assert!(!visitor.cookies.contains_key("cp_at") && !visitor.cookies.contains_key("cp_rt"));
+    assert!(!visitor.cookies.contains_key("__Host-cp_at") && !visitor.cookies.contains_key("__Host-cp_rt"));
     assert_eq!(visitor.get("/cases").await.status, StatusCode::SEE_OTHER);
 }
 
@@ -226,7 +230,7 @@ async fn a_form_without_its_csrf_token_changes_nothing() {
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     let wrong = mei.post_form("/signout", &[("csrf", "a-token-from-somewhere-else")]).await;
     assert_eq!(wrong.status, StatusCode::FORBIDDEN);
-    assert!(mei.cookies.contains_key("cp_at"), "still signed in");
+    assert!(mei.cookies.contains_key("__Host-cp_at"), "still signed in");
 
     let cases = expect_status(app.get("/api/v1/cases", Some(&cast.citizen)).await, StatusCode::OK).await;
     assert_eq!(cases["total"], 0, "nothing was filed");
@@ -487,7 +491,7 @@ async fn page_sign_in_is_throttled_like_the_api() {
     }
     let locked = visitor.submit("/signin", &[("email", "mei@example.tw"), ("password", PASSWORD)]).await;
     assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
-    assert!(!visitor.cookies.contains_key("cp_at"), "not even the right password gets in while locked");
+    assert!(!visitor.cookies.contains_key("__Host-cp_at"), "not even the right password gets in while locked");
 }
 
 #[tokio::test]

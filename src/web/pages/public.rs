@@ -105,7 +105,7 @@ pub async fn signin(
             let target = next
                 .unwrap_or_else(|| account.and_then(|a| Role::parse(&a.role)).map(home_of).unwrap_or("/").to_string());
             let mut response = Redirect::to(&target).into_response();
-            for cookie in session::session_cookies(&state, &pair) {
+            for cookie in session::sign_in_cookies(&state, &pair) {
                 response.headers_mut().append(header::SET_COOKIE, cookie);
             }
             response
@@ -164,14 +164,14 @@ pub async fn register(
         .await
         .map_err(|e| ctx.err(e))?;
     let mut response = Redirect::to("/cases/new").into_response();
-    for cookie in session::session_cookies(&state, &pair) {
+    for cookie in session::sign_in_cookies(&state, &pair) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     Ok(response)
 }
 
 pub async fn signout(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
-    if let Some(refresh) = session::cookie(&headers, session::REFRESH) {
+    if let Some(refresh) = session::cookie(&state, &headers, session::REFRESH) {
         let _ = service::logout(&state.db, &refresh).await;
     }
     let mut response = Redirect::to("/").into_response();
