@@ -96,15 +96,18 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(exports::routes::routes())
 }
 
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().split_for_parts().1
+/// The OpenAPI document as served, for this configuration's reference lists.
+pub fn openapi(reference: &crate::reference::ReferenceSettings) -> serde_json::Value {
+    crate::openapi::contract::complete(&api().split_for_parts().1, reference)
 }
 
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = api().split_for_parts();
+    let document = std::sync::Arc::new(crate::openapi::contract::complete(&openapi, &state.settings.reference));
     let body_limit = state.settings.server.body_limit_bytes;
     let _ = state.api_router.set(api.clone().layer(DefaultBodyLimit::max(body_limit)).with_state(state.clone()));
-    api.merge(SwaggerUi::new("/docs").url("/api/openapi.json", openapi))
+    api.route("/api/openapi.json", axum::routing::get(move || async move { axum::Json(document.as_ref().clone()) }))
+        .merge(SwaggerUi::new("/docs").config(utoipa_swagger_ui::Config::from("/api/openapi.json")))
         .merge(web::routes(state.clone()))
         .route_layer(middleware::from_fn(telemetry::track_metrics))
         .fallback(web::not_found)

@@ -55,12 +55,33 @@ async fn json_object(req: Request, state: &AppState) -> Result<Value, AppError> 
             AppError::BadRequest("the request body could not be read".into())
         }
     })?;
-    let value: Value =
+    let mut value: Value =
         serde_json::from_slice(&bytes).map_err(|e| AppError::BadRequest(format!("malformed JSON: {e}")))?;
     if !value.is_object() {
         return Err(AppError::BadRequest("the body must be a JSON object".into()));
     }
+    integral_floats_as_integers(&mut value);
     Ok(value)
+}
+
+/// JSON has one number type: `143.0` is the integer 143 to JSON Schema (and to a client
+/// written in a language without integers), so it is read as one. Other fractions stay and
+/// are refused where an integer is expected.
+fn integral_floats_as_integers(value: &mut Value) {
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f >= i64::MIN as f64
+                && f < i64::MAX as f64
+            {
+                *value = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        Value::Object(map) => map.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
+    }
 }
 
 /// Deserializes `value` into `T`, collecting every field of the wrong type or format: each
@@ -380,6 +401,13 @@ mod tests {
         let (parsed, errors) = deserialize_collecting::<Body>(value);
         assert!(parsed.is_some());
         assert_eq!(errors.keys().collect::<Vec<_>>(), ["a", "b", "c", "inner.name"]);
+    }
+
+    #[test]
+    fn integral_floats_read_as_integers() {
+        let mut value = serde_json::json!({"a": 143.0, "b": [2.0, 2.5], "c": {"d": -1e3}});
+        integral_floats_as_integers(&mut value);
+        assert_eq!(value, serde_json::json!({"a": 143, "b": [2, 2.5], "c": {"d": -1000}}));
     }
 
     #[test]

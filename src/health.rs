@@ -19,14 +19,14 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct Status {
+pub struct Health {
     status: &'static str,
 }
 
 /// The process is up.
-#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Status)))]
-async fn healthz() -> Json<Status> {
-    Json(Status { status: "ok" })
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
+async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
 }
 
 #[derive(Serialize, ToSchema)]

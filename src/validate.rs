@@ -256,7 +256,12 @@ impl Check {
 
     /// Optional telephone number; only spaces counts as absent.
     pub fn optional_phone(&mut self, field: &str, value: Option<String>) -> Option<String> {
-        let value = value.filter(|v| v.chars().any(|c| c != ' '))?;
+        let value = value?;
+        if value.chars().count() > PHONE_MAX {
+            self.add(field, "is not a valid telephone number");
+            return None;
+        }
+        let value = Some(value).filter(|v| v.chars().any(|c| c != ' '))?;
         if let Some(problem) = phone_problem(&value) {
             self.add(field, problem);
         }

@@ -63,7 +63,7 @@ fn trading_names_schema() -> utoipa::openapi::schema::Array {
             utoipa::openapi::schema::Type::Array,
             utoipa::openapi::schema::Type::Null,
         ]))
-        .items(fields::line_opt::<TITLE_MAX>())
+        .items(fields::line_item::<TITLE_MAX>())
         .max_items(Some(TRADING_NAMES_MAX))
         .build()
 }

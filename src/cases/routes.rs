@@ -52,11 +52,21 @@ async fn case_for(state: &AppState, user: &CurrentUser, case: case::Model) -> Ap
     view::build(&state.db, user, case).await
 }
 
+/// `Idempotency-Key`: the same key from the same user answers the first filing again.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // documentation only: the handler reads the header itself
+struct IdempotencyHeader {
+    /// 1 to 200 visible ASCII characters; makes a filing safe to retry.
+    #[param(rename = "Idempotency-Key", pattern = "^[!-~]{1,200}$")]
+    idempotency_key: Option<String>,
+}
+
 /// File a case. Citizens file for themselves online; clerks and officers file on a consumer's
 /// behalf (`consumer.name` required, `received_at` may lie in the past). The same
 /// `Idempotency-Key` from the same user answers the first case again (200).
 #[utoipa::path(post, path = "/api/v1/cases", tag = "cases", security(("bearer" = [])), request_body = FileCaseBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe filing")),
+    params(IdempotencyHeader),
     responses((status = 201, body = CaseView), (status = 200, body = CaseView, description = "An idempotent replay"),
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn file_case(
@@ -347,9 +357,19 @@ async fn add_note(
     Ok((StatusCode::CREATED, Json(EventView::new(written, staff))))
 }
 
+/// The multipart form of an upload.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documentation only: the handler streams the field itself
+struct UploadForm {
+    /// A JPEG, PNG, GIF, WebP or HEIC image, a PDF, a UTF-8 .txt file, or a .docx, .xlsx,
+    /// .odt or .ods document (judged from its bytes), at most `attachments.max_bytes`.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
 /// Attach evidence (multipart, field `file`).
 #[utoipa::path(post, path = "/api/v1/cases/{id}/attachments", tag = "cases", security(("bearer" = [])),
-    params(("id" = Uuid, Path)), request_body(content_type = "multipart/form-data", description = "field `file`"),
+    params(("id" = Uuid, Path)), request_body(content_type = "multipart/form-data", content = UploadForm),
     responses((status = 201, body = AttachmentView), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody)))]
 async fn upload_attachment(

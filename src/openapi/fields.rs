@@ -18,6 +18,10 @@ const LINE_FORBIDDEN: &str = r"\u0000-\u001f\u007f\u2028\u2029";
 /// What a multi-line field refuses: the same, less CR, LF and the Unicode separators.
 const BLOCK_FORBIDDEN: &str = r"\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f";
 
+/// White space as the server trims it (`char::is_whitespace`), spelled out: regex engines
+/// disagree on what `\s` holds (U+0085, U+FEFF…), and the pattern must mean one thing.
+const WHITE_SPACE: &str = r"\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+
 fn forbidden(kind: TextKind) -> &'static str {
     match kind {
         TextKind::Line => LINE_FORBIDDEN,
@@ -28,7 +32,7 @@ fn forbidden(kind: TextKind) -> &'static str {
 /// The pattern of a text field: required ones need a character that is not white space.
 pub fn text_pattern(kind: TextKind, required: bool) -> String {
     let f = forbidden(kind);
-    if required { format!(r"^[^{f}]*[^\s{f}][^{f}]*$") } else { format!("^[^{f}]*$") }
+    if required { format!(r"^[^{f}]*[^{WHITE_SPACE}{f}][^{f}]*$") } else { format!("^[^{f}]*$") }
 }
 
 fn text(kind: TextKind, max: usize, required: bool) -> Object {
@@ -47,6 +51,13 @@ pub fn line<const MAX: usize>() -> Object {
 /// An optional one-line text of at most `MAX` characters.
 pub fn line_opt<const MAX: usize>() -> Object {
     text(TextKind::Line, MAX, false)
+}
+
+/// A one-line text in a list: never `null`; a blank one is dropped.
+pub fn line_item<const MAX: usize>() -> Object {
+    let mut schema = text(TextKind::Line, MAX, false);
+    schema.schema_type = SchemaType::Type(Type::String);
+    schema
 }
 
 /// A one-line text that may be `null` but not blank: a PATCH field (`null` leaves it as it is).
@@ -77,8 +88,8 @@ fn escaped(chars: &str) -> String {
 
 /// `validate::email_problem` as a pattern.
 pub fn email_pattern() -> String {
-    let local = format!(r"[^\s{LINE_FORBIDDEN}{}]{{1,{EMAIL_LOCAL_MAX}}}", escaped(EMAIL_LOCAL_FORBIDDEN));
-    let label = format!(r"[^\s{LINE_FORBIDDEN}{}]+", escaped(EMAIL_DOMAIN_FORBIDDEN));
+    let local = format!(r"[^{WHITE_SPACE}{LINE_FORBIDDEN}{}]{{1,{EMAIL_LOCAL_MAX}}}", escaped(EMAIL_LOCAL_FORBIDDEN));
+    let label = format!(r"[^{WHITE_SPACE}{LINE_FORBIDDEN}{}]+", escaped(EMAIL_DOMAIN_FORBIDDEN));
     format!(r"^{local}@{label}(?:\.{label})+$")
 }
 
@@ -162,7 +173,8 @@ pub fn party_opt() -> Object {
     one_of(&["consumer", "business"], false)
 }
 
-const UUID_PATTERN: &str = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
+/// An id, written as 8-4-4-4-12 hexadecimal digits.
+pub const UUID_PATTERN: &str = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
 
 /// `me` or a user id (hyphenated), as a filter.
 pub fn me_or_id_opt() -> Object {
@@ -239,6 +251,14 @@ mod tests {
             for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
                 assert_eq!(class.is_match(c.encode_utf8(&mut [0; 4])), refused(c), "{kind:?} {:?}", c);
             }
+        }
+    }
+
+    #[test]
+    fn white_space_is_what_the_server_trims() {
+        let class = regex::Regex::new(&format!("^[{WHITE_SPACE}]$")).unwrap();
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            assert_eq!(class.is_match(c.encode_utf8(&mut [0; 4])), c.is_whitespace(), "{:?}", c);
         }
     }
 

@@ -1,5 +1,6 @@
 //! The OpenAPI document, generated from the handlers' annotations, and the offline docs page.
 
+pub mod contract;
 pub mod fields;
 
 use utoipa::Modify;

@@ -102,7 +102,7 @@ async fn summary(
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct YearQuery {
-    /// AD year, e.g. 2012 (give this or `roc_year`; both must agree).
+    /// AD year, e.g. 2012 (or `roc_year`; both given must agree; neither: this year).
     #[param(minimum = 1912, maximum = 9999)]
     pub year: Option<i32>,
     /// ROC (民國) year, e.g. 101.
@@ -115,7 +115,7 @@ pub struct YearQuery {
 
 fn resolve_year(q: &YearQuery) -> AppResult<i32> {
     let year = match (q.year, q.roc_year) {
-        (None, None) => return Err(AppError::field("year", "give `year` (AD) or `roc_year` (民國)")),
+        (None, None) => chrono::Datelike::year(&time::taipei_date(time::now())),
         (Some(y), None) => y,
         (None, Some(r)) => report::ad_from_roc(r),
         (Some(y), Some(r)) if report::ad_from_roc(r) == y => y,
@@ -211,7 +211,7 @@ async fn get_breakdowns(
 /// Close a month (officer): its figures are kept as published; later back-entries become
 /// corrections shown apart.
 #[utoipa::path(post, path = "/api/v1/stats/periods/{month}/close", tag = "statistics", security(("bearer" = [])),
-    params(("month" = String, Path, description = "YYYY-MM")),
+    params(("month" = String, Path, description = "YYYY-MM", pattern = "^[0-9]{4}-(?:0[1-9]|1[0-2])$")),
     responses((status = 201, body = PeriodView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn close_period(
     State(state): State<AppState>,

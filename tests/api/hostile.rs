@@ -586,3 +586,48 @@ async fn a_case_holds_a_limited_number_and_size_of_files() {
     let case = app.case(&cast.citizen, other).await;
     assert_eq!(case["attachments"].as_array().unwrap().len(), 1, "nothing half-added");
 }
+
+/// The served document is a contract: what Schemathesis checks in .ci/run, in brief.
+#[tokio::test]
+async fn the_openapi_document_states_the_rules_the_server_enforces() {
+    let app = spawn_app().await;
+    let doc = expect_status(app.get("/api/openapi.json", None).await, StatusCode::OK).await;
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            if operation.get("requestBody").is_some() {
+                for status in ["400", "413", "415", "422"] {
+                    assert!(responses.contains_key(status), "{method} {path} does not document {status}");
+                }
+            }
+            if operation["security"].as_array().is_some_and(|s| !s.is_empty()) {
+                assert!(responses.contains_key("401") && responses.contains_key("403"), "{method} {path}");
+            }
+            if path.contains('{') {
+                assert!(responses.contains_key("404"), "{method} {path}");
+            }
+        }
+    }
+    // Create operations link to the reads of what they made.
+    let links = &doc["paths"]["/api/v1/cases"]["post"]["responses"]["201"]["links"];
+    assert_eq!(links["get_case"]["parameters"]["id"], "$response.body#/id");
+    assert!(doc["paths"]["/api/v1/meetings"]["post"]["responses"]["201"]["links"]["add_agenda"].is_object());
+    // Codes are the configured lists; text fields carry their limits and characters.
+    let body = &doc["components"]["schemas"]["FileCaseBody"]["properties"];
+    let categories = body["category"]["enum"].as_array().unwrap();
+    assert!(categories.contains(&json!("appliances")) && !categories.contains(&json!(null)));
+    assert_eq!(body["description"]["maxLength"], 5000);
+    assert!(body["description"]["pattern"].as_str().unwrap().contains("\\u0000-\\u0009"));
+    let register = &doc["components"]["schemas"]["RegisterBody"];
+    assert_eq!(register["properties"]["name"]["type"], "string", "a required field is never null");
+    assert!(register["properties"]["email"]["pattern"].is_string());
+    let cases = doc["paths"]["/api/v1/cases"]["get"]["parameters"].as_array().unwrap();
+    let q = cases.iter().find(|p| p["name"] == "q").unwrap();
+    assert_eq!(q["schema"]["maxLength"], 200);
+    let page = cases.iter().find(|p| p["name"] == "page").unwrap();
+    assert_eq!((page["schema"]["minimum"].as_i64(), page["schema"]["maximum"].as_i64()), (Some(1), Some(2147483647)));
+    let from = cases.iter().find(|p| p["name"] == "from").unwrap();
+    assert_eq!(from["schema"]["type"], "string", "a query value is never null");
+    assert!(from["schema"]["pattern"].as_str().unwrap().contains("02-29"));
+}

@@ -321,7 +321,12 @@ async fn statistics_and_exports_check_roles_and_periods() {
         )
         .await;
     }
-    for bad in ["", "year=2025&roc_year=113", "year=abc", "roc_year=0", "year=99999"] {
+    // Without a year: this year.
+    let this_year =
+        chrono::Datelike::year(&chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()));
+    let report = expect_status(app.get("/api/v1/stats/report", Some(&c.clerk)).await, StatusCode::OK).await;
+    assert_eq!(report["year"], this_year);
+    for bad in ["year=2025&roc_year=113", "year=abc", "roc_year=0", "year=99999"] {
         expect_error(
             app.get(&format!("/api/v1/stats/report?{bad}"), Some(&c.clerk)).await,
             StatusCode::UNPROCESSABLE_ENTITY,
