@@ -90,21 +90,23 @@ static HASHERS: LazyLock<std::sync::Mutex<std::sync::mpsc::Sender<Job>>> = LazyL
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
     for i in 0..threads {
         let receiver = receiver.clone();
-        std::thread::Builder::new()
-            .name(format!("argon2-{i}"))
-            .spawn(move || {
-                loop {
-                    let job = match receiver.lock() {
-                        Ok(guard) => guard.recv(),
-                        Err(_) => return,
-                    };
-                    match job {
-                        Ok(job) => job(),
-                        Err(_) => return,
-                    }
+        let spawned = std::thread::Builder::new().name(format!("argon2-{i}")).spawn(move || {
+            loop {
+                let job = match receiver.lock() {
+                    Ok(guard) => guard.recv(),
+                    Err(_) => return,
+                };
+                match job {
+                    Ok(job) => job(),
+                    Err(_) => return,
                 }
-            })
-            .expect("spawning a hashing thread");
+            }
+        });
+        // With no thread at all the receiver is gone and hashing answers an error (500),
+        // never a panic in a request.
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "could not start a password-hashing thread");
+        }
     }
     std::sync::Mutex::new(sender)
 });

@@ -46,4 +46,43 @@ mod tests {
         assert_eq!(problem("1234567a"), Some("must be exactly 8 digits"));
         assert_eq!(problem("１２３４５６７８"), Some("must be exactly 8 digits"));
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn number(digits: &[u32]) -> String {
+            digits.iter().map(|d| char::from_digit(*d, 10).unwrap()).collect()
+        }
+
+        proptest! {
+            #[test]
+            fn any_text_is_judged_without_panicking(s in "\\PC{0,12}") {
+                let _ = problem(&s);
+            }
+
+            #[test]
+            fn anything_but_eight_ascii_digits_is_refused(s in "[0-9]{0,7}|[0-9]{9,12}|[0-9]{0,7}[^0-9][0-9]{0,7}") {
+                prop_assert_eq!(problem(&s), Some("must be exactly 8 digits"));
+            }
+
+            /// The last weight is 1: some last digit completes every 7-digit prefix, and a last
+            /// digit 5 higher is valid exactly when the lower one is.
+            #[test]
+            fn the_last_digit_completes_the_checksum(prefix in proptest::collection::vec(0u32..10, 7)) {
+                let valid: Vec<u32> = (0..10).filter(|d| {
+                    let mut digits = prefix.clone();
+                    digits.push(*d);
+                    is_valid(&number(&digits))
+                }).collect();
+                prop_assert!(valid.len() >= 2, "{:?} has no completion", prefix);
+                for d in 0..5 {
+                    prop_assert_eq!(valid.contains(&d), valid.contains(&(d + 5)));
+                }
+                // Only the 7th-digit-7 rule lets two residues mod 5 through.
+                let residues: std::collections::BTreeSet<u32> = valid.iter().map(|d| d % 5).collect();
+                prop_assert_eq!(residues.len(), if prefix[6] == 7 { 2 } else { 1 });
+            }
+        }
+    }
 }

@@ -298,4 +298,46 @@ mod tests {
         assert!(parse_csv("wrong,header\n").is_err());
         assert!(parse_csv("西元日期,星期,是否放假,備註\n20300101,二,9,\n").is_err());
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn day() -> impl Strategy<Value = NaiveDate> {
+            (0i64..40_000).prop_map(|n| NaiveDate::from_ymd_opt(1990, 1, 1).unwrap() + chrono::Days::new(n as u64))
+        }
+
+        proptest! {
+            /// What a DGPA file says is what is read: BOM, CRLF, header and all.
+            #[test]
+            fn a_calendar_file_reads_back(rows in proptest::collection::vec((day(), any::<bool>(), "[^,\r\n]{0,12}"), 0..40)) {
+                let mut text = String::from("\u{feff}西元日期,星期,是否放假,備註\r\n");
+                for (date, working, note) in &rows {
+                    text.push_str(&format!("{},一,{},{}\r\n", date.format("%Y%m%d"), if *working { 0 } else { 2 }, note));
+                }
+                let read = parse_csv(&text).unwrap();
+                let expected: Vec<(NaiveDate, bool, String)> =
+                    rows.iter().map(|(d, w, n)| (*d, *w, n.trim().to_string())).collect();
+                prop_assert_eq!(read, expected);
+            }
+
+            #[test]
+            fn any_text_is_read_or_refused_without_panicking(text in "\\PC{0,200}") {
+                let _ = parse_csv(&text);
+                let _ = parse_csv(&format!("西元日期,星期,是否放假,備註\n{text}"));
+            }
+
+            /// Whatever the calendar says, a deadline lands on a working day on or after the
+            /// plain count, and the reminder day lies before it.
+            #[test]
+            fn deadlines_roll_onto_working_days(from in day(), days in 1u32..60, n in 1u32..5) {
+                let calendar = OfficeCalendar::load(None).unwrap();
+                let closures = Closures::default();
+                let last = calendar.last_day(from, days, &closures);
+                prop_assert!(last >= from + chrono::Days::new(u64::from(days)));
+                prop_assert!(calendar.is_working(last, &closures));
+                prop_assert!(calendar.working_days_before(last, n, &closures) < last);
+            }
+        }
+    }
 }

@@ -306,7 +306,7 @@ fn push(details: &mut Value, key: &str, item: Value) {
     if !details.is_object() {
         *details = json!({});
     }
-    let list = details.as_object_mut().expect("an object").entry(key).or_insert_with(|| json!([]));
+    let list = details.as_object_mut().expect("made an object just above").entry(key).or_insert_with(|| json!([]));
     if let Some(items) = list.as_array_mut() {
         items.push(item);
     }
@@ -316,7 +316,7 @@ fn set(details: &mut Value, key: &str, value: Value) {
     if !details.is_object() {
         *details = json!({});
     }
-    details.as_object_mut().expect("an object").insert(key.into(), value);
+    details.as_object_mut().expect("made an object just above").insert(key.into(), value);
 }
 
 #[allow(clippy::too_many_arguments)]

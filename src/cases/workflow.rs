@@ -530,4 +530,52 @@ mod tests {
         assert_eq!(t["transitions"][0]["action"], "forward");
         assert_eq!(t["stages"].as_array().unwrap().len(), 3);
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn facts() -> impl Strategy<Value = StageFacts> {
+            (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(a, b, c)| StageFacts {
+                schedule_extended: a,
+                sent_to_court: b,
+                court_result_recorded: c,
+            })
+        }
+
+        proptest! {
+            /// `check` (the action endpoint), `available` (each case's `available_actions`)
+            /// and the served table tell one story for every stage, status, action and actor.
+            #[test]
+            fn every_question_gets_one_answer(
+                stage in prop::sample::select(Stage::ALL),
+                status in prop::sample::select(Status::ALL),
+                action in prop::sample::select(Action::ALL),
+                actor in prop::sample::select(Actor::ALL),
+                facts in facts(),
+            ) {
+                let offered = available(stage, status, Some(actor), facts).contains(&action);
+                match check(stage, status, action, actor, facts) {
+                    Ok(rule) => {
+                        prop_assert!(offered);
+                        prop_assert!(rule.stage == stage && rule.action == action);
+                        prop_assert!(rule.from.contains(&status) && rule.who.contains(&actor));
+                        prop_assert!(statuses(stage).contains(&status));
+                        if let Outcome::To(to) = rule.outcome {
+                            prop_assert!(statuses(stage).contains(&to), "{action} leads out of {stage}");
+                        }
+                    }
+                    Err(Refusal::NeverAllowed) => {
+                        prop_assert!(!offered);
+                        prop_assert!(!may_ever(actor, action) || rule_for(stage, status, action).is_some_and(|r| !r.who.contains(&actor)));
+                    }
+                    Err(Refusal::NotNow(_)) => {
+                        prop_assert!(!offered);
+                        prop_assert!(may_ever(actor, action));
+                    }
+                }
+                prop_assert!(available(stage, status, None, facts).is_empty(), "no one, no actions");
+            }
+        }
+    }
 }

@@ -250,7 +250,7 @@ fn set_detail(stage: &mut case_stage::ActiveModel, key: &str, value: Value) {
     if !details.is_object() {
         details = json!({});
     }
-    details.as_object_mut().expect("an object").insert(key.into(), value);
+    details.as_object_mut().expect("made an object just above").insert(key.into(), value);
     stage.details = Set(details);
 }
 

@@ -307,4 +307,39 @@ mod tests {
             assert_eq!(phone.is_match(sample), phone_problem(sample).is_none(), "{sample:?}");
         }
     }
+
+    mod properties {
+        use super::super::*;
+        use crate::validate::{email_problem, phone_problem};
+        use proptest::prelude::*;
+
+        proptest! {
+            /// The documented e-mail pattern and the server's rule accept the same addresses,
+            /// built from the characters where they could part ways.
+            #[test]
+            fn the_email_pattern_is_the_servers_rule(s in "[a-z0-9.@_+\\- <>,\u{85}\u{a0}\u{3000}\u{feff}例\t\n\"]{0,24}") {
+                let pattern = regex::Regex::new(&email_pattern()).unwrap();
+                prop_assert_eq!(pattern.is_match(&s) && s.chars().count() <= EMAIL_MAX, email_problem(&s).is_none(), "{:?}", s);
+            }
+
+            #[test]
+            fn the_phone_pattern_is_the_servers_rule(s in "[0-9 +\\-()#x]{0,36}") {
+                let pattern = regex::Regex::new(&phone_pattern()).unwrap();
+                let blank = s.chars().all(|c| c == ' ') && s.chars().count() <= PHONE_MAX;
+                let by_pattern = pattern.is_match(&s) && s.chars().count() <= PHONE_MAX;
+                prop_assert_eq!(by_pattern, blank || phone_problem(&s).is_none(), "{:?}", s);
+            }
+
+            #[test]
+            fn the_text_patterns_are_the_servers_rule(s in "[a-z \\t\\n\\r\u{0}\u{7f}\u{85}\u{2028}\u{3000}字]{0,12}") {
+                for kind in [TextKind::Line, TextKind::Block] {
+                    let required = regex::Regex::new(&text_pattern(kind, true)).unwrap();
+                    let optional = regex::Regex::new(&text_pattern(kind, false)).unwrap();
+                    let shape_ok = crate::validate::text_problem(&s, 100, kind).is_none();
+                    prop_assert_eq!(optional.is_match(&s), shape_ok);
+                    prop_assert_eq!(required.is_match(&s), shape_ok && !s.trim().is_empty());
+                }
+            }
+        }
+    }
 }

@@ -188,9 +188,12 @@ pub async fn monthly(
     Ok(months)
 }
 
+/// The year as a period. Callers pass years checked to lie in 1912..=9999 (`resolve_year`),
+/// for which both dates exist.
 pub fn year_period(year: i32) -> Period {
+    let year = year.clamp(1, 9999);
     Period {
-        from: NaiveDate::from_ymd_opt(year, 1, 1).expect("a valid year"),
-        to: NaiveDate::from_ymd_opt(year, 12, 31).expect("a valid year"),
+        from: NaiveDate::from_ymd_opt(year, 1, 1).expect("1 January exists in the years 1..=9999"),
+        to: NaiveDate::from_ymd_opt(year, 12, 31).expect("31 December exists in the years 1..=9999"),
     }
 }

@@ -2,13 +2,13 @@
 
 use super::figures::Figures;
 
-/// ROC year of an AD year (民國 = AD − 1911).
+/// ROC year of an AD year (民國 = AD − 1911). Saturating: a year from a query may be any i32.
 pub fn roc_from_ad(year: i32) -> i32 {
-    year - 1911
+    year.saturating_sub(1911)
 }
 
 pub fn ad_from_roc(roc: i32) -> i32 {
-    roc + 1911
+    roc.saturating_add(1911)
 }
 
 /// 8399 → "8,399".
@@ -95,5 +95,32 @@ mod tests {
         assert_eq!(corrections_text(&Figures::default()), None);
         let c = Figures { first_complaints: 1, inspections: -1, ..Default::default() };
         assert_eq!(corrections_text(&c).unwrap(), "（已公布月份之期後更正：第一次申訴+1件、查核-1次。）");
+    }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn roc_and_ad_years_convert_both_ways(year in -2_000_000_000i32..2_000_000_000) {
+                prop_assert_eq!(ad_from_roc(roc_from_ad(year)), year);
+                prop_assert_eq!(roc_from_ad(year) + 1911, year);
+            }
+
+            #[test]
+            fn any_year_from_a_query_converts_without_panicking(year in any::<i32>()) {
+                let _ = (ad_from_roc(year), roc_from_ad(year));
+            }
+
+            #[test]
+            fn thousands_separators_read_back(n in any::<i64>()) {
+                let text = thousands(n);
+                prop_assert_eq!(text.replace(',', "").parse::<i64>().unwrap(), n);
+                let digits = text.trim_start_matches('-');
+                prop_assert!(digits.split(',').skip(1).all(|group| group.len() == 3));
+                prop_assert!(digits.split(',').next().is_some_and(|g| (1..=3).contains(&g.len())));
+            }
+        }
     }
 }

@@ -58,4 +58,44 @@ mod tests {
         assert_eq!(number("lots"), Some(serde_json::json!("lots")));
         assert_eq!(number(""), None);
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// A form as a browser encodes it decodes to the same fields.
+            #[test]
+            fn forms_decode_what_browsers_encode(fields in proptest::collection::hash_map("\\PC{1,10}", "\\PC{0,30}", 0..8)) {
+                let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields.iter()).finish();
+                let parsed = FormValues::parse(&Bytes::from(body));
+                prop_assert_eq!(parsed.0, fields);
+            }
+
+            #[test]
+            fn typed_numbers_keep_their_value(n in any::<i64>()) {
+                let with_commas = crate::stats::report::thousands(n);
+                prop_assert_eq!(number(&with_commas), Some(serde_json::json!(n)));
+                prop_assert_eq!(number(&format!(" {n} ")), Some(serde_json::json!(n)));
+            }
+
+            #[test]
+            fn any_typing_decodes_without_panicking(text in "\\PC{0,40}") {
+                let _ = number(&text);
+                let _ = taipei_instant(&text);
+                let _ = FormValues::parse(&Bytes::from(text.clone()));
+            }
+
+            /// A `datetime-local` value becomes the same wall-clock time in Taipei.
+            #[test]
+            fn local_times_are_taipei_instants(minutes in 0i64..(200 * 365 * 24 * 60)) {
+                let local = chrono::NaiveDate::from_ymd_opt(1950, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap()
+                    + chrono::Duration::minutes(minutes);
+                let typed = local.format("%Y-%m-%dT%H:%M").to_string();
+                let instant = chrono::DateTime::parse_from_rfc3339(&taipei_instant(&typed).unwrap()).unwrap();
+                prop_assert_eq!(instant.naive_local(), local);
+                prop_assert_eq!(instant.offset().local_minus_utc(), 8 * 3600);
+            }
+        }
+    }
 }
