@@ -192,7 +192,7 @@ async fn stats(settings: Settings, action: StatsCommand) -> anyhow::Result<()> {
 async fn demo(mut settings: Settings, year: i32, seed: u64) -> anyhow::Result<()> {
     // The demo signs in once and works for minutes: its own tokens may live a day.
     settings.auth.access_token_seconds = 86_400;
-    let state = crate::app::AppState::build(settings.clone()).await?;
+    let state = crate::state::AppState::build(settings.clone()).await?;
     let started = std::time::Instant::now();
     crate::demo::run(state, &settings, year, crate::demo::OFFICE, seed).await?;
     println!(

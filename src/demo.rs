@@ -20,9 +20,10 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use crate::app::{AppState, router};
 use crate::auth::{Role, service};
 use crate::config::Settings;
+use crate::router::router;
+use crate::state::AppState;
 use crate::time::taipei;
 
 pub const DEMO_PASSWORD: &str = "demo-password-1";

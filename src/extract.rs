@@ -10,9 +10,9 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::app::AppState;
 use crate::error::{AppError, FieldErrors};
 use crate::reference::ReferenceSettings;
+use crate::state::AppState;
 use crate::validate::Check;
 
 /// JSON request body or response. As a request extractor it answers 415 for a wrong content

@@ -23,6 +23,8 @@ pub mod mediation;
 pub mod notify;
 pub mod openapi;
 pub mod reference;
+pub mod router;
+pub mod state;
 pub mod stats;
 pub mod telemetry;
 pub mod time;

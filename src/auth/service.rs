@@ -11,11 +11,11 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{DEFAULT_LOCALE, Role, password, throttle, tokens};
-use crate::app::AppState;
 use crate::config::Settings;
 use crate::db;
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::reference::ReferenceSettings;
+use crate::state::AppState;
 use crate::time;
 use crate::validate::Check;
 

@@ -10,7 +10,6 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::service::{self, BusinessChanges, BusinessFields, BusinessView};
-use crate::app::AppState;
 use crate::auth::Auth;
 use crate::auth::extract::CaseStaff;
 use crate::cases::view::{self, CaseSummary};
@@ -19,6 +18,7 @@ use crate::extract::{Json, ListResponse, PageParams, Path, Query, Valid, Validat
 use crate::inspections::routes::InspectionView;
 use crate::openapi::fields;
 use crate::reference::ReferenceSettings;
+use crate::state::AppState;
 use crate::validate::{ADDRESS_MAX, Check, NAME_MAX, Q_MAX, TITLE_MAX};
 
 pub fn routes() -> OpenApiRouter<AppState> {

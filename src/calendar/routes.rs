@@ -8,13 +8,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{DaySource, service};
-use crate::app::AppState;
 use crate::auth::Auth;
 use crate::auth::extract::Officers;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Json, Query, Valid, Validate};
 use crate::openapi::fields;
 use crate::reference::ReferenceSettings;
+use crate::state::AppState;
 use crate::time::Period;
 use crate::validate::{Check, TITLE_MAX};
 

@@ -16,13 +16,13 @@ use super::filing::{check_amount, insert_stage};
 use super::timeline::{self, NewEvent};
 use super::view::{self, parse_stage, parse_status};
 use super::workflow::{self, Action, Outcome, Refusal, Stage, Status};
-use crate::app::AppState;
 use crate::auth::{CurrentUser, Role};
 use crate::calendar::service as calendar;
 use crate::db;
 use crate::error::{AppError, AppResult};
 use crate::notify::{self, Field, To};
 use crate::openapi::fields;
+use crate::state::AppState;
 use crate::time::{self, taipei_date};
 use crate::validate::{Check, NOTE_MAX, TEXT_MAX};
 

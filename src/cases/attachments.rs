@@ -16,9 +16,9 @@ use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
 use super::timeline::{self, NewEvent};
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::time;
 
 const FILENAME_MAX: usize = 200;

@@ -11,13 +11,13 @@ use uuid::Uuid;
 use super::numbering;
 use super::timeline::{self, NewEvent};
 use super::workflow::{Stage, Status};
-use crate::app::AppState;
 use crate::auth::{CurrentUser, DEFAULT_LOCALE, Role};
 use crate::businesses::service as businesses;
 use crate::db;
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::openapi::fields;
 use crate::reference::ReferenceSettings;
+use crate::state::AppState;
 use crate::time::{self, taipei_date};
 use crate::validate::{ADDRESS_MAX, Check, NAME_MAX, TITLE_MAX};
 

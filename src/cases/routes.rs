@@ -21,7 +21,6 @@ use super::timeline::{self, EventView, NewEvent};
 use super::view::{self, AttachmentView, CaseSummary, CaseView};
 use super::workflow::{self, Stage, Status, WorkflowTable};
 use super::{access, attachments};
-use crate::app::AppState;
 use crate::auth::extract::CaseStaff;
 use crate::auth::{Auth, CurrentUser, Role};
 use crate::businesses::service::like_pattern;
@@ -29,6 +28,7 @@ use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Input, Json, ListResponse, PageParams, Path, Query, Valid, Validate};
 use crate::openapi::fields;
 use crate::reference::ReferenceSettings;
+use crate::state::AppState;
 use crate::time::Period;
 use crate::validate::{Check, NOTE_MAX, Q_MAX};
 

@@ -10,7 +10,6 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::extract::CaseStaff;
 use crate::auth::{Auth, CurrentUser};
 use crate::businesses::service as businesses;
@@ -20,6 +19,7 @@ use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Input, Json, ListResponse, PageParams, Path, Query};
 use crate::openapi::fields;
 use crate::reference::ReferenceSettings;
+use crate::state::AppState;
 use crate::time::{self, Period, taipei_date};
 use crate::validate::{NAME_MAX, NOTE_MAX, TEXT_MAX};
 

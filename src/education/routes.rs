@@ -10,13 +10,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::Auth;
 use crate::auth::extract::{CaseStaff, Officers};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Input, Json, ListResponse, PageParams, Path, Query};
 use crate::inspections::routes::{check_count, check_held_date, check_officers};
 use crate::openapi::fields;
+use crate::state::AppState;
 use crate::time::{self, Period};
 use crate::validate::TITLE_MAX;
 

@@ -21,13 +21,13 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::sheet::{Cell, Format, SheetWriter};
-use crate::app::AppState;
 use crate::auth::Auth;
 use crate::auth::extract::CaseStaff;
 use crate::cases::access;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::Query;
 use crate::reference::ReferenceSettings;
+use crate::state::AppState;
 use crate::time::{self, Period, taipei_date};
 
 pub fn routes() -> OpenApiRouter<AppState> {

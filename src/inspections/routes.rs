@@ -13,7 +13,6 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::extract::{CaseStaff, Officers};
 use crate::auth::{Auth, CurrentUser, Role};
 use crate::cases::filing::check_amount;
@@ -21,6 +20,7 @@ use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Input, Json, ListResponse, PageParams, Path, Query, double_option};
 use crate::openapi::fields;
 use crate::reference::ReferenceSettings;
+use crate::state::AppState;
 use crate::time::{self, Period, taipei_date};
 use crate::validate::Check;
 use crate::validate::{TEXT_MAX, TITLE_MAX};

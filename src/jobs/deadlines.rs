@@ -12,7 +12,6 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::calendar::service as calendar;
 use crate::cases::actions::{mirror_stage_onto_case, transition_stage};
 use crate::cases::timeline::{self, NewEvent};
@@ -21,6 +20,7 @@ use crate::db;
 use crate::error::AppResult;
 use crate::jobs::Tally;
 use crate::notify::{self, Field, To};
+use crate::state::AppState;
 use crate::time;
 
 const BATCH: u64 = 500;

@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use futures_util::FutureExt;
 
-use crate::app::AppState;
 use crate::error::AppResult;
+use crate::state::AppState;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Report {

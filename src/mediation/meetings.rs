@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::agenda::{self, REMOVED};
-use crate::app::AppState;
 use crate::auth::{CurrentUser, Role};
 use crate::calendar::service as calendar;
 use crate::cases::actions::transition_stage;
@@ -20,6 +19,7 @@ use crate::cases::workflow::{Stage, Status};
 use crate::db;
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::notify::{self, Field, To};
+use crate::state::AppState;
 use crate::time::{self, taipei, taipei_date};
 
 pub const SCHEDULED: &str = "scheduled";

@@ -13,12 +13,12 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::meetings::{self, NewMeeting, Outcome, OutcomeInput};
-use crate::app::AppState;
 use crate::auth::extract::{Officers, RoleSet};
 use crate::auth::{Auth, CurrentUser, Role};
 use crate::error::{AppResult, ErrorBody};
 use crate::extract::{Input, Json, ListResponse, PageParams, Path, Query};
 use crate::openapi::fields;
+use crate::state::AppState;
 use crate::time::{self, Period};
 use crate::validate::{TEXT_MAX, TITLE_MAX};
 

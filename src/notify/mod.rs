@@ -13,9 +13,9 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::Role;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::time::taipei;
 
 /// Who a case message goes to.

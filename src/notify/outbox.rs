@@ -14,9 +14,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::transport;
-use crate::app::AppState;
 use crate::error::AppResult;
 use crate::jobs::Tally;
+use crate::state::AppState;
 use crate::time;
 
 pub const PENDING: &str = "pending";

@@ -10,12 +10,12 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::outbox;
-use crate::app::AppState;
 use crate::auth::Auth;
 use crate::auth::extract::{Admins, CaseStaff};
 use crate::cases::access;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Json, ListResponse, PageParams, Path, Query};
+use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(case_messages)).routes(routes!(list_deliveries)).routes(routes!(retry_delivery))

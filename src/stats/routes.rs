@@ -12,12 +12,12 @@ use super::breakdowns::{self, Breakdowns};
 use super::figures::{self, Figures, METRICS, Scope};
 use super::periods::{self, PeriodView};
 use super::report;
-use crate::app::AppState;
 use crate::auth::extract::{Officers, StatsReaders};
 use crate::auth::{Auth, CurrentUser, Role};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Json, Path, Query};
 use crate::openapi::fields;
+use crate::state::AppState;
 use crate::time::{self, Period};
 
 pub fn routes() -> OpenApiRouter<AppState> {

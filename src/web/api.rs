@@ -9,7 +9,6 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 
-use crate::app::AppState;
 use crate::error::FieldErrors;
 
 /// The visitor's access token, set by the session layer.
@@ -22,12 +21,18 @@ pub struct Api {
     origin: ClientOrigin,
 }
 
-/// The visitor's connection, as the API sees a direct caller's: the peer address and, behind
-/// a trusted load balancer, its `X-Forwarded-For`.
+/// The JSON API the pages call, put in each page request by the session layer.
+#[derive(Clone)]
+pub struct PagesApi(pub Router);
+
+/// The visitor's connection, as the API sees a direct caller's: the peer address, behind a
+/// trusted load balancer its `X-Forwarded-For`, and the page request's id (so the API's log
+/// lines of a page load carry it).
 #[derive(Debug, Clone, Default)]
 pub struct ClientOrigin {
     peer: Option<axum::extract::ConnectInfo<std::net::SocketAddr>>,
     forwarded_for: Option<axum::http::HeaderValue>,
+    request_id: Option<axum::http::HeaderValue>,
 }
 
 impl ClientOrigin {
@@ -35,6 +40,7 @@ impl ClientOrigin {
         Self {
             peer: parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().cloned(),
             forwarded_for: parts.headers.get("x-forwarded-for").cloned(),
+            request_id: parts.headers.get(crate::telemetry::REQUEST_ID).cloned(),
         }
     }
 }
@@ -64,8 +70,7 @@ impl Refusal {
 }
 
 impl Api {
-    pub fn new(state: &AppState, token: Option<String>) -> Self {
-        let router = state.api_router.get().cloned().unwrap_or_default();
+    pub fn new(router: Router, token: Option<String>) -> Self {
         Self { router, token, origin: ClientOrigin::default() }
     }
 
@@ -86,6 +91,9 @@ impl Api {
         }
         if let Some(forwarded) = &self.origin.forwarded_for {
             request = request.header("x-forwarded-for", forwarded.clone());
+        }
+        if let Some(id) = &self.origin.request_id {
+            request = request.header(crate::telemetry::REQUEST_ID, id.clone());
         }
         if let Some(peer) = self.origin.peer {
             request = request.extension(peer);

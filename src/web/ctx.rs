@@ -9,9 +9,9 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::i18n::{Lang, Tr};
 use super::session::{self, CsrfToken};
-use crate::app::AppState;
 use crate::auth::{CurrentUser, Role};
 use crate::error::AppError;
+use crate::state::AppState;
 
 /// The page's view of its request.
 #[derive(Debug, Clone)]
@@ -29,6 +29,14 @@ pub struct Ctx {
     /// Where the visitor connects from, passed on to those API calls (throttling counts the
     /// visitor's address, not the server's own).
     pub origin: super::api::ClientOrigin,
+    /// The JSON API, called in-process.
+    api: Option<super::api::PagesApi>,
+}
+
+impl std::fmt::Debug for super::api::PagesApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PagesApi")
+    }
 }
 
 pub fn lang_of(state: &AppState, headers: &HeaderMap, user: Option<&CurrentUser>) -> Lang {
@@ -64,6 +72,7 @@ impl FromRequestParts<AppState> for Ctx {
             multi_jurisdiction: state.settings.reference.is_multi_jurisdiction(),
             token: parts.extensions.get::<super::api::PageToken>().map(|t| t.0.clone()),
             origin: super::api::ClientOrigin::of(parts),
+            api: parts.extensions.get::<super::api::PagesApi>().cloned(),
         })
     }
 }
@@ -80,11 +89,15 @@ impl Ctx {
             multi_jurisdiction: false,
             token: None,
             origin: super::api::ClientOrigin::default(),
+            api: None,
         }
     }
 
-    pub fn api(&self, state: &AppState) -> super::api::Api {
-        super::api::Api::new(state, self.token.clone()).from(self.origin.clone())
+    /// The JSON API, as this visitor (outside the pages' layer there is none: every call
+    /// answers 404).
+    pub fn api(&self) -> super::api::Api {
+        let router = self.api.clone().map(|a| a.0).unwrap_or_default();
+        super::api::Api::new(router, self.token.clone()).from(self.origin.clone())
     }
 
     /// `here`, for a `?next=` query value.

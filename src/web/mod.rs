@@ -18,11 +18,20 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use ctx::Ctx;
 use pages::{cases, meetings, public, staff, stats};
 
-pub fn routes(state: AppState) -> Router<AppState> {
+/// What the pages' layer holds: the application's state and the JSON API they call
+/// in-process (a router of its own, so the state never holds a router holding the state).
+#[derive(Clone)]
+pub struct WebState {
+    pub app: AppState,
+    pub api: Router,
+}
+
+/// The pages, calling `api` (the JSON API with its state) in-process.
+pub fn routes(state: AppState, api: Router) -> Router<AppState> {
     let max_upload = state.settings.attachments.max_bytes + 64 * 1024;
     let registers = staff::REGISTERS.iter().fold(Router::new(), |router, kind| {
         router.route(
@@ -58,7 +67,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/meetings/{id}/{step}", post(meetings::step))
         .route("/staff/stats", get(stats::staff))
         .route("/staff/exports/{file}", get(stats::export))
-        .layer(middleware::from_fn_with_state(state, session::layer))
+        .layer(middleware::from_fn_with_state(WebState { app: state, api }, session::layer))
         // After the layer: assets need no session (and no database round trip).
         .route("/static/app.css", get(public::css))
         .route("/static/app.js", get(public::js))
@@ -70,12 +79,12 @@ struct Search {
 }
 
 /// Business suggestions for the filing form's progressive enhancement (signed-in visitors).
-async fn business_search(State(state): State<AppState>, ctx: Ctx, Query(s): Query<Search>) -> impl IntoResponse {
+async fn business_search(ctx: Ctx, Query(s): Query<Search>) -> impl IntoResponse {
     if ctx.user.is_none() {
         return axum::Json(serde_json::json!({"items": []}));
     }
     let q: String = form_urlencoded::byte_serialize(s.q.unwrap_or_default().as_bytes()).collect();
-    let list = ctx.api(&state).get(&format!("/api/v1/businesses?per_page=10&q={q}")).await.unwrap_or_default();
+    let list = ctx.api().get(&format!("/api/v1/businesses?per_page=10&q={q}")).await.unwrap_or_default();
     let items: Vec<serde_json::Value> = list["items"]
         .as_array()
         .map(|items| {

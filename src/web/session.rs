@@ -15,9 +15,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 
-use crate::app::AppState;
 use crate::auth::extract::load_current_user;
 use crate::auth::service::{self, TokenPair};
+use crate::state::AppState;
 
 pub const ACCESS: &str = "cp_at";
 pub const REFRESH: &str = "cp_rt";
@@ -99,8 +99,10 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
 }
 
 /// Resolves the signed-in user (renewing tokens if needed) and enforces CSRF on POSTs.
-pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn layer(State(web): State<super::WebState>, request: Request, next: Next) -> Response {
+    let state = web.app;
     let (mut parts, body) = request.into_parts();
+    parts.extensions.insert(super::api::PagesApi(web.api));
     let mut set: Vec<HeaderValue> = Vec::new();
 
     let nonce = match cookie(&state, &parts.headers, CSRF) {

@@ -5,9 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
-use consumer_protection::app::{AppState, Application};
+use consumer_protection::app::Application;
 use consumer_protection::config::toml_value::Value as ConfigValue;
 use consumer_protection::config::{LoadOptions, Settings};
+use consumer_protection::state::AppState;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;

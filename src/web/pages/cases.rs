@@ -11,12 +11,12 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::Role;
 use crate::cases::attachments;
 use crate::cases::workflow::{self, Action, Stage, Status};
 use crate::error::AppError;
 use crate::reference::CHANNELS;
+use crate::state::AppState;
 use crate::time::taipei;
 use crate::web::api::Refusal;
 use crate::web::ctx::{Ctx, PageError, PagePath, PageResult, render};
@@ -99,7 +99,7 @@ pub struct ListQuery {
     page: Option<u64>,
 }
 
-async fn list(state: &AppState, ctx: Ctx, q: ListQuery, inbox: bool) -> PageResult {
+async fn list(ctx: Ctx, q: ListQuery, inbox: bool) -> PageResult {
     let user = ctx.require()?.clone();
     let page = q.page.unwrap_or(1).max(1);
     let query_text = q.q.clone().unwrap_or_default();
@@ -111,7 +111,7 @@ async fn list(state: &AppState, ctx: Ctx, q: ListQuery, inbox: bool) -> PageResu
         let encoded: String = form_urlencoded::byte_serialize(query_text.trim().as_bytes()).collect();
         path.push_str(&format!("&q={encoded}"));
     }
-    let list = ctx.api(state).get(&path).await.map_err(|r| refusal_error(&ctx, r))?;
+    let list = ctx.api().get(&path).await.map_err(|r| refusal_error(&ctx, r))?;
     let t = ctx.t;
     let rows = list["items"].as_array().map(|items| items.iter().map(|i| row(&t, i)).collect()).unwrap_or_default();
     let total = list["total"].as_u64().unwrap_or(0);
@@ -136,13 +136,13 @@ async fn list(state: &AppState, ctx: Ctx, q: ListQuery, inbox: bool) -> PageResu
     }))
 }
 
-pub async fn cases(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery>) -> PageResult {
-    list(&state, ctx, q, false).await
+pub async fn cases(ctx: Ctx, Query(q): Query<ListQuery>) -> PageResult {
+    list(ctx, q, false).await
 }
 
-pub async fn inbox(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery>) -> PageResult {
+pub async fn inbox(ctx: Ctx, Query(q): Query<ListQuery>) -> PageResult {
     ctx.require_role(&[Role::Business])?;
-    list(&state, ctx, q, true).await
+    list(ctx, q, true).await
 }
 
 /// An API refusal on a page that has no form to show it in.
@@ -290,7 +290,7 @@ pub async fn file_case(State(state): State<AppState>, ctx: Ctx, mut multipart: M
             body.insert("received_at".into(), json!(at));
         }
     }
-    let api = ctx.api(&state);
+    let api = ctx.api();
     let case = match api.post("/api/v1/cases", &Value::Object(body)).await {
         Ok(case) => case,
         Err(refusal) => {
@@ -404,7 +404,7 @@ fn field_kind(name: &str) -> &'static str {
 
 async fn case_page(state: &AppState, ctx: Ctx, id: Uuid, notice: String, refusal: Refusal) -> PageResult {
     ctx.require()?;
-    let api = ctx.api(state);
+    let api = ctx.api();
     let case = api.get(&format!("/api/v1/cases/{id}")).await.map_err(|r| refusal_error(&ctx, r))?;
     let timeline = api.get(&format!("/api/v1/cases/{id}/timeline")).await.map_err(|r| refusal_error(&ctx, r))?;
     let t = ctx.t;
@@ -623,7 +623,7 @@ pub async fn act(State(state): State<AppState>, ctx: Ctx, PagePath(id): PagePath
     if let Some(approved) = form.opt("approved") {
         request.insert("approved".into(), json!(approved == "true"));
     }
-    match ctx.api(&state).post(&format!("/api/v1/cases/{id}/actions"), &Value::Object(request)).await {
+    match ctx.api().post(&format!("/api/v1/cases/{id}/actions"), &Value::Object(request)).await {
         // The API took the action, so it is one of the workflow's names (safe in a header).
         Ok(_) => {
             let done = Action::parse(&action).map(Action::as_str).unwrap_or_default();
@@ -642,7 +642,7 @@ pub async fn note(State(state): State<AppState>, ctx: Ctx, PagePath(id): PagePat
     ctx.require()?;
     let form = FormValues::parse(&body);
     let request = json!({"body": form.get("body"), "visibility": form.opt("visibility")});
-    match ctx.api(&state).post(&format!("/api/v1/cases/{id}/notes"), &request).await {
+    match ctx.api().post(&format!("/api/v1/cases/{id}/notes"), &request).await {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
         Err(refusal) if matches!(refusal.status, 404 | 401) => Err(refusal_error(&ctx, refusal)),
         Err(refusal) => {
@@ -654,17 +654,12 @@ pub async fn note(State(state): State<AppState>, ctx: Ctx, PagePath(id): PagePat
 }
 
 /// Evidence added on the case page: the multipart body goes to the API as it is.
-pub async fn upload(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    PagePath(id): PagePath<Uuid>,
-    request: axum::extract::Request,
-) -> PageResult {
+pub async fn upload(ctx: Ctx, PagePath(id): PagePath<Uuid>, request: axum::extract::Request) -> PageResult {
     ctx.require()?;
     let content_type =
         request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let response = ctx
-        .api(&state)
+        .api()
         .raw(Method::POST, &format!("/api/v1/cases/{id}/attachments"), Some(&content_type), request.into_body())
         .await;
     match response.status() {
@@ -674,14 +669,10 @@ pub async fn upload(
     }
 }
 
-pub async fn download(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    PagePath((id, file)): PagePath<(Uuid, Uuid)>,
-) -> PageResult {
+pub async fn download(ctx: Ctx, PagePath((id, file)): PagePath<(Uuid, Uuid)>) -> PageResult {
     ctx.require()?;
     let response =
-        ctx.api(&state).raw(Method::GET, &format!("/api/v1/cases/{id}/attachments/{file}"), None, Body::empty()).await;
+        ctx.api().raw(Method::GET, &format!("/api/v1/cases/{id}/attachments/{file}"), None, Body::empty()).await;
     if response.status() == StatusCode::NOT_FOUND {
         return Err(ctx.err(AppError::NotFound));
     }

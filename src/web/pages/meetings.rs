@@ -3,14 +3,13 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::cases::{Choice, refusal_error, when};
-use crate::app::AppState;
 use crate::auth::Role;
 use crate::web::api::Refusal;
 use crate::web::ctx::{Ctx, PagePath, PageResult, render};
@@ -48,9 +47,9 @@ fn status_label(t: &Tr, status: &str) -> String {
     t.s(&format!("meet.{status}"))
 }
 
-pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(m): Query<Message>) -> PageResult {
+pub async fn list(ctx: Ctx, Query(m): Query<Message>) -> PageResult {
     ctx.require_role(&[Role::Clerk, Role::Officer, Role::Mediator])?;
-    let api = ctx.api(&state);
+    let api = ctx.api();
     let t = ctx.t;
     let list = api.get("/api/v1/meetings?per_page=50").await.map_err(|r| refusal_error(&ctx, r))?;
     let meetings = list["items"]
@@ -133,7 +132,7 @@ fn all_values(body: &Bytes, key: &str) -> Vec<String> {
         .collect()
 }
 
-pub async fn create(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> PageResult {
+pub async fn create(ctx: Ctx, body: Bytes) -> PageResult {
     ctx.require_role(&[Role::Officer])?;
     let form = FormValues::parse(&body);
     let request = json!({
@@ -142,7 +141,7 @@ pub async fn create(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Pag
         "chair_id": form.opt("chair_id"),
         "mediator_ids": all_values(&body, "mediator_ids"),
     });
-    match ctx.api(&state).post("/api/v1/meetings", &request).await {
+    match ctx.api().post("/api/v1/meetings", &request).await {
         Ok(m) => Ok(Redirect::to(&format!("/meetings/{}", m["id"].as_str().unwrap_or_default())).into_response()),
         Err(r) if r.status == 401 => Err(refusal_error(&ctx, r)),
         Err(r) => Ok(back_with("/meetings", &refusal_message(&ctx.t, &r))),
@@ -177,14 +176,9 @@ struct MeetingPage {
     done: String,
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    PagePath(id): PagePath<Uuid>,
-    Query(m): Query<Message>,
-) -> PageResult {
+pub async fn show(ctx: Ctx, PagePath(id): PagePath<Uuid>, Query(m): Query<Message>) -> PageResult {
     ctx.require_role(&[Role::Clerk, Role::Officer, Role::Mediator])?;
-    let api = ctx.api(&state);
+    let api = ctx.api();
     let t = ctx.t;
     let meeting = api.get(&format!("/api/v1/meetings/{id}")).await.map_err(|r| refusal_error(&ctx, r))?;
     let status = meeting["status"].as_str().unwrap_or_default().to_string();
@@ -255,12 +249,7 @@ pub async fn show(
 }
 
 /// The meeting forms: `agenda`, `hold`, `outcomes` and `cancel`, each passed to the API.
-pub async fn step(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    PagePath((id, step)): PagePath<(Uuid, String)>,
-    body: Bytes,
-) -> PageResult {
+pub async fn step(ctx: Ctx, PagePath((id, step)): PagePath<(Uuid, String)>, body: Bytes) -> PageResult {
     ctx.require_role(&[Role::Officer])?;
     let form = FormValues::parse(&body);
     let request = match step.as_str() {
@@ -290,7 +279,7 @@ pub async fn step(
         _ => return Err(ctx.err(crate::error::AppError::NotFound)),
     };
     let path = format!("/meetings/{id}");
-    match ctx.api(&state).post(&format!("/api/v1/meetings/{id}/{step}"), &request).await {
+    match ctx.api().post(&format!("/api/v1/meetings/{id}/{step}"), &request).await {
         Ok(_) => Ok(Redirect::to(&format!("{path}?done={step}")).into_response()),
         Err(r) if matches!(r.status, 401 | 404) => Err(refusal_error(&ctx, r)),
         Err(r) => Ok(back_with(&path, &refusal_message(&ctx.t, &r))),

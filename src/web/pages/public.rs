@@ -9,11 +9,11 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::auth::Role;
 use crate::auth::service;
 use crate::error::AppError;
 use crate::extract::ClientAddress;
+use crate::state::AppState;
 use crate::web::api::Refusal;
 use crate::web::ctx::{Ctx, PageResult, render};
 use crate::web::forms::FormValues;
@@ -154,7 +154,7 @@ pub async fn register(
         "email": form.get("email"), "password": form.get("password"), "name": form.get("name"),
         "phone": form.opt("phone"), "locale": form.opt("locale"),
     });
-    if let Err(refusal) = ctx.api(&state).post("/api/v1/auth/register", &request).await {
+    if let Err(refusal) = ctx.api().post("/api/v1/auth/register", &request).await {
         let status =
             axum::http::StatusCode::from_u16(refusal.status).unwrap_or(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
         return Ok((status, render(&Register { t: ctx.t, ctx, form, refusal })).into_response());

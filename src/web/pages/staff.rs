@@ -9,9 +9,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::cases::{Choice, Row, refusal_error, row, when};
-use crate::app::AppState;
 use crate::auth::Role;
 use crate::reference::CHANNELS;
+use crate::state::AppState;
 use crate::web::api::Refusal;
 use crate::web::ctx::{Ctx, PageResult, render};
 use crate::web::forms::{FormValues, number, taipei_instant};
@@ -43,7 +43,7 @@ struct Workbench {
 
 pub async fn workbench(State(state): State<AppState>, ctx: Ctx) -> PageResult {
     ctx.require_role(&[Role::Clerk, Role::Officer])?;
-    let api = ctx.api(&state);
+    let api = ctx.api();
     let t = ctx.t;
     let mut queues = Vec::new();
     for (id, key, filter) in [
@@ -155,7 +155,7 @@ async fn register_page(
     let t = ctx.t;
     let en = t.is_en();
     let reference = &state.settings.reference;
-    let api = ctx.api(state);
+    let api = ctx.api();
     let jurisdiction =
         ctx.user.as_ref().map(|u| u.office(reference)).unwrap_or_else(|| reference.default_jurisdiction.clone());
     let districts: Vec<Choice> =
@@ -337,7 +337,7 @@ pub async fn add_record(state: &AppState, ctx: Ctx, kind: &'static str, body: By
             request.insert((*key).into(), json!(v));
         }
     }
-    match ctx.api(state).post(path, &Value::Object(request)).await {
+    match ctx.api().post(path, &Value::Object(request)).await {
         Ok(_) => Ok(Redirect::to(&format!("/{kind}?done=1")).into_response()),
         Err(refusal) if matches!(refusal.status, 401 | 403 | 404) => Err(refusal_error(&ctx, refusal)),
         Err(refusal) => {

@@ -10,8 +10,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::cases::refusal_error;
-use crate::app::AppState;
 use crate::auth::Role;
+use crate::state::AppState;
 use crate::stats::figures::{Figures, METRICS};
 use crate::stats::report;
 use crate::time::taipei;
@@ -74,9 +74,9 @@ fn monthly_charts(t: &Tr, months: &[Figures]) -> Vec<(Chart, Vec<FigureLine>)> {
         .collect()
 }
 
-pub async fn public(State(state): State<AppState>, ctx: Ctx, Query(q): Query<YearQuery>) -> PageResult {
+pub async fn public(ctx: Ctx, Query(q): Query<YearQuery>) -> PageResult {
     let year = q.year.filter(|y| (1912..=9999).contains(y)).unwrap_or_else(this_year);
-    let api = ctx.api(&state);
+    let api = ctx.api();
     let mut months: Vec<Figures> = Vec::with_capacity(12);
     for month in 1..=12u32 {
         let from = chrono::NaiveDate::from_ymd_opt(year, month, 1).unwrap_or_default();
@@ -131,7 +131,7 @@ pub async fn staff(State(state): State<AppState>, ctx: Ctx, Query(q): Query<Year
         .as_deref()
         .map(|j| format!("&jurisdiction={}", form_urlencoded::byte_serialize(j.as_bytes()).collect::<String>()))
         .unwrap_or_default();
-    let api = ctx.api(&state);
+    let api = ctx.api();
     let report =
         api.get(&format!("/api/v1/stats/report?year={year}{scope}")).await.map_err(|r| refusal_error(&ctx, r))?;
     let monthly =
@@ -248,12 +248,7 @@ pub struct ExportQuery {
 }
 
 /// The export buttons: the API's export, streamed through with the visitor's own rights.
-pub async fn export(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(file): Path<String>,
-    Query(q): Query<ExportQuery>,
-) -> PageResult {
+pub async fn export(ctx: Ctx, Path(file): Path<String>, Query(q): Query<ExportQuery>) -> PageResult {
     ctx.require_role(&[Role::Clerk, Role::Officer])?;
     if !["cases.csv", "cases.xlsx", "cases.ods"].contains(&file.as_str()) {
         return Err(ctx.err(crate::error::AppError::NotFound));
@@ -266,5 +261,5 @@ pub async fn export(
         enc(q.to),
         q.anonymous.unwrap_or(false)
     );
-    Ok(ctx.api(&state).raw(Method::GET, &path, None, Body::empty()).await)
+    Ok(ctx.api().raw(Method::GET, &path, None, Body::empty()).await)
 }
