@@ -8,9 +8,9 @@ use uuid::Uuid;
 use crate::app::Application;
 use crate::auth::users::CreateUserBody;
 use crate::config::{LoadOptions, Settings};
+use crate::domain::input::Check;
 use crate::error::AppError;
 use crate::extract::Validate;
-use crate::validate::Check;
 use crate::{auth, db, telemetry};
 
 #[derive(Debug, Parser)]

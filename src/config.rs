@@ -350,10 +350,10 @@ impl Settings {
         }
         match (&self.bootstrap.admin_email, &self.bootstrap.admin_password) {
             (Some(email), Some(password)) => {
-                if crate::validate::email_problem(email).is_some() {
+                if crate::domain::input::email_problem(email).is_some() {
                     return Err(bad("bootstrap.admin_email", "is not a valid e-mail address"));
                 }
-                if let Some(why) = crate::validate::password_problem(password.expose()) {
+                if let Some(why) = crate::domain::input::password_problem(password.expose()) {
                     return Err(bad("bootstrap.admin_password", why));
                 }
             }

@@ -102,7 +102,7 @@ impl Api {
 fn tax_id(seed: u32) -> String {
     (seed..)
         .map(|n| format!("{:08}", (n as u64 * 7_919 + 10_000_000) % 100_000_000))
-        .find(|t| crate::businesses::tax_id::is_valid(t))
+        .find(|t| crate::domain::tax_id::is_valid(t))
         .expect("valid numbers are common")
 }
 
@@ -166,7 +166,7 @@ pub async fn run(state: AppState, settings: &Settings, year: i32, volume: Volume
     }
     let now = Utc::now();
     let span = Year::new(year, now)?;
-    if year <= crate::validate::CPA_IN_FORCE.year() {
+    if year <= crate::domain::input::CPA_IN_FORCE.year() {
         bail!("the demo year must be 1995 or later (the Consumer Protection Act came into force in 1994)");
     }
     let started = crate::time::now();

@@ -10,10 +10,10 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::domain::input::Check;
 use crate::error::{AppError, FieldErrors};
 use crate::reference::ReferenceSettings;
 use crate::state::AppState;
-use crate::validate::Check;
 
 /// JSON request body or response. As a request extractor it answers 415 for a wrong content
 /// type, 413 over the body limit, 400 for malformed JSON and 422 naming each field of the

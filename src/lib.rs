@@ -1,6 +1,8 @@
 //! consumer-protection: case tracking for a municipal consumer protection office.
 //! `main.rs` is a thin command line over this library, so tests build the same application.
 
+pub mod access;
+pub mod agenda;
 pub mod app;
 pub mod auth;
 pub mod businesses;
@@ -11,6 +13,7 @@ pub mod config;
 pub mod consultations;
 pub mod db;
 pub mod demo;
+pub mod domain;
 pub mod education;
 pub mod error;
 pub mod exports;
@@ -28,5 +31,5 @@ pub mod state;
 pub mod stats;
 pub mod telemetry;
 pub mod time;
-pub mod validate;
+pub mod timeline;
 pub mod web;

@@ -43,7 +43,7 @@ impl Period {
             (None, None) => Ok(None),
             (from, to) => {
                 // Open ends, and given ends, are bounded by dates every database orders alike.
-                let mut check = crate::validate::Check::new();
+                let mut check = crate::domain::input::Check::new();
                 for (field, day) in [("from", from), ("to", to)] {
                     if day.is_some_and(|d| !(EARLIEST..=LATEST).contains(&d)) {
                         check.add(field, "must be a date from 0001-01-01 to 9999-12-31");
@@ -61,7 +61,7 @@ impl Period {
 
     /// Both ends required.
     pub fn required(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Period, crate::error::AppError> {
-        let mut check = crate::validate::Check::new();
+        let mut check = crate::domain::input::Check::new();
         if from.is_none() {
             check.add("from", "is required (YYYY-MM-DD)");
         }

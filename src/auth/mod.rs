@@ -4,6 +4,7 @@ pub mod extract;
 pub mod password;
 pub mod routes;
 pub mod service;
+pub mod staff;
 pub mod throttle;
 pub mod tokens;
 pub mod users;

@@ -10,12 +10,12 @@ use uuid::Uuid;
 
 use super::service::{self, NewAccount, ProfileChanges, TokenPair, UserView};
 use super::{Auth, DEFAULT_LOCALE, LOCALES, Role};
+use crate::domain::input::{Check, EMAIL_MAX, NAME_MAX, PASSWORD_MAX};
 use crate::error::{AppResult, ErrorBody};
 use crate::extract::{ClientAddress, Json, Valid, Validate};
 use crate::openapi::fields;
 use crate::reference::ReferenceSettings;
 use crate::state::AppState;
-use crate::validate::{Check, EMAIL_MAX, NAME_MAX, PASSWORD_MAX};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -13,11 +13,11 @@ use uuid::Uuid;
 use super::{DEFAULT_LOCALE, Role, password, throttle, tokens};
 use crate::config::Settings;
 use crate::db;
+use crate::domain::input::Check;
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::reference::ReferenceSettings;
 use crate::state::AppState;
 use crate::time;
-use crate::validate::Check;
 
 /// An account to create, already checked for form (e-mail, password length, name).
 #[derive(Debug, Clone)]

@@ -15,12 +15,12 @@ use super::extract::Admins;
 use super::service::{self, AccountChanges, NewAccount, UserView};
 use super::{Auth, DEFAULT_LOCALE, Role};
 use crate::businesses::service::like_pattern;
+use crate::domain::input::{Check, NAME_MAX, Q_MAX};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Json, ListResponse, PageParams, Path, Query, Valid, Validate};
 use crate::openapi::fields;
 use crate::reference::ReferenceSettings;
 use crate::state::AppState;
-use crate::validate::{Check, NAME_MAX, Q_MAX};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -2,4 +2,3 @@
 
 pub mod routes;
 pub mod service;
-pub mod tax_id;

@@ -13,13 +13,13 @@ use super::service::{self, BusinessChanges, BusinessFields, BusinessView};
 use crate::auth::Auth;
 use crate::auth::extract::CaseStaff;
 use crate::cases::view::{self, CaseSummary};
+use crate::domain::input::{ADDRESS_MAX, Check, NAME_MAX, Q_MAX, TITLE_MAX};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Json, ListResponse, PageParams, Path, Query, Valid, Validate, double_option};
 use crate::inspections::routes::InspectionView;
 use crate::openapi::fields;
 use crate::reference::ReferenceSettings;
 use crate::state::AppState;
-use crate::validate::{ADDRESS_MAX, Check, NAME_MAX, Q_MAX, TITLE_MAX};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -292,7 +292,7 @@ async fn get_record(
     let complaints_open = cases.clone().filter(case::Column::ClosedAt.is_null()).count(&state.db).await?;
     let latest = cases.order_by_desc(case::Column::ReceivedAt).limit(20).all(&state.db).await?;
     let ids: Vec<Uuid> = latest.iter().map(|c| c.id).collect();
-    crate::cases::access::log_read(&state.db, &staff, &ids, "business_record").await?;
+    crate::access::log_read(&state.db, &staff, &ids, "business_record").await?;
     let complaints = latest.into_iter().map(|c| view::summary(c, &found)).collect::<AppResult<Vec<_>>>()?;
     let inspections = crate::inspections::routes::of_business(&state.db, &jurisdiction, id).await?;
     Ok(Json(BusinessRecord { business: found.into(), complaints_total, complaints_open, complaints, inspections }))

@@ -11,7 +11,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::tax_id;
+use crate::domain::tax_id;
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::extract::Page;
 use crate::time;
@@ -320,8 +320,8 @@ pub async fn merge(
         .await?;
     for case_id in &cases {
         let note = format!("企業經營者併入「{}」/ The business was merged into \"{}\"", target.name, target.name);
-        let event = crate::cases::timeline::NewEvent::by(staff, *case_id, "business_merged", now).note(note).internal();
-        crate::cases::timeline::append(db, event).await?;
+        let event = crate::timeline::NewEvent::by(staff, *case_id, "business_merged", now).note(note).internal();
+        crate::timeline::append(db, event).await?;
     }
     consultation::Entity::update_many()
         .col_expr(consultation::Column::BusinessId, E::value(target.id))

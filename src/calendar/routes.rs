@@ -10,13 +10,13 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{DaySource, service};
 use crate::auth::Auth;
 use crate::auth::extract::Officers;
+use crate::domain::input::{Check, TITLE_MAX};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Json, Query, Valid, Validate};
 use crate::openapi::fields;
 use crate::reference::ReferenceSettings;
 use crate::state::AppState;
 use crate::time::Period;
-use crate::validate::{Check, TITLE_MAX};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_calendar)).routes(routes!(add_closure))

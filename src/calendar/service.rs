@@ -9,11 +9,11 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{Closures, OfficeCalendar, end_of_day};
-use crate::cases::timeline::{self, NewEvent};
-use crate::cases::workflow::Status;
 use crate::db;
+use crate::domain::workflow::Status;
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::time::{self, taipei_date};
+use crate::timeline::{self, NewEvent};
 
 pub async fn closures(
     db: &impl ConnectionTrait,

@@ -11,20 +11,20 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::access;
-use super::filing::{check_amount, insert_stage};
-use super::timeline::{self, NewEvent};
+use super::filing::insert_stage;
 use super::view::{self, parse_stage, parse_status};
-use super::workflow::{self, Action, Outcome, Refusal, Stage, Status};
+use crate::access;
 use crate::auth::{CurrentUser, Role};
 use crate::calendar::service as calendar;
 use crate::db;
+use crate::domain::input::{Check, NOTE_MAX, TEXT_MAX};
+use crate::domain::workflow::{self, Action, Outcome, Refusal, Stage, Status};
 use crate::error::{AppError, AppResult};
 use crate::notify::{self, Field, To};
 use crate::openapi::fields;
 use crate::state::AppState;
 use crate::time::{self, taipei_date};
-use crate::validate::{Check, NOTE_MAX, TEXT_MAX};
+use crate::timeline::{self, NewEvent};
 
 /// The body of an action: `action` plus the fields that action takes (API.md's list).
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -257,7 +257,7 @@ async fn validate(
         Some(at) => {
             // A negotiation meeting: any time from 1994 to a year ahead.
             let at = chrono::SubsecRound::trunc_subsecs(at.with_timezone(&Utc), 6);
-            if at > now + chrono::Duration::days(366) || taipei_date(at) < crate::validate::CPA_IN_FORCE {
+            if at > now + chrono::Duration::days(366) || taipei_date(at) < crate::domain::input::CPA_IN_FORCE {
                 check.add("at", "must lie between 1994-01-13 and a year from now");
             }
             Some(at)
@@ -280,7 +280,7 @@ async fn validate(
         officer_id,
         due_days: in_range(check, "due_days", body.due_days, 1, 90),
         at,
-        amount_recovered: check_amount(check, "amount_recovered", body.amount_recovered),
+        amount_recovered: check.amount("amount_recovered", body.amount_recovered),
         due: body.due,
         code: in_range(check, "code", body.code, 1, 10).map(|c| c as i32),
         days: in_range(check, "days", body.days, 1, i64::from(deadlines.mediation_extension_max_days)),
@@ -537,7 +537,7 @@ async fn apply(
         }
     };
     if action == Action::Withdraw && stage_kind == Stage::Mediation {
-        crate::mediation::agenda::remove_withdrawn(&txn, case.id).await?;
+        crate::agenda::remove_withdrawn(&txn, case.id).await?;
     }
     let changes = case::ActiveModel {
         stage: Set(current_stage.as_str().into()),

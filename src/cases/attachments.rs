@@ -15,11 +15,11 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
-use super::timeline::{self, NewEvent};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::time;
+use crate::timeline::{self, NewEvent};
 
 const FILENAME_MAX: usize = 200;
 

@@ -9,21 +9,20 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::numbering;
-use super::timeline::{self, NewEvent};
-use super::workflow::{Stage, Status};
 use crate::auth::{CurrentUser, DEFAULT_LOCALE, Role};
 use crate::businesses::service as businesses;
 use crate::db;
+use crate::domain::input::{ADDRESS_MAX, Check, NAME_MAX, TITLE_MAX};
+use crate::domain::workflow::{Stage, Status};
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::openapi::fields;
 use crate::reference::ReferenceSettings;
 use crate::state::AppState;
 use crate::time::{self, taipei_date};
-use crate::validate::{ADDRESS_MAX, Check, NAME_MAX, TITLE_MAX};
+use crate::timeline::{self, NewEvent};
 
 pub const DESCRIPTION_MAX: usize = 5000;
 pub const RESOLUTION_MAX: usize = 2000;
-pub const AMOUNT_MAX: i64 = 1_000_000_000_000;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct NamedBusiness {
@@ -133,14 +132,6 @@ fn check_locale(check: &mut Check, value: Option<String>) -> String {
         }
         None => DEFAULT_LOCALE.into(),
     }
-}
-
-pub fn check_amount(check: &mut Check, field: &str, value: Option<i64>) -> Option<i64> {
-    let value = value?;
-    if !(0..=AMOUNT_MAX).contains(&value) {
-        check.add(field, "must be a whole number of NT dollars between 0 and 1,000,000,000,000");
-    }
-    Some(value)
 }
 
 fn choose_business(check: &mut Check, body: &mut FileCaseBody) -> Option<BusinessChoice> {
@@ -255,7 +246,7 @@ pub async fn file(
     }
     let description = check.block("description", body.description, DESCRIPTION_MAX);
     let requested_resolution = check.block("requested_resolution", body.requested_resolution, RESOLUTION_MAX);
-    let amount_disputed = check_amount(&mut check, "amount_disputed", body.amount_disputed);
+    let amount_disputed = check.amount("amount_disputed", body.amount_disputed);
     let channel = if staff {
         let channel = body.channel.unwrap_or_else(|| "walk_in".into());
         if !ReferenceSettings::is_channel(&channel) {

@@ -1,12 +1,9 @@
 //! Cases (消費爭議案件): filing, the workflow of stages and statuses, the timeline, notes,
 //! evidence, visibility and the access log.
 
-pub mod access;
 pub mod actions;
 pub mod attachments;
 pub mod filing;
 pub mod numbering;
 pub mod routes;
-pub mod timeline;
 pub mod view;
-pub mod workflow;

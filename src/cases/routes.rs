@@ -16,21 +16,22 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::actions::{self, ActionBody};
+use super::attachments;
 use super::filing::{self, FileCaseBody};
-use super::timeline::{self, EventView, NewEvent};
 use super::view::{self, AttachmentView, CaseSummary, CaseView};
-use super::workflow::{self, Stage, Status, WorkflowTable};
-use super::{access, attachments};
+use crate::access;
 use crate::auth::extract::CaseStaff;
 use crate::auth::{Auth, CurrentUser, Role};
 use crate::businesses::service::like_pattern;
+use crate::domain::input::{Check, NOTE_MAX, Q_MAX};
+use crate::domain::workflow::{self, Stage, Status, WorkflowTable};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Input, Json, ListResponse, PageParams, Path, Query, Valid, Validate};
 use crate::openapi::fields;
 use crate::reference::ReferenceSettings;
 use crate::state::AppState;
 use crate::time::Period;
-use crate::validate::{Check, NOTE_MAX, Q_MAX};
+use crate::timeline::{self, EventView, NewEvent};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

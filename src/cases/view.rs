@@ -7,10 +7,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::access;
-use super::workflow::{self, Action, Stage, StageFacts, Status};
+use crate::access;
 use crate::auth::{CurrentUser, Role};
 use crate::businesses::service::BusinessRef;
+use crate::domain::workflow::{self, Action, Stage, StageFacts, Status};
 use crate::error::{AppError, AppResult};
 
 #[derive(Debug, Serialize, ToSchema)]

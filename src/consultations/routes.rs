@@ -15,13 +15,13 @@ use crate::auth::{Auth, CurrentUser};
 use crate::businesses::service as businesses;
 use crate::cases::filing::{self, FileCaseBody, FromConsultation};
 use crate::cases::view::{self, CaseView};
+use crate::domain::input::{NAME_MAX, NOTE_MAX, TEXT_MAX};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Input, Json, ListResponse, PageParams, Path, Query};
 use crate::openapi::fields;
 use crate::reference::ReferenceSettings;
 use crate::state::AppState;
 use crate::time::{self, Period, taipei_date};
-use crate::validate::{NAME_MAX, NOTE_MAX, TEXT_MAX};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -12,13 +12,12 @@ use uuid::Uuid;
 
 use crate::auth::Auth;
 use crate::auth::extract::{CaseStaff, Officers};
+use crate::domain::input::TITLE_MAX;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Input, Json, ListResponse, PageParams, Path, Query};
-use crate::inspections::routes::{check_count, check_held_date, check_officers};
 use crate::openapi::fields;
 use crate::state::AppState;
 use crate::time::{self, Period};
-use crate::validate::TITLE_MAX;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(create_event, list_events)).routes(routes!(get_event))
@@ -81,15 +80,16 @@ async fn create_event(
 ) -> AppResult<(StatusCode, Json<EducationEventView>)> {
     let (body, mut check) = (input.body, input.check);
     let jurisdiction = officer.office(&state.settings.reference);
-    let held_on = check_held_date(&mut check, "held_on", body.held_on);
+    let held_on = check.past_day("held_on", body.held_on, crate::time::taipei_date(time::now()));
     let kind = check.required("kind", body.kind);
     if !check.has("kind") && !state.settings.reference.is_education_kind(&kind) {
         check.add("kind", "is not a configured education-event kind");
     }
     let title = check.text("title", body.title, TITLE_MAX);
     let audience = check.optional_text("audience", body.audience, TITLE_MAX);
-    let attendees = check_count(&mut check, "attendees", body.attendees, 1_000_000);
-    let officer_ids = check_officers(&state.db, &mut check, &jurisdiction, body.officer_ids, officer.id).await?;
+    let attendees = check.count("attendees", body.attendees, 1_000_000);
+    let officer_ids =
+        crate::auth::staff::check_officers(&state.db, &mut check, &jurisdiction, body.officer_ids, officer.id).await?;
     check.finish()?;
     let txn = crate::db::begin_write(&state.db).await?;
     let row = education_event::ActiveModel {

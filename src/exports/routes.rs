@@ -21,9 +21,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::sheet::{Cell, Format, SheetWriter};
+use crate::access;
 use crate::auth::Auth;
 use crate::auth::extract::CaseStaff;
-use crate::cases::access;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::Query;
 use crate::reference::ReferenceSettings;

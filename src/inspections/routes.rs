@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{business, inspection, inspection_business, user};
+use entity::{business, inspection, inspection_business};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     Set,
@@ -14,16 +14,15 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::auth::extract::{CaseStaff, Officers};
-use crate::auth::{Auth, CurrentUser, Role};
-use crate::cases::filing::check_amount;
+use crate::auth::{Auth, CurrentUser};
+use crate::domain::input::Check;
+use crate::domain::input::{TEXT_MAX, TITLE_MAX};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Input, Json, ListResponse, PageParams, Path, Query, double_option};
 use crate::openapi::fields;
 use crate::reference::ReferenceSettings;
 use crate::state::AppState;
 use crate::time::{self, Period, taipei_date};
-use crate::validate::Check;
-use crate::validate::{TEXT_MAX, TITLE_MAX};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -77,58 +76,14 @@ pub fn view(i: inspection::Model) -> InspectionView {
     }
 }
 
-/// The most officers or businesses an activity names.
-pub const LIST_MAX: usize = 50;
-
-/// A date an activity happened: from 1994-01-13 to today.
-pub fn check_held_date(check: &mut Check, field: &str, value: Option<NaiveDate>) -> NaiveDate {
-    check.past_day(field, value, taipei_date(time::now()))
-}
-
-pub fn check_count(check: &mut Check, field: &str, value: Option<i64>, max: i64) -> Option<i32> {
-    let v = value?;
-    if !(0..=max).contains(&v) {
-        check.add(field, format!("must be a whole number from 0 to {max}"));
-        return None;
-    }
-    Some(v as i32)
-}
-
-/// The officers named, defaulting to the author; each must be an officer of the jurisdiction.
-pub async fn check_officers(
-    db: &impl ConnectionTrait,
-    check: &mut Check,
-    jurisdiction: &str,
-    ids: Option<Vec<Uuid>>,
-    author: Uuid,
-) -> AppResult<Vec<Uuid>> {
-    let mut ids = ids.unwrap_or_else(|| vec![author]);
-    if ids.len() > LIST_MAX {
-        check.add("officer_ids", format!("at most {LIST_MAX} officers"));
-        return Ok(ids);
-    }
-    ids.sort();
-    ids.dedup();
-    let found = user::Entity::find().filter(user::Column::Id.is_in(ids.clone())).all(db).await?;
-    let all_officers = ids.iter().all(|id| {
-        found
-            .iter()
-            .any(|u| u.id == *id && u.role == Role::Officer.as_str() && u.jurisdiction.as_deref() == Some(jurisdiction))
-    });
-    if !all_officers {
-        check.add("officer_ids", "every one must be an officer of this jurisdiction");
-    }
-    Ok(ids)
-}
-
 async fn check_businesses(
     db: &impl ConnectionTrait,
     check: &mut Check,
     ids: Option<Vec<Uuid>>,
 ) -> AppResult<Vec<Uuid>> {
     let mut ids = ids.unwrap_or_default();
-    if ids.len() > LIST_MAX {
-        check.add("business_ids", format!("at most {LIST_MAX} businesses"));
+    if ids.len() > crate::domain::input::LIST_MAX {
+        check.add("business_ids", format!("at most {} businesses", crate::domain::input::LIST_MAX));
         return Ok(ids);
     }
     ids.sort();
@@ -235,19 +190,20 @@ async fn create_inspection(
     let (body, mut check) = (input.body, input.check);
     let reference = &state.settings.reference;
     let jurisdiction = officer.office(&state.settings.reference);
-    let inspected_on = check_held_date(&mut check, "inspected_on", body.inspected_on);
+    let inspected_on = check.past_day("inspected_on", body.inspected_on, taipei_date(time::now()));
     let theme = check_theme(&mut check, reference, body.theme);
-    let items_checked = check_count(&mut check, "items_checked", body.items_checked, 100_000);
-    let violations = check_count(&mut check, "violations", body.violations, 100_000);
+    let items_checked = check.count("items_checked", body.items_checked, 100_000);
+    let violations = check.count("violations", body.violations, 100_000);
     check_violations(&mut check, items_checked, violations);
-    let fine_amount = check_amount(&mut check, "fine_amount", body.fine_amount);
+    let fine_amount = check.amount("fine_amount", body.fine_amount);
     check_follow_up_due(&mut check, body.follow_up_due, inspected_on);
     let district = check_district(&mut check, reference, &jurisdiction, body.district);
     let partner_agency = check.optional_text("partner_agency", body.partner_agency, TITLE_MAX);
     let venue = check.optional_text("venue", body.venue, TITLE_MAX);
     let actions = check.optional_block("actions", body.actions, TEXT_MAX);
     let business_ids = check_businesses(&state.db, &mut check, body.business_ids).await?;
-    let officer_ids = check_officers(&state.db, &mut check, &jurisdiction, body.officer_ids, officer.id).await?;
+    let officer_ids =
+        crate::auth::staff::check_officers(&state.db, &mut check, &jurisdiction, body.officer_ids, officer.id).await?;
     check.finish()?;
     let now = time::now();
     let txn = crate::db::begin_write(&state.db).await?;
@@ -415,21 +371,21 @@ async fn update_inspection(
     let reference = &state.settings.reference;
     let jurisdiction = current.jurisdiction.clone();
     let inspected_on = match body.inspected_on {
-        Some(d) => check_held_date(&mut check, "inspected_on", Some(d)),
+        Some(d) => check.past_day("inspected_on", Some(d), taipei_date(time::now())),
         None => current.inspected_on,
     };
     let theme = body.theme.map(|t| check_theme(&mut check, reference, Some(t))).unwrap_or(current.theme.clone());
     let items_checked = match body.items_checked {
-        Some(v) => v.and_then(|v| check_count(&mut check, "items_checked", Some(v), 100_000)),
+        Some(v) => v.and_then(|v| check.count("items_checked", Some(v), 100_000)),
         None => current.items_checked,
     };
     let violations = match body.violations {
-        Some(v) => v.and_then(|v| check_count(&mut check, "violations", Some(v), 100_000)),
+        Some(v) => v.and_then(|v| check.count("violations", Some(v), 100_000)),
         None => current.violations,
     };
     check_violations(&mut check, items_checked, violations);
     let fine_amount = match body.fine_amount {
-        Some(v) => check_amount(&mut check, "fine_amount", v),
+        Some(v) => check.amount("fine_amount", v),
         None => current.fine_amount,
     };
     let follow_up_due = body.follow_up_due.unwrap_or(current.follow_up_due);
@@ -459,7 +415,9 @@ async fn update_inspection(
         None => None,
     };
     let officer_ids = match body.officer_ids {
-        Some(ids) => Some(check_officers(&state.db, &mut check, &jurisdiction, Some(ids), officer.id).await?),
+        Some(ids) => {
+            Some(crate::auth::staff::check_officers(&state.db, &mut check, &jurisdiction, Some(ids), officer.id).await?)
+        }
         None => None,
     };
     check.finish()?;

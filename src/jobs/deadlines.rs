@@ -14,14 +14,14 @@ use uuid::Uuid;
 
 use crate::calendar::service as calendar;
 use crate::cases::actions::{mirror_stage_onto_case, transition_stage};
-use crate::cases::timeline::{self, NewEvent};
-use crate::cases::workflow::{Stage, Status};
 use crate::db;
+use crate::domain::workflow::{Stage, Status};
 use crate::error::AppResult;
 use crate::jobs::Tally;
 use crate::notify::{self, Field, To};
 use crate::state::AppState;
 use crate::time;
+use crate::timeline::{self, NewEvent};
 
 const BATCH: u64 = 500;
 

@@ -9,18 +9,18 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::agenda::{self, REMOVED};
+use crate::agenda::{self, REMOVED};
 use crate::auth::{CurrentUser, Role};
 use crate::calendar::service as calendar;
 use crate::cases::actions::transition_stage;
-use crate::cases::timeline::NewEvent;
 use crate::cases::view::current_stage;
-use crate::cases::workflow::{Stage, Status};
 use crate::db;
+use crate::domain::workflow::{Stage, Status};
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::notify::{self, Field, To};
 use crate::state::AppState;
 use crate::time::{self, taipei, taipei_date};
+use crate::timeline::NewEvent;
 
 pub const SCHEDULED: &str = "scheduled";
 pub const HELD: &str = "held";
@@ -73,7 +73,7 @@ pub struct NewMeeting {
 /// Checks that every person named is an active committee member (mediator) or officer of
 /// the jurisdiction.
 pub async fn check_people(state: &AppState, jurisdiction: &str, new: &NewMeeting) -> AppResult<()> {
-    let mut check = crate::validate::Check::new();
+    let mut check = crate::domain::input::Check::new();
     let mut wanted: Vec<Uuid> = new.mediator_ids.clone();
     wanted.extend(new.chair_id);
     let found = user::Entity::find().filter(user::Column::Id.is_in(wanted)).all(&state.db).await?;
@@ -352,7 +352,7 @@ pub async fn record_outcome(
             stage.status
         )));
     }
-    let mut check = crate::validate::Check::new();
+    let mut check = crate::domain::input::Check::new();
     if input.outcome == Outcome::Proposal {
         let served = input.served_at.unwrap_or(held_at);
         if served < held_at {

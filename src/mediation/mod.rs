@@ -1,6 +1,5 @@
 //! Mediation (調解): the committee's meetings, their agendas and outcomes, and what mediators
 //! may read.
 
-pub mod agenda;
 pub mod meetings;
 pub mod routes;

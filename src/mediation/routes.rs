@@ -15,12 +15,12 @@ use uuid::Uuid;
 use super::meetings::{self, NewMeeting, Outcome, OutcomeInput};
 use crate::auth::extract::{Officers, RoleSet};
 use crate::auth::{Auth, CurrentUser, Role};
+use crate::domain::input::{TEXT_MAX, TITLE_MAX};
 use crate::error::{AppResult, ErrorBody};
 use crate::extract::{Input, Json, ListResponse, PageParams, Path, Query};
 use crate::openapi::fields;
 use crate::state::AppState;
 use crate::time::{self, Period};
-use crate::validate::{TEXT_MAX, TITLE_MAX};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -82,7 +82,7 @@ async fn view(state: &AppState, reader: &CurrentUser, m: meeting::Model) -> AppR
     let mediator_ids = meetings::members(&state.db, m.id).await?;
     let items = meetings::agenda_of(&state.db, m.id).await?;
     let case_ids: Vec<Uuid> = items.iter().map(|i| i.case_id).collect();
-    crate::cases::access::log_read(&state.db, reader, &case_ids, "meeting").await?;
+    crate::access::log_read(&state.db, reader, &case_ids, "meeting").await?;
     let cases: HashMap<Uuid, case::Model> = case::Entity::find()
         .filter(case::Column::Id.is_in(case_ids))
         .all(&state.db)
@@ -163,7 +163,7 @@ async fn create_meeting(
     let scheduled_at = check.required("scheduled_at", body.scheduled_at.map(|d| d.with_timezone(&Utc)));
     if !check.has("scheduled_at") && scheduled_at > time::now() + chrono::Duration::days(730) {
         check.add("scheduled_at", "must be within two years");
-    } else if !check.has("scheduled_at") && time::taipei_date(scheduled_at) < crate::validate::CPA_IN_FORCE {
+    } else if !check.has("scheduled_at") && time::taipei_date(scheduled_at) < crate::domain::input::CPA_IN_FORCE {
         check.add("scheduled_at", "must not be before 1994-01-13 (the Consumer Protection Act in force)");
     }
     let location = check.text("location", body.location, TITLE_MAX);
@@ -363,7 +363,7 @@ async fn record_outcome(
     if outcome.is_none() && !check.has("outcome") {
         check.add("outcome", format!("must be one of: {}", Outcome::NAMES.join(", ")));
     }
-    let settlement_amount = crate::cases::filing::check_amount(&mut check, "settlement_amount", body.settlement_amount);
+    let settlement_amount = check.amount("settlement_amount", body.settlement_amount);
     let terms = check.optional_block("terms", body.terms, TEXT_MAX);
     let minutes = check.optional_block("minutes", body.minutes, TEXT_MAX);
     let served_at = check.past_instant("served_at", body.served_at, time::now());

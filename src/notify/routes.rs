@@ -10,9 +10,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::outbox;
+use crate::access;
 use crate::auth::Auth;
 use crate::auth::extract::{Admins, CaseStaff};
-use crate::cases::access;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Json, ListResponse, PageParams, Path, Query};
 use crate::state::AppState;

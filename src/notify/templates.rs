@@ -145,7 +145,7 @@ impl Templates {
             .ok_or_else(|| anyhow::anyhow!("the first line must be `Subject: …`"))?
             // A value put in the subject by an edited template must not become a header of its own.
             .chars()
-            .map(|c| if crate::validate::is_forbidden_in_line(c) { ' ' } else { c })
+            .map(|c| if crate::domain::input::is_forbidden_in_line(c) { ' ' } else { c })
             .collect::<String>();
         let text = rest.trim_matches('\n').to_string() + "\n";
         let paragraphs: Vec<Vec<&str>> = text

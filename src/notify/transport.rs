@@ -97,7 +97,7 @@ pub fn sender(settings: &Settings) -> anyhow::Result<Mailbox> {
 /// break, so those are refused here first (a record from before the input rules, or a
 /// template edited to put a name in the subject, may still hold one).
 fn build(from: &Mailbox, n: &notification::Model) -> Result<Message, String> {
-    let controls = |s: &str| s.chars().any(crate::validate::is_forbidden_in_line);
+    let controls = |s: &str| s.chars().any(crate::domain::input::is_forbidden_in_line);
     if n.recipient_name.as_deref().is_some_and(controls) {
         return Err("the recipient's name holds a line break or control character; correct it, then retry".into());
     }

@@ -8,7 +8,7 @@
 
 use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaFormat, SchemaType, Type};
 
-use crate::validate::{
+use crate::domain::input::{
     EMAIL_DOMAIN_FORBIDDEN, EMAIL_LOCAL_FORBIDDEN, EMAIL_LOCAL_MAX, EMAIL_MAX, PASSWORD_MAX, PASSWORD_MIN, PHONE_MAX,
     TextKind,
 };
@@ -147,7 +147,7 @@ pub fn one_of(values: &[&str], required: bool) -> Object {
 
 /// The free-text search of a list.
 pub fn q() -> Object {
-    text(TextKind::Line, crate::validate::Q_MAX, false)
+    text(TextKind::Line, crate::domain::input::Q_MAX, false)
 }
 
 pub fn role() -> Object {
@@ -161,13 +161,13 @@ pub fn locale_opt() -> Object {
 }
 
 pub fn action() -> Object {
-    one_of(crate::cases::workflow::Action::NAMES, true)
+    one_of(crate::domain::workflow::Action::NAMES, true)
 }
 pub fn stage_opt() -> Object {
-    one_of(crate::cases::workflow::Stage::NAMES, false)
+    one_of(crate::domain::workflow::Stage::NAMES, false)
 }
 pub fn status_opt() -> Object {
-    one_of(crate::cases::workflow::Status::NAMES, false)
+    one_of(crate::domain::workflow::Status::NAMES, false)
 }
 pub fn party_opt() -> Object {
     one_of(&["consumer", "business"], false)
@@ -238,7 +238,7 @@ pub fn education_kind_opt() -> Object {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::validate::{is_forbidden_in_block, is_forbidden_in_line};
+    use crate::domain::input::{is_forbidden_in_block, is_forbidden_in_line};
 
     /// The documented character classes are exactly the server's, over the whole of Unicode.
     #[test]
@@ -277,7 +277,7 @@ mod tests {
 
     #[test]
     fn email_and_phone_patterns_agree_with_the_server() {
-        use crate::validate::{email_problem, phone_problem};
+        use crate::domain::input::{email_problem, phone_problem};
         let email = regex::Regex::new(&email_pattern()).unwrap();
         for sample in [
             "a@b.tw",
@@ -310,7 +310,7 @@ mod tests {
 
     mod properties {
         use super::super::*;
-        use crate::validate::{email_problem, phone_problem};
+        use crate::domain::input::{email_problem, phone_problem};
         use proptest::prelude::*;
 
         proptest! {
@@ -335,7 +335,7 @@ mod tests {
                 for kind in [TextKind::Line, TextKind::Block] {
                     let required = regex::Regex::new(&text_pattern(kind, true)).unwrap();
                     let optional = regex::Regex::new(&text_pattern(kind, false)).unwrap();
-                    let shape_ok = crate::validate::text_problem(&s, 100, kind).is_none();
+                    let shape_ok = crate::domain::input::text_problem(&s, 100, kind).is_none();
                     prop_assert_eq!(optional.is_match(&s), shape_ok);
                     prop_assert_eq!(required.is_match(&s), shape_ok && !s.trim().is_empty());
                 }

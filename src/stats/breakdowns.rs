@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::figures::Scope;
-use crate::cases::workflow::{Stage, Status};
+use crate::domain::workflow::{Stage, Status};
 use crate::error::AppResult;
 use crate::reference::ReferenceSettings;
 use crate::time::Period;

@@ -7,5 +7,4 @@ pub mod counters;
 pub mod figures;
 pub mod periods;
 pub mod recount;
-pub mod report;
 pub mod routes;

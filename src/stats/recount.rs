@@ -12,7 +12,7 @@ use super::figures::{
     CONSULTATIONS, EDUCATION_EVENTS, FIRST_COMPLAINTS, INSPECTIONS, MEDIATION_APPLICATIONS, MEDIATION_MEETINGS,
     SECOND_COMPLAINTS,
 };
-use crate::cases::workflow::Stage;
+use crate::domain::workflow::Stage;
 use crate::error::AppResult;
 
 /// (jurisdiction, metric, day) → count.

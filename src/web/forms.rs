@@ -74,7 +74,7 @@ mod tests {
 
             #[test]
             fn typed_numbers_keep_their_value(n in any::<i64>()) {
-                let with_commas = crate::stats::report::thousands(n);
+                let with_commas = crate::domain::report::thousands(n);
                 prop_assert_eq!(number(&with_commas), Some(serde_json::json!(n)));
                 prop_assert_eq!(number(&format!(" {n} ")), Some(serde_json::json!(n)));
             }

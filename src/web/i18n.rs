@@ -70,7 +70,7 @@ mod tests {
 
     #[test]
     fn every_workflow_word_is_translated() {
-        use crate::cases::workflow::{Action, Stage, Status};
+        use crate::domain::workflow::{Action, Stage, Status};
         for lang in [Lang::Zh, Lang::En] {
             let t = Tr { lang };
             for s in Status::ALL {
@@ -82,7 +82,7 @@ mod tests {
             for s in Stage::ALL {
                 assert_ne!(t.k("stage", s.as_str()), format!("stage.{s}"), "{s}");
             }
-            for rule in crate::cases::workflow::RULES {
+            for rule in crate::domain::workflow::RULES {
                 for field in rule.required.iter().chain(rule.optional) {
                     assert_ne!(t.k("field", field), format!("field.{field}"), "{field}");
                 }

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::auth::Role;
 use crate::cases::attachments;
-use crate::cases::workflow::{self, Action, Stage, Status};
+use crate::domain::workflow::{self, Action, Stage, Status};
 use crate::error::AppError;
 use crate::reference::CHANNELS;
 use crate::state::AppState;
@@ -518,7 +518,7 @@ async fn case_page(state: &AppState, ctx: Ctx, id: Uuid, notice: String, refusal
         .map(|c| if t.is_en() { c.name_en.clone() } else { c.name_zh.clone() })
         .unwrap_or_default();
     let amount =
-        |v: &Value| v.as_i64().map(|n| format!("NT${}", crate::stats::report::thousands(n))).unwrap_or_default();
+        |v: &Value| v.as_i64().map(|n| format!("NT${}", crate::domain::report::thousands(n))).unwrap_or_default();
     let page = CasePage {
         t,
         id: id.to_string(),

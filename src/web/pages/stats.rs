@@ -11,9 +11,9 @@ use serde_json::Value;
 
 use super::cases::refusal_error;
 use crate::auth::Role;
+use crate::domain::report;
 use crate::state::AppState;
 use crate::stats::figures::{Figures, METRICS};
-use crate::stats::report;
 use crate::time::taipei;
 use crate::web::charts::{self, Chart};
 use crate::web::ctx::{Ctx, PageResult, render};

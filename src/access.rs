@@ -5,8 +5,8 @@ use entity::{access_log, case};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, Set};
 use uuid::Uuid;
 
-use super::workflow::Actor;
 use crate::auth::{CurrentUser, Role};
+use crate::domain::workflow::Actor;
 use crate::error::{AppError, AppResult};
 use crate::time;
 
@@ -19,7 +19,7 @@ pub async fn visible(db: &impl ConnectionTrait, user: &CurrentUser, case: &case:
         Role::Citizen => case.consumer_user_id == Some(user.id),
         Role::Business => user.business_id == Some(case.business_id) && case.forwarded_at.is_some(),
         Role::Clerk | Role::Officer => user.jurisdiction.as_deref() == Some(case.jurisdiction.as_str()),
-        Role::Mediator => crate::mediation::agenda::mediator_sees(db, user.id, case.id).await?,
+        Role::Mediator => crate::agenda::mediator_sees(db, user.id, case.id).await?,
         Role::Admin => false,
     })
 }
@@ -57,7 +57,7 @@ pub fn list_scope(user: &CurrentUser) -> Option<Condition> {
         Role::Clerk | Role::Officer => {
             user.jurisdiction.as_ref().map(|j| Condition::all().add(case::Column::Jurisdiction.eq(j.clone())))
         }
-        Role::Mediator => Some(crate::mediation::agenda::mediator_scope(user.id)),
+        Role::Mediator => Some(crate::agenda::mediator_scope(user.id)),
         Role::Admin => None,
     }
 }

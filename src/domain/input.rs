@@ -26,6 +26,10 @@ pub const EMAIL_LOCAL_MAX: usize = 64;
 pub const PASSWORD_MIN: usize = 10;
 pub const PASSWORD_MAX: usize = 128;
 pub const PHONE_MAX: usize = 32;
+/// Money is whole New Taiwan dollars, from 0 to a trillion.
+pub const AMOUNT_MAX: i64 = 1_000_000_000_000;
+/// The most officers or businesses one record names.
+pub const LIST_MAX: usize = 50;
 
 /// Characters an e-mail domain label may not hold (besides white space and controls).
 pub const EMAIL_DOMAIN_FORBIDDEN: &str = "<>,@()[]\\;:\"'/!#$%&*+=?^`{|}~_.";
@@ -294,6 +298,25 @@ impl Check {
             self.add(field, problem);
         }
         date
+    }
+
+    /// An amount of money: whole NT dollars, 0 to `AMOUNT_MAX`.
+    pub fn amount(&mut self, field: &str, value: Option<i64>) -> Option<i64> {
+        let value = value?;
+        if !(0..=AMOUNT_MAX).contains(&value) {
+            self.add(field, "must be a whole number of NT dollars between 0 and 1,000,000,000,000");
+        }
+        Some(value)
+    }
+
+    /// A count of things or people, 0 to `max`.
+    pub fn count(&mut self, field: &str, value: Option<i64>, max: i64) -> Option<i32> {
+        let v = value?;
+        if !(0..=max).contains(&v) {
+            self.add(field, format!("must be a whole number from 0 to {max}"));
+            return None;
+        }
+        i32::try_from(v).ok()
     }
 
     /// A value that must be one of `allowed`.

@@ -1,0 +1,11 @@
+//! The domain: pure rules with their own unit and property tests — the workflow table, the
+//! 統一編號 checksum, office calendars and deadline arithmetic, input checks, the report's
+//! wording. It imports nothing above the base modules (`error`, `time`), so every layer may
+//! use it and it changes only when the law or the office does.
+
+pub mod calendar;
+pub mod figures;
+pub mod input;
+pub mod report;
+pub mod tax_id;
+pub mod workflow;
