@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use uuid::Uuid;
 
+use crate::api::users::CreateUserBody;
 use crate::app::Application;
-use crate::auth::users::CreateUserBody;
 use crate::config::{LoadOptions, Settings};
 use crate::domain::input::Check;
 use crate::error::AppError;

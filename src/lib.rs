@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod agenda;
+pub mod api;
 pub mod app;
 pub mod auth;
 pub mod businesses;
@@ -19,7 +20,6 @@ pub mod error;
 pub mod exports;
 pub mod extract;
 pub mod headers;
-pub mod health;
 pub mod inspections;
 pub mod jobs;
 pub mod mediation;

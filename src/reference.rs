@@ -4,13 +4,8 @@
 
 use std::collections::HashSet;
 
-use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa_axum::{router::OpenApiRouter, routes};
-
-use crate::extract::Json;
-use crate::state::AppState;
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -240,15 +235,4 @@ impl ReferenceLists {
             mediation_rejection_reasons: s.mediation_rejection_reasons.clone(),
         }
     }
-}
-
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_reference))
-}
-
-/// The configured reference lists. No sign-in needed.
-#[utoipa::path(get, path = "/api/v1/reference", tag = "reference",
-    responses((status = 200, body = ReferenceLists)))]
-async fn get_reference(State(state): State<AppState>) -> Json<ReferenceLists> {
-    Json(ReferenceLists::from_settings(&state.settings.reference))
 }

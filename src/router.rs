@@ -9,36 +9,17 @@ use tower_http::LatencyUnit;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::AppError;
-use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use crate::telemetry::{self, REQUEST_ID};
-use crate::{
-    auth, businesses, calendar, cases, consultations, education, exports, health, inspections, mediation, notify,
-    reference, stats, web,
-};
+use crate::web;
 
-/// Every route with its OpenAPI description, in one place.
+/// Every route of the JSON API with its OpenAPI description.
 pub fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(health::routes())
-        .merge(reference::routes())
-        .merge(auth::routes::routes())
-        .merge(auth::users::routes())
-        .merge(businesses::routes::routes())
-        .merge(consultations::routes::routes())
-        .merge(cases::routes::routes())
-        .merge(calendar::routes::routes())
-        .merge(mediation::routes::routes())
-        .merge(inspections::routes::routes())
-        .merge(education::routes::routes())
-        .merge(notify::routes::routes())
-        .merge(stats::routes::routes())
-        .merge(exports::routes::routes())
+    crate::api::routes()
 }
 
 /// The OpenAPI document as served, for this configuration's reference lists.

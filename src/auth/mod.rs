@@ -2,12 +2,10 @@
 
 pub mod extract;
 pub mod password;
-pub mod routes;
 pub mod service;
 pub mod staff;
 pub mod throttle;
 pub mod tokens;
-pub mod users;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

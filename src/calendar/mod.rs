@@ -1,7 +1,6 @@
 //! The office calendars with the closures officers enter (`service`): deadlines as the
 //! office counts them. The arithmetic itself is pure, in `domain::calendar`.
 
-pub mod routes;
 pub mod service;
 
 pub use crate::domain::calendar::*;

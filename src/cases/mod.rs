@@ -5,5 +5,4 @@ pub mod actions;
 pub mod attachments;
 pub mod filing;
 pub mod numbering;
-pub mod routes;
 pub mod view;

@@ -1,4 +1,4 @@
 //! Consultations (諮詢, mostly the 1950 hotline): logged by staff, counted apart from
 //! complaints, convertible into a first complaint without re-typing.
 
-pub mod routes;
+pub mod service;

@@ -1,3 +1,3 @@
 //! Public-education events (宣導): lectures, media interviews, booths, online campaigns.
 
-pub mod routes;
+pub mod service;

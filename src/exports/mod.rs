@@ -2,5 +2,4 @@
 //! database cursor through bounded channels, so memory stays flat whatever the row count. The
 //! anonymous variant leaves out names, contacts, addresses and narratives.
 
-pub mod routes;
 pub mod sheet;

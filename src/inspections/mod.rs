@@ -1,3 +1,3 @@
 //! Inspections (查核) of businesses and venues by consumer protection officers.
 
-pub mod routes;
+pub mod service;

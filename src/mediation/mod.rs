@@ -2,4 +2,3 @@
 //! may read.
 
 pub mod meetings;
-pub mod routes;

@@ -3,7 +3,6 @@
 //! the background job. Consumers filed on paper without an e-mail simply get no mail.
 
 pub mod outbox;
-pub mod routes;
 pub mod templates;
 pub mod transport;
 

@@ -7,4 +7,3 @@ pub mod counters;
 pub mod figures;
 pub mod periods;
 pub mod recount;
-pub mod routes;

@@ -9,12 +9,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::outbox;
 use crate::access;
 use crate::auth::Auth;
 use crate::auth::extract::{Admins, CaseStaff};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Json, ListResponse, PageParams, Path, Query};
+use crate::notify::outbox;
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -230,7 +230,7 @@ async fn retry_delivery(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::notify::*;
 
     #[test]
     fn addresses_are_masked_wherever_they_appear() {

@@ -12,12 +12,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::meetings::{self, NewMeeting, Outcome, OutcomeInput};
 use crate::auth::extract::{Officers, RoleSet};
 use crate::auth::{Auth, CurrentUser, Role};
 use crate::domain::input::{TEXT_MAX, TITLE_MAX};
 use crate::error::{AppResult, ErrorBody};
 use crate::extract::{Input, Json, ListResponse, PageParams, Path, Query};
+use crate::mediation::meetings::{self, NewMeeting, Outcome, OutcomeInput};
 use crate::openapi::fields;
 use crate::state::AppState;
 use crate::time::{self, Period};

@@ -2,66 +2,31 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-use entity::consultation;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
-use serde::{Deserialize, Serialize};
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
+use crate::auth::Auth;
 use crate::auth::extract::CaseStaff;
-use crate::auth::{Auth, CurrentUser};
 use crate::businesses::service as businesses;
 use crate::cases::filing::{self, FileCaseBody, FromConsultation};
 use crate::cases::view::{self, CaseView};
-use crate::domain::input::{NAME_MAX, NOTE_MAX, TEXT_MAX};
+use crate::consultations::service::{self, ConsultationView, NewConsultation};
+use crate::domain::input::{Check, NAME_MAX, NOTE_MAX, TEXT_MAX};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Input, Json, ListResponse, PageParams, Path, Query};
 use crate::openapi::fields;
 use crate::reference::ReferenceSettings;
 use crate::state::AppState;
-use crate::time::{self, Period, taipei_date};
+use crate::time::{self, Period};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_consultation, list_consultations))
         .routes(routes!(get_consultation))
         .routes(routes!(convert_consultation))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ConsultationView {
-    pub id: Uuid,
-    pub jurisdiction: String,
-    pub channel: String,
-    pub summary: String,
-    pub category: Option<String>,
-    pub business_id: Option<Uuid>,
-    pub consumer_name: Option<String>,
-    pub consumer_phone: Option<String>,
-    pub answer: Option<String>,
-    pub received_at: DateTime<Utc>,
-    /// The case it became, if converted.
-    pub case_id: Option<Uuid>,
-}
-
-impl From<consultation::Model> for ConsultationView {
-    fn from(c: consultation::Model) -> Self {
-        Self {
-            id: c.id,
-            jurisdiction: c.jurisdiction,
-            channel: c.channel,
-            summary: c.summary,
-            category: c.category,
-            business_id: c.business_id,
-            consumer_name: c.consumer_name,
-            consumer_phone: c.consumer_phone,
-            answer: c.answer,
-            received_at: c.received_at,
-            case_id: c.case_id,
-        }
-    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -84,6 +49,30 @@ pub struct ConsultationBody {
     pub answer: Option<String>,
 }
 
+impl ConsultationBody {
+    /// The consultation as typed, checked (the business named is checked against the records apart).
+    fn consultation(self, check: &mut Check, reference: &ReferenceSettings) -> NewConsultation {
+        let now = time::now();
+        let channel = check.required("channel", self.channel);
+        if !check.has("channel") && !ReferenceSettings::is_channel(&channel) {
+            check.add("channel", "is not one of the intake channels");
+        }
+        if self.category.as_deref().is_some_and(|c| reference.category(c).is_none()) {
+            check.add("category", "is not a configured category");
+        }
+        NewConsultation {
+            channel,
+            summary: check.block("summary", self.summary, NOTE_MAX),
+            category: self.category,
+            business_id: self.business_id,
+            consumer_name: check.optional_text("consumer_name", self.consumer_name, NAME_MAX),
+            consumer_phone: check.optional_phone("consumer_phone", self.consumer_phone),
+            answer: check.optional_block("answer", self.answer, TEXT_MAX),
+            received_at: check.past_instant("received_at", self.received_at, now).unwrap_or(now),
+        }
+    }
+}
+
 /// Log a consultation (clerk, officer).
 #[utoipa::path(post, path = "/api/v1/consultations", tag = "consultations", security(("bearer" = [])),
     request_body = ConsultationBody,
@@ -94,57 +83,14 @@ async fn create_consultation(
     input: Input<ConsultationBody>,
 ) -> AppResult<(StatusCode, Json<ConsultationView>)> {
     let (body, mut check) = (input.body, input.check);
-    let reference: &ReferenceSettings = &state.settings.reference;
-    let now = time::now();
-    let channel = check.required("channel", body.channel);
-    if !check.has("channel") && !ReferenceSettings::is_channel(&channel) {
-        check.add("channel", "is not one of the intake channels");
-    }
-    let summary = check.block("summary", body.summary, NOTE_MAX);
-    let category = body.category;
-    if category.as_deref().is_some_and(|c| reference.category(c).is_none()) {
-        check.add("category", "is not a configured category");
-    }
-    if let Some(id) = body.business_id
+    let new = body.consultation(&mut check, &state.settings.reference);
+    if let Some(id) = new.business_id
         && businesses::get(&state.db, id).await?.is_none()
     {
         check.add("business_id", "no business has this id");
     }
-    let received_at = check.past_instant("received_at", body.received_at, now).unwrap_or(now);
-    let consumer_name = check.optional_text("consumer_name", body.consumer_name, NAME_MAX);
-    let consumer_phone = check.optional_phone("consumer_phone", body.consumer_phone);
-    let answer = check.optional_block("answer", body.answer, TEXT_MAX);
     check.finish()?;
-    let txn = crate::db::begin_write(&state.db).await?;
-    let row = consultation::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        jurisdiction: Set(staff.office(&state.settings.reference)),
-        channel: Set(channel),
-        summary: Set(summary),
-        category: Set(category),
-        business_id: Set(body.business_id),
-        consumer_name: Set(consumer_name),
-        consumer_phone: Set(consumer_phone),
-        answer: Set(answer),
-        received_at: Set(received_at),
-        received_on: Set(taipei_date(received_at)),
-        case_id: Set(None),
-        created_by: Set(staff.id),
-        created_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
-    let why = format!("consultation {} received", row.id);
-    crate::stats::counters::bump(
-        &txn,
-        &row.jurisdiction,
-        crate::stats::figures::CONSULTATIONS,
-        row.received_on,
-        1,
-        &why,
-    )
-    .await?;
-    txn.commit().await?;
+    let row = service::create(&state.db, &staff.office(&state.settings.reference), staff.id, new).await?;
     Ok((StatusCode::CREATED, Json(row.into())))
 }
 
@@ -166,24 +112,10 @@ async fn list_consultations(
     Query(paging): Query<PageParams>,
 ) -> AppResult<Json<ListResponse<ConsultationView>>> {
     let page = paging.resolve()?;
-    let mut query = consultation::Entity::find()
-        .filter(consultation::Column::Jurisdiction.eq(staff.office(&state.settings.reference)));
-    if let Some(period) = Period::optional(filter.from, filter.to)? {
-        query = query
-            .filter(consultation::Column::ReceivedOn.gte(period.from))
-            .filter(consultation::Column::ReceivedOn.lte(period.to));
-    }
-    let query = query.order_by_desc(consultation::Column::ReceivedAt).order_by_desc(consultation::Column::Id);
-    let (rows, total) = page.fetch(&state.db, query).await?;
+    let period = Period::optional(filter.from, filter.to)?;
+    let jurisdiction = staff.office(&state.settings.reference);
+    let (rows, total) = service::list(&state.db, &jurisdiction, period, page).await?;
     Ok(Json(ListResponse::new(rows.into_iter().map(Into::into).collect(), total, page)))
-}
-
-async fn load(state: &AppState, staff: &CurrentUser, id: Uuid) -> AppResult<consultation::Model> {
-    consultation::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .filter(|c| c.jurisdiction == staff.office(&state.settings.reference))
-        .ok_or(AppError::NotFound)
 }
 
 /// One consultation (clerk, officer of its jurisdiction).
@@ -194,7 +126,7 @@ async fn get_consultation(
     staff: Auth<CaseStaff>,
     Path(id): Path<Uuid>,
 ) -> AppResult<Json<ConsultationView>> {
-    Ok(Json(load(&state, &staff, id).await?.into()))
+    Ok(Json(service::load(&state.db, &staff.office(&state.settings.reference), id).await?.into()))
 }
 
 /// The body of a conversion: a filing's fields, of which the consultation already gives the
@@ -234,7 +166,7 @@ async fn convert_consultation(
     Path(id): Path<Uuid>,
     input: Input<FileCaseBody>,
 ) -> AppResult<(StatusCode, Json<CaseView>)> {
-    let consultation = load(&state, &staff, id).await?;
+    let consultation = service::load(&state.db, &staff.office(&state.settings.reference), id).await?;
     if consultation.case_id.is_some() {
         return Err(AppError::Duplicate("this consultation has already been converted into a case".into()));
     }

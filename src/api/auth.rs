@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::service::{self, NewAccount, ProfileChanges, TokenPair, UserView};
-use super::{Auth, DEFAULT_LOCALE, LOCALES, Role};
+use crate::auth::service::{self, NewAccount, ProfileChanges, TokenPair, UserView};
+use crate::auth::{Auth, DEFAULT_LOCALE, LOCALES, Role};
 use crate::domain::input::{Check, EMAIL_MAX, NAME_MAX, PASSWORD_MAX};
 use crate::error::{AppResult, ErrorBody};
 use crate::extract::{ClientAddress, Json, Valid, Validate};
@@ -75,7 +75,7 @@ async fn register(
     ClientAddress(address): ClientAddress,
     Valid(new): Valid<RegisterBody>,
 ) -> AppResult<(StatusCode, Json<UserView>)> {
-    super::throttle::count_registration(&state.db, &address, &state.settings.auth, crate::time::now()).await?;
+    crate::auth::throttle::count_registration(&state.db, &address, &state.settings.auth, crate::time::now()).await?;
     let account = service::create_account(&state.db, &state.settings.reference, new).await?;
     Ok((StatusCode::CREATED, Json(account.into())))
 }

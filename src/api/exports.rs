@@ -20,11 +20,11 @@ use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::sheet::{Cell, Format, SheetWriter};
 use crate::access;
 use crate::auth::Auth;
 use crate::auth::extract::CaseStaff;
 use crate::error::{AppError, AppResult, ErrorBody};
+use crate::exports::sheet::{Cell, Format, SheetWriter};
 use crate::extract::Query;
 use crate::reference::ReferenceSettings;
 use crate::state::AppState;

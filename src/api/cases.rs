@@ -15,14 +15,14 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::actions::{self, ActionBody};
-use super::attachments;
-use super::filing::{self, FileCaseBody};
-use super::view::{self, AttachmentView, CaseSummary, CaseView};
 use crate::access;
 use crate::auth::extract::CaseStaff;
 use crate::auth::{Auth, CurrentUser, Role};
 use crate::businesses::service::like_pattern;
+use crate::cases::actions::{self, ActionBody};
+use crate::cases::attachments;
+use crate::cases::filing::{self, FileCaseBody};
+use crate::cases::view::{self, AttachmentView, CaseSummary, CaseView};
 use crate::domain::input::{Check, NOTE_MAX, Q_MAX};
 use crate::domain::workflow::{self, Stage, Status, WorkflowTable};
 use crate::error::{AppError, AppResult, ErrorBody};

@@ -9,14 +9,14 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::service::{self, BusinessChanges, BusinessFields, BusinessView};
 use crate::auth::Auth;
 use crate::auth::extract::CaseStaff;
+use crate::businesses::service::{self, BusinessChanges, BusinessFields, BusinessView};
 use crate::cases::view::{self, CaseSummary};
 use crate::domain::input::{ADDRESS_MAX, Check, NAME_MAX, Q_MAX, TITLE_MAX};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Json, ListResponse, PageParams, Path, Query, Valid, Validate, double_option};
-use crate::inspections::routes::InspectionView;
+use crate::inspections::service::InspectionView;
 use crate::openapi::fields;
 use crate::reference::ReferenceSettings;
 use crate::state::AppState;
@@ -294,6 +294,6 @@ async fn get_record(
     let ids: Vec<Uuid> = latest.iter().map(|c| c.id).collect();
     crate::access::log_read(&state.db, &staff, &ids, "business_record").await?;
     let complaints = latest.into_iter().map(|c| view::summary(c, &found)).collect::<AppResult<Vec<_>>>()?;
-    let inspections = crate::inspections::routes::of_business(&state.db, &jurisdiction, id).await?;
+    let inspections = crate::inspections::service::of_business(&state.db, &jurisdiction, id).await?;
     Ok(Json(BusinessRecord { business: found.into(), complaints_total, complaints_open, complaints, inspections }))
 }

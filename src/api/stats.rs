@@ -8,9 +8,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::breakdowns::{self, Breakdowns};
-use super::figures::{self, Figures, METRICS, Scope};
-use super::periods::{self, PeriodView};
 use crate::auth::extract::{Officers, StatsReaders};
 use crate::auth::{Auth, CurrentUser, Role};
 use crate::domain::report;
@@ -18,6 +15,9 @@ use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Json, Path, Query};
 use crate::openapi::fields;
 use crate::state::AppState;
+use crate::stats::breakdowns::{self, Breakdowns};
+use crate::stats::figures::{self, Figures, METRICS, Scope};
+use crate::stats::periods::{self, PeriodView};
 use crate::time::{self, Period};
 
 pub fn routes() -> OpenApiRouter<AppState> {

@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{DaySource, service};
 use crate::auth::Auth;
 use crate::auth::extract::Officers;
+use crate::calendar::{DaySource, service};
 use crate::domain::input::{Check, TITLE_MAX};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Json, Query, Valid, Validate};

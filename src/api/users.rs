@@ -11,9 +11,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::extract::Admins;
-use super::service::{self, AccountChanges, NewAccount, UserView};
-use super::{Auth, DEFAULT_LOCALE, Role};
+use crate::auth::extract::Admins;
+use crate::auth::service::{self, AccountChanges, NewAccount, UserView};
+use crate::auth::{Auth, DEFAULT_LOCALE, Role};
 use crate::businesses::service::like_pattern;
 use crate::domain::input::{Check, NAME_MAX, Q_MAX};
 use crate::error::{AppError, AppResult, ErrorBody};
@@ -66,7 +66,7 @@ impl Validate for CreateUserBody {
         if self.role.is_none() {
             check.add("role", "is required");
         }
-        let locale = super::routes::locale(check, self.locale);
+        let locale = crate::api::auth::locale(check, self.locale);
         NewAccount {
             email: check.email("email", self.email),
             password: check.password("password", self.password),

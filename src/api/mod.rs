@@ -1,0 +1,43 @@
+//! The JSON API: one module per resource, each handler thin — it extracts, checks who may
+//! call, and hands over to its capability's service. `routes()` lists them all, with their
+//! OpenAPI descriptions.
+
+pub mod auth;
+pub mod businesses;
+pub mod calendar;
+pub mod cases;
+pub mod consultations;
+pub mod education;
+pub mod exports;
+pub mod health;
+pub mod inspections;
+pub mod meetings;
+pub mod messages;
+pub mod reference;
+pub mod stats;
+pub mod users;
+
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::openapi::ApiDoc;
+use crate::state::AppState;
+
+/// Every route of the JSON API with its OpenAPI description.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(health::routes())
+        .merge(reference::routes())
+        .merge(auth::routes())
+        .merge(users::routes())
+        .merge(businesses::routes())
+        .merge(consultations::routes())
+        .merge(cases::routes())
+        .merge(calendar::routes())
+        .merge(meetings::routes())
+        .merge(inspections::routes())
+        .merge(education::routes())
+        .merge(messages::routes())
+        .merge(stats::routes())
+        .merge(exports::routes())
+}
