@@ -202,7 +202,8 @@ pub async fn run(state: AppState, settings: &Settings, year: i32, volume: Volume
             .one(&state.db)
             .await?
             .context("demo account")?;
-        let session = service::login(&state, email, DEMO_PASSWORD.into(), "demo").await.map_err(|e| anyhow!("{e}"))?;
+        let session =
+            service::login(state.sessions(), email, DEMO_PASSWORD.into(), "demo").await.map_err(|e| anyhow!("{e}"))?;
         tokens.insert(key, (session.access_token, account.id.to_string()));
     }
     let clerk = tokens["clerk"].0.clone();

@@ -14,18 +14,20 @@ use crate::notify::templates::Templates;
 use crate::notify::transport::Mailer;
 use crate::{auth, db, notify, telemetry};
 
-/// Shared by every handler. `DatabaseConnection` is already a pool and cheap to clone.
-#[derive(Clone)]
+/// Shared by every handler. `DatabaseConnection` is already a pool and cheap to clone. Each
+/// part can be extracted on its own (`FromRef`), so an extractor or a service asks only for
+/// what it uses.
+#[derive(Clone, axum::extract::FromRef)]
 pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
     pub keys: Arc<JwtKeys>,
     pub calendar: Arc<OfficeCalendar>,
-    pub templates: Arc<Templates>,
+    pub notifier: notify::Notifier,
     pub mailer: Arc<Mailer>,
     pub metrics: PrometheusHandle,
     /// What the background job last did (`/readyz`, `/metrics`).
-    pub job_health: Arc<crate::jobs::health::JobHealth>,
+    pub job_health: Arc<crate::work::health::JobHealth>,
 }
 
 impl AppState {
@@ -39,18 +41,57 @@ impl AppState {
         let keys = JwtKeys::new(&secret, settings.auth.access_token_seconds);
         let calendar = OfficeCalendar::load(Some(&settings.calendar.dir)).context("loading the office calendars")?;
         let templates = Templates::load(Some(&settings.mail.templates_dir)).context("loading the mail templates")?;
-        notify::transport::sender(&settings)?;
+        notify::transport::sender(&settings.mail)?;
         let mailer = Mailer::from_settings(&settings).context("setting up mail")?;
+        let notifier =
+            notify::Notifier { templates: Arc::new(templates), reference: Arc::new(settings.reference.clone()) };
         let state = AppState {
             db,
             settings: Arc::new(settings),
             keys: Arc::new(keys),
             calendar: Arc::new(calendar),
-            templates: Arc::new(templates),
+            notifier,
             mailer: Arc::new(mailer),
             metrics: telemetry::metrics_handle(),
             job_health: Arc::default(),
         };
         Ok(state)
+    }
+}
+
+impl AppState {
+    /// What signing in needs.
+    pub fn sessions(&self) -> auth::service::Sessions<'_> {
+        auth::service::Sessions { db: &self.db, keys: &self.keys, settings: &self.settings.auth }
+    }
+}
+
+impl AppState {
+    /// What delivering mail needs.
+    pub fn delivery(&self) -> notify::outbox::Delivery<'_> {
+        notify::outbox::Delivery { db: &self.db, mailer: &self.mailer, settings: &self.settings.mail }
+    }
+}
+
+impl AppState {
+    /// What case work needs beside the database.
+    pub fn office(&self) -> crate::office::Office<'_> {
+        crate::office::Office {
+            calendar: &self.calendar,
+            deadlines: &self.settings.deadlines,
+            notifier: &self.notifier,
+            reference: &self.settings.reference,
+        }
+    }
+}
+
+impl AppState {
+    /// Where evidence lives, and its limits.
+    pub fn attachments(&self) -> crate::cases::attachments::Store<'_> {
+        crate::cases::attachments::Store {
+            db: &self.db,
+            limits: &self.settings.attachments,
+            data_dir: self.settings.data_dir(),
+        }
     }
 }

@@ -43,13 +43,15 @@ impl Period {
             (None, None) => Ok(None),
             (from, to) => {
                 // Open ends, and given ends, are bounded by dates every database orders alike.
-                let mut check = crate::domain::input::Check::new();
+                let mut bad = crate::error::FieldErrors::new();
                 for (field, day) in [("from", from), ("to", to)] {
                     if day.is_some_and(|d| !(EARLIEST..=LATEST).contains(&d)) {
-                        check.add(field, "must be a date from 0001-01-01 to 9999-12-31");
+                        bad.insert(field.into(), vec!["must be a date from 0001-01-01 to 9999-12-31".into()]);
                     }
                 }
-                check.finish()?;
+                if !bad.is_empty() {
+                    return Err(crate::error::AppError::validation(bad));
+                }
                 let period = Period { from: from.unwrap_or(EARLIEST), to: to.unwrap_or(LATEST) };
                 if period.from > period.to {
                     return Err(crate::error::AppError::field("to", "must not be before `from`"));
@@ -61,14 +63,15 @@ impl Period {
 
     /// Both ends required.
     pub fn required(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Period, crate::error::AppError> {
-        let mut check = crate::domain::input::Check::new();
-        if from.is_none() {
-            check.add("from", "is required (YYYY-MM-DD)");
+        let mut missing = crate::error::FieldErrors::new();
+        for (field, day) in [("from", from), ("to", to)] {
+            if day.is_none() {
+                missing.insert(field.into(), vec!["is required (YYYY-MM-DD)".into()]);
+            }
         }
-        if to.is_none() {
-            check.add("to", "is required (YYYY-MM-DD)");
+        if !missing.is_empty() {
+            return Err(crate::error::AppError::validation(missing));
         }
-        check.finish()?;
         Ok(Period::optional(from, to)?.expect("both ends are present"))
     }
 

@@ -113,7 +113,7 @@ async fn login(
     ClientAddress(address): ClientAddress,
     Valid((email, password)): Valid<LoginBody>,
 ) -> AppResult<Json<TokenPair>> {
-    Ok(Json(service::login(&state, &email, password, &address).await?))
+    Ok(Json(service::login(state.sessions(), &email, password, &address).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -137,7 +137,7 @@ impl Validate for RefreshBody {
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshBody,
     responses((status = 200, body = TokenPair), (status = 401, body = ErrorBody)))]
 async fn refresh(State(state): State<AppState>, Valid(token): Valid<RefreshBody>) -> AppResult<Json<TokenPair>> {
-    Ok(Json(service::refresh(&state, &token).await?))
+    Ok(Json(service::refresh(state.sessions(), &token).await?))
 }
 
 /// Sign out: revokes the session of this refresh token (also fine for one already revoked).

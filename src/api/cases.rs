@@ -78,7 +78,7 @@ async fn file_case(
 ) -> AppResult<(StatusCode, Json<CaseView>)> {
     let key = headers.get("idempotency-key").map(|v| v.to_str().unwrap_or("\u{0}"));
     let key = filing::check_idempotency_key(key)?;
-    let filed = filing::file(&state, &auth, input.body, input.check, key, None).await?;
+    let filed = filing::file(&state.db, state.office(), &auth, input.body, input.check, key, None).await?;
     let status = if filed.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(view::build(&state.db, &auth, filed.case).await?)))
 }
@@ -298,7 +298,7 @@ async fn take_action(
     Path(id): Path<Uuid>,
     input: Input<ActionBody>,
 ) -> AppResult<Json<CaseView>> {
-    let case = actions::take(&state, &auth, id, input.body, input.check).await?;
+    let case = actions::take(&state.db, state.office(), &auth, id, input.body, input.check).await?;
     Ok(Json(view::build(&state.db, &auth, case).await?))
 }
 
@@ -392,7 +392,7 @@ async fn upload_attachment(
         Ok(m) if is_multipart => m,
         _ => return Err(AppError::UnsupportedMediaType("send the file as multipart/form-data, field `file`".into())),
     };
-    let row = attachments::upload(&state, &auth, &case, multipart).await?;
+    let row = attachments::upload(state.attachments(), &auth, &case, multipart).await?;
     Ok((StatusCode::CREATED, Json(row.into())))
 }
 
@@ -406,9 +406,9 @@ async fn download_attachment(
     Path((id, attachment_id)): Path<(Uuid, Uuid)>,
 ) -> AppResult<Response> {
     let case = access::load_visible(&state.db, &auth, id).await?;
-    let row = attachments::find(&state, case.id, attachment_id).await?;
+    let row = attachments::find(state.attachments(), case.id, attachment_id).await?;
     access::log_one(&state.db, &auth, case.id, "attachment").await?;
-    attachments::download(&state, &row).await
+    attachments::download(state.attachments(), &row).await
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -171,6 +171,6 @@ async fn convert_consultation(
         return Err(AppError::Duplicate("this consultation has already been converted into a case".into()));
     }
     let source = FromConsultation { consultation };
-    let filed = filing::file(&state, &staff, input.body, input.check, None, Some(&source)).await?;
+    let filed = filing::file(&state.db, state.office(), &staff, input.body, input.check, None, Some(&source)).await?;
     Ok((StatusCode::CREATED, Json(view::build(&state.db, &staff, filed.case).await?)))
 }

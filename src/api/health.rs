@@ -11,8 +11,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::error::{AppError, ErrorBody};
 use crate::extract::{ClientAddress, Json};
-use crate::jobs::health::JobStatus;
 use crate::state::AppState;
+use crate::work::health::JobStatus;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz)).routes(routes!(metrics))

@@ -178,7 +178,7 @@ async fn create_meeting(
         chair_id: body.chair_id,
         mediator_ids,
     };
-    let created = meetings::create(&state, &officer, new).await?;
+    let created = meetings::create(&state.db, state.office(), &officer, new).await?;
     Ok((StatusCode::CREATED, Json(view(&state, &officer, created).await?)))
 }
 
@@ -237,7 +237,7 @@ async fn get_meeting(
     reader: Auth<MeetingReaders>,
     Path(id): Path<Uuid>,
 ) -> AppResult<Json<MeetingView>> {
-    let found = meetings::load_visible(&state, &reader, id).await?;
+    let found = meetings::load_visible(&state.db, state.office(), &reader, id).await?;
     Ok(Json(view(&state, &reader, found).await?))
 }
 
@@ -258,12 +258,12 @@ async fn add_agenda(
     Path(id): Path<Uuid>,
     input: Input<AgendaBody>,
 ) -> AppResult<(StatusCode, Json<MeetingView>)> {
-    let found = meetings::load_visible(&state, &officer, id).await?;
+    let found = meetings::load_visible(&state.db, state.office(), &officer, id).await?;
     let mut check = input.check;
     let case_id = check.required("case_id", input.body.case_id);
     check.finish()?;
-    meetings::add_to_agenda(&state, &officer, &found, case_id).await?;
-    let reloaded = meetings::load_visible(&state, &officer, id).await?;
+    meetings::add_to_agenda(&state.db, state.office(), &officer, &found, case_id).await?;
+    let reloaded = meetings::load_visible(&state.db, state.office(), &officer, id).await?;
     Ok((StatusCode::CREATED, Json(view(&state, &officer, reloaded).await?)))
 }
 
@@ -289,7 +289,7 @@ async fn hold_meeting(
     Path(id): Path<Uuid>,
     input: Input<HoldBody>,
 ) -> AppResult<Json<MeetingView>> {
-    let found = meetings::load_visible(&state, &officer, id).await?;
+    let found = meetings::load_visible(&state.db, state.office(), &officer, id).await?;
     let (body, mut check) = (input.body, input.check);
     let now = time::now();
     let held_at = check.past_instant("held_at", body.held_at, now);
@@ -313,7 +313,7 @@ async fn hold_meeting(
         }
     }
     check.finish()?;
-    let held = meetings::hold(&state, found, held_at.unwrap_or(now), present as i32, total as i32).await?;
+    let held = meetings::hold(&state.db, found, held_at.unwrap_or(now), present as i32, total as i32).await?;
     Ok(Json(view(&state, &officer, held).await?))
 }
 
@@ -355,7 +355,7 @@ async fn record_outcome(
     Path(id): Path<Uuid>,
     input: Input<OutcomeBody>,
 ) -> AppResult<Json<MeetingView>> {
-    let found = meetings::load_visible(&state, &officer, id).await?;
+    let found = meetings::load_visible(&state.db, state.office(), &officer, id).await?;
     let (body, mut check) = (input.body, input.check);
     let case_id = check.required("case_id", body.case_id);
     let outcome_name = check.required("outcome", body.outcome);
@@ -372,8 +372,8 @@ async fn record_outcome(
     check.finish()?;
     let outcome = outcome.ok_or_else(|| crate::error::AppError::field("outcome", "is required"))?;
     let input = OutcomeInput { case_id, outcome, settlement_amount, terms, served_at, basis, minutes };
-    meetings::record_outcome(&state, &officer, &found, input).await?;
-    let reloaded = meetings::load_visible(&state, &officer, id).await?;
+    meetings::record_outcome(&state.db, state.office(), &officer, &found, input).await?;
+    let reloaded = meetings::load_visible(&state.db, state.office(), &officer, id).await?;
     Ok(Json(view(&state, &officer, reloaded).await?))
 }
 
@@ -385,7 +385,7 @@ async fn cancel_meeting(
     officer: Auth<Officers>,
     Path(id): Path<Uuid>,
 ) -> AppResult<Json<MeetingView>> {
-    let found = meetings::load_visible(&state, &officer, id).await?;
-    let cancelled = meetings::cancel(&state, &officer, found).await?;
+    let found = meetings::load_visible(&state.db, state.office(), &officer, id).await?;
+    let cancelled = meetings::cancel(&state.db, state.office(), &officer, found).await?;
     Ok(Json(view(&state, &officer, cancelled).await?))
 }

@@ -230,7 +230,7 @@ async fn retry_delivery(
 
 #[cfg(test)]
 mod tests {
-    use crate::notify::*;
+    use super::*;
 
     #[test]
     fn addresses_are_masked_wherever_they_appear() {

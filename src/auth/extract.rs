@@ -5,15 +5,17 @@
 use std::marker::PhantomData;
 use std::ops::Deref;
 
-use axum::extract::FromRequestParts;
+use std::sync::Arc;
+
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::{header, request::Parts};
 use entity::{session, user};
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
 use uuid::Uuid;
 
 use super::Role;
+use super::tokens::JwtKeys;
 use crate::error::{AppError, AppResult};
-use crate::state::AppState;
 use crate::time;
 
 #[derive(Debug, Clone)]
@@ -85,10 +87,15 @@ impl<R: RoleSet> Deref for Auth<R> {
     }
 }
 
-impl<R: RoleSet> FromRequestParts<AppState> for Auth<R> {
+impl<R: RoleSet, S> FromRequestParts<S> for Auth<R>
+where
+    S: Send + Sync,
+    DatabaseConnection: FromRef<S>,
+    Arc<JwtKeys>: FromRef<S>,
+{
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let user = match parts.extensions.get::<CurrentUser>() {
             Some(user) => user.clone(),
             None => {
@@ -110,10 +117,14 @@ fn bearer(parts: &Parts) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
-async fn authenticate(parts: &Parts, state: &AppState) -> AppResult<CurrentUser> {
+async fn authenticate<S>(parts: &Parts, state: &S) -> AppResult<CurrentUser>
+where
+    DatabaseConnection: FromRef<S>,
+    Arc<JwtKeys>: FromRef<S>,
+{
     let token = bearer(parts).ok_or(AppError::Unauthorized)?;
-    let claims = state.keys.verify(token).ok_or(AppError::Unauthorized)?;
-    load_current_user(&state.db, claims.sub, claims.sid).await
+    let claims = Arc::<JwtKeys>::from_ref(state).verify(token).ok_or(AppError::Unauthorized)?;
+    load_current_user(&DatabaseConnection::from_ref(state), claims.sub, claims.sid).await
 }
 
 /// The account behind a session, provided the session is live and the account enabled.

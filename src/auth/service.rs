@@ -11,12 +11,11 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{DEFAULT_LOCALE, Role, password, throttle, tokens};
-use crate::config::Settings;
+use crate::config::{AuthSettings, Settings};
 use crate::db;
 use crate::domain::input::Check;
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::reference::ReferenceSettings;
-use crate::state::AppState;
 use crate::time;
 
 /// An account to create, already checked for form (e-mail, password length, name).
@@ -152,11 +151,19 @@ pub async fn create_account(
     }
 }
 
+/// What signing in and renewing need: the database, the token keys and the auth settings.
+#[derive(Clone, Copy)]
+pub struct Sessions<'a> {
+    pub db: &'a DatabaseConnection,
+    pub keys: &'a tokens::JwtKeys,
+    pub settings: &'a AuthSettings,
+}
+
 /// Starts a session and issues its first token pair.
-async fn open_session(state: &AppState, user_id: Uuid, now: DateTime<Utc>) -> AppResult<TokenPair> {
-    let lifetime = Duration::seconds(state.settings.auth.refresh_token_seconds as i64);
+async fn open_session(state: Sessions<'_>, user_id: Uuid, now: DateTime<Utc>) -> AppResult<TokenPair> {
+    let lifetime = Duration::seconds(state.settings.refresh_token_seconds as i64);
     let session_id = Uuid::now_v7();
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(state.db).await?;
     session::ActiveModel {
         id: Set(session_id),
         user_id: Set(user_id),
@@ -192,7 +199,7 @@ async fn insert_refresh_token(
 }
 
 fn token_pair(
-    state: &AppState,
+    state: Sessions<'_>,
     user_id: Uuid,
     session_id: Uuid,
     refresh: String,
@@ -211,15 +218,16 @@ fn token_pair(
 /// address, the address's) allowance, so a burst of simultaneous guesses gets no more checks
 /// than a patient attacker (see `throttle`). A right password on a disabled account says so
 /// (and is not counted as a failure).
-pub async fn login(state: &AppState, email: &str, password: String, client_address: &str) -> AppResult<TokenPair> {
-    let settings = &state.settings.auth;
+#[tracing::instrument(skip(state, email, password, client_address))]
+pub async fn login(state: Sessions<'_>, email: &str, password: String, client_address: &str) -> AppResult<TokenPair> {
+    let settings = state.settings;
     let now = time::now();
-    let reservation = throttle::reserve(&state.db, email, client_address, settings, now).await?;
+    let reservation = throttle::reserve(state.db, email, client_address, settings, now).await?;
 
     let account =
-        user::Entity::find().filter(user::Column::Email.eq(email.trim().to_lowercase())).one(&state.db).await?;
+        user::Entity::find().filter(user::Column::Email.eq(email.trim().to_lowercase())).one(state.db).await?;
     let verified = password::verify(password, account.as_ref().map(|a| a.password_hash.clone())).await?;
-    throttle::settle(&state.db, reservation, verified, email, client_address, time::now()).await?;
+    throttle::settle(state.db, reservation, verified, email, client_address, time::now()).await?;
     let Some(account) = account.filter(|_| verified) else {
         tracing::info!("sign-in refused: wrong e-mail or password");
         return Err(AppError::InvalidCredentials);
@@ -240,9 +248,10 @@ enum RefreshOutcome {
 
 /// Exchanges a refresh token for a new pair. A token can be used once; presenting it again
 /// revokes its session, and with it every token issued from it.
-pub async fn refresh(state: &AppState, presented: &str) -> AppResult<TokenPair> {
+#[tracing::instrument(skip(state, presented))]
+pub async fn refresh(state: Sessions<'_>, presented: &str) -> AppResult<TokenPair> {
     let now = time::now();
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(state.db).await?;
     let outcome = async {
         let hash = tokens::hash_token(presented);
         let token = refresh_token::Entity::find()

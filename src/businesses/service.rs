@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::domain::tax_id;
 use crate::error::{AppError, AppResult, is_unique_violation};
-use crate::extract::Page;
+use crate::paging::Page;
 use crate::time;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

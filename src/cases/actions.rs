@@ -21,10 +21,11 @@ use crate::domain::input::{Check, NOTE_MAX, TEXT_MAX};
 use crate::domain::workflow::{self, Action, Outcome, Refusal, Stage, Status};
 use crate::error::{AppError, AppResult};
 use crate::notify::{self, Field, To};
+use crate::office::Office;
 use crate::openapi::fields;
-use crate::state::AppState;
 use crate::time::{self, taipei_date};
 use crate::timeline::{self, NewEvent};
+use sea_orm::DatabaseConnection;
 
 /// The body of an action: `action` plus the fields that action takes (API.md's list).
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -128,13 +129,14 @@ impl Params {
 
 /// Takes an action on a case; answers the updated case row.
 pub async fn take(
-    state: &AppState,
+    db: &DatabaseConnection,
+    office: Office<'_>,
     user: &CurrentUser,
     case_id: Uuid,
     body: ActionBody,
     mut check: Check,
 ) -> AppResult<case::Model> {
-    let db = &state.db;
+    let db = db;
     let case = access::load_visible(db, user, case_id).await?;
 
     let action = match body.action.as_deref() {
@@ -172,7 +174,7 @@ pub async fn take(
     };
 
     let now = time::now();
-    let params = validate(state, user, &case, &stage, action, &body, &mut check, now).await?;
+    let params = validate(db, office, user, &case, &stage, action, &body, &mut check, now).await?;
     for field in rule.required {
         if !provided(&body, field) && !check.has(field) {
             check.add(field, format!("is required to `{action}`"));
@@ -185,12 +187,13 @@ pub async fn take(
     {
         return Err(AppError::DeadlinePassed(format!("the objection period ended at {due}")));
     }
-    apply(state, user, case, stage, stage_kind, status, action, rule.outcome, params).await
+    apply(db, office, user, case, stage, stage_kind, status, action, rule.outcome, params).await
 }
 
 #[allow(clippy::too_many_arguments)]
 async fn validate(
-    state: &AppState,
+    db: &DatabaseConnection,
+    office: Office<'_>,
     user: &CurrentUser,
     case: &case::Model,
     stage: &case_stage::Model,
@@ -216,7 +219,7 @@ async fn validate(
             at
         }
     };
-    let deadlines = &state.settings.deadlines;
+    let deadlines = office.deadlines;
     let in_range = |check: &mut Check, field: &str, value: Option<i64>, min: i64, max: i64| -> Option<u32> {
         let v = value?;
         if !(min..=max).contains(&v) {
@@ -227,7 +230,7 @@ async fn validate(
     };
     let officer_id = body.officer_id;
     if let Some(id) = officer_id {
-        let officer = user::Entity::find_by_id(id).one(&state.db).await?;
+        let officer = user::Entity::find_by_id(id).one(db).await?;
         let fit = officer.as_ref().is_some_and(|o| {
             o.role == Role::Officer.as_str()
                 && !o.disabled
@@ -321,7 +324,8 @@ fn set(details: &mut Value, key: &str, value: Value) {
 
 #[allow(clippy::too_many_arguments)]
 async fn apply(
-    state: &AppState,
+    db: &DatabaseConnection,
+    office: Office<'_>,
     user: &CurrentUser,
     case: case::Model,
     stage: case_stage::Model,
@@ -331,11 +335,11 @@ async fn apply(
     outcome: Outcome,
     p: Params,
 ) -> AppResult<case::Model> {
-    let deadlines = &state.settings.deadlines;
-    let calendar_ = &state.calendar;
+    let deadlines = office.deadlines;
+    let calendar_ = office.calendar;
     let at = p.occurred_at;
     let jurisdiction = case.jurisdiction.as_str();
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(db).await?;
 
     let mut details = stage.details.clone();
     let mut s: case_stage::ActiveModel = stage.clone().into();
@@ -581,7 +585,7 @@ async fn apply(
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("case vanished inside its transaction")))?;
     for (kind, to, fields) in mail {
-        notify::about_case(&txn, state, &updated, kind, &to, fields).await?;
+        notify::about_case(&txn, office.notifier, &updated, kind, &to, fields).await?;
     }
     txn.commit().await?;
     tracing::info!(case_id = %case.id, %action, from = %status, to = %to, by = %user.role, "case action");

@@ -17,7 +17,6 @@ use uuid::Uuid;
 
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
-use crate::state::AppState;
 use crate::time;
 use crate::timeline::{self, NewEvent};
 
@@ -74,8 +73,17 @@ pub fn clean_filename(name: Option<&str>) -> String {
     if cleaned.is_empty() || cleaned == "." || cleaned == ".." { "evidence".into() } else { cleaned }
 }
 
-fn store_dir(state: &AppState) -> PathBuf {
-    state.settings.data_dir().join("attachments")
+/// Where evidence lives, and its limits.
+#[derive(Clone, Copy)]
+pub struct Store<'a> {
+    pub db: &'a sea_orm::DatabaseConnection,
+    pub limits: &'a crate::config::AttachmentSettings,
+    /// The data directory; files are kept under its `attachments/`.
+    pub data_dir: &'a Path,
+}
+
+fn store_dir(state: Store<'_>) -> PathBuf {
+    state.data_dir.join("attachments")
 }
 
 fn blob_path(root: &Path, sha256: &str) -> PathBuf {
@@ -101,8 +109,8 @@ async fn held(db: &impl sea_orm::ConnectionTrait, case_id: Uuid) -> AppResult<(u
 
 /// Refuses a file the case has no room for (`attachments.max_per_case`,
 /// `attachments.max_total_bytes_per_case`).
-fn check_room(state: &AppState, (count, total): (u64, u64), adding: u64) -> AppResult<()> {
-    let limits = &state.settings.attachments;
+fn check_room(state: Store<'_>, (count, total): (u64, u64), adding: u64) -> AppResult<()> {
+    let limits = &state.limits;
     if count >= u64::from(limits.max_per_case) {
         return Err(AppError::field("file", format!("a case holds at most {} files", limits.max_per_case)));
     }
@@ -116,10 +124,10 @@ fn check_room(state: &AppState, (count, total): (u64, u64), adding: u64) -> AppR
     Ok(())
 }
 
-async fn receive(state: &AppState, multipart: &mut Multipart, room: u64) -> AppResult<Received> {
-    let max = (state.settings.attachments.max_bytes as u64).min(room);
+async fn receive(state: Store<'_>, multipart: &mut Multipart, room: u64) -> AppResult<Received> {
+    let max = (state.limits.max_bytes as u64).min(room);
     let too_large = || {
-        if max < state.settings.attachments.max_bytes as u64 {
+        if max < state.limits.max_bytes as u64 {
             AppError::PayloadTooLarge(format!("this case has room for {max} more bytes of files"))
         } else {
             AppError::PayloadTooLarge(format!("attachments may be at most {max} bytes"))
@@ -180,14 +188,14 @@ pub fn multipart_error(error: &axum::extract::multipart::MultipartError, max: u6
 }
 
 pub async fn upload(
-    state: &AppState,
+    state: Store<'_>,
     user: &CurrentUser,
     case: &case::Model,
     mut multipart: Multipart,
 ) -> AppResult<attachment::Model> {
-    let before = held(&state.db, case.id).await?;
+    let before = held(state.db, case.id).await?;
     check_room(state, before, 0)?;
-    let room = state.settings.attachments.max_total_bytes_per_case.saturating_sub(before.1);
+    let room = state.limits.max_total_bytes_per_case.saturating_sub(before.1);
     let received = receive(state, &mut multipart, room).await?;
     let discard = |path: &PathBuf| {
         let path = path.clone();
@@ -215,7 +223,7 @@ pub async fn upload(
         tokio::fs::rename(&received.temp, &target).await.map_err(|e| AppError::Internal(e.into()))?;
     }
     let now = time::now();
-    let txn = crate::db::begin_write(&state.db).await?;
+    let txn = crate::db::begin_write(state.db).await?;
     // Again under the case's lock: two uploads at once must not both take the last room.
     if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
         use sea_orm::QuerySelect;
@@ -242,16 +250,16 @@ pub async fn upload(
     Ok(row)
 }
 
-pub async fn find(state: &AppState, case_id: Uuid, attachment_id: Uuid) -> AppResult<attachment::Model> {
+pub async fn find(state: Store<'_>, case_id: Uuid, attachment_id: Uuid) -> AppResult<attachment::Model> {
     attachment::Entity::find_by_id(attachment_id)
         .filter(attachment::Column::CaseId.eq(case_id))
-        .one(&state.db)
+        .one(state.db)
         .await?
         .ok_or(AppError::NotFound)
 }
 
 /// The stored bytes, streamed, as a download.
-pub async fn download(state: &AppState, row: &attachment::Model) -> AppResult<Response> {
+pub async fn download(state: Store<'_>, row: &attachment::Model) -> AppResult<Response> {
     let path = blob_path(&store_dir(state), &row.sha256);
     let file = tokio::fs::File::open(&path)
         .await

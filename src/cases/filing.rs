@@ -15,11 +15,12 @@ use crate::db;
 use crate::domain::input::{ADDRESS_MAX, Check, NAME_MAX, TITLE_MAX};
 use crate::domain::workflow::{Stage, Status};
 use crate::error::{AppError, AppResult, is_unique_violation};
+use crate::office::Office;
 use crate::openapi::fields;
 use crate::reference::ReferenceSettings;
-use crate::state::AppState;
 use crate::time::{self, taipei_date};
 use crate::timeline::{self, NewEvent};
+use sea_orm::DatabaseConnection;
 
 pub const DESCRIPTION_MAX: usize = 5000;
 pub const RESOLUTION_MAX: usize = 2000;
@@ -201,7 +202,8 @@ async fn replayed(db: &impl ConnectionTrait, user: &CurrentUser, key: &str) -> A
 /// Files a first complaint. The whole filing — case, first stage, timeline, idempotency key,
 /// case number — is one transaction.
 pub async fn file(
-    state: &AppState,
+    db: &DatabaseConnection,
+    office: Office<'_>,
     user: &CurrentUser,
     mut body: FileCaseBody,
     mut check: Check,
@@ -212,14 +214,14 @@ pub async fn file(
         return Err(AppError::Forbidden("only citizens and office staff file complaints".into()));
     }
     if let Some(key) = &idempotency_key
-        && let Some(case) = replayed(&state.db, user, key).await?
+        && let Some(case) = replayed(db, user, key).await?
     {
         return Ok(Filed { case, created: false });
     }
     if let Some(source) = from_consultation {
         source.apply(&mut body);
     }
-    let reference: &ReferenceSettings = &state.settings.reference;
+    let reference: &ReferenceSettings = office.reference;
     let now = time::now();
     let staff = user.role.is_case_staff();
 
@@ -276,9 +278,9 @@ pub async fn file(
     {
         check.add("transaction_date", "must not be after the filing (nor more than 30 years before it)");
     }
-    let consumer = consumer_for(&state.db, &mut check, user, body.consumer).await?;
+    let consumer = consumer_for(db, &mut check, user, body.consumer).await?;
     if let Some(BusinessChoice::Id(id)) = &business_choice
-        && businesses::get(&state.db, *id).await?.is_none()
+        && businesses::get(db, *id).await?.is_none()
     {
         check.add("business_id", "no business has this id");
     }
@@ -292,7 +294,7 @@ pub async fn file(
     let prefix =
         reference.jurisdiction(&jurisdiction).map(|j| j.case_prefix()).unwrap_or_else(|| jurisdiction.to_uppercase());
 
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(db).await?;
     let business_id = match business_choice {
         BusinessChoice::Id(id) => id,
         BusinessChoice::Named { name, tax_id } => {
@@ -372,14 +374,15 @@ pub async fn file(
             txn.rollback().await?;
             // A concurrent request with the same key won: answer with its case.
             if is_unique_violation(&e)
-                && let Some(case) = replayed(&state.db, user, key).await?
+                && let Some(case) = replayed(db, user, key).await?
             {
                 return Ok(Filed { case, created: false });
             }
             return Err(e.into());
         }
     }
-    crate::notify::about_case(&txn, state, &case, "case_filed", &[crate::notify::To::Consumer], vec![]).await?;
+    crate::notify::about_case(&txn, office.notifier, &case, "case_filed", &[crate::notify::To::Consumer], vec![])
+        .await?;
     txn.commit().await?;
     tracing::info!(case_id = %case.id, case_no = %case.case_no, by = %user.role, "case filed");
     Ok(Filed { case, created: true })

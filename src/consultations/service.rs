@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
-use crate::extract::Page;
+use crate::paging::Page;
 use crate::stats::{counters, figures};
 use crate::time::{self, Period, taipei_date};
 

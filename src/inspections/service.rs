@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::domain::input::{Check, LIST_MAX};
 use crate::error::{AppError, AppResult};
-use crate::extract::Page;
+use crate::paging::Page;
 use crate::reference::ReferenceSettings;
 use crate::stats::{counters, figures};
 use crate::time::{self, Period, taipei_date};

@@ -17,11 +17,11 @@ use crate::cases::actions::{mirror_stage_onto_case, transition_stage};
 use crate::db;
 use crate::domain::workflow::{Stage, Status};
 use crate::error::AppResult;
-use crate::jobs::Tally;
 use crate::notify::{self, Field, To};
 use crate::state::AppState;
 use crate::time;
 use crate::timeline::{self, NewEvent};
+use crate::work::Tally;
 
 const BATCH: u64 = 500;
 
@@ -74,7 +74,7 @@ async fn mark_one_overdue(state: &AppState, id: Uuid, now: DateTime<Utc>) -> App
             .or_else(|| stage.details.get("forwarded_by").and_then(|v| v.as_str()).and_then(|s| s.parse().ok()));
         notify::about_case(
             &txn,
-            state,
+            &state.notifier,
             &case,
             "complaint_overdue",
             &[To::Consumer],
@@ -83,7 +83,7 @@ async fn mark_one_overdue(state: &AppState, id: Uuid, now: DateTime<Utc>) -> App
         .await?;
         notify::about_case(
             &txn,
-            state,
+            &state.notifier,
             &case,
             "overdue_alert",
             &[To::Staff(handler)],
@@ -174,7 +174,8 @@ async fn deem_one(state: &AppState, id: Uuid, now: DateTime<Utc>) -> AppResult<b
     )
     .await?;
     if let Some(case) = case::Entity::find_by_id(case_id).one(&txn).await? {
-        notify::about_case(&txn, state, &case, "deemed_established", &[To::Consumer, To::Business], vec![]).await?;
+        notify::about_case(&txn, &state.notifier, &case, "deemed_established", &[To::Consumer, To::Business], vec![])
+            .await?;
     }
     txn.commit().await?;
     Ok(true)
@@ -225,8 +226,15 @@ async fn alert_one_court_dispatch(state: &AppState, id: Uuid, now: DateTime<Utc>
     timeline::append(&txn, event).await?;
     if let (Some(case), Some(due)) = (case::Entity::find_by_id(stage.case_id).one(&txn).await?, stage.court_due) {
         let to = [To::Staff(stage.assigned_officer_id)];
-        notify::about_case(&txn, state, &case, "court_dispatch_overdue", &to, vec![("due_date", Field::Date(due))])
-            .await?;
+        notify::about_case(
+            &txn,
+            &state.notifier,
+            &case,
+            "court_dispatch_overdue",
+            &to,
+            vec![("due_date", Field::Date(due))],
+        )
+        .await?;
     }
     txn.commit().await?;
     Ok(true)
@@ -278,8 +286,15 @@ async fn remind_one(state: &AppState, id: Uuid, now: DateTime<Utc>) -> AppResult
     active.updated_at = Set(now);
     active.update(&txn).await?;
     if let Some(case) = case::Entity::find_by_id(stage.case_id).one(&txn).await? {
-        notify::about_case(&txn, state, &case, "reply_reminder", &[To::Business], vec![("due_date", Field::Date(due))])
-            .await?;
+        notify::about_case(
+            &txn,
+            &state.notifier,
+            &case,
+            "reply_reminder",
+            &[To::Business],
+            vec![("due_date", Field::Date(due))],
+        )
+        .await?;
     }
     txn.commit().await?;
     Ok(true)
@@ -333,7 +348,7 @@ async fn alert_one_follow_up(state: &AppState, id: Uuid, now: DateTime<Utc>) -> 
     if let Some(venue) = &row.venue {
         fields.push(("venue", Field::Text(venue.clone())));
     }
-    notify::about_inspection(&txn, state, &row, "inspection_follow_up_overdue", &officers, fields).await?;
+    notify::about_inspection(&txn, &state.notifier, &row, "inspection_follow_up_overdue", &officers, fields).await?;
     txn.commit().await?;
     Ok(true)
 }

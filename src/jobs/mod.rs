@@ -8,17 +8,12 @@
 //! each pass runs as a task of its own, so even a pass that dies is followed by the next.
 
 pub mod deadlines;
-pub mod health;
 
-use std::fmt::Display;
-use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::time::Duration;
-
-use futures_util::FutureExt;
 
 use crate::error::AppResult;
 use crate::state::AppState;
+pub use crate::work::Tally;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Report {
@@ -37,38 +32,6 @@ pub struct Report {
     /// Units of work that failed (tried again next pass), and the last failure.
     pub failed: u64,
     pub last_error: Option<String>,
-}
-
-/// The tally of one step of a pass: how many units it did, and which failed.
-#[derive(Debug, Default)]
-pub struct Tally {
-    pub done: u64,
-    pub failed: u64,
-    pub last_error: Option<String>,
-}
-
-impl Tally {
-    /// Runs one unit of work. Its error or panic is logged (with the unit's id, never its
-    /// data) and counted; it never reaches the caller, so the next unit runs.
-    pub async fn unit<F>(&mut self, step: &'static str, id: impl Display, work: F)
-    where
-        F: Future<Output = AppResult<bool>>,
-    {
-        let outcome = AssertUnwindSafe(work).catch_unwind().await;
-        let error = match outcome {
-            Ok(Ok(true)) => {
-                self.done += 1;
-                return;
-            }
-            Ok(Ok(false)) => return,
-            Ok(Err(e)) => format!("{step} {id}: {}", e.status_and_code().1),
-            Err(_) => format!("{step} {id}: panicked"),
-        };
-        tracing::error!(step, unit = %id, error = %error, "background job: a unit of work failed; the others go on");
-        metrics::counter!("background_job_unit_failures_total", "step" => step).increment(1);
-        self.failed += 1;
-        self.last_error = Some(error);
-    }
 }
 
 fn absorb(report: &mut Report, step: &'static str, result: AppResult<Tally>) -> u64 {
@@ -102,7 +65,7 @@ pub async fn run_once(state: &AppState) -> AppResult<Report> {
     let pruned = crate::auth::throttle::prune(&state.db, crate::time::now()).await.map(|_| Tally::default());
     absorb(&mut report, "housekeeping", pruned);
     // Last, so that what this pass queued goes out in the same pass.
-    match crate::notify::outbox::deliver_due(state).await {
+    match crate::notify::outbox::deliver_due(state.delivery()).await {
         Ok((mail, tally)) => {
             report.mail = mail;
             absorb(&mut report, "mail", Ok(tally));

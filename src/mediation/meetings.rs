@@ -18,9 +18,10 @@ use crate::db;
 use crate::domain::workflow::{Stage, Status};
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::notify::{self, Field, To};
-use crate::state::AppState;
+use crate::office::Office;
 use crate::time::{self, taipei, taipei_date};
 use crate::timeline::NewEvent;
+use sea_orm::DatabaseConnection;
 
 pub const SCHEDULED: &str = "scheduled";
 pub const HELD: &str = "held";
@@ -35,11 +36,16 @@ pub fn title(m: &meeting::Model) -> String {
 
 /// The meeting, if `user` may see it: clerks and officers of its jurisdiction, mediators who
 /// chair or sit on it. Otherwise 404.
-pub async fn load_visible(state: &AppState, user: &CurrentUser, id: Uuid) -> AppResult<meeting::Model> {
-    let found = meeting::Entity::find_by_id(id).one(&state.db).await?.ok_or(AppError::NotFound)?;
+pub async fn load_visible(
+    db: &DatabaseConnection,
+    office: Office<'_>,
+    user: &CurrentUser,
+    id: Uuid,
+) -> AppResult<meeting::Model> {
+    let found = meeting::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
     let visible = match user.role {
-        Role::Clerk | Role::Officer => found.jurisdiction == user.office(&state.settings.reference),
-        Role::Mediator => agenda::is_member(&state.db, &found, user.id).await?,
+        Role::Clerk | Role::Officer => found.jurisdiction == user.office(office.reference),
+        Role::Mediator => agenda::is_member(db, &found, user.id).await?,
         _ => false,
     };
     if visible { Ok(found) } else { Err(AppError::NotFound) }
@@ -72,11 +78,11 @@ pub struct NewMeeting {
 
 /// Checks that every person named is an active committee member (mediator) or officer of
 /// the jurisdiction.
-pub async fn check_people(state: &AppState, jurisdiction: &str, new: &NewMeeting) -> AppResult<()> {
+pub async fn check_people(db: &DatabaseConnection, jurisdiction: &str, new: &NewMeeting) -> AppResult<()> {
     let mut check = crate::domain::input::Check::new();
     let mut wanted: Vec<Uuid> = new.mediator_ids.clone();
     wanted.extend(new.chair_id);
-    let found = user::Entity::find().filter(user::Column::Id.is_in(wanted)).all(&state.db).await?;
+    let found = user::Entity::find().filter(user::Column::Id.is_in(wanted)).all(db).await?;
     let fits = |id: Uuid| {
         found.iter().any(|u| {
             u.id == id
@@ -96,14 +102,19 @@ pub async fn check_people(state: &AppState, jurisdiction: &str, new: &NewMeeting
     check.finish()
 }
 
-pub async fn create(state: &AppState, officer: &CurrentUser, new: NewMeeting) -> AppResult<meeting::Model> {
-    let jurisdiction = officer.office(&state.settings.reference);
-    check_people(state, &jurisdiction, &new).await?;
+pub async fn create(
+    db: &DatabaseConnection,
+    office: Office<'_>,
+    officer: &CurrentUser,
+    new: NewMeeting,
+) -> AppResult<meeting::Model> {
+    let jurisdiction = officer.office(office.reference);
+    check_people(db, &jurisdiction, &new).await?;
     let year = new.scheduled_at.with_timezone(&taipei()).year() - 1911;
     // Numbers run per jurisdiction and ROC year; a concurrent creation that took the same
     // number loses on the unique index and tries the next.
     for _ in 0..5 {
-        let txn = db::begin_write(&state.db).await?;
+        let txn = db::begin_write(db).await?;
         let last: Option<i32> = meeting::Entity::find()
             .select_only()
             .column_as(meeting::Column::Number.max(), "max")
@@ -166,18 +177,19 @@ fn require_status(meeting: &meeting::Model, status: &str, doing: &str) -> AppRes
 /// Puts an accepted mediation case on the meeting's agenda; the meeting must be no later
 /// than the case's `schedule_by`.
 pub async fn add_to_agenda(
-    state: &AppState,
+    db: &DatabaseConnection,
+    office: Office<'_>,
     officer: &CurrentUser,
     meeting: &meeting::Model,
     case_id: Uuid,
 ) -> AppResult<agenda_item::Model> {
     require_status(meeting, SCHEDULED, "change the agenda")?;
     let case = case::Entity::find_by_id(case_id)
-        .one(&state.db)
+        .one(db)
         .await?
         .filter(|c| c.jurisdiction == meeting.jurisdiction)
         .ok_or_else(|| AppError::field("case_id", "no case of this jurisdiction has this id"))?;
-    let stage = current_stage(&state.db, case.id).await?;
+    let stage = current_stage(db, case.id).await?;
     if stage.stage != Stage::Mediation.as_str() || stage.status != Status::Accepted.as_str() {
         return Err(AppError::InvalidTransition(format!(
             "only a case whose mediation application is accepted can be put on an agenda (this one: {} {})",
@@ -194,7 +206,7 @@ pub async fn add_to_agenda(
         )));
     }
     let at = time::now().min(meeting.scheduled_at);
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(db).await?;
     let item = agenda_item::ActiveModel {
         id: Set(Uuid::now_v7()),
         meeting_id: Set(meeting.id),
@@ -237,7 +249,7 @@ pub async fn add_to_agenda(
         ("meeting_at", Field::DateTime(meeting.scheduled_at)),
         ("location", Field::Text(meeting.location.clone())),
     ];
-    notify::about_case(&txn, state, &case, "meeting_notice", &[To::Consumer, To::Business], fields).await?;
+    notify::about_case(&txn, office.notifier, &case, "meeting_notice", &[To::Consumer, To::Business], fields).await?;
     txn.commit().await?;
     Ok(item)
 }
@@ -256,7 +268,7 @@ fn set_detail(stage: &mut case_stage::ActiveModel, key: &str, value: Value) {
 
 /// Records that the meeting was held, with attendance; a third of the members make a quorum.
 pub async fn hold(
-    state: &AppState,
+    db: &DatabaseConnection,
     meeting: meeting::Model,
     held_at: DateTime<Utc>,
     present: i32,
@@ -270,7 +282,7 @@ pub async fn hold(
     active.members_present = Set(Some(present));
     active.members_total = Set(Some(total));
     active.updated_at = Set(time::now());
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(db).await?;
     let updated = active.update(&txn).await?;
     let why = format!("{} held", title(&updated));
     crate::stats::counters::bump(
@@ -327,7 +339,8 @@ pub struct OutcomeInput {
 
 /// Records one agenda case's outcome at a held meeting.
 pub async fn record_outcome(
-    state: &AppState,
+    db: &DatabaseConnection,
+    office: Office<'_>,
     officer: &CurrentUser,
     meeting: &meeting::Model,
     input: OutcomeInput,
@@ -337,15 +350,15 @@ pub async fn record_outcome(
     let item = agenda_item::Entity::find()
         .filter(agenda_item::Column::MeetingId.eq(meeting.id))
         .filter(agenda_item::Column::CaseId.eq(input.case_id))
-        .one(&state.db)
+        .one(db)
         .await?
         .filter(|i| i.outcome.as_deref() != Some(REMOVED))
         .ok_or_else(|| AppError::field("case_id", "is not on this meeting's agenda"))?;
     if item.outcome.is_some() {
         return Err(AppError::InvalidTransition("this case's outcome at this meeting is already recorded".into()));
     }
-    let case = case::Entity::find_by_id(item.case_id).one(&state.db).await?.ok_or(AppError::NotFound)?;
-    let stage = current_stage(&state.db, case.id).await?;
+    let case = case::Entity::find_by_id(item.case_id).one(db).await?.ok_or(AppError::NotFound)?;
+    let stage = current_stage(db, case.id).await?;
     if stage.stage != Stage::Mediation.as_str() || stage.status != Status::Scheduled.as_str() {
         return Err(AppError::InvalidTransition(format!(
             "the case is no longer waiting for this meeting ({})",
@@ -370,9 +383,9 @@ pub async fn record_outcome(
     }
     check.finish()?;
 
-    let deadlines = &state.settings.deadlines;
+    let deadlines = office.deadlines;
     let jurisdiction = case.jurisdiction.as_str();
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(db).await?;
     let note = input.terms.clone().or(input.minutes.clone());
     let base_event = |action: &str, at: DateTime<Utc>| {
         NewEvent::by(officer, case.id, action, at)
@@ -382,7 +395,7 @@ pub async fn record_outcome(
     match input.outcome {
         Outcome::Established => {
             let court_due =
-                calendar::deadline(&txn, &state.calendar, jurisdiction, held_at, deadlines.court_dispatch_days).await?;
+                calendar::deadline(&txn, office.calendar, jurisdiction, held_at, deadlines.court_dispatch_days).await?;
             let (amount, terms) = (input.settlement_amount, input.terms.clone());
             transition_stage(
                 &txn,
@@ -430,7 +443,7 @@ pub async fn record_outcome(
         }
         Outcome::Postponed => {
             let by =
-                calendar::deadline(&txn, &state.calendar, jurisdiction, held_at, deadlines.reschedule_days).await?;
+                calendar::deadline(&txn, office.calendar, jurisdiction, held_at, deadlines.reschedule_days).await?;
             transition_stage(
                 &txn,
                 stage,
@@ -444,7 +457,7 @@ pub async fn record_outcome(
         Outcome::Proposal => {
             let served_at = input.served_at.unwrap_or(held_at);
             let due =
-                calendar::deadline(&txn, &state.calendar, jurisdiction, served_at, deadlines.objection_days).await?;
+                calendar::deadline(&txn, office.calendar, jurisdiction, served_at, deadlines.objection_days).await?;
             let proposal = json!({"basis": input.basis, "served_at": served_at, "terms": input.terms, "settlement_amount": input.settlement_amount});
             transition_stage(
                 &txn,
@@ -475,7 +488,7 @@ pub async fn record_outcome(
             if let Some(due) = stage.objection_due {
                 fields.push(("objection_due", Field::Date(due)));
             }
-            notify::about_case(&txn, state, &case, "proposal_served", &parties, fields).await?;
+            notify::about_case(&txn, office.notifier, &case, "proposal_served", &parties, fields).await?;
         }
         other => {
             let mut fields = vec![("meeting_title", title), ("outcome_text", Field::Outcome(other.as_str()))];
@@ -487,7 +500,7 @@ pub async fn record_outcome(
             {
                 fields.push(("next_date", Field::Date(by)));
             }
-            notify::about_case(&txn, state, &case, "meeting_outcome", &parties, fields).await?;
+            notify::about_case(&txn, office.notifier, &case, "meeting_outcome", &parties, fields).await?;
         }
     }
     let mut active: agenda_item::ActiveModel = item.into();
@@ -502,21 +515,21 @@ pub async fn record_outcome(
 }
 
 /// Cancels a meeting: its waiting cases go back to `accepted` with a new `schedule_by`.
-pub async fn cancel(state: &AppState, officer: &CurrentUser, meeting: meeting::Model) -> AppResult<meeting::Model> {
+pub async fn cancel(
+    db: &DatabaseConnection,
+    office: Office<'_>,
+    officer: &CurrentUser,
+    meeting: meeting::Model,
+) -> AppResult<meeting::Model> {
     require_status(&meeting, SCHEDULED, "cancel it")?;
     let now = time::now();
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(db).await?;
     for item in agenda_of(&txn, meeting.id).await?.into_iter().filter(|i| i.outcome.is_none()) {
         let stage = current_stage(&txn, item.case_id).await?;
         if stage.stage == Stage::Mediation.as_str() && stage.status == Status::Scheduled.as_str() {
-            let by = calendar::deadline(
-                &txn,
-                &state.calendar,
-                &stage.jurisdiction,
-                now,
-                state.settings.deadlines.reschedule_days,
-            )
-            .await?;
+            let by =
+                calendar::deadline(&txn, office.calendar, &stage.jurisdiction, now, office.deadlines.reschedule_days)
+                    .await?;
             let event = NewEvent::by(officer, item.case_id, "meeting_cancelled", now)
                 .note(format!("{}取消，另行排定", title(&meeting)));
             transition_stage(&txn, stage, Status::Accepted, now, |s| s.schedule_by = Set(Some(by)), event).await?;
@@ -525,8 +538,15 @@ pub async fn cancel(state: &AppState, officer: &CurrentUser, meeting: meeting::M
                     ("meeting_title", Field::Meeting(meeting.year, meeting.number)),
                     ("next_date", Field::Date(by)),
                 ];
-                notify::about_case(&txn, state, &case, "meeting_cancelled", &[To::Consumer, To::Business], fields)
-                    .await?;
+                notify::about_case(
+                    &txn,
+                    office.notifier,
+                    &case,
+                    "meeting_cancelled",
+                    &[To::Consumer, To::Business],
+                    fields,
+                )
+                .await?;
             }
         }
         let mut active: agenda_item::ActiveModel = item.into();

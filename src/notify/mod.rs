@@ -6,6 +6,8 @@ pub mod outbox;
 pub mod templates;
 pub mod transport;
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 use entity::{business, case, user};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
@@ -14,8 +16,16 @@ use uuid::Uuid;
 
 use crate::auth::Role;
 use crate::error::{AppError, AppResult};
-use crate::state::AppState;
+use crate::reference::ReferenceSettings;
 use crate::time::taipei;
+
+/// What composing a message needs: the templates and the reference lists (office names,
+/// rejection reasons, themes). Cheap to clone.
+#[derive(Clone)]
+pub struct Notifier {
+    pub templates: Arc<templates::Templates>,
+    pub reference: Arc<ReferenceSettings>,
+}
 
 /// Who a case message goes to.
 #[derive(Debug, Clone)]
@@ -98,7 +108,7 @@ fn outcome_text(locale: &str, code: &str) -> String {
 }
 
 impl Field {
-    fn render(&self, locale: &str, state: &AppState) -> Value {
+    fn render(&self, locale: &str, notifier: &Notifier) -> Value {
         let text = match self {
             Field::Text(s) => s.clone(),
             Field::Date(at) => date_text(locale, at.with_timezone(&taipei()).date_naive()),
@@ -109,8 +119,7 @@ impl Field {
             }
             Field::Amount(n) => amount_text(*n),
             Field::Outcome(code) => outcome_text(locale, code),
-            Field::Rejection(code) => state
-                .settings
+            Field::Rejection(code) => notifier
                 .reference
                 .rejection_reason(*code)
                 .map(|r| if locale == "en" { r.name_en.clone() } else { r.name_zh.clone() })
@@ -122,8 +131,7 @@ impl Field {
                     format!("{year}年第{number}次調解會議")
                 }
             }
-            Field::Theme(code) => state
-                .settings
+            Field::Theme(code) => notifier
                 .reference
                 .inspection_theme(code)
                 .map(|t| if locale == "en" { t.name_en.clone() } else { t.name_zh.clone() })
@@ -133,8 +141,8 @@ impl Field {
     }
 }
 
-fn office_name(state: &AppState, jurisdiction: &str, locale: &str) -> String {
-    match state.settings.reference.jurisdiction(jurisdiction) {
+fn office_name(notifier: &Notifier, jurisdiction: &str, locale: &str) -> String {
+    match notifier.reference.jurisdiction(jurisdiction) {
         Some(j) if locale == "en" => format!("the Consumer Protection Office of the {} Government", j.name_en),
         Some(j) => format!("{}政府消費者保護官室", j.name_zh),
         None => jurisdiction.to_string(),
@@ -184,7 +192,7 @@ async fn business_recipients(db: &impl ConnectionTrait, business: &business::Mod
 
 async fn render_and_queue(
     db: &impl ConnectionTrait,
-    state: &AppState,
+    notifier: &Notifier,
     kind: &'static str,
     recipients: Vec<Recipient>,
     jurisdiction: &str,
@@ -194,11 +202,11 @@ async fn render_and_queue(
     for r in recipients {
         let mut vars = Map::new();
         vars.insert("recipient_name".into(), Value::String(r.name.clone().unwrap_or_else(|| r.email.clone())));
-        vars.insert("office_name".into(), Value::String(office_name(state, jurisdiction, &r.locale)));
+        vars.insert("office_name".into(), Value::String(office_name(notifier, jurisdiction, &r.locale)));
         for (name, field) in fields {
-            vars.insert((*name).into(), field.render(&r.locale, state));
+            vars.insert((*name).into(), field.render(&r.locale, notifier));
         }
-        let rendered = state.templates.render(&r.locale, kind, &Value::Object(vars)).map_err(AppError::Internal)?;
+        let rendered = notifier.templates.render(&r.locale, kind, &Value::Object(vars)).map_err(AppError::Internal)?;
         let outgoing = outbox::Outgoing {
             case_id: ids.0,
             inspection_id: ids.1,
@@ -224,7 +232,7 @@ pub type Mail = (&'static str, Vec<To>, Vec<(&'static str, Field)>);
 /// business and consumer names are always available to the template.
 pub async fn about_case(
     db: &impl ConnectionTrait,
-    state: &AppState,
+    notifier: &Notifier,
     case: &case::Model,
     kind: &'static str,
     to: &[To],
@@ -256,13 +264,13 @@ pub async fn about_case(
             To::Staff(None) => {}
         }
     }
-    render_and_queue(db, state, kind, recipients, &case.jurisdiction, (Some(case.id), None), &fields).await
+    render_and_queue(db, notifier, kind, recipients, &case.jurisdiction, (Some(case.id), None), &fields).await
 }
 
 /// Queues an alert about an inspection to its officers.
 pub async fn about_inspection(
     db: &impl ConnectionTrait,
-    state: &AppState,
+    notifier: &Notifier,
     inspection: &entity::inspection::Model,
     kind: &'static str,
     officers: &[Uuid],
@@ -272,7 +280,8 @@ pub async fn about_inspection(
     for id in officers {
         recipients.extend(staff_recipient(db, *id).await?);
     }
-    render_and_queue(db, state, kind, recipients, &inspection.jurisdiction, (None, Some(inspection.id)), &fields).await
+    render_and_queue(db, notifier, kind, recipients, &inspection.jurisdiction, (None, Some(inspection.id)), &fields)
+        .await
 }
 
 #[cfg(test)]

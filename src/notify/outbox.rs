@@ -14,10 +14,11 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::transport;
+use crate::config::MailSettings;
 use crate::error::AppResult;
-use crate::jobs::Tally;
-use crate::state::AppState;
 use crate::time;
+use crate::work::Tally;
+use sea_orm::DatabaseConnection;
 
 pub const PENDING: &str = "pending";
 pub const SENDING: &str = "sending";
@@ -101,7 +102,15 @@ pub struct Delivered {
 
 /// Sends every message that is due. Each message is a unit of its own: one that fails, or
 /// cannot even be built, never holds up the others.
-pub async fn deliver_due(state: &AppState) -> AppResult<(Delivered, Tally)> {
+/// What delivering needs: the database, the transport and the mail settings.
+#[derive(Clone, Copy)]
+pub struct Delivery<'a> {
+    pub db: &'a DatabaseConnection,
+    pub mailer: &'a transport::Mailer,
+    pub settings: &'a MailSettings,
+}
+
+pub async fn deliver_due(state: Delivery<'_>) -> AppResult<(Delivered, Tally)> {
     let now = time::now();
     let ids: Vec<Uuid> = notification::Entity::find()
         .select_only()
@@ -110,14 +119,14 @@ pub async fn deliver_due(state: &AppState) -> AppResult<(Delivered, Tally)> {
         .order_by_asc(notification::Column::NextAttemptAt)
         .limit(BATCH)
         .into_tuple()
-        .all(&state.db)
+        .all(state.db)
         .await?;
     let mut report = Delivered::default();
     let mut tally = Tally::default();
     if ids.is_empty() {
         return Ok((report, tally));
     }
-    let from = transport::sender(&state.settings)?;
+    let from = transport::sender(state.settings)?;
     for id in ids {
         let mut outcome = None;
         tally.unit("mail", id, deliver_one(state, &from, id, now, &mut outcome)).await;
@@ -138,13 +147,13 @@ enum Outcome {
 }
 
 async fn deliver_one(
-    state: &AppState,
+    state: Delivery<'_>,
     from: &lettre::message::Mailbox,
     id: Uuid,
     now: DateTime<Utc>,
     outcome: &mut Option<Outcome>,
 ) -> AppResult<bool> {
-    let Some(message) = claim(state, id, now).await? else { return Ok(false) };
+    let Some(message) = claim(state.db, id, now).await? else { return Ok(false) };
     let sent = state.mailer.send(from, &message).await;
     let mut row: notification::ActiveModel = message.clone().into();
     row.claimed_until = Set(None);
@@ -159,27 +168,26 @@ async fn deliver_one(
             tracing::warn!(notification_id = %message.id, kind = %message.kind, attempt = message.attempts, %error, "mail delivery failed");
             row.last_error = Set(Some(error.to_string()));
             let unbuildable = matches!(error, transport::SendError::Unbuildable(_));
-            if unbuildable || message.attempts >= state.settings.mail.max_attempts as i32 {
+            if unbuildable || message.attempts >= state.settings.max_attempts as i32 {
                 row.status = Set(FAILED.into());
                 *outcome = Some(Outcome::Failed);
             } else {
                 row.status = Set(PENDING.into());
-                row.next_attempt_at =
-                    Set(time::now() + backoff(state.settings.mail.retry_base_seconds, message.attempts));
+                row.next_attempt_at = Set(time::now() + backoff(state.settings.retry_base_seconds, message.attempts));
                 *outcome = Some(Outcome::Retrying);
             }
         }
     }
-    row.update(&state.db).await?;
+    row.update(state.db).await?;
     Ok(true)
 }
 
 /// Takes one due message for this instance, counting the attempt; `None` if another
 /// instance has it.
-async fn claim(state: &AppState, id: Uuid, now: DateTime<Utc>) -> AppResult<Option<notification::Model>> {
-    let txn = crate::db::begin_write(&state.db).await?;
+async fn claim(db: &DatabaseConnection, id: Uuid, now: DateTime<Utc>) -> AppResult<Option<notification::Model>> {
+    let txn = crate::db::begin_write(db).await?;
     let mut query = notification::Entity::find_by_id(id).filter(due(now));
-    if state.db.get_database_backend() == DbBackend::Postgres {
+    if db.get_database_backend() == DbBackend::Postgres {
         query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     }
     let Some(row) = query.one(&txn).await? else {

@@ -9,7 +9,7 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::config::{MailTransport, Settings, SmtpTls};
+use crate::config::{MailSettings, MailTransport, Settings, SmtpTls};
 
 pub enum Mailer {
     File { dir: PathBuf },
@@ -85,12 +85,8 @@ impl std::fmt::Display for SendError {
     }
 }
 
-pub fn sender(settings: &Settings) -> anyhow::Result<Mailbox> {
-    settings
-        .mail
-        .from
-        .parse::<Mailbox>()
-        .with_context(|| format!("mail.from {:?} is not a mailbox", settings.mail.from))
+pub fn sender(settings: &MailSettings) -> anyhow::Result<Mailbox> {
+    settings.from.parse::<Mailbox>().with_context(|| format!("mail.from {:?} is not a mailbox", settings.from))
 }
 
 /// Builds the message fallibly: lettre panics when a mailbox name or a header holds a line

@@ -131,7 +131,7 @@ pub async fn layer(State(web): State<super::WebState>, request: Request, next: N
         && navigation
         && let Some(refresh) = cookie(&state, &parts.headers, REFRESH)
     {
-        match service::refresh(&state, &refresh).await {
+        match service::refresh(state.sessions(), &refresh).await {
             Ok(pair) => {
                 if let Some(claims) = state.keys.verify(&pair.access_token) {
                     user = load_current_user(&state.db, claims.sub, claims.sid).await.ok();

@@ -93,7 +93,7 @@ pub async fn signin(
 ) -> Response {
     let form = FormValues::parse(&body);
     let email = form.get("email").trim().to_string();
-    match service::login(&state, &email, form.get("password").to_string(), &address).await {
+    match service::login(state.sessions(), &email, form.get("password").to_string(), &address).await {
         Ok(pair) => {
             let next = form.opt("next").map(|n| safe_next(&n)).filter(|n| n != "/");
             let account = entity::user::Entity::find()
@@ -160,7 +160,7 @@ pub async fn register(
         return Ok((status, render(&Register { t: ctx.t, ctx, form, refusal })).into_response());
     }
     // Registered: sign straight in.
-    let pair = service::login(&state, form.get("email"), form.get("password").to_string(), &address)
+    let pair = service::login(state.sessions(), form.get("email"), form.get("password").to_string(), &address)
         .await
         .map_err(|e| ctx.err(e))?;
     let mut response = Redirect::to("/cases/new").into_response();

@@ -1,0 +1,16 @@
+//! What the office's case work needs beside the database: its calendar and the day counts of
+//! its deadlines, its mail, and its reference lists. Services take this (and a connection),
+//! not the whole application state.
+
+use crate::calendar::OfficeCalendar;
+use crate::config::DeadlineSettings;
+use crate::notify::Notifier;
+use crate::reference::ReferenceSettings;
+
+#[derive(Clone, Copy)]
+pub struct Office<'a> {
+    pub calendar: &'a OfficeCalendar,
+    pub deadlines: &'a DeadlineSettings,
+    pub notifier: &'a Notifier,
+    pub reference: &'a ReferenceSettings,
+}
