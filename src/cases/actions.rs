@@ -136,7 +136,6 @@ pub async fn take(
     body: ActionBody,
     mut check: Check,
 ) -> AppResult<case::Model> {
-    let db = db;
     let case = access::load_visible(db, user, case_id).await?;
 
     let action = match body.action.as_deref() {
