@@ -59,19 +59,19 @@ impl NewEvent {
         }
     }
 
-    pub fn stage(mut self, stage: &str) -> Self {
-        self.stage = Some(stage.into());
+    pub fn stage(mut self, stage: impl AsRef<str>) -> Self {
+        self.stage = Some(stage.as_ref().into());
         self
     }
 
-    pub fn statuses(mut self, from: &str, to: &str) -> Self {
-        self.from_status = Some(from.into());
-        self.to_status = Some(to.into());
+    pub fn statuses(mut self, from: impl AsRef<str>, to: impl AsRef<str>) -> Self {
+        self.from_status = Some(from.as_ref().into());
+        self.to_status = Some(to.as_ref().into());
         self
     }
 
-    pub fn to_status(mut self, to: &str) -> Self {
-        self.to_status = Some(to.into());
+    pub fn to_status(mut self, to: impl AsRef<str>) -> Self {
+        self.to_status = Some(to.as_ref().into());
         self
     }
 

@@ -29,8 +29,8 @@ pub struct Model {
     pub received_at: DateTimeUtc,
     /// The Taipei date of `received_at`, for period queries.
     pub received_on: Date,
-    pub stage: String,
-    pub status: String,
+    pub stage: crate::workflow::Stage,
+    pub status: crate::workflow::Status,
     pub due_at: Option<DateTimeUtc>,
     /// When the complaint was first forwarded to the business (from then on it sees the case).
     pub forwarded_at: Option<DateTimeUtc>,

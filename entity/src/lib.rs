@@ -27,3 +27,4 @@ pub mod stat_correction;
 pub mod stat_daily;
 pub mod stat_period;
 pub mod user;
+pub mod workflow;

@@ -212,8 +212,8 @@ async fn list_cases(
         let awaiting = SqlQuery::select()
             .column(case_stage::Column::CaseId)
             .from(case_stage::Entity)
-            .and_where(Expr::col(case_stage::Column::Stage).eq(Stage::Mediation.as_str()))
-            .and_where(Expr::col(case_stage::Column::Status).eq(Status::Established.as_str()))
+            .and_where(Expr::col(case_stage::Column::Stage).eq(Stage::Mediation))
+            .and_where(Expr::col(case_stage::Column::Status).eq(Status::Established))
             .and_where(Expr::col(case_stage::Column::CourtSentAt).is_null())
             .to_owned();
         condition = condition.add(case::Column::Id.in_subquery(awaiting));

@@ -107,7 +107,7 @@ async fn view(state: &AppState, reader: &CurrentUser, m: meeting::Model) -> AppR
                 case_no: c.case_no.clone(),
                 consumer_name: c.consumer_name.clone(),
                 business_name: names.get(&c.business_id).cloned().unwrap_or_default(),
-                case_status: c.status.clone(),
+                case_status: c.status.as_str().into(),
                 added_at: i.added_at,
                 outcome: i.outcome,
                 outcome_at: i.outcome_at,

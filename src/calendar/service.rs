@@ -115,7 +115,7 @@ pub async fn add_closure(
         .await?;
     let mut moved = 0;
     for stage in stages {
-        let reopen = stage.status == Status::Overdue.as_str() && stage.due_at == Some(old) && new > now;
+        let reopen = stage.status == Status::Overdue && stage.due_at == Some(old) && new > now;
         let shift = |v: Option<DateTime<Utc>>| if v == Some(old) { Some(new) } else { v };
         let mut active: case_stage::ActiveModel = stage.clone().into();
         active.due_at = Set(shift(stage.due_at));
@@ -123,7 +123,7 @@ pub async fn add_closure(
         active.objection_due = Set(shift(stage.objection_due));
         active.court_due = Set(shift(stage.court_due));
         if reopen {
-            active.status = Set(Status::Forwarded.as_str().into());
+            active.status = Set(Status::Forwarded);
         }
         active.updated_at = Set(now);
         active.update(&txn).await?;
@@ -131,8 +131,8 @@ pub async fn add_closure(
         if let Some(current) = case::Entity::find_by_id(stage.case_id).one(&txn).await? {
             let mut case_active: case::ActiveModel = current.clone().into();
             case_active.due_at = Set(shift(current.due_at));
-            if reopen && current.status == Status::Overdue.as_str() {
-                case_active.status = Set(Status::Forwarded.as_str().into());
+            if reopen && current.status == Status::Overdue {
+                case_active.status = Set(Status::Forwarded);
             }
             case_active.version = Set(current.version + 1);
             case_active.updated_at = Set(now);
@@ -140,7 +140,7 @@ pub async fn add_closure(
         }
         let event = NewEvent::system(stage.case_id, "deadline_moved", now)
             .stage(&stage.stage)
-            .statuses(&stage.status, if reopen { Status::Forwarded.as_str() } else { &stage.status })
+            .statuses(stage.status, if reopen { Status::Forwarded } else { stage.status })
             .note(format!("{date} 停止上班：期限順延至 {}", taipei_date(new)))
             .data(serde_json::json!({"closure": date, "from": old, "to": new}));
         timeline::append(&txn, event).await?;

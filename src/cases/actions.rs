@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::filing::insert_stage;
-use super::view::{self, parse_stage, parse_status};
+use super::view;
 use crate::access;
 use crate::auth::{CurrentUser, Role};
 use crate::calendar::service as calendar;
@@ -165,7 +165,7 @@ pub async fn take(
         return Err(AppError::VersionConflict);
     }
     let stage = view::current_stage(db, case.id).await?;
-    let (stage_kind, status) = (parse_stage(&stage.stage)?, parse_status(&stage.status)?);
+    let (stage_kind, status) = (stage.stage, stage.status);
     let rule = match workflow::check(stage_kind, status, action, actor, view::facts(&stage)) {
         Ok(rule) => rule,
         Err(Refusal::NeverAllowed) => return Err(AppError::Forbidden(format!("a {actor} may not `{action}` now"))),
@@ -294,7 +294,7 @@ async fn validate(
 
 /// The next date that matters on a stage, shown as the case's `due_at`.
 pub fn next_deadline(stage: &case_stage::Model) -> Option<DateTime<Utc>> {
-    match (Stage::parse(&stage.stage)?, Status::parse(&stage.status)?) {
+    match (stage.stage, stage.status) {
         (Stage::FirstComplaint, Status::Forwarded | Status::Overdue) => stage.due_at,
         (Stage::SecondComplaint, Status::Submitted | Status::Assigned) => stage.due_at,
         (Stage::Mediation, Status::Accepted | Status::Scheduled) => stage.schedule_by,
@@ -513,7 +513,7 @@ async fn apply(
         Action::Withdraw => end_reason = Some("withdrawn"),
     }
 
-    s.status = Set(to.as_str().into());
+    s.status = Set(to);
     s.details = Set(details);
     let closes = workflow::is_terminal(stage_kind, to) && !workflow::is_terminal(stage_kind, status);
     if closes {
@@ -543,8 +543,8 @@ async fn apply(
         crate::agenda::remove_withdrawn(&txn, case.id).await?;
     }
     let changes = case::ActiveModel {
-        stage: Set(current_stage.as_str().into()),
-        status: Set(current_status.as_str().into()),
+        stage: Set(current_stage),
+        status: Set(current_status),
         due_at: Set(due_at),
         forwarded_at: Set(forwarded_at),
         closed_at: Set(closed_at),
@@ -598,8 +598,7 @@ pub async fn mirror_stage_onto_case(db: &impl ConnectionTrait, stage: &case_stag
     if current.stage != stage.stage {
         return Ok(());
     }
-    let closed =
-        Stage::parse(&stage.stage).zip(Status::parse(&stage.status)).is_some_and(|(k, s)| workflow::is_terminal(k, s));
+    let closed = workflow::is_terminal(stage.stage, stage.status);
     let changes = case::ActiveModel {
         status: Set(stage.status.clone()),
         due_at: Set(next_deadline(stage)),
@@ -624,10 +623,10 @@ pub async fn transition_stage(
     event: NewEvent,
 ) -> AppResult<case_stage::Model> {
     let from = stage.status.clone();
-    let kind = parse_stage(&stage.stage)?;
+    let kind = stage.stage;
     let closes = workflow::is_terminal(kind, to) && stage.closed_at.is_none();
     let mut active: case_stage::ActiveModel = stage.clone().into();
-    active.status = Set(to.as_str().into());
+    active.status = Set(to);
     if closes {
         active.closed_at = Set(Some(at));
         active.closed_on = Set(Some(taipei_date(at)));

@@ -133,14 +133,6 @@ pub struct CaseSummary {
     pub due_at: Option<DateTime<Utc>>,
 }
 
-pub fn parse_stage(s: &str) -> AppResult<Stage> {
-    Stage::parse(s).ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown stage {s:?} in the database")))
-}
-
-pub fn parse_status(s: &str) -> AppResult<Status> {
-    Status::parse(s).ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown status {s:?} in the database")))
-}
-
 pub fn facts(stage: &case_stage::Model) -> StageFacts {
     StageFacts {
         schedule_extended: stage.schedule_extended,
@@ -151,8 +143,8 @@ pub fn facts(stage: &case_stage::Model) -> StageFacts {
 
 fn stage_view(s: case_stage::Model) -> AppResult<StageView> {
     Ok(StageView {
-        stage: parse_stage(&s.stage)?,
-        status: parse_status(&s.status)?,
+        stage: s.stage,
+        status: s.status,
         filed_at: s.filed_at,
         due_at: s.due_at,
         closed_at: s.closed_at,
@@ -195,7 +187,7 @@ pub async fn build(db: &impl ConnectionTrait, user: &CurrentUser, case: case::Mo
     let stage_rows = stages(db, case.id).await?;
     let current =
         stage_rows.last().ok_or_else(|| AppError::Internal(anyhow::anyhow!("case {} has no stage", case.id)))?;
-    let (stage, status) = (parse_stage(&current.stage)?, parse_status(&current.status)?);
+    let (stage, status) = (current.stage, current.status);
     let available_actions = workflow::available(stage, status, access::actor(user, &case), facts(current));
     let attachments = attachment::Entity::find()
         .filter(attachment::Column::CaseId.eq(case.id))
@@ -242,8 +234,8 @@ pub async fn build(db: &impl ConnectionTrait, user: &CurrentUser, case: case::Mo
 pub fn summary(case: case::Model, business: &business::Model) -> AppResult<CaseSummary> {
     Ok(CaseSummary {
         id: case.id,
-        stage: parse_stage(&case.stage)?,
-        status: parse_status(&case.status)?,
+        stage: case.stage,
+        status: case.status,
         case_no: case.case_no,
         jurisdiction: case.jurisdiction,
         version: case.version,

@@ -2,6 +2,7 @@
 //! act, and which fields the action needs. Everything else — the action endpoint,
 //! `available_actions`, `GET /api/v1/workflow`, the web pages — asks this module.
 
+pub use entity::workflow::{Stage, Status};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -29,37 +30,6 @@ macro_rules! names {
             }
         }
     };
-}
-
-names! {
-    /// A stage of a dispute; each is a row of its own, counted and timed on its own.
-    pub enum Stage {
-        FirstComplaint => "first_complaint",
-        SecondComplaint => "second_complaint",
-        Mediation => "mediation",
-    }
-}
-
-names! {
-    pub enum Status {
-        Submitted => "submitted",
-        NeedsInfo => "needs_info",
-        Forwarded => "forwarded",
-        Responded => "responded",
-        Overdue => "overdue",
-        Settled => "settled",
-        Unresolved => "unresolved",
-        Rejected => "rejected",
-        Withdrawn => "withdrawn",
-        Assigned => "assigned",
-        Applied => "applied",
-        NeedsCorrection => "needs_correction",
-        Accepted => "accepted",
-        Scheduled => "scheduled",
-        ProposalServed => "proposal_served",
-        Established => "established",
-        NotEstablished => "not_established",
-    }
 }
 
 names! {

@@ -31,8 +31,8 @@ pub async fn mark_overdue(state: &AppState) -> AppResult<Tally> {
     let candidates: Vec<uuid::Uuid> = case_stage::Entity::find()
         .select_only()
         .column(case_stage::Column::Id)
-        .filter(case_stage::Column::Stage.eq(Stage::FirstComplaint.as_str()))
-        .filter(case_stage::Column::Status.eq(Status::Forwarded.as_str()))
+        .filter(case_stage::Column::Stage.eq(Stage::FirstComplaint))
+        .filter(case_stage::Column::Status.eq(Status::Forwarded))
         .filter(case_stage::Column::DueAt.lt(now))
         .limit(BATCH)
         .into_tuple()
@@ -47,8 +47,7 @@ pub async fn mark_overdue(state: &AppState) -> AppResult<Tally> {
 
 async fn mark_one_overdue(state: &AppState, id: Uuid, now: DateTime<Utc>) -> AppResult<bool> {
     let txn = db::begin_write(&state.db).await?;
-    let mut query =
-        case_stage::Entity::find_by_id(id).filter(case_stage::Column::Status.eq(Status::Forwarded.as_str()));
+    let mut query = case_stage::Entity::find_by_id(id).filter(case_stage::Column::Status.eq(Status::Forwarded));
     if state.db.get_database_backend() == DbBackend::Postgres {
         // Another instance working on the same row skips it instead of waiting.
         query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
@@ -58,7 +57,7 @@ async fn mark_one_overdue(state: &AppState, id: Uuid, now: DateTime<Utc>) -> App
         return Ok(false);
     };
     let mut active: case_stage::ActiveModel = stage.clone().into();
-    active.status = Set(Status::Overdue.as_str().into());
+    active.status = Set(Status::Overdue);
     active.updated_at = Set(now);
     let updated = active.update(&txn).await?;
     mirror_stage_onto_case(&txn, &updated).await?;
@@ -124,8 +123,8 @@ async fn claim(
 
 fn lapsed_proposals(now: DateTime<Utc>) -> Condition {
     Condition::all()
-        .add(case_stage::Column::Stage.eq(Stage::Mediation.as_str()))
-        .add(case_stage::Column::Status.eq(Status::ProposalServed.as_str()))
+        .add(case_stage::Column::Stage.eq(Stage::Mediation))
+        .add(case_stage::Column::Status.eq(Status::ProposalServed))
         .add(case_stage::Column::ObjectionDue.lt(now))
 }
 
@@ -183,8 +182,8 @@ async fn deem_one(state: &AppState, id: Uuid, now: DateTime<Utc>) -> AppResult<b
 
 fn court_dispatch_late(now: DateTime<Utc>) -> Condition {
     Condition::all()
-        .add(case_stage::Column::Stage.eq(Stage::Mediation.as_str()))
-        .add(case_stage::Column::Status.eq(Status::Established.as_str()))
+        .add(case_stage::Column::Stage.eq(Stage::Mediation))
+        .add(case_stage::Column::Status.eq(Status::Established))
         .add(case_stage::Column::CourtSentAt.is_null())
         .add(case_stage::Column::CourtDue.lt(now))
 }
@@ -242,8 +241,8 @@ async fn alert_one_court_dispatch(state: &AppState, id: Uuid, now: DateTime<Utc>
 
 fn awaiting_answer(now: DateTime<Utc>) -> Condition {
     Condition::all()
-        .add(case_stage::Column::Stage.eq(Stage::FirstComplaint.as_str()))
-        .add(case_stage::Column::Status.eq(Status::Forwarded.as_str()))
+        .add(case_stage::Column::Stage.eq(Stage::FirstComplaint))
+        .add(case_stage::Column::Status.eq(Status::Forwarded))
         .add(case_stage::Column::DueAt.gt(now))
 }
 

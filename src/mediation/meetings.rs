@@ -190,7 +190,7 @@ pub async fn add_to_agenda(
         .filter(|c| c.jurisdiction == meeting.jurisdiction)
         .ok_or_else(|| AppError::field("case_id", "no case of this jurisdiction has this id"))?;
     let stage = current_stage(db, case.id).await?;
-    if stage.stage != Stage::Mediation.as_str() || stage.status != Status::Accepted.as_str() {
+    if stage.stage != Stage::Mediation || stage.status != Status::Accepted {
         return Err(AppError::InvalidTransition(format!(
             "only a case whose mediation application is accepted can be put on an agenda (this one: {} {})",
             stage.stage, stage.status
@@ -359,7 +359,7 @@ pub async fn record_outcome(
     }
     let case = case::Entity::find_by_id(item.case_id).one(db).await?.ok_or(AppError::NotFound)?;
     let stage = current_stage(db, case.id).await?;
-    if stage.stage != Stage::Mediation.as_str() || stage.status != Status::Scheduled.as_str() {
+    if stage.stage != Stage::Mediation || stage.status != Status::Scheduled {
         return Err(AppError::InvalidTransition(format!(
             "the case is no longer waiting for this meeting ({})",
             stage.status
@@ -526,7 +526,7 @@ pub async fn cancel(
     let txn = db::begin_write(db).await?;
     for item in agenda_of(&txn, meeting.id).await?.into_iter().filter(|i| i.outcome.is_none()) {
         let stage = current_stage(&txn, item.case_id).await?;
-        if stage.stage == Stage::Mediation.as_str() && stage.status == Status::Scheduled.as_str() {
+        if stage.stage == Stage::Mediation && stage.status == Status::Scheduled {
             let by =
                 calendar::deadline(&txn, office.calendar, &stage.jurisdiction, now, office.deadlines.reschedule_days)
                     .await?;

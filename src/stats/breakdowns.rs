@@ -413,7 +413,7 @@ async fn business_replies(
     ids: &[Uuid],
 ) -> AppResult<BTreeMap<Uuid, (i64, i64, i64)>> {
     let mut condition = stage_scope(scope, period)
-        .add(Expr::col((case_stage::Entity, case_stage::Column::Stage)).eq(Stage::FirstComplaint.as_str()))
+        .add(Expr::col((case_stage::Entity, case_stage::Column::Stage)).eq(Stage::FirstComplaint))
         .add(Expr::col((case_stage::Entity, case_stage::Column::DueAt)).is_not_null())
         .add(Expr::col((case::Entity, case::Column::BusinessId)).is_in(ids.iter().copied()));
     if let Scope::One(j) = scope {
