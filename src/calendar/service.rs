@@ -139,7 +139,7 @@ pub async fn add_closure(
             case_active.update(&txn).await?;
         }
         let event = NewEvent::system(stage.case_id, "deadline_moved", now)
-            .stage(&stage.stage)
+            .stage(stage.stage)
             .statuses(stage.status, if reopen { Status::Forwarded } else { stage.status })
             .note(format!("{date} 停止上班：期限順延至 {}", taipei_date(new)))
             .data(serde_json::json!({"closure": date, "from": old, "to": new}));

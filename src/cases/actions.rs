@@ -600,7 +600,7 @@ pub async fn mirror_stage_onto_case(db: &impl ConnectionTrait, stage: &case_stag
     }
     let closed = workflow::is_terminal(stage.stage, stage.status);
     let changes = case::ActiveModel {
-        status: Set(stage.status.clone()),
+        status: Set(stage.status),
         due_at: Set(next_deadline(stage)),
         closed_at: Set(if closed { current.closed_at.or(stage.closed_at) } else { None }),
         version: Set(current.version + 1),
@@ -622,7 +622,7 @@ pub async fn transition_stage(
     edit: impl FnOnce(&mut case_stage::ActiveModel),
     event: NewEvent,
 ) -> AppResult<case_stage::Model> {
-    let from = stage.status.clone();
+    let from = stage.status;
     let kind = stage.stage;
     let closes = workflow::is_terminal(kind, to) && stage.closed_at.is_none();
     let mut active: case_stage::ActiveModel = stage.clone().into();
@@ -635,6 +635,6 @@ pub async fn transition_stage(
     active.updated_at = Set(time::now());
     let updated = active.update(db).await?;
     mirror_stage_onto_case(db, &updated).await?;
-    timeline::append(db, event.stage(&stage.stage).statuses(&from, to.as_str())).await?;
+    timeline::append(db, event.stage(stage.stage).statuses(from, to.as_str())).await?;
     Ok(updated)
 }

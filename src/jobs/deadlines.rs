@@ -218,7 +218,7 @@ async fn alert_one_court_dispatch(state: &AppState, id: Uuid, now: DateTime<Utc>
     active.updated_at = Set(now);
     active.update(&txn).await?;
     let event = NewEvent::system(stage.case_id, "court_dispatch_overdue", now)
-        .stage(&stage.stage)
+        .stage(stage.stage)
         .internal()
         .note("調解書未於期限內送請法院核定 / The mediation record is overdue for dispatch to the court")
         .data(json!({"court_due": stage.court_due}));
