@@ -29,6 +29,7 @@ pub mod openapi;
 pub mod paging;
 pub mod reference;
 pub mod router;
+pub mod stages;
 pub mod state;
 pub mod stats;
 pub mod telemetry;

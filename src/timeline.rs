@@ -59,6 +59,11 @@ impl NewEvent {
         }
     }
 
+    /// Another entry by the same actor at the same moment (a stage an action opens).
+    pub fn alongside(&self, action: &str) -> Self {
+        Self::new(self.case_id, action, self.at, self.actor_id, &self.actor_role, self.system)
+    }
+
     pub fn stage(mut self, stage: impl AsRef<str>) -> Self {
         self.stage = Some(stage.as_ref().into());
         self

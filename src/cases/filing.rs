@@ -1,8 +1,8 @@
 //! Filing a case: by a citizen online, or by staff on a consumer's behalf (paper, walk-in,
 //! telephone, a converted consultation), with idempotency and a unique case number.
 
-use chrono::{DateTime, Days, FixedOffset, NaiveDate, Utc};
-use entity::{case, case_stage, consultation, idempotency_key, user};
+use chrono::{DateTime, Days, FixedOffset, NaiveDate};
+use entity::{case, consultation, idempotency_key, user};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -339,8 +339,17 @@ pub async fn file(
     }
     .insert(&txn)
     .await?;
-    insert_stage(&txn, &case, 1, Stage::FirstComplaint, Status::Submitted, received_at, None, serde_json::json!({}))
-        .await?;
+    crate::stages::insert(
+        &txn,
+        &case,
+        1,
+        Stage::FirstComplaint,
+        Status::Submitted,
+        received_at,
+        None,
+        serde_json::json!({}),
+    )
+    .await?;
     let event = NewEvent::by(user, case_id, "file", received_at)
         .stage(Stage::FirstComplaint.as_str())
         .to_status(Status::Submitted.as_str())
@@ -386,57 +395,4 @@ pub async fn file(
     txn.commit().await?;
     tracing::info!(case_id = %case.id, case_no = %case.case_no, by = %user.role, "case filed");
     Ok(Filed { case, created: true })
-}
-
-#[allow(clippy::too_many_arguments)]
-pub async fn insert_stage(
-    db: &impl ConnectionTrait,
-    case: &case::Model,
-    seq: i32,
-    stage: Stage,
-    status: Status,
-    filed_at: DateTime<Utc>,
-    due_at: Option<DateTime<Utc>>,
-    details: serde_json::Value,
-) -> AppResult<case_stage::Model> {
-    let metric = match stage {
-        Stage::FirstComplaint => crate::stats::figures::FIRST_COMPLAINTS,
-        Stage::SecondComplaint => crate::stats::figures::SECOND_COMPLAINTS,
-        Stage::Mediation => crate::stats::figures::MEDIATION_APPLICATIONS,
-    };
-    let why = format!("{} {} filed", case.case_no, stage.as_str());
-    crate::stats::counters::bump(db, &case.jurisdiction, metric, taipei_date(filed_at), 1, &why).await?;
-    let now = time::now();
-    Ok(case_stage::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        case_id: Set(case.id),
-        seq: Set(seq),
-        stage: Set(stage),
-        status: Set(status),
-        jurisdiction: Set(case.jurisdiction.clone()),
-        filed_at: Set(filed_at),
-        filed_on: Set(taipei_date(filed_at)),
-        due_at: Set(due_at),
-        closed_at: Set(None),
-        closed_on: Set(None),
-        end_reason: Set(None),
-        responded_at: Set(None),
-        responded_late: Set(None),
-        assigned_officer_id: Set(None),
-        accepted_at: Set(None),
-        schedule_by: Set(None),
-        schedule_extended: Set(false),
-        objection_due: Set(None),
-        deemed: Set(false),
-        court_due: Set(None),
-        court_sent_at: Set(None),
-        court_approved: Set(None),
-        settlement_amount: Set(None),
-        rejection_code: Set(None),
-        details: Set(details),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(db)
-    .await?)
 }

@@ -6,6 +6,7 @@
 pub mod calendar;
 pub mod figures;
 pub mod input;
+pub mod plan;
 pub mod report;
 pub mod tax_id;
 pub mod workflow;

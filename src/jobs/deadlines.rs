@@ -13,11 +13,12 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::calendar::service as calendar;
-use crate::cases::actions::{mirror_stage_onto_case, transition_stage};
 use crate::db;
+use crate::domain::plan::{MailPlan, MailValue, Party};
 use crate::domain::workflow::{Stage, Status};
 use crate::error::AppResult;
 use crate::notify::{self, Field, To};
+use crate::stages::{self, Change};
 use crate::state::AppState;
 use crate::time;
 use crate::timeline::{self, NewEvent};
@@ -56,40 +57,23 @@ async fn mark_one_overdue(state: &AppState, id: Uuid, now: DateTime<Utc>) -> App
         txn.rollback().await?;
         return Ok(false);
     };
-    let mut active: case_stage::ActiveModel = stage.clone().into();
-    active.status = Set(Status::Overdue);
-    active.updated_at = Set(now);
-    let updated = active.update(&txn).await?;
-    mirror_stage_onto_case(&txn, &updated).await?;
+    let Some(case) = case::Entity::find_by_id(stage.case_id).one(&txn).await? else {
+        txn.rollback().await?;
+        return Ok(false);
+    };
     let event = NewEvent::system(stage.case_id, "overdue", now)
-        .stage(Stage::FirstComplaint.as_str())
-        .statuses(Status::Forwarded.as_str(), Status::Overdue.as_str())
         .note("企業經營者未於期限內回覆 / The business did not answer by the due date");
-    timeline::append(&txn, event).await?;
-    if let (Some(case), Some(due)) = (case::Entity::find_by_id(stage.case_id).one(&txn).await?, stage.due_at) {
+    let mut change = Change::to(Status::Overdue, now, event);
+    if let Some(due) = stage.due_at {
         // The consumer may now escalate; whoever forwarded it (or the assigned officer) hears of it.
         let handler = stage
             .assigned_officer_id
             .or_else(|| stage.details.get("forwarded_by").and_then(|v| v.as_str()).and_then(|s| s.parse().ok()));
-        notify::about_case(
-            &txn,
-            &state.notifier,
-            &case,
-            "complaint_overdue",
-            &[To::Consumer],
-            vec![("due_date", Field::Date(due))],
-        )
-        .await?;
-        notify::about_case(
-            &txn,
-            &state.notifier,
-            &case,
-            "overdue_alert",
-            &[To::Staff(handler)],
-            vec![("due_date", Field::Date(due))],
-        )
-        .await?;
+        let due_date = vec![("due_date", MailValue::Date(due))];
+        change.mail.push(MailPlan::new("complaint_overdue", vec![Party::Consumer], due_date.clone()));
+        change.mail.push(MailPlan::new("overdue_alert", vec![Party::Staff(handler)], due_date));
     }
+    stages::write(&txn, &state.notifier, &case, stage, change).await?;
     txn.commit().await?;
     Ok(true)
 }
@@ -145,6 +129,10 @@ async fn deem_one(state: &AppState, id: Uuid, now: DateTime<Utc>) -> AppResult<b
         txn.rollback().await?;
         return Ok(false);
     };
+    let Some(case) = case::Entity::find_by_id(stage.case_id).one(&txn).await? else {
+        txn.rollback().await?;
+        return Ok(false);
+    };
     let established_at = stage.objection_due.unwrap_or(now);
     let court_due = calendar::deadline(
         &txn,
@@ -157,25 +145,13 @@ async fn deem_one(state: &AppState, id: Uuid, now: DateTime<Utc>) -> AppResult<b
     let event = NewEvent::system(stage.case_id, "deemed_established", established_at)
         .note("調解方案送達後十日內未經異議，視為調解成立 / No objection within 10 days: the mediation is deemed established")
         .data(json!({"court_due": court_due}));
-    let case_id = stage.case_id;
-    transition_stage(
-        &txn,
-        stage,
-        Status::Established,
-        established_at,
-        |s| {
-            s.deemed = Set(true);
-            s.objection_due = Set(None);
-            s.court_due = Set(Some(court_due));
-            s.end_reason = Set(Some("deemed_established".into()));
-        },
-        event,
-    )
-    .await?;
-    if let Some(case) = case::Entity::find_by_id(case_id).one(&txn).await? {
-        notify::about_case(&txn, &state.notifier, &case, "deemed_established", &[To::Consumer, To::Business], vec![])
-            .await?;
-    }
+    let mut change = Change::to(Status::Established, established_at, event);
+    change.end_reason = Some("deemed_established".into());
+    change.columns.deemed = Some(true);
+    change.columns.objection_due = Some(None);
+    change.columns.court_due = Some(Some(court_due));
+    change.mail.push(MailPlan::new("deemed_established", vec![Party::Consumer, Party::Business], vec![]));
+    stages::write(&txn, &state.notifier, &case, stage, change).await?;
     txn.commit().await?;
     Ok(true)
 }

@@ -3,22 +3,21 @@
 //! the case events they cause are dated by the meeting's own times, not by the typing.
 
 use chrono::{DateTime, Datelike, Utc};
-use entity::{agenda_item, case, case_stage, meeting, meeting_member, user};
-use sea_orm::sea_query::Expr;
+use entity::{agenda_item, case, meeting, meeting_member, user};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
 use crate::agenda::{self, REMOVED};
 use crate::auth::{CurrentUser, Role};
 use crate::calendar::service as calendar;
-use crate::cases::actions::transition_stage;
-use crate::cases::view::current_stage;
 use crate::db;
+use crate::domain::plan::{Edit, MailPlan, MailValue, Party};
 use crate::domain::workflow::{Stage, Status};
 use crate::error::{AppError, AppResult, is_unique_violation};
-use crate::notify::{self, Field, To};
 use crate::office::Office;
+use crate::stages::current as current_stage;
+use crate::stages::{self, Change};
 use crate::time::{self, taipei, taipei_date};
 use crate::timeline::NewEvent;
 use sea_orm::DatabaseConnection;
@@ -235,35 +234,17 @@ pub async fn add_to_agenda(
             meeting.location
         ))
         .data(json!({"meeting_id": meeting.id, "meeting_at": meeting.scheduled_at, "location": meeting.location}));
-    transition_stage(
-        &txn,
-        stage,
-        Status::Scheduled,
-        at,
-        |s| set_detail(s, "meeting", json!({"id": meeting.id, "at": meeting.scheduled_at})),
-        event,
-    )
-    .await?;
+    let mut change = Change::to(Status::Scheduled, at, event);
+    change.details.push(Edit::Set("meeting", json!({"id": meeting.id, "at": meeting.scheduled_at})));
     let fields = vec![
-        ("meeting_title", Field::Meeting(meeting.year, meeting.number)),
-        ("meeting_at", Field::DateTime(meeting.scheduled_at)),
-        ("location", Field::Text(meeting.location.clone())),
+        ("meeting_title", MailValue::Meeting(meeting.year, meeting.number)),
+        ("meeting_at", MailValue::DateTime(meeting.scheduled_at)),
+        ("location", MailValue::Text(meeting.location.clone())),
     ];
-    notify::about_case(&txn, office.notifier, &case, "meeting_notice", &[To::Consumer, To::Business], fields).await?;
+    change.mail.push(MailPlan::new("meeting_notice", vec![Party::Consumer, Party::Business], fields));
+    stages::write(&txn, office.notifier, &case, stage, change).await?;
     txn.commit().await?;
     Ok(item)
-}
-
-fn set_detail(stage: &mut case_stage::ActiveModel, key: &str, value: Value) {
-    let mut details = match &stage.details {
-        sea_orm::ActiveValue::Set(v) | sea_orm::ActiveValue::Unchanged(v) => v.clone(),
-        sea_orm::ActiveValue::NotSet => json!({}),
-    };
-    if !details.is_object() {
-        details = json!({});
-    }
-    details.as_object_mut().expect("made an object just above").insert(key.into(), value);
-    stage.details = Set(details);
 }
 
 /// Records that the meeting was held, with attendance; a third of the members make a quorum.
@@ -392,117 +373,74 @@ pub async fn record_outcome(
             .maybe_note(note.clone())
             .data(json!({"meeting_id": meeting.id, "outcome": input.outcome.as_str(), "settlement_amount": input.settlement_amount}))
     };
-    match input.outcome {
+    let title = MailValue::Meeting(meeting.year, meeting.number);
+    let parties = vec![Party::Consumer, Party::Business];
+    let outcome_mail = |outcome: Outcome, next_date: Option<DateTime<Utc>>| {
+        let mut fields = vec![("meeting_title", title.clone()), ("outcome_text", MailValue::Outcome(outcome.as_str()))];
+        if let Some(terms) = &input.terms {
+            fields.push(("terms", MailValue::Text(terms.clone())));
+        }
+        if let Some(by) = next_date {
+            fields.push(("next_date", MailValue::Date(by)));
+        }
+        MailPlan::new("meeting_outcome", parties.clone(), fields)
+    };
+    let change = match input.outcome {
         Outcome::Established => {
             let court_due =
                 calendar::deadline(&txn, office.calendar, jurisdiction, held_at, deadlines.court_dispatch_days).await?;
-            let (amount, terms) = (input.settlement_amount, input.terms.clone());
-            transition_stage(
-                &txn,
-                stage,
-                Status::Established,
-                held_at,
-                |s| {
-                    s.settlement_amount = Set(amount);
-                    s.court_due = Set(Some(court_due));
-                    s.end_reason = Set(Some("established".into()));
-                    set_detail(s, "terms", json!(terms));
-                },
-                base_event("mediation_established", held_at),
-            )
-            .await?;
-            if let Some(amount) = input.settlement_amount {
-                case::Entity::update_many()
-                    .col_expr(case::Column::AmountRecovered, Expr::value(case.amount_recovered.unwrap_or(0) + amount))
-                    .filter(case::Column::Id.eq(case.id))
-                    .exec(&txn)
-                    .await?;
-            }
+            let mut change = Change::to(Status::Established, held_at, base_event("mediation_established", held_at));
+            change.end_reason = Some("established".into());
+            change.columns.settlement_amount = input.settlement_amount;
+            change.columns.court_due = Some(Some(court_due));
+            change.details.push(Edit::Set("terms", json!(input.terms)));
+            change.recovered = input.settlement_amount;
+            change.mail.push(outcome_mail(Outcome::Established, None));
+            change
         }
         Outcome::NotEstablished => {
-            transition_stage(
-                &txn,
-                stage,
-                Status::NotEstablished,
-                held_at,
-                |s| s.end_reason = Set(Some("not_established".into())),
-                base_event("mediation_not_established", held_at),
-            )
-            .await?;
+            let mut change =
+                Change::to(Status::NotEstablished, held_at, base_event("mediation_not_established", held_at));
+            change.end_reason = Some("not_established".into());
+            change.mail.push(outcome_mail(Outcome::NotEstablished, None));
+            change
         }
         Outcome::Withdrawn => {
-            transition_stage(
-                &txn,
-                stage,
-                Status::Withdrawn,
-                held_at,
-                |s| s.end_reason = Set(Some("withdrawn".into())),
-                base_event("withdraw", held_at),
-            )
-            .await?;
+            let mut change = Change::to(Status::Withdrawn, held_at, base_event("withdraw", held_at));
+            change.end_reason = Some("withdrawn".into());
+            change.mail.push(outcome_mail(Outcome::Withdrawn, None));
+            change
         }
         Outcome::Postponed => {
             let by =
                 calendar::deadline(&txn, office.calendar, jurisdiction, held_at, deadlines.reschedule_days).await?;
-            transition_stage(
-                &txn,
-                stage,
-                Status::Accepted,
-                held_at,
-                |s| s.schedule_by = Set(Some(by)),
-                base_event("mediation_postponed", held_at),
-            )
-            .await?;
+            let mut change = Change::to(Status::Accepted, held_at, base_event("mediation_postponed", held_at));
+            change.columns.schedule_by = Some(Some(by));
+            change.mail.push(outcome_mail(Outcome::Postponed, Some(by)));
+            change
         }
         Outcome::Proposal => {
             let served_at = input.served_at.unwrap_or(held_at);
             let due =
                 calendar::deadline(&txn, office.calendar, jurisdiction, served_at, deadlines.objection_days).await?;
             let proposal = json!({"basis": input.basis, "served_at": served_at, "terms": input.terms, "settlement_amount": input.settlement_amount});
-            transition_stage(
-                &txn,
-                stage,
-                Status::ProposalServed,
-                served_at,
-                |s| {
-                    s.objection_due = Set(Some(due));
-                    s.settlement_amount = Set(input.settlement_amount);
-                    set_detail(s, "proposal", proposal);
-                },
-                base_event("proposal_served", served_at)
-                    .data(json!({"basis": input.basis, "objection_due": due, "meeting_id": meeting.id})),
-            )
-            .await?;
-        }
-    }
-    let title = Field::Meeting(meeting.year, meeting.number);
-    let parties = [To::Consumer, To::Business];
-    match input.outcome {
-        Outcome::Proposal => {
-            let stage = current_stage(&txn, case.id).await?;
-            let mut fields = vec![
-                ("meeting_title", title),
-                ("basis", Field::Text(input.basis.clone())),
-                ("terms", Field::Text(input.terms.clone().unwrap_or_default())),
+            let event = base_event("proposal_served", served_at)
+                .data(json!({"basis": input.basis, "objection_due": due, "meeting_id": meeting.id}));
+            let mut change = Change::to(Status::ProposalServed, served_at, event);
+            change.columns.objection_due = Some(Some(due));
+            change.columns.settlement_amount = input.settlement_amount;
+            change.details.push(Edit::Set("proposal", proposal));
+            let fields = vec![
+                ("meeting_title", title.clone()),
+                ("basis", MailValue::Text(input.basis.clone())),
+                ("terms", MailValue::Text(input.terms.clone().unwrap_or_default())),
+                ("objection_due", MailValue::Date(due)),
             ];
-            if let Some(due) = stage.objection_due {
-                fields.push(("objection_due", Field::Date(due)));
-            }
-            notify::about_case(&txn, office.notifier, &case, "proposal_served", &parties, fields).await?;
+            change.mail.push(MailPlan::new("proposal_served", parties.clone(), fields));
+            change
         }
-        other => {
-            let mut fields = vec![("meeting_title", title), ("outcome_text", Field::Outcome(other.as_str()))];
-            if let Some(terms) = &input.terms {
-                fields.push(("terms", Field::Text(terms.clone())));
-            }
-            if other == Outcome::Postponed
-                && let Some(by) = current_stage(&txn, case.id).await?.schedule_by
-            {
-                fields.push(("next_date", Field::Date(by)));
-            }
-            notify::about_case(&txn, office.notifier, &case, "meeting_outcome", &parties, fields).await?;
-        }
-    }
+    };
+    stages::write(&txn, office.notifier, &case, stage, change).await?;
     let mut active: agenda_item::ActiveModel = item.into();
     active.outcome = Set(Some(input.outcome.as_str().into()));
     active.outcome_at = Set(Some(held_at));
@@ -532,21 +470,15 @@ pub async fn cancel(
                     .await?;
             let event = NewEvent::by(officer, item.case_id, "meeting_cancelled", now)
                 .note(format!("{}取消，另行排定", title(&meeting)));
-            transition_stage(&txn, stage, Status::Accepted, now, |s| s.schedule_by = Set(Some(by)), event).await?;
+            let mut change = Change::to(Status::Accepted, now, event);
+            change.columns.schedule_by = Some(Some(by));
+            let fields = vec![
+                ("meeting_title", MailValue::Meeting(meeting.year, meeting.number)),
+                ("next_date", MailValue::Date(by)),
+            ];
+            change.mail.push(MailPlan::new("meeting_cancelled", vec![Party::Consumer, Party::Business], fields));
             if let Some(case) = case::Entity::find_by_id(item.case_id).one(&txn).await? {
-                let fields = vec![
-                    ("meeting_title", Field::Meeting(meeting.year, meeting.number)),
-                    ("next_date", Field::Date(by)),
-                ];
-                notify::about_case(
-                    &txn,
-                    office.notifier,
-                    &case,
-                    "meeting_cancelled",
-                    &[To::Consumer, To::Business],
-                    fields,
-                )
-                .await?;
+                stages::write(&txn, office.notifier, &case, stage, change).await?;
             }
         }
         let mut active: agenda_item::ActiveModel = item.into();

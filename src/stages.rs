@@ -1,0 +1,331 @@
+//! The one writer of a case's stages. Every change to a stage — a person's workflow action
+//! (planned in `domain::plan`), a meeting's outcome, the background job's deadlines — is a
+//! `Change` written here: the stage's status and columns, when it closes (one rule), the stage
+//! an escalation opens, the case that mirrors its current stage, the timeline, the mail.
+
+use chrono::{DateTime, Utc};
+use entity::{case, case_stage};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::domain::plan::{Columns, Edit, Escalation, MailPlan, MailValue, Party, Plan, StageNow, edit_details};
+use crate::domain::workflow::{self, Stage, StageFacts, Status};
+use crate::error::{AppError, AppResult};
+use crate::notify::{self, Field, Notifier, To};
+use crate::time::{self, taipei_date};
+use crate::timeline::{self, NewEvent};
+
+/// A case's stages, oldest first.
+pub async fn all(db: &impl ConnectionTrait, case_id: Uuid) -> AppResult<Vec<case_stage::Model>> {
+    Ok(case_stage::Entity::find()
+        .filter(case_stage::Column::CaseId.eq(case_id))
+        .order_by_asc(case_stage::Column::Seq)
+        .all(db)
+        .await?)
+}
+
+/// The case's current (latest) stage.
+pub async fn current(db: &impl ConnectionTrait, case_id: Uuid) -> AppResult<case_stage::Model> {
+    all(db, case_id).await?.pop().ok_or_else(|| AppError::Internal(anyhow::anyhow!("case {case_id} has no stage")))
+}
+
+/// What decides whether a once-only action is still open on the stage.
+pub fn facts(stage: &case_stage::Model) -> StageFacts {
+    StageFacts {
+        schedule_extended: stage.schedule_extended,
+        sent_to_court: stage.court_sent_at.is_some(),
+        court_result_recorded: stage.court_approved.is_some(),
+    }
+}
+
+/// The stage as an action's plan needs it.
+pub fn now_of(stage: &case_stage::Model) -> StageNow {
+    StageNow {
+        kind: stage.stage,
+        status: stage.status,
+        due_at: stage.due_at,
+        schedule_by: stage.schedule_by,
+        end_reason: stage.end_reason.clone(),
+        proposal_basis: stage.details.pointer("/proposal/basis").and_then(Value::as_str).map(str::to_string),
+    }
+}
+
+/// The next date that matters on a stage, shown as the case's `due_at`.
+pub fn next_deadline(stage: &case_stage::Model) -> Option<DateTime<Utc>> {
+    match (stage.stage, stage.status) {
+        (Stage::FirstComplaint, Status::Forwarded | Status::Overdue) => stage.due_at,
+        (Stage::SecondComplaint, Status::Submitted | Status::Assigned) => stage.due_at,
+        (Stage::Mediation, Status::Accepted | Status::Scheduled) => stage.schedule_by,
+        (Stage::Mediation, Status::ProposalServed) => stage.objection_due,
+        (Stage::Mediation, Status::Established) if stage.court_sent_at.is_none() => stage.court_due,
+        _ => None,
+    }
+}
+
+/// Opens a stage, counted in the report's figures of the day it was filed.
+#[allow(clippy::too_many_arguments)]
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    case: &case::Model,
+    seq: i32,
+    stage: Stage,
+    status: Status,
+    filed_at: DateTime<Utc>,
+    due_at: Option<DateTime<Utc>>,
+    details: serde_json::Value,
+) -> AppResult<case_stage::Model> {
+    let metric = match stage {
+        Stage::FirstComplaint => crate::stats::figures::FIRST_COMPLAINTS,
+        Stage::SecondComplaint => crate::stats::figures::SECOND_COMPLAINTS,
+        Stage::Mediation => crate::stats::figures::MEDIATION_APPLICATIONS,
+    };
+    let why = format!("{} {} filed", case.case_no, stage.as_str());
+    crate::stats::counters::bump(db, &case.jurisdiction, metric, taipei_date(filed_at), 1, &why).await?;
+    let now = time::now();
+    Ok(case_stage::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        case_id: Set(case.id),
+        seq: Set(seq),
+        stage: Set(stage),
+        status: Set(status),
+        jurisdiction: Set(case.jurisdiction.clone()),
+        filed_at: Set(filed_at),
+        filed_on: Set(taipei_date(filed_at)),
+        due_at: Set(due_at),
+        closed_at: Set(None),
+        closed_on: Set(None),
+        end_reason: Set(None),
+        responded_at: Set(None),
+        responded_late: Set(None),
+        assigned_officer_id: Set(None),
+        accepted_at: Set(None),
+        schedule_by: Set(None),
+        schedule_extended: Set(false),
+        objection_due: Set(None),
+        deemed: Set(false),
+        court_due: Set(None),
+        court_sent_at: Set(None),
+        court_approved: Set(None),
+        settlement_amount: Set(None),
+        rejection_code: Set(None),
+        details: Set(details),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await?)
+}
+
+/// A change to a case's current stage.
+pub struct Change {
+    pub to: Status,
+    /// When it happened (the event's date; a closing stage closes then).
+    pub at: DateTime<Utc>,
+    /// Why the stage ends, recorded when it does.
+    pub end_reason: Option<String>,
+    pub columns: Columns,
+    pub details: Vec<Edit>,
+    pub escalation: Option<Escalation>,
+    /// The case is forwarded to the business now (its first forwarding counts).
+    pub forwarded: bool,
+    /// NT$ recovered for the consumer, added to the case's total.
+    pub recovered: Option<i64>,
+    pub leaves_agenda: bool,
+    /// The timeline entry; its stage and statuses are filled in here.
+    pub event: NewEvent,
+    pub mail: Vec<MailPlan>,
+    /// A person's action: it is the case's latest action (the job's changes and meetings'
+    /// records never block a back-dated action), and a case changed meanwhile refuses it.
+    pub by_person: bool,
+}
+
+impl Change {
+    /// A change to `to`, with nothing else yet.
+    pub fn to(to: Status, at: DateTime<Utc>, event: NewEvent) -> Self {
+        Self {
+            to,
+            at,
+            end_reason: None,
+            columns: Columns::default(),
+            details: Vec::new(),
+            escalation: None,
+            forwarded: false,
+            recovered: None,
+            leaves_agenda: false,
+            event,
+            mail: Vec::new(),
+            by_person: false,
+        }
+    }
+
+    /// A person's action, as planned.
+    pub fn of_plan(plan: Plan, at: DateTime<Utc>, event: NewEvent) -> Self {
+        Self {
+            to: plan.to,
+            at,
+            end_reason: plan.end_reason,
+            columns: plan.columns,
+            details: plan.details,
+            escalation: plan.escalation,
+            forwarded: plan.forwarded,
+            recovered: plan.recovered,
+            leaves_agenda: plan.leaves_agenda,
+            event: event.data(plan.data),
+            mail: plan.mail,
+            by_person: true,
+        }
+    }
+}
+
+fn set_columns(s: &mut case_stage::ActiveModel, c: Columns) {
+    if let Some(v) = c.due_at {
+        s.due_at = Set(v);
+    }
+    if let Some(v) = c.responded_at {
+        s.responded_at = Set(Some(v));
+    }
+    if let Some(v) = c.responded_late {
+        s.responded_late = Set(Some(v));
+    }
+    if let Some(v) = c.assigned_officer_id {
+        s.assigned_officer_id = Set(Some(v));
+    }
+    if let Some(v) = c.accepted_at {
+        s.accepted_at = Set(Some(v));
+    }
+    if let Some(v) = c.schedule_by {
+        s.schedule_by = Set(v);
+    }
+    if let Some(v) = c.schedule_extended {
+        s.schedule_extended = Set(v);
+    }
+    if let Some(v) = c.objection_due {
+        s.objection_due = Set(v);
+    }
+    if let Some(v) = c.deemed {
+        s.deemed = Set(v);
+    }
+    if let Some(v) = c.court_due {
+        s.court_due = Set(v);
+    }
+    if let Some(v) = c.court_sent_at {
+        s.court_sent_at = Set(Some(v));
+    }
+    if let Some(v) = c.court_approved {
+        s.court_approved = Set(Some(v));
+    }
+    if let Some(v) = c.settlement_amount {
+        s.settlement_amount = Set(Some(v));
+    }
+    if let Some(v) = c.rejection_code {
+        s.rejection_code = Set(Some(v));
+    }
+}
+
+fn field(value: MailValue) -> Field {
+    match value {
+        MailValue::Text(s) => Field::Text(s),
+        MailValue::Date(at) => Field::Date(at),
+        MailValue::Day(d) => Field::Day(d),
+        MailValue::Outcome(code) => Field::Outcome(code),
+        MailValue::Rejection(code) => Field::Rejection(code),
+        MailValue::Meeting(year, number) => Field::Meeting(year, number),
+        MailValue::DateTime(at) => Field::DateTime(at),
+    }
+}
+
+fn recipient(party: Party) -> To {
+    match party {
+        Party::Consumer => To::Consumer,
+        Party::Business => To::Business,
+        Party::Staff(id) => To::Staff(id),
+    }
+}
+
+/// Writes `change` to `stage` (the case's current stage) inside the caller's transaction, and
+/// answers the case as it now is. A person's change to a case changed meanwhile is refused
+/// (409 `version_conflict`).
+pub async fn write(
+    txn: &impl ConnectionTrait,
+    notifier: &Notifier,
+    case: &case::Model,
+    stage: case_stage::Model,
+    change: Change,
+) -> AppResult<case::Model> {
+    let (kind, from, at) = (stage.stage, stage.status, change.at);
+    let mut details = stage.details.clone();
+    edit_details(&mut details, &change.details);
+    // A stage closes when it first reaches a terminal status.
+    let closes = workflow::is_terminal(kind, change.to) && stage.closed_at.is_none();
+    let mut s: case_stage::ActiveModel = stage.clone().into();
+    s.status = Set(change.to);
+    s.details = Set(details);
+    set_columns(&mut s, change.columns);
+    if closes {
+        s.closed_at = Set(Some(at));
+        s.closed_on = Set(Some(taipei_date(at)));
+        if let Some(reason) = &change.end_reason {
+            s.end_reason = Set(Some(reason.clone()));
+        }
+    }
+    s.updated_at = Set(time::now());
+    let updated = s.update(txn).await?;
+
+    // The case mirrors its current stage: the one an escalation opens, else this one.
+    let current = match &change.escalation {
+        Some(e) => insert(txn, case, updated.seq + 1, e.stage, e.status, at, e.due_at, e.details.clone()).await?,
+        None => updated,
+    };
+    if change.leaves_agenda {
+        crate::agenda::remove_withdrawn(txn, case.id).await?;
+    }
+    let closed_at = workflow::is_terminal(current.stage, current.status)
+        .then(|| case.closed_at.or(current.closed_at).unwrap_or(at));
+    let mut changes = case::ActiveModel {
+        stage: Set(current.stage),
+        status: Set(current.status),
+        due_at: Set(next_deadline(&current)),
+        closed_at: Set(closed_at),
+        version: Set(case.version + 1),
+        updated_at: Set(time::now()),
+        ..Default::default()
+    };
+    if change.forwarded && case.forwarded_at.is_none() {
+        changes.forwarded_at = Set(Some(at));
+    }
+    if let Some(amount) = change.recovered {
+        changes.amount_recovered = Set(Some(case.amount_recovered.unwrap_or(0) + amount));
+    }
+    let mut update = case::Entity::update_many().set(changes).filter(case::Column::Id.eq(case.id));
+    if change.by_person {
+        update = update.filter(case::Column::Version.eq(case.version));
+    }
+    if update.exec(txn).await?.rows_affected != 1 {
+        return Err(AppError::VersionConflict);
+    }
+    if change.by_person && at > case.last_action_at {
+        case::Entity::update_many()
+            .col_expr(case::Column::LastActionAt, sea_orm::sea_query::Expr::value(at))
+            .filter(case::Column::Id.eq(case.id))
+            .exec(txn)
+            .await?;
+    }
+
+    let opened =
+        change.escalation.as_ref().map(|e| change.event.alongside("stage_opened").stage(e.stage).to_status(e.status));
+    timeline::append(txn, change.event.stage(kind).statuses(from, change.to)).await?;
+    if let Some(opened) = opened {
+        timeline::append(txn, opened).await?;
+    }
+    let written = case::Entity::find_by_id(case.id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("case vanished inside its transaction")))?;
+    for mail in change.mail {
+        let to: Vec<To> = mail.to.into_iter().map(recipient).collect();
+        let fields = mail.fields.into_iter().map(|(name, value)| (name, field(value))).collect();
+        notify::about_case(txn, notifier, &written, mail.kind, &to, fields).await?;
+    }
+    Ok(written)
+}
