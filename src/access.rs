@@ -2,7 +2,7 @@
 //! A case the caller may not see answers 404, never 403: its existence is not leaked.
 
 use entity::{access_log, case};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, Set};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use crate::auth::{CurrentUser, Role};
@@ -84,4 +84,48 @@ pub async fn log_read(db: &impl ConnectionTrait, user: &CurrentUser, case_ids: &
 /// Logs one read.
 pub async fn log_one(db: &impl ConnectionTrait, user: &CurrentUser, case_id: Uuid, what: &str) -> AppResult<()> {
     log_read(db, user, &[case_id], what).await
+}
+
+/// A line of a case's access log, as staff read it.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct AccessEntry {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub user_id: Uuid,
+    pub user_name: String,
+    pub role: Role,
+    /// `case`, `timeline`, `attachment`, `list`, …
+    pub what: String,
+}
+
+/// One page of who read a case's personal data, newest first.
+pub async fn entries(
+    db: &impl ConnectionTrait,
+    case_id: Uuid,
+    page: crate::paging::Page,
+) -> AppResult<(Vec<AccessEntry>, u64)> {
+    use sea_orm::QueryOrder;
+    let query = access_log::Entity::find()
+        .filter(access_log::Column::CaseId.eq(case_id))
+        .order_by_desc(access_log::Column::At)
+        .order_by_desc(access_log::Column::Id);
+    let (rows, total) = page.fetch(db, query).await?;
+    let user_ids: Vec<Uuid> = rows.iter().map(|r| r.user_id).collect();
+    let names: std::collections::HashMap<Uuid, String> = entity::user::Entity::find()
+        .filter(entity::user::Column::Id.is_in(user_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect();
+    let items = rows
+        .into_iter()
+        .map(|r| AccessEntry {
+            at: r.at,
+            user_name: names.get(&r.user_id).cloned().unwrap_or_default(),
+            user_id: r.user_id,
+            role: Role::parse(&r.role).unwrap_or(Role::Clerk),
+            what: r.what,
+        })
+        .collect();
+    Ok((items, total))
 }

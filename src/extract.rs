@@ -221,6 +221,16 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Input<T> {
     }
 }
 
+impl<T: Validate> Input<T> {
+    /// The body checked, once the handler has answered what comes first (404, 403, 409).
+    pub fn validated(self, reference: &ReferenceSettings) -> Result<T::Output, AppError> {
+        let mut check = self.check;
+        let output = self.body.validate(&mut check, reference);
+        check.finish()?;
+        Ok(output)
+    }
+}
+
 /// Query string extractor: a bad parameter answers 422 naming it.
 pub struct Query<T>(pub T);
 

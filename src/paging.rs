@@ -1,7 +1,7 @@
 //! Pages of every list: `page` (from 1) and `per_page` (default 20, capped at 100), and the
 //! `{items, total, page, per_page}` answer.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::input::Check;
@@ -77,7 +77,7 @@ impl Page {
 }
 
 /// The shape of every list answer.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ListResponse<T> {
     pub items: Vec<T>,
     pub total: u64,

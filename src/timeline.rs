@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use entity::case_event;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -122,7 +122,7 @@ pub async fn append(db: &impl ConnectionTrait, event: NewEvent) -> AppResult<cas
     .await?)
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct EventView {
     pub id: Uuid,
     pub at: DateTime<Utc>,
@@ -138,6 +138,12 @@ pub struct EventView {
     /// Facts recorded with the action (staff only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<serde_json::Value>,
+}
+
+/// A case's timeline as its reader may see it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Timeline {
+    pub items: Vec<EventView>,
 }
 
 impl EventView {

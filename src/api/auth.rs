@@ -3,13 +3,12 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use sea_orm::EntityTrait;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use uuid::Uuid;
 
-use crate::auth::service::{self, NewAccount, ProfileChanges, TokenPair, UserView};
-use crate::auth::{Auth, DEFAULT_LOCALE, LOCALES, Role};
+use crate::auth::service::{self, MeView, NewAccount, ProfileChanges, TokenPair, UserView};
+use crate::auth::{Auth, DEFAULT_LOCALE, Role};
 use crate::domain::input::{Check, EMAIL_MAX, NAME_MAX, PASSWORD_MAX};
 use crate::error::{AppResult, ErrorBody};
 use crate::extract::{ClientAddress, Json, Valid, Validate};
@@ -24,12 +23,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(refresh))
         .routes(routes!(logout))
         .routes(routes!(me, update_me))
-}
-
-pub(crate) fn locale(check: &mut Check, value: Option<String>) -> Option<String> {
-    let locale = value?;
-    check.one_of("locale", &locale, &LOCALES);
-    Some(locale)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -60,7 +53,7 @@ impl Validate for RegisterBody {
             role: Role::Citizen,
             business_id: None,
             jurisdiction: None,
-            locale: locale(check, self.locale).unwrap_or_else(|| DEFAULT_LOCALE.into()),
+            locale: check.optional_locale("locale", self.locale).unwrap_or_else(|| DEFAULT_LOCALE.into()),
         }
     }
 }
@@ -148,33 +141,6 @@ async fn logout(State(state): State<AppState>, Valid(token): Valid<RefreshBody>)
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MeView {
-    pub id: Uuid,
-    pub email: String,
-    pub name: String,
-    pub phone: Option<String>,
-    pub role: Role,
-    pub business_id: Option<Uuid>,
-    pub jurisdiction: Option<String>,
-    pub locale: String,
-}
-
-impl From<UserView> for MeView {
-    fn from(u: UserView) -> Self {
-        Self {
-            id: u.id,
-            email: u.email,
-            name: u.name,
-            phone: u.phone,
-            role: u.role,
-            business_id: u.business_id,
-            jurisdiction: u.jurisdiction,
-            locale: u.locale,
-        }
-    }
-}
-
 /// The signed-in account.
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = MeView), (status = 401, body = ErrorBody)))]
@@ -201,7 +167,7 @@ impl Validate for UpdateMeBody {
         ProfileChanges {
             name: self.name.map(|n| check.text("name", Some(n), NAME_MAX)),
             phone: self.phone.map(|p| check.optional_phone("phone", Some(p))),
-            locale: locale(check, self.locale),
+            locale: check.optional_locale("locale", self.locale),
         }
     }
 }

@@ -1,27 +1,25 @@
 //! `/api/v1/cases` and `/api/v1/workflow`.
 
-use std::collections::HashMap;
 
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use chrono::{DateTime, NaiveDate, Utc};
-use entity::{access_log, business, case, case_stage, user};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, Query as SqlQuery};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
-use serde::{Deserialize, Serialize};
+use chrono::NaiveDate;
+use entity::case;
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::access;
+use crate::access::{self, AccessEntry};
 use crate::auth::extract::CaseStaff;
-use crate::auth::{Auth, CurrentUser, Role};
-use crate::businesses::service::like_pattern;
+use crate::auth::{Auth, CurrentUser};
 use crate::cases::actions::{self, ActionBody};
 use crate::cases::attachments;
 use crate::cases::filing::{self, FileCaseBody};
+use crate::cases::notes;
+use crate::cases::queries::{self, CaseQuery};
 use crate::cases::view::{self, AttachmentView, CaseSummary, CaseView};
 use crate::domain::input::{Check, NOTE_MAX, Q_MAX};
 use crate::domain::workflow::{self, Stage, Status, WorkflowTable};
@@ -31,7 +29,7 @@ use crate::openapi::fields;
 use crate::reference::ReferenceSettings;
 use crate::state::AppState;
 use crate::time::Period;
-use crate::timeline::{self, EventView, NewEvent};
+use crate::timeline::{self, EventView, Timeline};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -117,6 +115,62 @@ fn sort_opt() -> utoipa::openapi::schema::Object {
     fields::one_of(&["received", "due"], false)
 }
 
+impl CaseFilter {
+    /// The filter checked against the reference lists; `me` is the caller, for `assigned_to=me`.
+    fn resolve(self, reference: &ReferenceSettings, me: Uuid) -> AppResult<CaseQuery> {
+        let mut check = Check::new();
+        if self.category.as_deref().is_some_and(|c| reference.category(c).is_none()) {
+            check.add("category", "is not a configured category");
+        }
+        if self.district.as_deref().is_some_and(|d| !reference.is_any_district(d)) {
+            check.add("district", "is not a configured district");
+        }
+        let q = check.optional_text("q", self.q, Q_MAX);
+        let mut parsed = |field: &str, value: Option<String>, parse: &dyn Fn(&str) -> bool, what: &str| {
+            if value.as_deref().is_some_and(|v| !parse(v)) {
+                check.add(field, format!("is not a {what}"));
+            }
+            value
+        };
+        let stage = parsed("stage", self.stage, &|s| Stage::parse(s).is_some(), "stage").and_then(|s| Stage::parse(&s));
+        let status =
+            parsed("status", self.status, &|s| Status::parse(s).is_some(), "status").and_then(|s| Status::parse(&s));
+        let by_due = match self.sort.as_deref() {
+            None | Some("received") => false,
+            Some("due") => true,
+            Some(_) => {
+                check.add("sort", "must be `received` or `due`");
+                false
+            }
+        };
+        let assigned_to = match self.assigned_to.as_deref() {
+            None => None,
+            Some("me") => Some(me),
+            Some(id) => {
+                let parsed = fields::hyphenated_uuid(id);
+                if parsed.is_none() {
+                    check.add("assigned_to", "must be an officer id or `me`");
+                }
+                parsed
+            }
+        };
+        check.finish()?;
+        Ok(CaseQuery {
+            stage,
+            status,
+            business_id: self.business_id,
+            category: self.category,
+            district: self.district,
+            q,
+            received: Period::optional(self.from, self.to)?,
+            by_due,
+            closed: self.closed,
+            assigned_to,
+            awaiting_court: self.awaiting_court == Some(true),
+        })
+    }
+}
+
 /// The cases the caller may see, filtered and paged.
 #[utoipa::path(get, path = "/api/v1/cases", tag = "cases", security(("bearer" = [])), params(CaseFilter, PageParams),
     responses((status = 200, body = ListResponse<CaseSummary>), (status = 422, body = ErrorBody)))]
@@ -127,140 +181,8 @@ async fn list_cases(
     Query(paging): Query<PageParams>,
 ) -> AppResult<Json<ListResponse<CaseSummary>>> {
     let page = paging.resolve()?;
-    let reference = &state.settings.reference;
-    let mut check = Check::new();
-    if filter.category.as_deref().is_some_and(|c| reference.category(c).is_none()) {
-        check.add("category", "is not a configured category");
-    }
-    if filter.district.as_deref().is_some_and(|d| !reference.is_any_district(d)) {
-        check.add("district", "is not a configured district");
-    }
-    let q = check.optional_text("q", filter.q, Q_MAX);
-    let stage = filter.stage.as_deref().map(|s| {
-        let parsed = Stage::parse(s);
-        if parsed.is_none() {
-            check.add("stage", "is not a stage");
-        }
-        parsed
-    });
-    let status = filter.status.as_deref().map(|s| {
-        let parsed = Status::parse(s);
-        if parsed.is_none() {
-            check.add("status", "is not a status");
-        }
-        parsed
-    });
-    let by_due = match filter.sort.as_deref() {
-        None | Some("received") => false,
-        Some("due") => true,
-        Some(_) => {
-            check.add("sort", "must be `received` or `due`");
-            false
-        }
-    };
-    let assigned_to = match filter.assigned_to.as_deref() {
-        None => None,
-        Some("me") => Some(auth.id),
-        Some(id) => match fields::hyphenated_uuid(id) {
-            Some(id) => Some(id),
-            None => {
-                check.add("assigned_to", "must be an officer id or `me`");
-                None
-            }
-        },
-    };
-    check.finish()?;
-    let period = Period::optional(filter.from, filter.to)?;
-
-    let Some(scope) = access::list_scope(&auth) else {
-        return Ok(Json(ListResponse::new(Vec::new(), 0, page)));
-    };
-    let mut condition = scope;
-    if let Some(Some(stage)) = stage {
-        condition = condition.add(case::Column::Stage.eq(stage.as_str()));
-    }
-    if let Some(Some(status)) = status {
-        condition = condition.add(case::Column::Status.eq(status.as_str()));
-    }
-    if let Some(id) = filter.business_id {
-        condition = condition.add(case::Column::BusinessId.eq(id));
-    }
-    if let Some(category) = filter.category {
-        condition = condition.add(case::Column::Category.eq(category));
-    }
-    if let Some(district) = filter.district {
-        condition = condition.add(case::Column::District.eq(district));
-    }
-    if let Some(period) = period {
-        condition =
-            condition.add(case::Column::ReceivedOn.gte(period.from)).add(case::Column::ReceivedOn.lte(period.to));
-    }
-    if let Some(closed) = filter.closed {
-        condition =
-            condition.add(if closed { case::Column::ClosedAt.is_not_null() } else { case::Column::ClosedAt.is_null() });
-    }
-    if let Some(officer) = assigned_to {
-        let assigned = SqlQuery::select()
-            .column(case_stage::Column::CaseId)
-            .from(case_stage::Entity)
-            .and_where(Expr::col(case_stage::Column::AssignedOfficerId).eq(officer))
-            .and_where(Expr::col(case_stage::Column::ClosedAt).is_null())
-            .to_owned();
-        condition = condition.add(case::Column::Id.in_subquery(assigned));
-    }
-    if filter.awaiting_court == Some(true) {
-        let awaiting = SqlQuery::select()
-            .column(case_stage::Column::CaseId)
-            .from(case_stage::Entity)
-            .and_where(Expr::col(case_stage::Column::Stage).eq(Stage::Mediation))
-            .and_where(Expr::col(case_stage::Column::Status).eq(Status::Established))
-            .and_where(Expr::col(case_stage::Column::CourtSentAt).is_null())
-            .to_owned();
-        condition = condition.add(case::Column::Id.in_subquery(awaiting));
-    }
-    if let Some(q) = q.map(|q| q.to_lowercase()) {
-        let by_business = SqlQuery::select()
-            .column(business::Column::Id)
-            .from(business::Entity)
-            .and_where(Expr::expr(Func::lower(Expr::col(business::Column::Name))).like(like_pattern(&q)))
-            .to_owned();
-        condition = condition.add(
-            Condition::any()
-                .add(Expr::expr(Func::lower(Expr::col(case::Column::CaseNo))).like(like_pattern(&q)))
-                .add(Expr::expr(Func::lower(Expr::col(case::Column::ConsumerName))).like(like_pattern(&q)))
-                .add(case::Column::BusinessId.in_subquery(by_business)),
-        );
-    }
-    let query = case::Entity::find().filter(condition);
-    let ordered = if by_due {
-        query
-            .order_by_asc(Expr::col(case::Column::DueAt).is_null())
-            .order_by_asc(case::Column::DueAt)
-            .order_by_desc(case::Column::ReceivedAt)
-    } else {
-        query.order_by_desc(case::Column::ReceivedAt)
-    };
-    let (rows, total) = page.fetch(&state.db, ordered.order_by_desc(case::Column::Id)).await?;
-
-    let business_ids: Vec<Uuid> = rows.iter().map(|c| c.business_id).collect();
-    let businesses: HashMap<Uuid, business::Model> = business::Entity::find()
-        .filter(business::Column::Id.is_in(business_ids))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|b| (b.id, b))
-        .collect();
-    let ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
-    access::log_read(&state.db, &auth, &ids, "list").await?;
-    let items = rows
-        .into_iter()
-        .map(|c| {
-            let business = businesses
-                .get(&c.business_id)
-                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("case {} names a missing business", c.id)))?;
-            view::summary(c, business)
-        })
-        .collect::<AppResult<Vec<_>>>()?;
+    let query = filter.resolve(&state.settings.reference, auth.id)?;
+    let (items, total) = queries::list(&state.db, &auth, &query, page).await?;
     Ok(Json(ListResponse::new(items, total, page)))
 }
 
@@ -270,11 +192,6 @@ async fn list_cases(
 async fn get_case(State(state): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> AppResult<Json<CaseView>> {
     let case = access::load_visible(&state.db, &auth, id).await?;
     Ok(Json(case_for(&state, &auth, case).await?))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Timeline {
-    pub items: Vec<EventView>,
 }
 
 /// Every action and note, oldest first; internal entries only for staff.
@@ -338,24 +255,8 @@ async fn add_note(
     Path(id): Path<Uuid>,
     Valid((body, visibility)): Valid<NoteBody>,
 ) -> AppResult<(StatusCode, Json<EventView>)> {
-    let case = access::load_visible(&state.db, &auth, id).await?;
-    if access::actor(&auth, &case).is_none() {
-        return Err(AppError::Forbidden("you may read this case but not write to it".into()));
-    }
-    let staff = access::sees_internal(&auth);
-    let internal = match visibility.as_deref() {
-        Some(timeline::INTERNAL) if !staff => {
-            return Err(AppError::Forbidden("only office staff may write internal notes".into()));
-        }
-        Some(v) => v == timeline::INTERNAL,
-        None => staff,
-    };
-    let mut event = NewEvent::by(&auth, case.id, "note", crate::time::now()).note(body);
-    if internal {
-        event = event.internal();
-    }
-    let written = timeline::append(&state.db, event).await?;
-    Ok((StatusCode::CREATED, Json(EventView::new(written, staff))))
+    let event = notes::add(&state.db, &auth, id, body, visibility.as_deref()).await?;
+    Ok((StatusCode::CREATED, Json(event)))
 }
 
 /// The multipart form of an upload.
@@ -411,16 +312,6 @@ async fn download_attachment(
     attachments::download(state.attachments(), &row).await
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AccessEntry {
-    pub at: DateTime<Utc>,
-    pub user_id: Uuid,
-    pub user_name: String,
-    pub role: Role,
-    /// `case`, `timeline`, `attachment`, `list`, …
-    pub what: String,
-}
-
 /// Who on the staff read this case's personal data, newest first (clerk, officer).
 #[utoipa::path(get, path = "/api/v1/cases/{id}/access-log", tag = "cases", security(("bearer" = [])),
     params(("id" = Uuid, Path), PageParams),
@@ -433,27 +324,7 @@ async fn get_access_log(
 ) -> AppResult<Json<ListResponse<AccessEntry>>> {
     let page = paging.resolve()?;
     let case = access::load_visible(&state.db, &auth, id).await?;
-    let query = access_log::Entity::find().filter(access_log::Column::CaseId.eq(case.id));
-    let query = query.order_by_desc(access_log::Column::At).order_by_desc(access_log::Column::Id);
-    let (rows, total) = page.fetch(&state.db, query).await?;
-    let user_ids: Vec<Uuid> = rows.iter().map(|r| r.user_id).collect();
-    let names: HashMap<Uuid, String> = user::Entity::find()
-        .filter(user::Column::Id.is_in(user_ids))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.name))
-        .collect();
-    let items = rows
-        .into_iter()
-        .map(|r| AccessEntry {
-            at: r.at,
-            user_name: names.get(&r.user_id).cloned().unwrap_or_default(),
-            user_id: r.user_id,
-            role: Role::parse(&r.role).unwrap_or(Role::Clerk),
-            what: r.what,
-        })
-        .collect();
+    let (items, total) = access::entries(&state.db, case.id, page).await?;
     Ok(Json(ListResponse::new(items, total, page)))
 }
 

@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
+use crate::auth::staff::{self, Colleagues};
 use crate::auth::extract::Admins;
 use crate::auth::service::{self, AccountChanges, NewAccount, UserView};
 use crate::auth::{Auth, DEFAULT_LOCALE, Role};
@@ -66,7 +67,7 @@ impl Validate for CreateUserBody {
         if self.role.is_none() {
             check.add("role", "is required");
         }
-        let locale = crate::api::auth::locale(check, self.locale);
+        let locale = check.optional_locale("locale", self.locale);
         NewAccount {
             email: check.email("email", self.email),
             password: check.password("password", self.password),
@@ -185,18 +186,6 @@ async fn update_user(
     Ok(Json(account.into()))
 }
 
-#[derive(Debug, serde::Serialize, ToSchema)]
-pub struct Colleague {
-    pub id: Uuid,
-    pub name: String,
-    pub role: Role,
-}
-
-#[derive(Debug, serde::Serialize, ToSchema)]
-pub struct Colleagues {
-    pub items: Vec<Colleague>,
-}
-
 /// The active officers and mediators of the caller's jurisdiction, to assign cases and seat
 /// committees (clerk, officer).
 #[utoipa::path(get, path = "/api/v1/staff", tag = "users", security(("bearer" = [])),
@@ -206,16 +195,5 @@ async fn list_colleagues(
     staff: Auth<crate::auth::extract::CaseStaff>,
 ) -> AppResult<Json<Colleagues>> {
     let jurisdiction = staff.office(&state.settings.reference);
-    let items = user::Entity::find()
-        .filter(user::Column::Jurisdiction.eq(jurisdiction))
-        .filter(user::Column::Disabled.eq(false))
-        .filter(user::Column::Role.is_in([Role::Officer.as_str(), Role::Mediator.as_str()]))
-        .order_by_asc(user::Column::Role)
-        .order_by_asc(user::Column::Name)
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|u| Colleague { id: u.id, name: u.name, role: Role::parse(&u.role).unwrap_or(Role::Officer) })
-        .collect();
-    Ok(Json(Colleagues { items }))
+    Ok(Json(staff::colleagues(&state.db, &jurisdiction).await?))
 }

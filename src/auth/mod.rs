@@ -62,5 +62,5 @@ impl std::fmt::Display for Role {
     }
 }
 
-pub const LOCALES: [&str; 2] = ["zh-TW", "en"];
+pub use crate::domain::input::LOCALES;
 pub const DEFAULT_LOCALE: &str = "zh-TW";

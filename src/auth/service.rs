@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{business, refresh_token, session, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -32,7 +32,7 @@ pub struct NewAccount {
 }
 
 /// What the API shows of an account (never the password hash).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct UserView {
     pub id: Uuid,
     pub email: String,
@@ -63,12 +63,40 @@ impl From<user::Model> for UserView {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+/// The signed-in account as its owner sees it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MeView {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub role: Role,
+    pub business_id: Option<Uuid>,
+    pub jurisdiction: Option<String>,
+    pub locale: String,
+}
+
+impl From<UserView> for MeView {
+    fn from(u: UserView) -> Self {
+        Self {
+            id: u.id,
+            email: u.email,
+            name: u.name,
+            phone: u.phone,
+            role: u.role,
+            business_id: u.business_id,
+            jurisdiction: u.jurisdiction,
+            locale: u.locale,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TokenPair {
     pub access_token: String,
     pub refresh_token: String,
     /// Always `Bearer`.
-    pub token_type: &'static str,
+    pub token_type: String,
     /// Seconds until the access token expires.
     pub expires_in: u64,
 }
@@ -208,7 +236,7 @@ fn token_pair(
     Ok(TokenPair {
         access_token: state.keys.issue(user_id, session_id, now)?,
         refresh_token: refresh,
-        token_type: "Bearer",
+        token_type: "Bearer".into(),
         expires_in: state.keys.access_token_seconds,
     })
 }

@@ -34,3 +34,32 @@ pub async fn check_officers(
     }
     Ok(ids)
 }
+
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Colleague {
+    pub id: Uuid,
+    pub name: String,
+    pub role: Role,
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Colleagues {
+    pub items: Vec<Colleague>,
+}
+
+/// The active officers and mediators of a jurisdiction, officers first, by name.
+pub async fn colleagues(db: &impl ConnectionTrait, jurisdiction: &str) -> AppResult<Colleagues> {
+    use sea_orm::QueryOrder;
+    let items = user::Entity::find()
+        .filter(user::Column::Jurisdiction.eq(jurisdiction))
+        .filter(user::Column::Disabled.eq(false))
+        .filter(user::Column::Role.is_in([Role::Officer.as_str(), Role::Mediator.as_str()]))
+        .order_by_asc(user::Column::Role)
+        .order_by_asc(user::Column::Name)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| Colleague { id: u.id, name: u.name, role: Role::parse(&u.role).unwrap_or(Role::Officer) })
+        .collect();
+    Ok(Colleagues { items })
+}

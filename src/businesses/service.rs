@@ -7,7 +7,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -16,7 +16,7 @@ use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::paging::Page;
 use crate::time;
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct BusinessView {
     pub id: Uuid,
     pub name: String,
@@ -56,7 +56,7 @@ impl From<business::Model> for BusinessView {
 }
 
 /// The short form shown inside a case.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct BusinessRef {
     pub id: Uuid,
     pub name: String,

@@ -126,13 +126,7 @@ pub struct Filed {
 }
 
 fn check_locale(check: &mut Check, value: Option<String>) -> String {
-    match value {
-        Some(locale) => {
-            check.one_of("consumer.locale", &locale, &crate::auth::LOCALES);
-            locale
-        }
-        None => DEFAULT_LOCALE.into(),
-    }
+    check.optional_locale("consumer.locale", value).unwrap_or_else(|| DEFAULT_LOCALE.into())
 }
 
 fn choose_business(check: &mut Check, body: &mut FileCaseBody) -> Option<BusinessChoice> {

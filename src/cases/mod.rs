@@ -4,5 +4,7 @@
 pub mod actions;
 pub mod attachments;
 pub mod filing;
+pub mod notes;
 pub mod numbering;
+pub mod queries;
 pub mod view;

@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{attachment, business, case, case_stage};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -13,7 +13,7 @@ use crate::businesses::service::BusinessRef;
 use crate::domain::workflow::{self, Action, Stage, StageFacts, Status};
 use crate::error::{AppError, AppResult};
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ConsumerView {
     pub name: String,
     pub email: Option<String>,
@@ -22,7 +22,7 @@ pub struct ConsumerView {
     pub address: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct StageView {
     pub stage: Stage,
     pub status: Status,
@@ -58,7 +58,7 @@ pub struct StageView {
     pub details: serde_json::Value,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AttachmentView {
     pub id: Uuid,
     pub filename: String,
@@ -81,7 +81,7 @@ impl From<attachment::Model> for AttachmentView {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CaseView {
     pub id: Uuid,
     pub case_no: String,
@@ -114,7 +114,7 @@ pub struct CaseView {
 }
 
 /// A line of a case list.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CaseSummary {
     pub id: Uuid,
     pub case_no: String,

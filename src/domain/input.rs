@@ -9,6 +9,8 @@ use crate::time::taipei_date;
 
 /// Maximum lengths, in characters, shared by all capabilities. Every text field has one, and
 /// the OpenAPI document states it (`openapi::fields`).
+/// The languages accounts, consumers and mail may be in.
+pub const LOCALES: [&str; 2] = ["zh-TW", "en"];
 pub const NAME_MAX: usize = 100;
 /// Business names, trading names, titles, places, agencies.
 pub const TITLE_MAX: usize = 200;
@@ -256,6 +258,13 @@ impl Check {
             _ => {}
         }
         value
+    }
+
+    /// Optional language of an account or a consumer: one of `LOCALES`.
+    pub fn optional_locale(&mut self, field: &str, value: Option<String>) -> Option<String> {
+        let locale = value?;
+        self.one_of(field, &locale, &LOCALES);
+        Some(locale)
     }
 
     /// Optional telephone number; only spaces counts as absent.

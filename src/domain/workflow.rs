@@ -311,7 +311,7 @@ pub fn available(stage: Stage, status: Status, actor: Option<Actor>, facts: Stag
 }
 
 /// The table as served at `GET /api/v1/workflow`.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct WorkflowRow {
     pub stage: Stage,
     pub from: Vec<Status>,
@@ -323,18 +323,18 @@ pub struct WorkflowRow {
     /// The stage the action opens, for escalations.
     pub opens_stage: Option<Stage>,
     pub who: Vec<Actor>,
-    pub required: Vec<&'static str>,
-    pub optional: Vec<&'static str>,
+    pub required: Vec<String>,
+    pub optional: Vec<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct StageStatuses {
     pub stage: Stage,
     pub statuses: Vec<Status>,
     pub terminal: Vec<Status>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct WorkflowTable {
     pub stages: Vec<StageStatuses>,
     pub transitions: Vec<WorkflowRow>,
@@ -367,8 +367,8 @@ pub fn table() -> WorkflowTable {
                     to_one_of,
                     opens_stage,
                     who: r.who.to_vec(),
-                    required: r.required.to_vec(),
-                    optional: r.optional.to_vec(),
+                    required: r.required.iter().map(|f| f.to_string()).collect(),
+                    optional: r.optional.iter().map(|f| f.to_string()).collect(),
                 }
             })
             .collect(),

@@ -3,3 +3,4 @@
 //! anonymous variant leaves out names, contacts, addresses and narratives.
 
 pub mod sheet;
+pub mod stream;

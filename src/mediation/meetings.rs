@@ -247,6 +247,41 @@ pub async fn add_to_agenda(
     Ok(item)
 }
 
+/// The meetings `reader` may see in `jurisdiction`, soonest first (mediators: those they chair
+/// or sit on), scheduled within `period` (Taipei dates) if given.
+#[tracing::instrument(skip(db, reader), fields(user = %reader.id))]
+pub async fn list(
+    db: &impl ConnectionTrait,
+    reader: &CurrentUser,
+    jurisdiction: &str,
+    period: Option<crate::time::Period>,
+    page: crate::paging::Page,
+) -> AppResult<(Vec<meeting::Model>, u64)> {
+    use sea_orm::Condition;
+    let mut condition = Condition::all().add(meeting::Column::Jurisdiction.eq(jurisdiction));
+    if reader.role == Role::Mediator {
+        let mine = meeting_member::Entity::find()
+            .filter(meeting_member::Column::UserId.eq(reader.id))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| m.meeting_id)
+            .collect::<Vec<_>>();
+        condition = condition
+            .add(Condition::any().add(meeting::Column::ChairId.eq(reader.id)).add(meeting::Column::Id.is_in(mine)));
+    }
+    if let Some(period) = period {
+        let start = crate::calendar::end_of_day(period.from.pred_opt().unwrap_or(period.from));
+        let end = crate::calendar::end_of_day(period.to);
+        condition = condition.add(meeting::Column::ScheduledAt.gt(start)).add(meeting::Column::ScheduledAt.lte(end));
+    }
+    let query = meeting::Entity::find()
+        .filter(condition)
+        .order_by_asc(meeting::Column::ScheduledAt)
+        .order_by_asc(meeting::Column::Id);
+    page.fetch(db, query).await
+}
+
 /// Records that the meeting was held, with attendance; a third of the members make a quorum.
 pub async fn hold(
     db: &DatabaseConnection,

@@ -2,3 +2,4 @@
 //! may read.
 
 pub mod meetings;
+pub mod view;

@@ -3,6 +3,7 @@
 //! the background job. Consumers filed on paper without an e-mail simply get no mail.
 
 pub mod outbox;
+pub mod views;
 pub mod templates;
 pub mod transport;
 

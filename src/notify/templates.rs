@@ -9,7 +9,7 @@ use anyhow::Context;
 use minijinja::{AutoEscape, Environment};
 use serde_json::Value;
 
-pub const LOCALES: [&str; 2] = ["zh-TW", "en"];
+pub use crate::domain::input::LOCALES;
 
 /// Every message the system sends.
 pub const KINDS: [&str; 19] = [

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use entity::{business, case, case_stage};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -18,13 +18,13 @@ use crate::error::AppResult;
 use crate::reference::ReferenceSettings;
 use crate::time::Period;
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Count {
     pub code: String,
     pub count: i64,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CategoryCount {
     pub code: String,
     /// `goods` (商品類) or `services` (服務類).
@@ -33,14 +33,14 @@ pub struct CategoryCount {
     pub count: i64,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Outcome {
     pub stage: String,
     pub status: String,
     pub count: i64,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Rate {
     pub numerator: i64,
     pub denominator: i64,
@@ -55,7 +55,7 @@ impl Rate {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Timeliness {
     /// First complaints forwarded to the business with a due date.
     pub forwarded: i64,
@@ -69,7 +69,7 @@ pub struct Timeliness {
     pub on_time_rate: Rate,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct MedianDays {
     pub stage: String,
     /// Stages of the period that are over.
@@ -78,7 +78,7 @@ pub struct MedianDays {
     pub median_days: Option<f64>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Amounts {
     /// NT$ claimed in the period's complaints.
     pub disputed: i64,
@@ -86,7 +86,7 @@ pub struct Amounts {
     pub recovered: i64,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct BusinessLine {
     pub business_id: Uuid,
     pub name: String,
@@ -100,7 +100,7 @@ pub struct BusinessLine {
     pub reply_rate: Rate,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Breakdowns {
     pub from: chrono::NaiveDate,
     pub to: chrono::NaiveDate,

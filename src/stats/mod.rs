@@ -6,4 +6,5 @@ pub mod breakdowns;
 pub mod counters;
 pub mod figures;
 pub mod periods;
+pub mod published;
 pub mod recount;

@@ -6,7 +6,7 @@ use entity::{stat_correction, stat_period};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -26,7 +26,7 @@ pub fn parse_month(s: &str) -> Option<Period> {
     Some(Period { from, to: next - Days::new(1) })
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CorrectionView {
     pub metric: String,
     pub day: NaiveDate,
@@ -35,7 +35,7 @@ pub struct CorrectionView {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PeriodView {
     pub jurisdiction: String,
     /// `YYYY-MM`.

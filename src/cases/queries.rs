@@ -1,0 +1,143 @@
+//! The case list: what the caller may see, narrowed by a checked filter, one page of it.
+
+use std::collections::HashMap;
+
+use entity::{business, case, case_stage};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query as SqlQuery};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+use crate::access;
+use crate::auth::CurrentUser;
+use crate::businesses::service::like_pattern;
+use crate::cases::view::{self, CaseSummary};
+use crate::domain::workflow::{Stage, Status};
+use crate::error::{AppError, AppResult};
+use crate::paging::Page;
+use crate::time::Period;
+
+/// A checked case filter: every value is known to be valid.
+#[derive(Debug, Clone, Default)]
+pub struct CaseQuery {
+    pub stage: Option<Stage>,
+    pub status: Option<Status>,
+    pub business_id: Option<Uuid>,
+    pub category: Option<String>,
+    pub district: Option<String>,
+    /// Case number, consumer name or business name (case-insensitive substring).
+    pub q: Option<String>,
+    /// Received in this period (Taipei dates).
+    pub received: Option<Period>,
+    /// Soonest due first, instead of newest received first.
+    pub by_due: bool,
+    pub closed: Option<bool>,
+    /// Cases whose open stage is assigned to this officer.
+    pub assigned_to: Option<Uuid>,
+    /// Established mediations whose record has not yet gone to the court.
+    pub awaiting_court: bool,
+}
+
+impl CaseQuery {
+    fn condition(&self, scope: Condition) -> Condition {
+        let mut condition = scope;
+        if let Some(stage) = self.stage {
+            condition = condition.add(case::Column::Stage.eq(stage));
+        }
+        if let Some(status) = self.status {
+            condition = condition.add(case::Column::Status.eq(status));
+        }
+        if let Some(id) = self.business_id {
+            condition = condition.add(case::Column::BusinessId.eq(id));
+        }
+        if let Some(category) = &self.category {
+            condition = condition.add(case::Column::Category.eq(category.clone()));
+        }
+        if let Some(district) = &self.district {
+            condition = condition.add(case::Column::District.eq(district.clone()));
+        }
+        if let Some(period) = self.received {
+            condition =
+                condition.add(case::Column::ReceivedOn.gte(period.from)).add(case::Column::ReceivedOn.lte(period.to));
+        }
+        if let Some(closed) = self.closed {
+            condition =
+                condition.add(if closed { case::Column::ClosedAt.is_not_null() } else { case::Column::ClosedAt.is_null() });
+        }
+        if let Some(officer) = self.assigned_to {
+            let assigned = SqlQuery::select()
+                .column(case_stage::Column::CaseId)
+                .from(case_stage::Entity)
+                .and_where(Expr::col(case_stage::Column::AssignedOfficerId).eq(officer))
+                .and_where(Expr::col(case_stage::Column::ClosedAt).is_null())
+                .to_owned();
+            condition = condition.add(case::Column::Id.in_subquery(assigned));
+        }
+        if self.awaiting_court {
+            let awaiting = SqlQuery::select()
+                .column(case_stage::Column::CaseId)
+                .from(case_stage::Entity)
+                .and_where(Expr::col(case_stage::Column::Stage).eq(Stage::Mediation))
+                .and_where(Expr::col(case_stage::Column::Status).eq(Status::Established))
+                .and_where(Expr::col(case_stage::Column::CourtSentAt).is_null())
+                .to_owned();
+            condition = condition.add(case::Column::Id.in_subquery(awaiting));
+        }
+        if let Some(q) = self.q.as_ref().map(|q| q.to_lowercase()) {
+            let by_business = SqlQuery::select()
+                .column(business::Column::Id)
+                .from(business::Entity)
+                .and_where(Expr::expr(Func::lower(Expr::col(business::Column::Name))).like(like_pattern(&q)))
+                .to_owned();
+            condition = condition.add(
+                Condition::any()
+                    .add(Expr::expr(Func::lower(Expr::col(case::Column::CaseNo))).like(like_pattern(&q)))
+                    .add(Expr::expr(Func::lower(Expr::col(case::Column::ConsumerName))).like(like_pattern(&q)))
+                    .add(case::Column::BusinessId.in_subquery(by_business)),
+            );
+        }
+        condition
+    }
+}
+
+/// One page of the cases `user` may see that match `query`, and how many match in all. The
+/// read of the listed consumers' names is logged.
+#[tracing::instrument(skip(db, user), fields(user = %user.id))]
+pub async fn list(
+    db: &impl ConnectionTrait,
+    user: &CurrentUser,
+    query: &CaseQuery,
+    page: Page,
+) -> AppResult<(Vec<CaseSummary>, u64)> {
+    let Some(scope) = access::list_scope(user) else { return Ok((Vec::new(), 0)) };
+    let found = case::Entity::find().filter(query.condition(scope));
+    let ordered = if query.by_due {
+        found
+            .order_by_asc(Expr::col(case::Column::DueAt).is_null())
+            .order_by_asc(case::Column::DueAt)
+            .order_by_desc(case::Column::ReceivedAt)
+    } else {
+        found.order_by_desc(case::Column::ReceivedAt)
+    };
+    let (rows, total) = page.fetch(db, ordered.order_by_desc(case::Column::Id)).await?;
+
+    let business_ids: Vec<Uuid> = rows.iter().map(|c| c.business_id).collect();
+    let businesses: HashMap<Uuid, business::Model> = business::Entity::find()
+        .filter(business::Column::Id.is_in(business_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|b| (b.id, b))
+        .collect();
+    let ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
+    access::log_read(db, user, &ids, "list").await?;
+    let items = rows
+        .into_iter()
+        .map(|c| {
+            let business = businesses
+                .get(&c.business_id)
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("case {} names a missing business", c.id)))?;
+            view::summary(c, business)
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok((items, total))
+}
