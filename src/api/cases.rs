@@ -1,6 +1,5 @@
 //! `/api/v1/cases` and `/api/v1/workflow`.
 
-
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;

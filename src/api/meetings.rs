@@ -15,8 +15,8 @@ use crate::error::{AppResult, ErrorBody};
 use crate::extract::{Input, Json, ListResponse, PageParams, Path, Query, Valid, Validate};
 use crate::mediation::meetings::{self, NewMeeting, Outcome, OutcomeInput};
 use crate::mediation::view::{self, MeetingView};
-use crate::reference::ReferenceSettings;
 use crate::openapi::fields;
+use crate::reference::ReferenceSettings;
 use crate::state::AppState;
 use crate::time::{self, Period};
 

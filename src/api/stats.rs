@@ -8,8 +8,8 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::auth::extract::{Officers, StatsReaders};
 use crate::auth::Auth;
+use crate::auth::extract::{Officers, StatsReaders};
 use crate::error::{AppResult, ErrorBody};
 use crate::extract::{Json, Path, Query};
 use crate::openapi::fields;

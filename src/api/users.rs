@@ -11,9 +11,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use crate::auth::staff::{self, Colleagues};
 use crate::auth::extract::Admins;
 use crate::auth::service::{self, AccountChanges, NewAccount, UserView};
+use crate::auth::staff::{self, Colleagues};
 use crate::auth::{Auth, DEFAULT_LOCALE, Role};
 use crate::businesses::service::like_pattern;
 use crate::domain::input::{Check, NAME_MAX, Q_MAX};

@@ -60,8 +60,11 @@ impl CaseQuery {
                 condition.add(case::Column::ReceivedOn.gte(period.from)).add(case::Column::ReceivedOn.lte(period.to));
         }
         if let Some(closed) = self.closed {
-            condition =
-                condition.add(if closed { case::Column::ClosedAt.is_not_null() } else { case::Column::ClosedAt.is_null() });
+            condition = condition.add(if closed {
+                case::Column::ClosedAt.is_not_null()
+            } else {
+                case::Column::ClosedAt.is_null()
+            });
         }
         if let Some(officer) = self.assigned_to {
             let assigned = SqlQuery::select()

@@ -3,9 +3,9 @@
 //! the background job. Consumers filed on paper without an e-mail simply get no mail.
 
 pub mod outbox;
-pub mod views;
 pub mod templates;
 pub mod transport;
+pub mod views;
 
 use std::sync::Arc;
 

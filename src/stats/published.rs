@@ -16,7 +16,11 @@ use crate::time::{self, Period};
 
 /// The figures a caller may read: staff their own jurisdiction; admins any, or `all` for
 /// the national total; the public (`user` none) any, or all (the default).
-pub fn scope_for(reference: &ReferenceSettings, user: Option<&CurrentUser>, requested: Option<String>) -> AppResult<Scope> {
+pub fn scope_for(
+    reference: &ReferenceSettings,
+    user: Option<&CurrentUser>,
+    requested: Option<String>,
+) -> AppResult<Scope> {
     if let Some(code) = requested.as_deref()
         && code != "all"
         && reference.jurisdiction(code).is_none()

@@ -3,9 +3,12 @@
 
 use axum::Router;
 use axum::body::Body;
+use axum::body::Bytes;
 use axum::http::{Method, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -15,6 +18,7 @@ use crate::error::FieldErrors;
 #[derive(Debug, Clone)]
 pub struct PageToken(pub String);
 
+#[derive(Clone)]
 pub struct Api {
     router: Router,
     token: Option<String>,
@@ -54,14 +58,30 @@ pub struct Refusal {
     pub fields: FieldErrors,
 }
 
+/// The API's error body (API.md), read leniently: whatever it lacks stays empty.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ErrorAnswer {
+    code: Option<String>,
+    detail: String,
+    fields: FieldErrors,
+}
+
 impl Refusal {
-    fn from(status: StatusCode, body: &Value) -> Self {
+    fn from(status: StatusCode, body: &[u8]) -> Self {
+        let answer: ErrorAnswer = serde_json::from_slice(body).unwrap_or_default();
         Self {
             status: status.as_u16(),
-            code: body["code"].as_str().unwrap_or("error").to_string(),
-            detail: body["detail"].as_str().unwrap_or_default().to_string(),
-            fields: serde_json::from_value(body["fields"].clone()).unwrap_or_default(),
+            code: answer.code.unwrap_or_else(|| "error".into()),
+            detail: answer.detail,
+            fields: answer.fields,
         }
+    }
+
+    /// A success the page could not read: the API and the pages disagree about a shape.
+    fn unreadable(path: &str, error: &serde_json::Error) -> Self {
+        tracing::error!(%path, %error, "the pages could not read an API answer");
+        Self { status: 500, code: "internal".into(), detail: String::new(), fields: FieldErrors::new() }
     }
 
     pub fn field(&self, name: &str) -> String {
@@ -72,6 +92,12 @@ impl Refusal {
 impl Api {
     pub fn new(router: Router, token: Option<String>) -> Self {
         Self { router, token, origin: ClientOrigin::default() }
+    }
+
+    /// The same API, called with another access token.
+    pub fn with_token(mut self, token: &str) -> Self {
+        self.token = Some(token.to_string());
+        self
     }
 
     /// Calls made for a visitor carry the visitor's connection.
@@ -110,7 +136,8 @@ impl Api {
         }
     }
 
-    pub async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> (StatusCode, Value) {
+    /// A JSON call: the answer's status and bytes.
+    async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> (StatusCode, Bytes) {
         let (content_type, body) = match body {
             Some(b) => (Some("application/json"), Body::from(serde_json::to_vec(b).unwrap_or_default())),
             None => (None, Body::empty()),
@@ -118,22 +145,29 @@ impl Api {
         let response = self.raw(method, path, content_type, body).await;
         let status = response.status();
         let bytes = response.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-        let value = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
-        (status, value)
+        (status, bytes)
     }
 
-    pub async fn get(&self, path: &str) -> Result<Value, Refusal> {
-        let (status, value) = self.call(Method::GET, path, None).await;
-        if status.is_success() { Ok(value) } else { Err(Refusal::from(status, &value)) }
+    /// A call whose answer the page reads as `T`.
+    async fn typed<T: DeserializeOwned>(&self, method: Method, path: &str, body: Option<&Value>) -> Result<T, Refusal> {
+        let (status, bytes) = self.call(method, path, body).await;
+        if !status.is_success() {
+            return Err(Refusal::from(status, &bytes));
+        }
+        serde_json::from_slice(&bytes).map_err(|e| Refusal::unreadable(path, &e))
     }
 
-    pub async fn post(&self, path: &str, body: &Value) -> Result<Value, Refusal> {
-        let (status, value) = self.call(Method::POST, path, Some(body)).await;
-        if status.is_success() { Ok(value) } else { Err(Refusal::from(status, &value)) }
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, Refusal> {
+        self.typed(Method::GET, path, None).await
     }
 
-    pub async fn patch(&self, path: &str, body: &Value) -> Result<Value, Refusal> {
-        let (status, value) = self.call(Method::PATCH, path, Some(body)).await;
-        if status.is_success() { Ok(value) } else { Err(Refusal::from(status, &value)) }
+    pub async fn post<T: DeserializeOwned>(&self, path: &str, body: &Value) -> Result<T, Refusal> {
+        self.typed(Method::POST, path, Some(body)).await
+    }
+
+    /// A call whose answer the page does not need (a 204, or a record it does not show).
+    pub async fn send(&self, method: Method, path: &str, body: &Value) -> Result<(), Refusal> {
+        let (status, bytes) = self.call(method, path, Some(body)).await;
+        if status.is_success() { Ok(()) } else { Err(Refusal::from(status, &bytes)) }
     }
 }

@@ -8,15 +8,16 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::i18n::{Lang, Tr};
+use super::session::Visitor;
 use super::session::{self, CsrfToken};
-use crate::auth::{CurrentUser, Role};
+use crate::auth::Role;
 use crate::error::AppError;
 use crate::state::AppState;
 
 /// The page's view of its request.
 #[derive(Debug, Clone)]
 pub struct Ctx {
-    pub user: Option<CurrentUser>,
+    pub user: Option<Visitor>,
     pub csrf: String,
     pub t: Tr,
     /// Path and query, to come back to after signing in.
@@ -39,7 +40,7 @@ impl std::fmt::Debug for super::api::PagesApi {
     }
 }
 
-pub fn lang_of(state: &AppState, headers: &HeaderMap, user: Option<&CurrentUser>) -> Lang {
+pub fn lang_of(state: &AppState, headers: &HeaderMap, user: Option<&Visitor>) -> Lang {
     session::cookie(state, headers, session::LANG)
         .and_then(|l| Lang::parse(&l))
         .or_else(|| user.and_then(|u| Lang::parse(&u.locale)))
@@ -47,7 +48,7 @@ pub fn lang_of(state: &AppState, headers: &HeaderMap, user: Option<&CurrentUser>
 }
 
 /// 「高雄市政府消費者保護官室」 / "Kaohsiung City Consumer Protection Office".
-pub fn office_name(state: &AppState, user: Option<&CurrentUser>, lang: Lang) -> String {
+pub fn office_name(state: &AppState, user: Option<&Visitor>, lang: Lang) -> String {
     let reference = &state.settings.reference;
     let code = user.map(|u| u.office(reference)).unwrap_or_else(|| reference.default_jurisdiction.clone());
     match reference.jurisdiction(&code) {
@@ -61,7 +62,7 @@ impl FromRequestParts<AppState> for Ctx {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let user = parts.extensions.get::<CurrentUser>().cloned();
+        let user = parts.extensions.get::<Visitor>().cloned();
         let lang = lang_of(state, &parts.headers, user.as_ref());
         Ok(Ctx {
             office: office_name(state, user.as_ref(), lang),
@@ -122,12 +123,12 @@ impl Ctx {
     }
 
     /// The signed-in user, or a redirect to sign in and come back.
-    pub fn require(&self) -> Result<&CurrentUser, PageError> {
+    pub fn require(&self) -> Result<&Visitor, PageError> {
         self.user.as_ref().ok_or_else(|| PageError::new(self, AppError::Unauthorized))
     }
 
     /// The signed-in user if their role is one of `roles`; others get 403, strangers sign in.
-    pub fn require_role(&self, roles: &[Role]) -> Result<&CurrentUser, PageError> {
+    pub fn require_role(&self, roles: &[Role]) -> Result<&Visitor, PageError> {
         let user = self.require()?;
         if roles.contains(&user.role) { Ok(user) } else { Err(PageError::new(self, AppError::forbidden())) }
     }

@@ -18,6 +18,8 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
+use crate::businesses::service::BusinessView;
+use crate::paging::ListResponse;
 use crate::state::AppState;
 use ctx::Ctx;
 use pages::{cases, meetings, public, staff, stats};
@@ -84,13 +86,14 @@ async fn business_search(ctx: Ctx, Query(s): Query<Search>) -> impl IntoResponse
         return axum::Json(serde_json::json!({"items": []}));
     }
     let q: String = form_urlencoded::byte_serialize(s.q.unwrap_or_default().as_bytes()).collect();
-    let list = ctx.api().get(&format!("/api/v1/businesses?per_page=10&q={q}")).await.unwrap_or_default();
-    let items: Vec<serde_json::Value> = list["items"]
-        .as_array()
-        .map(|items| {
-            items.iter().map(|b| serde_json::json!({"id": b["id"], "name": b["name"], "tax_id": b["tax_id"]})).collect()
-        })
-        .unwrap_or_default();
+    let list: Option<ListResponse<BusinessView>> =
+        ctx.api().get(&format!("/api/v1/businesses?per_page=10&q={q}")).await.ok();
+    let items: Vec<serde_json::Value> = list
+        .map(|l| l.items)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|b| serde_json::json!({"id": b.id, "name": b.name, "tax_id": b.tax_id}))
+        .collect();
     axum::Json(serde_json::json!({"items": items}))
 }
 

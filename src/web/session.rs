@@ -15,8 +15,12 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 
-use crate::auth::extract::load_current_user;
-use crate::auth::service::{self, TokenPair};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::api::{Api, ClientOrigin};
+use crate::auth::Role;
+use crate::auth::service::{MeView, TokenPair};
 use crate::state::AppState;
 
 pub const ACCESS: &str = "cp_at";
@@ -28,6 +32,36 @@ pub const LANG: &str = "cp_lang";
 /// it only over HTTPS, for this host alone, for the whole path).
 pub fn cookie_name(state: &AppState, base: &str) -> String {
     if state.settings.server.secure_cookies { format!("__Host-{base}") } else { base.to_string() }
+}
+
+/// The signed-in visitor, as the API's `/api/v1/me` describes them, and the sign-in session
+/// their forms' CSRF tokens are bound to.
+#[derive(Debug, Clone)]
+pub struct Visitor {
+    pub id: Uuid,
+    pub name: String,
+    pub role: Role,
+    pub jurisdiction: Option<String>,
+    pub locale: String,
+    pub session_id: Uuid,
+}
+
+impl Visitor {
+    fn new(me: MeView, session_id: Uuid) -> Self {
+        Self { id: me.id, name: me.name, role: me.role, jurisdiction: me.jurisdiction, locale: me.locale, session_id }
+    }
+
+    /// The jurisdiction whose office the visitor works for (else the default one).
+    pub fn office(&self, reference: &crate::reference::ReferenceSettings) -> String {
+        self.jurisdiction.clone().unwrap_or_else(|| reference.default_jurisdiction.clone())
+    }
+}
+
+/// Who holds `access`: a token this server signed, for a session the API still honours.
+async fn visitor(state: &AppState, api: &Api, access: &str) -> Option<Visitor> {
+    let claims = state.keys.verify(access)?;
+    let me: MeView = api.clone().with_token(access).get("/api/v1/me").await.ok()?;
+    Some(Visitor::new(me, claims.sid))
 }
 
 /// The request's CSRF token, to put in every form.
@@ -102,7 +136,7 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
 pub async fn layer(State(web): State<super::WebState>, request: Request, next: Next) -> Response {
     let state = web.app;
     let (mut parts, body) = request.into_parts();
-    parts.extensions.insert(super::api::PagesApi(web.api));
+    parts.extensions.insert(super::api::PagesApi(web.api.clone()));
     let mut set: Vec<HeaderValue> = Vec::new();
 
     let nonce = match cookie(&state, &parts.headers, CSRF) {
@@ -114,12 +148,11 @@ pub async fn layer(State(web): State<super::WebState>, request: Request, next: N
         }
     };
 
+    let api = Api::new(web.api, None).from(ClientOrigin::of(&parts));
     let mut user = None;
     let mut token = None;
-    if let Some(access) = cookie(&state, &parts.headers, ACCESS)
-        && let Some(claims) = state.keys.verify(&access)
-    {
-        user = load_current_user(&state.db, claims.sub, claims.sid).await.ok();
+    if let Some(access) = cookie(&state, &parts.headers, ACCESS) {
+        user = visitor(&state, &api, &access).await;
         token = user.as_ref().map(|_| access);
     }
     // Only a page load renews the session. A script's background request (app.js suggestions)
@@ -131,12 +164,10 @@ pub async fn layer(State(web): State<super::WebState>, request: Request, next: N
         && navigation
         && let Some(refresh) = cookie(&state, &parts.headers, REFRESH)
     {
-        match service::refresh(state.sessions(), &refresh).await {
+        match api.post::<TokenPair>("/api/v1/auth/refresh", &json!({ "refresh_token": refresh })).await {
             Ok(pair) => {
-                if let Some(claims) = state.keys.verify(&pair.access_token) {
-                    user = load_current_user(&state.db, claims.sub, claims.sid).await.ok();
-                    token = user.as_ref().map(|_| pair.access_token.clone());
-                }
+                user = visitor(&state, &api, &pair.access_token).await;
+                token = user.as_ref().map(|_| pair.access_token.clone());
                 set.extend(session_cookies(&state, &pair));
             }
             Err(_) => set.extend(clear_session(&state)),

@@ -247,6 +247,7 @@ async fn a_name_that_breaks_a_mail_header_fails_that_mail_only_and_the_job_goes_
 async fn metrics_answer_only_loopback_or_the_configured_token() {
     let app = spawn_app().await;
     app.run_jobs().await;
+    app.get("/healthz", None).await; // a request to count
     let text = app.get("/metrics", None).await.text().await.unwrap();
     assert!(text.contains("http_requests_total"), "loopback may read");
 

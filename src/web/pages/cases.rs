@@ -11,40 +11,31 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use crate::access::AccessEntry;
 use crate::auth::Role;
+use crate::auth::staff::Colleagues;
 use crate::cases::attachments;
-use crate::domain::workflow::{self, Action, Stage, Status};
+use crate::cases::view::{CaseSummary, CaseView};
+use crate::domain::workflow::{Action, Status, WorkflowRow, WorkflowTable};
 use crate::error::AppError;
-use crate::reference::CHANNELS;
+use crate::paging::ListResponse;
+use crate::reference::{CHANNELS, ReferenceSettings};
 use crate::state::AppState;
 use crate::time::taipei;
+use crate::timeline::{EventView, Timeline};
 use crate::web::api::Refusal;
 use crate::web::ctx::{Ctx, PageError, PagePath, PageResult, render};
 use crate::web::forms::{FormValues, number, taipei_instant};
 use crate::web::i18n::Tr;
 
-pub fn when(value: &Value) -> String {
-    value
-        .as_str()
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-        .map(|d| d.with_timezone(&taipei()).format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_default()
+/// A moment as the pages show it: Taipei time to the minute (empty when there is none).
+pub fn when(at: impl Into<Option<DateTime<Utc>>>) -> String {
+    at.into().map(|d| d.with_timezone(&taipei()).format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()
 }
 
-pub fn day(value: &Value) -> String {
-    value
-        .as_str()
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-        .map(|d| d.with_timezone(&taipei()).format("%Y-%m-%d").to_string())
-        .unwrap_or_default()
-}
-
-fn text(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        _ => String::new(),
-    }
+/// The Taipei date of a moment (empty when there is none).
+pub fn day(at: impl Into<Option<DateTime<Utc>>>) -> String {
+    at.into().map(|d| d.with_timezone(&taipei()).format("%Y-%m-%d").to_string()).unwrap_or_default()
 }
 
 /// A line of a case list.
@@ -60,20 +51,18 @@ pub struct Row {
     pub received: String,
 }
 
-pub fn row(t: &Tr, item: &Value) -> Row {
-    let due = item["due_at"].as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok());
-    let status = item["status"].as_str().unwrap_or_default();
+pub fn row(t: &Tr, item: &CaseSummary) -> Row {
     Row {
-        id: text(&item["id"]),
-        case_no: text(&item["case_no"]),
-        business: text(&item["business"]["name"]),
-        consumer: text(&item["consumer_name"]),
-        stage: t.k("stage", item["stage"].as_str().unwrap_or_default()),
-        status: t.k("status", status),
-        next_date: day(&item["due_at"]),
-        overdue: status == "overdue"
-            || due.is_some_and(|d| d.with_timezone(&Utc) < Utc::now() && status == "forwarded"),
-        received: day(&item["received_at"]),
+        id: item.id.to_string(),
+        case_no: item.case_no.clone(),
+        business: item.business.name.clone(),
+        consumer: item.consumer_name.clone(),
+        stage: t.k("stage", item.stage.as_str()),
+        status: t.k("status", item.status.as_str()),
+        next_date: day(item.due_at),
+        overdue: item.status == Status::Overdue
+            || (item.status == Status::Forwarded && item.due_at.is_some_and(|d| d < Utc::now())),
+        received: day(item.received_at),
     }
 }
 
@@ -111,10 +100,10 @@ async fn list(ctx: Ctx, q: ListQuery, inbox: bool) -> PageResult {
         let encoded: String = form_urlencoded::byte_serialize(query_text.trim().as_bytes()).collect();
         path.push_str(&format!("&q={encoded}"));
     }
-    let list = ctx.api().get(&path).await.map_err(|r| refusal_error(&ctx, r))?;
+    let list: ListResponse<CaseSummary> = ctx.api().get(&path).await.map_err(|r| refusal_error(&ctx, r))?;
     let t = ctx.t;
-    let rows = list["items"].as_array().map(|items| items.iter().map(|i| row(&t, i)).collect()).unwrap_or_default();
-    let total = list["total"].as_u64().unwrap_or(0);
+    let rows = list.items.iter().map(|i| row(&t, i)).collect();
+    let total = list.total;
     let (title, intro) = match (inbox, user.role) {
         (true, _) => (t.s("cases.inbox_title"), t.s("cases.inbox_intro")),
         (false, Role::Citizen) => (t.s("cases.mine"), String::new()),
@@ -159,6 +148,7 @@ pub fn refusal_error(ctx: &Ctx, r: Refusal) -> PageError {
     ctx.err(error)
 }
 
+#[derive(Clone)]
 pub struct Choice {
     pub value: String,
     pub label: String,
@@ -291,14 +281,14 @@ pub async fn file_case(State(state): State<AppState>, ctx: Ctx, mut multipart: M
         }
     }
     let api = ctx.api();
-    let case = match api.post("/api/v1/cases", &Value::Object(body)).await {
+    let case: CaseView = match api.post("/api/v1/cases", &Value::Object(body)).await {
         Ok(case) => case,
         Err(refusal) => {
             let status = StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
             return Ok((status, new_case_page(&state, ctx, form, refusal)).into_response());
         }
     };
-    let id = text(&case["id"]);
+    let id = case.id;
     let mut target = format!("/cases/{id}?done=file");
     if let Some(upload) = upload {
         let (content_type, bytes) = multipart_body(&upload);
@@ -402,173 +392,162 @@ fn field_kind(name: &str) -> &'static str {
     }
 }
 
+/// The fields of an action's form, from the workflow table the API serves.
+fn action_fields(t: &Tr, rule: Option<&WorkflowRow>, reference: &ReferenceSettings, officers: &[Choice]) -> Vec<Field> {
+    let Some(rule) = rule else { return Vec::new() };
+    let required = rule.required.iter().map(|f| (f, true));
+    let optional = rule.optional.iter().map(|f| (f, false));
+    required
+        .chain(optional)
+        .map(|(name, required)| {
+            let options = match name.as_str() {
+                "officer_id" => officers.to_vec(),
+                "code" => reference
+                    .mediation_rejection_reasons
+                    .iter()
+                    .map(|r| Choice {
+                        value: r.code.clone(),
+                        label: format!("{}. {}", r.code, if t.is_en() { &r.name_en } else { &r.name_zh }),
+                    })
+                    .collect(),
+                "party" => vec![
+                    Choice { value: "consumer".into(), label: t.s("field.consumer") },
+                    Choice { value: "business".into(), label: t.s("field.business") },
+                ],
+                "approved" => vec![
+                    Choice { value: "true".into(), label: t.s("field.yes") },
+                    Choice { value: "false".into(), label: t.s("field.no") },
+                ],
+                _ => Vec::new(),
+            };
+            Field { name: name.clone(), label: t.k("field", name), kind: field_kind(name), required, options }
+        })
+        .collect()
+}
+
+fn event_line(t: &Tr, e: &EventView) -> Event {
+    let translated = t.k("action", &e.action);
+    let what = if !translated.starts_with("action.") {
+        translated
+    } else {
+        e.to_status
+            .as_deref()
+            .filter(|_| e.action != "note")
+            .map(|s| t.k("status", s))
+            .unwrap_or_else(|| e.action.clone())
+    };
+    Event {
+        at: when(e.at),
+        who: t.k("role", &e.actor_role),
+        what,
+        note: e.note.clone().unwrap_or_default(),
+        internal: e.visibility == crate::timeline::INTERNAL,
+    }
+}
+
+fn amount(value: Option<i64>) -> String {
+    value.map(|n| format!("NT${}", crate::domain::report::thousands(n))).unwrap_or_default()
+}
+
 async fn case_page(state: &AppState, ctx: Ctx, id: Uuid, notice: String, refusal: Refusal) -> PageResult {
     ctx.require()?;
     let api = ctx.api();
-    let case = api.get(&format!("/api/v1/cases/{id}")).await.map_err(|r| refusal_error(&ctx, r))?;
-    let timeline = api.get(&format!("/api/v1/cases/{id}/timeline")).await.map_err(|r| refusal_error(&ctx, r))?;
+    let case: CaseView = api.get(&format!("/api/v1/cases/{id}")).await.map_err(|r| refusal_error(&ctx, r))?;
+    let timeline: Timeline =
+        api.get(&format!("/api/v1/cases/{id}/timeline")).await.map_err(|r| refusal_error(&ctx, r))?;
+    let workflow: WorkflowTable = api.get("/api/v1/workflow").await.map_err(|r| refusal_error(&ctx, r))?;
     let t = ctx.t;
     let staff = ctx.is_staff();
-    let colleagues = if staff { api.get("/api/v1/staff").await.unwrap_or(Value::Null) } else { Value::Null };
-    let stage = Stage::parse(case["stage"].as_str().unwrap_or_default());
-    let status = Status::parse(case["status"].as_str().unwrap_or_default());
+    let officers: Vec<Choice> = if staff {
+        let colleagues: Colleagues = api.get("/api/v1/staff").await.unwrap_or(Colleagues { items: Vec::new() });
+        colleagues
+            .items
+            .into_iter()
+            .filter(|c| c.role == Role::Officer)
+            .map(|c| Choice { value: c.id.to_string(), label: c.name })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let reference = &state.settings.reference;
-    let mut forms = Vec::new();
-    for action_name in case["available_actions"].as_array().cloned().unwrap_or_default() {
-        let Some(action) = action_name.as_str().and_then(Action::parse) else { continue };
-        let rule = stage.zip(status).and_then(|(st, s)| workflow::rule_for(st, s, action));
-        let mut fields = Vec::new();
-        if let Some(rule) = rule {
-            for (name, required) in
-                rule.required.iter().map(|f| (*f, true)).chain(rule.optional.iter().map(|f| (*f, false)))
-            {
-                let options = match name {
-                    "officer_id" => colleagues["items"]
-                        .as_array()
-                        .map(|items| {
-                            items
-                                .iter()
-                                .filter(|i| i["role"] == "officer")
-                                .map(|i| Choice { value: text(&i["id"]), label: text(&i["name"]) })
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                    "code" => reference
-                        .mediation_rejection_reasons
-                        .iter()
-                        .map(|r| Choice {
-                            value: r.code.clone(),
-                            label: format!("{}. {}", r.code, if t.is_en() { &r.name_en } else { &r.name_zh }),
-                        })
-                        .collect(),
-                    "party" => vec![
-                        Choice { value: "consumer".into(), label: t.s("field.consumer") },
-                        Choice { value: "business".into(), label: t.s("field.business") },
-                    ],
-                    "approved" => vec![
-                        Choice { value: "true".into(), label: t.s("field.yes") },
-                        Choice { value: "false".into(), label: t.s("field.no") },
-                    ],
-                    _ => Vec::new(),
-                };
-                fields.push(Field {
-                    name: name.into(),
-                    label: t.k("field", name),
-                    kind: field_kind(name),
-                    required,
-                    options,
-                });
-            }
-        }
-        forms.push(ActionForm { action: action.as_str().into(), label: t.k("action", action.as_str()), fields });
-    }
-    let events = timeline["items"]
-        .as_array()
-        .map(|items| {
-            items
+    let forms = case
+        .available_actions
+        .iter()
+        .map(|&action| {
+            let rule = workflow
+                .transitions
                 .iter()
-                .map(|e| {
-                    let action = e["action"].as_str().unwrap_or_default();
-                    let translated = t.k("action", action);
-                    Event {
-                        at: when(&e["at"]),
-                        who: e["actor_role"].as_str().map(|r| t.k("role", r)).unwrap_or_default(),
-                        what: if translated.starts_with("action.") {
-                            e["to_status"]
-                                .as_str()
-                                .map(|s| t.k("status", s))
-                                .filter(|_| action != "note")
-                                .unwrap_or_else(|| action.to_string())
-                        } else {
-                            translated
-                        },
-                        note: text(&e["note"]),
-                        internal: e["visibility"] == "internal",
-                    }
-                })
-                .collect()
+                .find(|r| r.stage == case.stage && r.action == action && r.from.contains(&case.status));
+            ActionForm {
+                action: action.as_str().into(),
+                label: t.k("action", action.as_str()),
+                fields: action_fields(&t, rule, reference, &officers),
+            }
         })
-        .unwrap_or_default();
+        .collect();
     let access = if staff {
-        api.get(&format!("/api/v1/cases/{id}/access-log?per_page=20"))
+        api.get::<ListResponse<AccessEntry>>(&format!("/api/v1/cases/{id}/access-log?per_page=20"))
             .await
-            .ok()
-            .and_then(|log| {
-                log["items"].as_array().map(|items| {
-                    items
-                        .iter()
-                        .map(|a| AccessLine {
-                            at: when(&a["at"]),
-                            who: format!(
-                                "{} ({})",
-                                text(&a["user_name"]),
-                                t.k("role", a["role"].as_str().unwrap_or("system"))
-                            ),
-                            what: t.k("read", a["what"].as_str().unwrap_or_default()),
-                        })
-                        .collect()
-                })
+            .map(|log| {
+                log.items
+                    .iter()
+                    .map(|a| AccessLine {
+                        at: when(a.at),
+                        who: format!("{} ({})", a.user_name, t.k("role", a.role.as_str())),
+                        what: t.k("read", &a.what),
+                    })
+                    .collect()
             })
             .unwrap_or_default()
     } else {
         Vec::new()
     };
     let category = reference
-        .category(case["category"].as_str().unwrap_or_default())
+        .category(&case.category)
         .map(|c| if t.is_en() { c.name_en.clone() } else { c.name_zh.clone() })
         .unwrap_or_default();
-    let amount =
-        |v: &Value| v.as_i64().map(|n| format!("NT${}", crate::domain::report::thousands(n))).unwrap_or_default();
     let page = CasePage {
         t,
         id: id.to_string(),
-        case_no: text(&case["case_no"]),
-        status: t.k("status", case["status"].as_str().unwrap_or_default()),
-        stage: t.k("stage", case["stage"].as_str().unwrap_or_default()),
-        business: text(&case["business"]["name"]),
-        consumer: text(&case["consumer"]["name"]),
+        case_no: case.case_no,
+        status: t.k("status", case.status.as_str()),
+        stage: t.k("stage", case.stage.as_str()),
+        business: case.business.name,
+        consumer: case.consumer.name,
         category,
         channel: CHANNELS
             .iter()
-            .find(|(code, _, _)| case["channel"] == *code)
+            .find(|(code, _, _)| case.channel == *code)
             .map(|(_, zh, en)| if t.is_en() { en.to_string() } else { zh.to_string() })
             .unwrap_or_default(),
-        amount_disputed: amount(&case["amount_disputed"]),
-        amount_recovered: amount(&case["amount_recovered"]),
-        received: when(&case["received_at"]),
-        next_date: day(&case["due_at"]),
-        description: text(&case["description"]),
-        resolution: text(&case["requested_resolution"]),
-        version: text(&case["version"]),
-        stages: case["stages"]
-            .as_array()
-            .map(|stages| {
-                stages
-                    .iter()
-                    .map(|s| StageLine {
-                        stage: t.k("stage", s["stage"].as_str().unwrap_or_default()),
-                        status: t.k("status", s["status"].as_str().unwrap_or_default()),
-                        filed: day(&s["filed_at"]),
-                        due: day(&s["due_at"]),
-                        closed: day(&s["closed_at"]),
-                    })
-                    .collect()
+        amount_disputed: amount(case.amount_disputed),
+        amount_recovered: amount(case.amount_recovered),
+        received: when(case.received_at),
+        next_date: day(case.due_at),
+        description: case.description,
+        resolution: case.requested_resolution,
+        version: case.version.to_string(),
+        stages: case
+            .stages
+            .iter()
+            .map(|s| StageLine {
+                stage: t.k("stage", s.stage.as_str()),
+                status: t.k("status", s.status.as_str()),
+                filed: day(s.filed_at),
+                due: day(s.due_at),
+                closed: day(s.closed_at),
             })
-            .unwrap_or_default(),
-        events,
-        files: case["attachments"]
-            .as_array()
-            .map(|files| {
-                files
-                    .iter()
-                    .map(|f| FileLine {
-                        id: text(&f["id"]),
-                        name: text(&f["filename"]),
-                        size: format!("{:.1} KB", f["size"].as_f64().unwrap_or(0.0) / 1024.0),
-                    })
-                    .collect()
+            .collect(),
+        events: timeline.items.iter().map(|e| event_line(&t, e)).collect(),
+        files: case
+            .attachments
+            .iter()
+            .map(|f| FileLine {
+                id: f.id.to_string(),
+                name: f.filename.clone(),
+                size: format!("{:.1} KB", f.size as f64 / 1024.0),
             })
-            .unwrap_or_default(),
+            .collect(),
         forms,
         access,
         staff,
@@ -623,7 +602,7 @@ pub async fn act(State(state): State<AppState>, ctx: Ctx, PagePath(id): PagePath
     if let Some(approved) = form.opt("approved") {
         request.insert("approved".into(), json!(approved == "true"));
     }
-    match ctx.api().post(&format!("/api/v1/cases/{id}/actions"), &Value::Object(request)).await {
+    match ctx.api().send(Method::POST, &format!("/api/v1/cases/{id}/actions"), &Value::Object(request)).await {
         // The API took the action, so it is one of the workflow's names (safe in a header).
         Ok(_) => {
             let done = Action::parse(&action).map(Action::as_str).unwrap_or_default();
@@ -642,7 +621,7 @@ pub async fn note(State(state): State<AppState>, ctx: Ctx, PagePath(id): PagePat
     ctx.require()?;
     let form = FormValues::parse(&body);
     let request = json!({"body": form.get("body"), "visibility": form.opt("visibility")});
-    match ctx.api().post(&format!("/api/v1/cases/{id}/notes"), &request).await {
+    match ctx.api().send(Method::POST, &format!("/api/v1/cases/{id}/notes"), &request).await {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
         Err(refusal) if matches!(refusal.status, 404 | 401) => Err(refusal_error(&ctx, refusal)),
         Err(refusal) => {

@@ -4,6 +4,7 @@
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::Query;
+use axum::http::Method;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -11,6 +12,11 @@ use uuid::Uuid;
 
 use super::cases::{Choice, refusal_error, when};
 use crate::auth::Role;
+use crate::auth::staff::Colleagues;
+use crate::cases::view::CaseSummary;
+use crate::mediation::meetings;
+use crate::mediation::view::MeetingView;
+use crate::paging::ListResponse;
 use crate::web::api::Refusal;
 use crate::web::ctx::{Ctx, PagePath, PageResult, render};
 use crate::web::forms::{FormValues, number, taipei_instant};
@@ -51,45 +57,35 @@ pub async fn list(ctx: Ctx, Query(m): Query<Message>) -> PageResult {
     ctx.require_role(&[Role::Clerk, Role::Officer, Role::Mediator])?;
     let api = ctx.api();
     let t = ctx.t;
-    let list = api.get("/api/v1/meetings?per_page=50").await.map_err(|r| refusal_error(&ctx, r))?;
-    let meetings = list["items"]
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .map(|m| MeetingLine {
-                    id: m["id"].as_str().unwrap_or_default().into(),
-                    title: m["title"].as_str().unwrap_or_default().into(),
-                    when: when(&m["scheduled_at"]),
-                    location: m["location"].as_str().unwrap_or_default().into(),
-                    status: status_label(&t, m["status"].as_str().unwrap_or_default()),
-                    cases: m["agenda"].as_array().map(|a| a.len()).unwrap_or(0),
-                })
-                .collect()
+    let list: ListResponse<MeetingView> =
+        api.get("/api/v1/meetings?per_page=50").await.map_err(|r| refusal_error(&ctx, r))?;
+    let meetings = list
+        .items
+        .into_iter()
+        .map(|m| MeetingLine {
+            id: m.id.to_string(),
+            title: m.title,
+            when: when(m.scheduled_at),
+            location: m.location,
+            status: status_label(&t, &m.status),
+            cases: m.agenda.len(),
         })
-        .unwrap_or_default();
+        .collect();
     let officer = ctx.is("officer");
-    let staff = if officer { api.get("/api/v1/staff").await.unwrap_or(Value::Null) } else { Value::Null };
-    let people = |role: &str| -> Vec<Choice> {
-        staff["items"]
-            .as_array()
-            .map(|items| {
-                items
-                    .iter()
-                    .filter(|i| i["role"] == role)
-                    .map(|i| Choice {
-                        value: i["id"].as_str().unwrap_or_default().into(),
-                        label: i["name"].as_str().unwrap_or_default().into(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
+    let staff = if officer { api.get::<Colleagues>("/api/v1/staff").await.ok() } else { None };
+    let people = |role: Role| -> Vec<Choice> {
+        staff
+            .iter()
+            .flat_map(|s| s.items.iter())
+            .filter(|c| c.role == role)
+            .map(|c| Choice { value: c.id.to_string(), label: c.name.clone() })
+            .collect()
     };
     Ok(render(&Meetings {
         t,
         meetings,
-        officers: people("officer"),
-        mediators: people("mediator"),
+        officers: people(Role::Officer),
+        mediators: people(Role::Mediator),
         officer,
         error: m.error.unwrap_or_default(),
         ctx,
@@ -141,8 +137,8 @@ pub async fn create(ctx: Ctx, body: Bytes) -> PageResult {
         "chair_id": form.opt("chair_id"),
         "mediator_ids": all_values(&body, "mediator_ids"),
     });
-    match ctx.api().post("/api/v1/meetings", &request).await {
-        Ok(m) => Ok(Redirect::to(&format!("/meetings/{}", m["id"].as_str().unwrap_or_default())).into_response()),
+    match ctx.api().post::<MeetingView>("/api/v1/meetings", &request).await {
+        Ok(m) => Ok(Redirect::to(&format!("/meetings/{}", m.id)).into_response()),
         Err(r) if r.status == 401 => Err(refusal_error(&ctx, r)),
         Err(r) => Ok(back_with("/meetings", &refusal_message(&ctx.t, &r))),
     }
@@ -180,65 +176,49 @@ pub async fn show(ctx: Ctx, PagePath(id): PagePath<Uuid>, Query(m): Query<Messag
     ctx.require_role(&[Role::Clerk, Role::Officer, Role::Mediator])?;
     let api = ctx.api();
     let t = ctx.t;
-    let meeting = api.get(&format!("/api/v1/meetings/{id}")).await.map_err(|r| refusal_error(&ctx, r))?;
-    let status = meeting["status"].as_str().unwrap_or_default().to_string();
+    let meeting: MeetingView = api.get(&format!("/api/v1/meetings/{id}")).await.map_err(|r| refusal_error(&ctx, r))?;
     let officer = ctx.is("officer");
-    let candidates = if officer && status == "scheduled" {
-        api.get("/api/v1/cases?stage=mediation&status=accepted&per_page=100")
+    let scheduled = meeting.status == meetings::SCHEDULED;
+    let candidates = if officer && scheduled {
+        api.get::<ListResponse<CaseSummary>>("/api/v1/cases?stage=mediation&status=accepted&per_page=100")
             .await
-            .ok()
-            .and_then(|list| {
-                list["items"].as_array().map(|items| {
-                    items
-                        .iter()
-                        .map(|c| Choice {
-                            value: c["id"].as_str().unwrap_or_default().into(),
-                            label: format!(
-                                "{} {} / {}",
-                                c["case_no"].as_str().unwrap_or_default(),
-                                c["consumer_name"].as_str().unwrap_or_default(),
-                                c["business"]["name"].as_str().unwrap_or_default()
-                            ),
-                        })
-                        .collect()
-                })
+            .map(|list| {
+                list.items
+                    .into_iter()
+                    .map(|c| Choice {
+                        value: c.id.to_string(),
+                        label: format!("{} {} / {}", c.case_no, c.consumer_name, c.business.name),
+                    })
+                    .collect()
             })
             .unwrap_or_default()
     } else {
         Vec::new()
     };
-    let agenda = meeting["agenda"]
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .map(|a| AgendaLine {
-                    case_id: a["case_id"].as_str().unwrap_or_default().into(),
-                    case_no: a["case_no"].as_str().unwrap_or_default().into(),
-                    parties: format!(
-                        "{} / {}",
-                        a["consumer_name"].as_str().unwrap_or_default(),
-                        a["business_name"].as_str().unwrap_or_default()
-                    ),
-                    outcome: a["outcome"].as_str().map(|o| t.k("outcome", o)).unwrap_or_default(),
-                    open: a["outcome"].is_null(),
-                })
-                .collect()
+    let agenda = meeting
+        .agenda
+        .iter()
+        .map(|a| AgendaLine {
+            case_id: a.case_id.to_string(),
+            case_no: a.case_no.clone(),
+            parties: format!("{} / {}", a.consumer_name, a.business_name),
+            outcome: a.outcome.as_deref().map(|o| t.k("outcome", o)).unwrap_or_default(),
+            open: a.outcome.is_none(),
         })
-        .unwrap_or_default();
+        .collect();
     Ok(render(&MeetingPage {
         t,
         id: id.to_string(),
-        title: meeting["title"].as_str().unwrap_or_default().into(),
-        when: when(&meeting["scheduled_at"]),
-        location: meeting["location"].as_str().unwrap_or_default().into(),
-        status: status_label(&t, &status),
-        scheduled: status == "scheduled",
-        held: status == "held",
-        attendance: match (meeting["members_present"].as_i64(), meeting["members_total"].as_i64()) {
+        when: when(meeting.scheduled_at),
+        status: status_label(&t, &meeting.status),
+        scheduled,
+        held: meeting.status == meetings::HELD,
+        attendance: match (meeting.members_present, meeting.members_total) {
             (Some(p), Some(n)) => format!("{p} / {n}"),
             _ => String::new(),
         },
+        title: meeting.title,
+        location: meeting.location,
         agenda,
         candidates,
         officer,
@@ -279,7 +259,7 @@ pub async fn step(ctx: Ctx, PagePath((id, step)): PagePath<(Uuid, String)>, body
         _ => return Err(ctx.err(crate::error::AppError::NotFound)),
     };
     let path = format!("/meetings/{id}");
-    match ctx.api().post(&format!("/api/v1/meetings/{id}/{step}"), &request).await {
+    match ctx.api().send(Method::POST, &format!("/api/v1/meetings/{id}/{step}"), &request).await {
         Ok(_) => Ok(Redirect::to(&format!("{path}?done={step}")).into_response()),
         Err(r) if matches!(r.status, 401 | 404) => Err(refusal_error(&ctx, r)),
         Err(r) => Ok(back_with(&path, &refusal_message(&ctx.t, &r))),

@@ -3,16 +3,14 @@
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::cases::refusal_error;
 use crate::auth::Role;
-use crate::auth::service;
-use crate::error::AppError;
-use crate::extract::ClientAddress;
+use crate::auth::service::{MeView, TokenPair};
 use crate::state::AppState;
 use crate::web::api::Refusal;
 use crate::web::ctx::{Ctx, PageResult, render};
@@ -85,41 +83,39 @@ pub async fn signin_page(ctx: Ctx, Query(q): Query<Next>) -> Response {
     render(&SignIn { t: ctx.t, ctx, next, email: String::new(), message: String::new() })
 }
 
-pub async fn signin(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    ClientAddress(address): ClientAddress,
-    body: Bytes,
-) -> Response {
+/// Signs in through the API: the token pair, and the account's role (where it starts).
+async fn sign_in(ctx: &Ctx, email: &str, password: &str) -> Result<(TokenPair, Role), Refusal> {
+    let api = ctx.api();
+    let pair: TokenPair = api.post("/api/v1/auth/login", &json!({ "email": email, "password": password })).await?;
+    let me: MeView = api.with_token(&pair.access_token).get("/api/v1/me").await?;
+    Ok((pair, me.role))
+}
+
+/// The cookies of a new sign-in, on a redirect to `target`.
+fn signed_in(state: &AppState, pair: &TokenPair, target: &str) -> Response {
+    let mut response = Redirect::to(target).into_response();
+    for cookie in session::sign_in_cookies(state, pair) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+pub async fn signin(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
+    use axum::http::StatusCode;
     let form = FormValues::parse(&body);
     let email = form.get("email").trim().to_string();
-    match service::login(state.sessions(), &email, form.get("password").to_string(), &address).await {
-        Ok(pair) => {
+    match sign_in(&ctx, &email, form.get("password")).await {
+        Ok((pair, role)) => {
             let next = form.opt("next").map(|n| safe_next(&n)).filter(|n| n != "/");
-            let account = entity::user::Entity::find()
-                .filter(entity::user::Column::Email.eq(email.to_lowercase()))
-                .one(&state.db)
-                .await
-                .ok()
-                .flatten();
-            let target = next
-                .unwrap_or_else(|| account.and_then(|a| Role::parse(&a.role)).map(home_of).unwrap_or("/").to_string());
-            let mut response = Redirect::to(&target).into_response();
-            for cookie in session::sign_in_cookies(&state, &pair) {
-                response.headers_mut().append(header::SET_COOKIE, cookie);
-            }
-            response
+            signed_in(&state, &pair, &next.unwrap_or_else(|| home_of(role).to_string()))
         }
-        Err(error) => {
-            use axum::http::StatusCode;
-            let (status, key) = match &error {
-                AppError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "auth.throttled"),
-                AppError::AccountDisabled => (StatusCode::UNAUTHORIZED, "auth.disabled"),
-                AppError::InvalidCredentials | AppError::Validation { .. } => {
-                    (StatusCode::UNAUTHORIZED, "auth.bad_credentials")
-                }
-                other => {
-                    tracing::error!(error = %other, "page sign-in failed");
+        Err(refusal) => {
+            let (status, key) = match (refusal.status, refusal.code.as_str()) {
+                (429, _) => (StatusCode::TOO_MANY_REQUESTS, "auth.throttled"),
+                (_, "account_disabled") => (StatusCode::UNAUTHORIZED, "auth.disabled"),
+                (401 | 422, _) => (StatusCode::UNAUTHORIZED, "auth.bad_credentials"),
+                (status, code) => {
+                    tracing::error!(status, code, "page sign-in failed");
                     (StatusCode::INTERNAL_SERVER_ERROR, "error.generic")
                 }
             };
@@ -143,36 +139,26 @@ pub async fn register_page(ctx: Ctx) -> Response {
     render(&Register { t: ctx.t, ctx, form: FormValues::default(), refusal: Refusal::default() })
 }
 
-pub async fn register(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    ClientAddress(address): ClientAddress,
-    body: Bytes,
-) -> PageResult {
+pub async fn register(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> PageResult {
     let form = FormValues::parse(&body);
     let request = json!({
         "email": form.get("email"), "password": form.get("password"), "name": form.get("name"),
         "phone": form.opt("phone"), "locale": form.opt("locale"),
     });
-    if let Err(refusal) = ctx.api().post("/api/v1/auth/register", &request).await {
+    if let Err(refusal) = ctx.api().send(Method::POST, "/api/v1/auth/register", &request).await {
         let status =
             axum::http::StatusCode::from_u16(refusal.status).unwrap_or(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
         return Ok((status, render(&Register { t: ctx.t, ctx, form, refusal })).into_response());
     }
     // Registered: sign straight in.
-    let pair = service::login(state.sessions(), form.get("email"), form.get("password").to_string(), &address)
-        .await
-        .map_err(|e| ctx.err(e))?;
-    let mut response = Redirect::to("/cases/new").into_response();
-    for cookie in session::sign_in_cookies(&state, &pair) {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
-    Ok(response)
+    let (pair, _) = sign_in(&ctx, form.get("email"), form.get("password")).await.map_err(|r| refusal_error(&ctx, r))?;
+    Ok(signed_in(&state, &pair, "/cases/new"))
 }
 
-pub async fn signout(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+pub async fn signout(State(state): State<AppState>, ctx: Ctx, headers: axum::http::HeaderMap) -> Response {
     if let Some(refresh) = session::cookie(&state, &headers, session::REFRESH) {
-        let _ = service::logout(&state.db, &refresh).await;
+        // Already revoked or expired is fine: the cookies go all the same.
+        let _ = ctx.api().send(Method::POST, "/api/v1/auth/logout", &json!({ "refresh_token": refresh })).await;
     }
     let mut response = Redirect::to("/").into_response();
     for cookie in session::clear_session(&state) {

@@ -10,9 +10,14 @@ use serde_json::{Map, Value, json};
 
 use super::cases::{Choice, Row, refusal_error, row, when};
 use crate::auth::Role;
+use crate::cases::view::CaseSummary;
+use crate::consultations::service::ConsultationView;
+use crate::education::service::EducationEventView;
+use crate::inspections::service::InspectionView;
+use crate::paging::ListResponse;
 use crate::reference::CHANNELS;
 use crate::state::AppState;
-use crate::web::api::Refusal;
+use crate::web::api::{Api, Refusal};
 use crate::web::ctx::{Ctx, PageResult, render};
 use crate::web::forms::{FormValues, number, taipei_instant};
 use crate::web::i18n::Tr;
@@ -54,38 +59,34 @@ pub async fn workbench(State(state): State<AppState>, ctx: Ctx) -> PageResult {
         ("waiting", "work.waiting", "stage=mediation&status=accepted"),
         ("court", "work.court", "awaiting_court=true"),
     ] {
-        let list = api
+        let list: ListResponse<CaseSummary> = api
             .get(&format!("/api/v1/cases?{filter}&sort=due&per_page=10"))
             .await
             .map_err(|r| refusal_error(&ctx, r))?;
         queues.push(Queue {
             id: id.into(),
             title: t.s(key),
-            total: list["total"].as_u64().unwrap_or(0),
-            rows: list["items"].as_array().map(|items| items.iter().map(|i| row(&t, i)).collect()).unwrap_or_default(),
+            total: list.total,
+            rows: list.items.iter().map(|i| row(&t, i)).collect(),
             link: format!("/cases?{filter}"),
         });
     }
-    let follow =
+    let follow: ListResponse<InspectionView> =
         api.get("/api/v1/inspections?follow_up_overdue=true&per_page=10").await.map_err(|r| refusal_error(&ctx, r))?;
     let reference = &state.settings.reference;
-    let follow_ups = follow["items"]
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .map(|i| FollowUp {
-                    id: i["id"].as_str().unwrap_or_default().into(),
-                    date: i["inspected_on"].as_str().unwrap_or_default().into(),
-                    theme: reference
-                        .inspection_theme(i["theme"].as_str().unwrap_or_default())
-                        .map(|th| if t.is_en() { th.name_en.clone() } else { th.name_zh.clone() })
-                        .unwrap_or_default(),
-                    due: i["follow_up_due"].as_str().unwrap_or_default().into(),
-                })
-                .collect()
+    let follow_ups = follow
+        .items
+        .into_iter()
+        .map(|i| FollowUp {
+            id: i.id.to_string(),
+            date: i.inspected_on.to_string(),
+            theme: reference
+                .inspection_theme(&i.theme)
+                .map(|th| if t.is_en() { th.name_en.clone() } else { th.name_zh.clone() })
+                .unwrap_or_default(),
+            due: i.follow_up_due.map(|d| d.to_string()).unwrap_or_default(),
         })
-        .unwrap_or_default();
+        .collect();
     Ok(render(&Workbench { t, queues, follow_ups, ctx }))
 }
 
@@ -247,26 +248,7 @@ async fn register_page(
             ctx.is("officer"),
         ),
     };
-    let list = api.get(list_path).await.map_err(|r| refusal_error(&ctx, r))?;
-    let rows = list["items"]
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .map(|i| match kind {
-                    "consultations" => vec![when(&i["received_at"]), s(&i["channel"]), s(&i["summary"])],
-                    "inspections" => vec![
-                        s(&i["inspected_on"]),
-                        s(&i["theme"]),
-                        s(&i["venue"]),
-                        s(&i["violations"]),
-                        s(&i["follow_up_due"]),
-                    ],
-                    _ => vec![s(&i["held_on"]), s(&i["kind"]), s(&i["title"]), s(&i["attendees"])],
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let rows = register_rows(&api, kind, list_path).await.map_err(|r| refusal_error(&ctx, r))?;
     Ok(render(&RegisterPage {
         t,
         title,
@@ -282,12 +264,31 @@ async fn register_page(
     }))
 }
 
-fn s(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        _ => String::new(),
-    }
+fn text<T: ToString>(value: Option<T>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// The latest records of a register, as the cells of its table.
+async fn register_rows(api: &Api, kind: &str, path: &str) -> Result<Vec<Vec<String>>, Refusal> {
+    Ok(match kind {
+        "consultations" => {
+            let list: ListResponse<ConsultationView> = api.get(path).await?;
+            list.items.into_iter().map(|i| vec![when(i.received_at), i.channel, i.summary]).collect()
+        }
+        "inspections" => {
+            let list: ListResponse<InspectionView> = api.get(path).await?;
+            list.items
+                .into_iter()
+                .map(|i| {
+                    vec![i.inspected_on.to_string(), i.theme, text(i.venue), text(i.violations), text(i.follow_up_due)]
+                })
+                .collect()
+        }
+        _ => {
+            let list: ListResponse<EducationEventView> = api.get(path).await?;
+            list.items.into_iter().map(|i| vec![i.held_on.to_string(), i.kind, i.title, text(i.attendees)]).collect()
+        }
+    })
 }
 
 /// The registers the office keeps besides cases; each has a page listing recent entries under
@@ -337,7 +338,7 @@ pub async fn add_record(state: &AppState, ctx: Ctx, kind: &'static str, body: By
             request.insert((*key).into(), json!(v));
         }
     }
-    match ctx.api().post(path, &Value::Object(request)).await {
+    match ctx.api().send(axum::http::Method::POST, path, &Value::Object(request)).await {
         Ok(_) => Ok(Redirect::to(&format!("/{kind}?done=1")).into_response()),
         Err(refusal) if matches!(refusal.status, 401 | 403 | 404) => Err(refusal_error(&ctx, refusal)),
         Err(refusal) => {

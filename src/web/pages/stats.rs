@@ -7,13 +7,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::Method;
 use chrono::Datelike;
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::cases::refusal_error;
 use crate::auth::Role;
 use crate::domain::report;
 use crate::state::AppState;
+use crate::stats::breakdowns::Breakdowns;
 use crate::stats::figures::{Figures, METRICS};
+use crate::stats::published::{Monthly, Report, Summary};
 use crate::time::taipei;
 use crate::web::charts::{self, Chart};
 use crate::web::ctx::{Ctx, PageResult, render};
@@ -81,11 +82,11 @@ pub async fn public(ctx: Ctx, Query(q): Query<YearQuery>) -> PageResult {
     for month in 1..=12u32 {
         let from = chrono::NaiveDate::from_ymd_opt(year, month, 1).unwrap_or_default();
         let to = from.checked_add_months(chrono::Months::new(1)).map(|d| d.pred_opt().unwrap_or(d)).unwrap_or(from);
-        let body = api
+        let summary: Summary = api
             .get(&format!("/api/v1/public/stats/summary?from={from}&to={to}"))
             .await
             .map_err(|r| refusal_error(&ctx, r))?;
-        months.push(serde_json::from_value(body).unwrap_or_default());
+        months.push(summary.figures);
     }
     let total = months.iter().fold(Figures::default(), |acc, m| acc.plus(m));
     let t = ctx.t;
@@ -132,92 +133,77 @@ pub async fn staff(State(state): State<AppState>, ctx: Ctx, Query(q): Query<Year
         .map(|j| format!("&jurisdiction={}", form_urlencoded::byte_serialize(j.as_bytes()).collect::<String>()))
         .unwrap_or_default();
     let api = ctx.api();
-    let report =
+    let report: Report =
         api.get(&format!("/api/v1/stats/report?year={year}{scope}")).await.map_err(|r| refusal_error(&ctx, r))?;
-    let monthly =
+    let monthly: Monthly =
         api.get(&format!("/api/v1/stats/monthly?year={year}{scope}")).await.map_err(|r| refusal_error(&ctx, r))?;
     let (from, to) = (format!("{year}-01-01"), format!("{year}-12-31"));
-    let breakdowns = api
+    let breakdowns: Breakdowns = api
         .get(&format!("/api/v1/stats/breakdowns?from={from}&to={to}{scope}"))
         .await
         .map_err(|r| refusal_error(&ctx, r))?;
     let t = ctx.t;
-    let figures: Figures = serde_json::from_value(report["figures"].clone()).unwrap_or_default();
-    let corrections: Figures = serde_json::from_value(report["corrections"].clone()).unwrap_or_default();
-    let months: Vec<Figures> = monthly["months"]
-        .as_array()
-        .map(|rows| rows.iter().map(|r| serde_json::from_value(r.clone()).unwrap_or_default()).collect())
-        .unwrap_or_default();
+    let months: Vec<Figures> = monthly.months.into_iter().map(|m| m.figures).collect();
     let charts = monthly_charts(&t, &months);
     let reference = &state.settings.reference;
-    let count_lines = |items: &Value, name: &dyn Fn(&str) -> String| -> Vec<CountLine> {
-        items
-            .as_array()
-            .map(|rows| {
-                rows.iter()
-                    .take(15)
-                    .map(|r| CountLine {
-                        label: name(r["code"].as_str().unwrap_or_default()),
-                        count: r["count"].as_i64().unwrap_or(0),
-                        extra: String::new(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let categories = count_lines(&breakdowns["by_category"], &|code| {
-        reference
-            .category(code)
-            .map(|c| if t.is_en() { c.name_en.clone() } else { c.name_zh.clone() })
-            .unwrap_or_else(|| code.into())
-    });
-    let districts = count_lines(&breakdowns["by_district"], &|code| {
-        reference
-            .jurisdictions
-            .iter()
-            .flat_map(|j| j.districts.iter())
-            .find(|d| d.code == code)
-            .map(|d| if t.is_en() { d.name_en.clone() } else { d.name_zh.clone() })
-            .unwrap_or_else(|| code.into())
-    });
-    let businesses = breakdowns["top_businesses"]
-        .as_array()
-        .map(|rows| {
-            rows.iter()
-                .map(|b| CountLine {
-                    label: b["name"].as_str().unwrap_or_default().to_string(),
-                    count: b["complaints"].as_i64().unwrap_or(0),
-                    extra: b["reply_rate"]["rate"]
-                        .as_f64()
-                        .map(|r| format!("{:.0}%", r * 100.0))
-                        .unwrap_or_else(|| "—".into()),
-                })
-                .collect()
+    let name = |zh: &str, en: &str| if t.is_en() { en.to_string() } else { zh.to_string() };
+    let count_line = |label: String, count: i64| CountLine { label, count, extra: String::new() };
+    let categories = breakdowns
+        .by_category
+        .iter()
+        .take(15)
+        .map(|r| {
+            let label = reference.category(&r.code).map(|c| name(&c.name_zh, &c.name_en)).unwrap_or(r.code.clone());
+            count_line(label, r.count)
         })
-        .unwrap_or_default();
-    let r = &breakdowns["reply_timeliness"];
+        .collect();
+    let districts = breakdowns
+        .by_district
+        .iter()
+        .take(15)
+        .map(|r| {
+            let label = reference
+                .jurisdictions
+                .iter()
+                .flat_map(|j| j.districts.iter())
+                .find(|d| d.code == r.code)
+                .map(|d| name(&d.name_zh, &d.name_en))
+                .unwrap_or(r.code.clone());
+            count_line(label, r.count)
+        })
+        .collect();
+    let businesses = breakdowns
+        .top_businesses
+        .iter()
+        .map(|b| CountLine {
+            label: b.name.clone(),
+            count: b.complaints,
+            extra: b.reply_rate.rate.map(|r| format!("{:.0}%", r * 100.0)).unwrap_or_else(|| "—".into()),
+        })
+        .collect();
+    let r = &breakdowns.reply_timeliness;
     let timeliness: Vec<FigureLine> = [
-        ("stats.on_time", "answered_on_time"),
-        ("stats.late", "answered_late"),
-        ("stats.unanswered", "unanswered"),
-        ("stats.pending", "pending"),
+        ("stats.on_time", r.answered_on_time),
+        ("stats.late", r.answered_late),
+        ("stats.unanswered", r.unanswered),
+        ("stats.pending", r.pending),
     ]
     .iter()
-    .map(|(label, key)| FigureLine { label: t.s(label), value: r[*key].as_i64().unwrap_or(0) })
+    .map(|(label, value)| FigureLine { label: t.s(label), value: *value })
     .collect();
     let timeliness_chart = charts::bars(
         "chart-timeliness",
         &t.s("stats.timeliness"),
         &timeliness.iter().map(|l| (l.label.clone(), l.value)).collect::<Vec<_>>(),
     );
-    let corrections_text = report::corrections_text(&corrections).unwrap_or_default();
+    let corrections_text = report::corrections_text(&report.corrections).unwrap_or_default();
     Ok(render(&StaffStats {
         t,
         year,
         years: (this_year() - 5..=this_year()).rev().collect(),
-        figures: figure_lines(&t, &figures),
+        figures: figure_lines(&t, &report.figures),
         corrections: corrections_text,
-        sentence: report["text"].as_str().unwrap_or_default().to_string(),
+        sentence: report.text,
         charts,
         categories,
         districts,
