@@ -246,6 +246,7 @@ fn recipient(party: Party) -> To {
 /// Writes `change` to `stage` (the case's current stage) inside the caller's transaction, and
 /// answers the case as it now is. A person's change to a case changed meanwhile is refused
 /// (409 `version_conflict`).
+#[tracing::instrument(skip_all, fields(case_id = %case.id, stage = %stage.stage))]
 pub async fn write(
     txn: &impl ConnectionTrait,
     notifier: &Notifier,

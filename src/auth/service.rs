@@ -141,6 +141,7 @@ async fn email_in_use(db: &impl ConnectionTrait, email: &str) -> AppResult<bool>
     Ok(user::Entity::find().filter(user::Column::Email.eq(email)).one(db).await?.is_some())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn create_account(
     db: &DatabaseConnection,
     reference: &ReferenceSettings,
@@ -343,6 +344,7 @@ async fn revoke_session(db: &impl ConnectionTrait, session_id: Uuid, now: DateTi
 }
 
 /// Revokes every session of an account (used when it is disabled).
+#[tracing::instrument(skip(db))]
 pub async fn revoke_all_sessions(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<()> {
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(time::now()))
@@ -355,6 +357,7 @@ pub async fn revoke_all_sessions(db: &impl ConnectionTrait, user_id: Uuid) -> Ap
 
 /// Signs out the session a refresh token belongs to. Unknown or revoked tokens are not an
 /// error: the caller is signed out either way.
+#[tracing::instrument(skip_all)]
 pub async fn logout(db: &DatabaseConnection, presented: &str) -> AppResult<()> {
     let hash = tokens::hash_token(presented);
     if let Some(token) = refresh_token::Entity::find().filter(refresh_token::Column::TokenHash.eq(hash)).one(db).await?
@@ -373,6 +376,7 @@ pub struct ProfileChanges {
     pub locale: Option<String>,
 }
 
+#[tracing::instrument(skip(db, changes))]
 pub async fn update_profile(db: &DatabaseConnection, user_id: Uuid, changes: ProfileChanges) -> AppResult<user::Model> {
     let account = user::Entity::find_by_id(user_id).one(db).await?.ok_or(AppError::NotFound)?;
     let mut active: user::ActiveModel = account.into();
@@ -398,6 +402,7 @@ pub struct AccountChanges {
     pub business_id: Option<Uuid>,
 }
 
+#[tracing::instrument(skip(db, reference, changes))]
 pub async fn update_account(
     db: &DatabaseConnection,
     reference: &ReferenceSettings,

@@ -98,6 +98,7 @@ fn duplicate_tax_id() -> AppError {
 
 /// Registers a business. A verified one (staff) holds its 統編, which must be free; an
 /// unverified one (named by a citizen) only claims it, so it never blocks the real business.
+#[tracing::instrument(skip_all)]
 pub async fn create(db: &impl ConnectionTrait, fields: BusinessFields, verified: bool) -> AppResult<business::Model> {
     check_tax_id("tax_id", fields.tax_id.as_deref())?;
     if verified
@@ -141,6 +142,7 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<busine
 /// The business a citizen names without an id: by 統編 when given, else by exact name
 /// (ignoring case and surrounding spaces) when exactly one business has it; otherwise a new,
 /// unverified business for staff to check.
+#[tracing::instrument(skip_all)]
 pub async fn find_or_create_named(
     db: &impl ConnectionTrait,
     name: &str,
@@ -182,6 +184,7 @@ pub fn like_pattern(q: &str) -> LikeExpr {
 
 /// Businesses whose name, trading names or 統編 contain `q`, verified ones first. Unverified
 /// ones only for staff: that one exists tells that someone complained about it.
+#[tracing::instrument(skip_all)]
 pub async fn search(
     db: &impl ConnectionTrait,
     q: Option<&str>,
@@ -226,6 +229,7 @@ pub struct BusinessChanges {
     pub verified: Option<bool>,
 }
 
+#[tracing::instrument(skip(db, changes))]
 pub async fn update(db: &impl ConnectionTrait, id: Uuid, mut changes: BusinessChanges) -> AppResult<business::Model> {
     let current = get(db, id).await?.ok_or(AppError::NotFound)?;
     let verifying = changes.verified == Some(true) && !current.verified;
@@ -289,6 +293,7 @@ pub async fn update(db: &impl ConnectionTrait, id: Uuid, mut changes: BusinessCh
 
 /// Moves everything that names `source` (an unverified business a citizen named) to `target`,
 /// the business it really is, and removes `source`. The moved cases' timelines say so.
+#[tracing::instrument(skip_all, fields(source = %source.id, target = %target.id, user = %staff.id))]
 pub async fn merge(
     db: &impl ConnectionTrait,
     source: &business::Model,

@@ -56,6 +56,7 @@ pub async fn deadline(
 }
 
 /// `days` more days counted from the last day of an existing deadline.
+#[tracing::instrument(skip(db, calendar))]
 pub async fn extend(
     db: &impl ConnectionTrait,
     calendar: &OfficeCalendar,
@@ -75,6 +76,7 @@ pub struct ClosureAdded {
 /// Closes the offices of `jurisdiction` on `date`, and moves every open deadline that ended on
 /// that day to the next working day. A stage marked overdue because of that day goes back to
 /// waiting for the answer when its new deadline is still ahead.
+#[tracing::instrument(skip(db, calendar, reason))]
 pub async fn add_closure(
     db: &DatabaseConnection,
     calendar: &OfficeCalendar,

@@ -94,6 +94,7 @@ fn provided(body: &ActionBody, field: &str) -> bool {
 }
 
 /// Takes an action on a case; answers the updated case row.
+#[tracing::instrument(skip_all, fields(user = %user.id, case_id = %case_id))]
 pub async fn take(
     db: &DatabaseConnection,
     office: Office<'_>,

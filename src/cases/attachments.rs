@@ -187,6 +187,7 @@ pub fn multipart_error(error: &axum::extract::multipart::MultipartError, max: u6
     }
 }
 
+#[tracing::instrument(skip_all, fields(user = %user.id, case_id = %case.id))]
 pub async fn upload(
     state: Store<'_>,
     user: &CurrentUser,
@@ -259,6 +260,7 @@ pub async fn find(state: Store<'_>, case_id: Uuid, attachment_id: Uuid) -> AppRe
 }
 
 /// The stored bytes, streamed, as a download.
+#[tracing::instrument(skip_all, fields(attachment = %row.id))]
 pub async fn download(state: Store<'_>, row: &attachment::Model) -> AppResult<Response> {
     let path = blob_path(&store_dir(state), &row.sha256);
     let file = tokio::fs::File::open(&path)

@@ -195,6 +195,7 @@ async fn replayed(db: &impl ConnectionTrait, user: &CurrentUser, key: &str) -> A
 
 /// Files a first complaint. The whole filing — case, first stage, timeline, idempotency key,
 /// case number — is one transaction.
+#[tracing::instrument(skip_all, fields(user = %user.id))]
 pub async fn file(
     db: &DatabaseConnection,
     office: Office<'_>,

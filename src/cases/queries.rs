@@ -104,7 +104,7 @@ impl CaseQuery {
 
 /// One page of the cases `user` may see that match `query`, and how many match in all. The
 /// read of the listed consumers' names is logged.
-#[tracing::instrument(skip(db, user), fields(user = %user.id))]
+#[tracing::instrument(skip(db, user, query), fields(user = %user.id))]
 pub async fn list(
     db: &impl ConnectionTrait,
     user: &CurrentUser,

@@ -101,6 +101,7 @@ pub async fn check_people(db: &DatabaseConnection, jurisdiction: &str, new: &New
     check.finish()
 }
 
+#[tracing::instrument(skip_all, fields(user = %officer.id))]
 pub async fn create(
     db: &DatabaseConnection,
     office: Office<'_>,
@@ -175,6 +176,7 @@ fn require_status(meeting: &meeting::Model, status: &str, doing: &str) -> AppRes
 
 /// Puts an accepted mediation case on the meeting's agenda; the meeting must be no later
 /// than the case's `schedule_by`.
+#[tracing::instrument(skip_all, fields(user = %officer.id, meeting = %meeting.id, case_id = %case_id))]
 pub async fn add_to_agenda(
     db: &DatabaseConnection,
     office: Office<'_>,
@@ -283,6 +285,7 @@ pub async fn list(
 }
 
 /// Records that the meeting was held, with attendance; a third of the members make a quorum.
+#[tracing::instrument(skip_all, fields(meeting = %meeting.id))]
 pub async fn hold(
     db: &DatabaseConnection,
     meeting: meeting::Model,
@@ -354,6 +357,7 @@ pub struct OutcomeInput {
 }
 
 /// Records one agenda case's outcome at a held meeting.
+#[tracing::instrument(skip_all, fields(user = %officer.id, meeting = %meeting.id, case_id = %input.case_id))]
 pub async fn record_outcome(
     db: &DatabaseConnection,
     office: Office<'_>,
@@ -488,6 +492,7 @@ pub async fn record_outcome(
 }
 
 /// Cancels a meeting: its waiting cases go back to `accepted` with a new `schedule_by`.
+#[tracing::instrument(skip_all, fields(user = %officer.id, meeting = %meeting.id))]
 pub async fn cancel(
     db: &DatabaseConnection,
     office: Office<'_>,

@@ -110,6 +110,7 @@ pub struct Delivery<'a> {
     pub settings: &'a MailSettings,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn deliver_due(state: Delivery<'_>) -> AppResult<(Delivered, Tally)> {
     let now = time::now();
     let ids: Vec<Uuid> = notification::Entity::find()
@@ -214,6 +215,7 @@ async fn claim(db: &DatabaseConnection, id: Uuid, now: DateTime<Utc>) -> AppResu
 /// Puts a failed message back in the queue (admin), with a fresh count of attempts and the
 /// recipient's name and address as they are now: a message that could not be built from a
 /// bad name goes out once the name has been corrected.
+#[tracing::instrument(skip(db))]
 pub async fn retry(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<notification::Model>> {
     let Some(row) =
         notification::Entity::find_by_id(id).filter(notification::Column::Status.eq(FAILED)).one(db).await?

@@ -240,6 +240,7 @@ async fn stage_pass(
         .collect())
 }
 
+#[tracing::instrument(skip(db, reference))]
 pub async fn compute(
     db: &impl ConnectionTrait,
     reference: &ReferenceSettings,

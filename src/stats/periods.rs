@@ -50,6 +50,7 @@ pub struct PeriodView {
     pub current: Figures,
 }
 
+#[tracing::instrument(skip(db))]
 pub async fn close(db: &DatabaseConnection, jurisdiction: &str, month: &str, by: Uuid) -> AppResult<PeriodView> {
     let period = parse_month(month).ok_or_else(|| AppError::field("month", "must be YYYY-MM"))?;
     if period.to >= taipei_date(time::now()) {
