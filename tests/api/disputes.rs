@@ -60,37 +60,36 @@ async fn online_filing_forwarded_answered_declined_escalated_and_settled() {
     assert_eq!(answered["stages"][0]["details"]["response"]["offer"], "免費維修一次");
 
     // The consumer is not satisfied, and escalates to a second complaint.
-    assert_eq!(actions(&app.case(&c.citizen, id).await), ["accept", "decline", "withdraw"]);
-    let declined = app.act_ok(&c.citizen, id, "decline", json!({"note": "只願維修不合理"})).await;
-    assert_eq!(declined["status"], "unresolved");
-    assert!(declined["closed"].as_bool().unwrap(), "closed until the consumer escalates");
-    assert_eq!(actions(&declined), ["file_second_complaint", "apply_mediation"]);
-    let second = app.act_ok(&c.citizen, id, "file_second_complaint", json!({"reason": "業者僅願維修"})).await;
-    assert_eq!((second["stage"].as_str(), second["status"].as_str()), (Some("second_complaint"), Some("submitted")));
-    assert_eq!(second["closed"], false);
-    let stages = second["stages"].as_array().unwrap();
-    assert_eq!(stages.len(), 2);
+    let offered = app.case_view(&c.citizen, id).await;
+    assert_eq!(offered.available_actions, [Action::Accept, Action::Decline, Action::Withdraw]);
+    let declined = app.act_view(&c.citizen, id, "decline", json!({"note": "只願維修不合理"})).await;
+    assert_eq!(declined.status, Status::Unresolved);
+    assert!(declined.closed, "closed until the consumer escalates");
+    assert_eq!(declined.available_actions, [Action::FileSecondComplaint, Action::ApplyMediation]);
+    let second = app.act_view(&c.citizen, id, "file_second_complaint", json!({"reason": "業者僅願維修"})).await;
+    assert_eq!((second.stage, second.status), (Stage::SecondComplaint, Status::Submitted));
+    assert!(!second.closed);
+    assert_eq!(second.stages.len(), 2);
     assert_eq!(
-        (stages[0]["status"].as_str(), stages[0]["end_reason"].as_str()),
-        (Some("unresolved"), Some("declined"))
+        (second.stages[0].status, second.stages[0].end_reason.as_deref()),
+        (Status::Unresolved, Some("declined"))
     );
-    assert!(stages[1]["due_at"].is_string(), "the local 15-day target");
+    assert!(second.stages[1].due_at.is_some(), "the local 15-day target");
 
     // A consumer protection officer takes it and settles it.
-    let assigned = app.act_ok(&c.officer, id, "assign", json!({"officer_id": c.officer_id})).await;
-    assert_eq!(assigned["status"], "assigned");
+    let assigned = app.act_view(&c.officer, id, "assign", json!({"officer_id": c.officer_id})).await;
+    assert_eq!(assigned.status, Status::Assigned);
     app.act_ok(&c.officer, id, "request_business_reply", json!({"due_days": 7})).await;
     app.act_ok(&c.business, id, "respond", json!({"response": "同意退款八成"})).await;
     app.act_ok(&c.officer, id, "schedule_negotiation", json!({"at": "2026-12-10T14:00:00+08:00"})).await;
-    let settled = app.act_ok(&c.officer, id, "settle", json!({"amount_recovered": 25600})).await;
-    assert_eq!((settled["status"].as_str(), settled["closed"].as_bool()), (Some("settled"), Some(true)));
-    assert_eq!(settled["amount_recovered"], 25600);
-    assert!(actions(&settled).is_empty());
-    assert_eq!(settled["stages"][1]["details"]["responses"][0]["response"], "同意退款八成");
+    let settled = app.act_view(&c.officer, id, "settle", json!({"amount_recovered": 25600})).await;
+    assert_eq!((settled.status, settled.closed), (Status::Settled, true));
+    assert_eq!(settled.amount_recovered, Some(25600));
+    assert!(settled.available_actions.is_empty());
+    assert_eq!(settled.stages[1].details["responses"][0]["response"], "同意退款八成");
 
     // The citizen's timeline tells the whole story, oldest first.
-    let steps: Vec<String> =
-        app.timeline(&c.citizen, id).await.iter().map(|e| e["action"].as_str().unwrap().to_string()).collect();
+    let steps: Vec<String> = app.events(&c.citizen, id).await.into_iter().map(|e| e.action).collect();
     assert_eq!(
         steps,
         [

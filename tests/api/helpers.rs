@@ -6,9 +6,12 @@
 use std::path::{Path, PathBuf};
 
 use consumer_protection::app::Application;
+pub use consumer_protection::cases::view::CaseView;
 use consumer_protection::config::toml_value::Value as ConfigValue;
 use consumer_protection::config::{LoadOptions, Settings};
+pub use consumer_protection::domain::workflow::{Action, Stage, Status};
 use consumer_protection::state::AppState;
+pub use consumer_protection::timeline::{EventView, Timeline};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -279,6 +282,19 @@ pub async fn expect_status(response: reqwest::Response, status: StatusCode) -> V
     }
 }
 
+/// Asserts the status and reads the body as the API's own type: a renamed or retyped field
+/// fails here, whatever the test goes on to look at.
+pub async fn expect_as<T: serde::de::DeserializeOwned>(response: reqwest::Response, status: StatusCode) -> T {
+    let body = expect_status(response, status).await;
+    typed(&body)
+}
+
+/// `body` read as `T` (panics, showing the body, when it does not fit).
+pub fn typed<T: serde::de::DeserializeOwned>(body: &Value) -> T {
+    serde_json::from_value(body.clone())
+        .unwrap_or_else(|e| panic!("not a {}: {e}; body: {body}", std::any::type_name::<T>()))
+}
+
 /// Asserts an API error: status, `code`, and the documented body shape.
 pub async fn expect_error(response: reqwest::Response, status: StatusCode, code: &str) -> Value {
     let body = expect_status(response, status).await;
@@ -371,20 +387,43 @@ impl TestApp {
         self.post(&format!("/api/v1/cases/{case_id}/actions"), Some(token), &body).await
     }
 
-    /// Takes an action that must succeed, and answers the case.
+    /// Takes an action that must succeed, and answers the case (checked to be a `CaseView`).
     pub async fn act_ok(&self, token: &str, case_id: &str, action: &str, extra: Value) -> Value {
-        expect_status(self.act(token, case_id, action, extra).await, StatusCode::OK).await
+        let body = expect_status(self.act(token, case_id, action, extra).await, StatusCode::OK).await;
+        let _: CaseView = typed(&body);
+        body
     }
 
+    /// Takes an action that must succeed, and answers the case as the API's type.
+    pub async fn act_view(&self, token: &str, case_id: &str, action: &str, extra: Value) -> CaseView {
+        expect_as(self.act(token, case_id, action, extra).await, StatusCode::OK).await
+    }
+
+    /// The case as `token` sees it (checked to be a `CaseView`).
     pub async fn case(&self, token: &str, case_id: &str) -> Value {
-        expect_status(self.get(&format!("/api/v1/cases/{case_id}"), Some(token)).await, StatusCode::OK).await
+        let body =
+            expect_status(self.get(&format!("/api/v1/cases/{case_id}"), Some(token)).await, StatusCode::OK).await;
+        let _: CaseView = typed(&body);
+        body
     }
 
+    pub async fn case_view(&self, token: &str, case_id: &str) -> CaseView {
+        expect_as(self.get(&format!("/api/v1/cases/{case_id}"), Some(token)).await, StatusCode::OK).await
+    }
+
+    /// The timeline's events (checked to be a `Timeline`).
     pub async fn timeline(&self, token: &str, case_id: &str) -> Vec<Value> {
         let body =
             expect_status(self.get(&format!("/api/v1/cases/{case_id}/timeline"), Some(token)).await, StatusCode::OK)
                 .await;
+        let _: Timeline = typed(&body);
         body["items"].as_array().unwrap().clone()
+    }
+
+    pub async fn events(&self, token: &str, case_id: &str) -> Vec<EventView> {
+        let timeline: Timeline =
+            expect_as(self.get(&format!("/api/v1/cases/{case_id}/timeline"), Some(token)).await, StatusCode::OK).await;
+        timeline.items
     }
 
     /// Runs one pass of the background job, as the timer would.

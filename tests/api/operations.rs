@@ -117,3 +117,65 @@ async fn reference_lists_carry_the_kaohsiung_defaults() {
         r["inspection_themes"].as_array().unwrap().iter().map(|c| c["name_zh"].as_str().unwrap()).collect();
     assert!(themes.contains(&"定型化契約"));
 }
+
+/// Where the OpenAPI document's accepted snapshot lives.
+fn openapi_snapshot() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/openapi.json")
+}
+
+/// Up to `limit` JSON pointers where `actual` and `expected` differ.
+fn differences(
+    actual: &serde_json::Value,
+    expected: &serde_json::Value,
+    at: &str,
+    out: &mut Vec<String>,
+    limit: usize,
+) {
+    use serde_json::Value;
+    if out.len() >= limit || actual == expected {
+        return;
+    }
+    match (actual, expected) {
+        (Value::Object(a), Value::Object(e)) => {
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(e.keys()).collect();
+            for key in keys {
+                let here = format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
+                match (a.get(key), e.get(key)) {
+                    (Some(x), Some(y)) => differences(x, y, &here, out, limit),
+                    (Some(_), None) => out.push(format!("{here}: new")),
+                    (None, _) => out.push(format!("{here}: gone")),
+                }
+            }
+        }
+        (Value::Array(a), Value::Array(e)) if a.len() == e.len() => {
+            for (i, (x, y)) in a.iter().zip(e).enumerate() {
+                differences(x, y, &format!("{at}/{i}"), out, limit);
+            }
+        }
+        _ => out.push(format!("{at}: {expected} → {actual}")),
+    }
+}
+
+/// The whole contract, every path and schema, against the reviewed snapshot: any change to
+/// the API's shape shows up in review as a change to `tests/snapshots/openapi.json`.
+/// After an intended change: `UPDATE_SNAPSHOTS=1 cargo test openapi_document_matches`.
+#[tokio::test]
+async fn the_openapi_document_matches_its_snapshot() {
+    let app = spawn_app().await;
+    let doc = expect_status(app.get("/api/openapi.json", None).await, StatusCode::OK).await;
+    let path = openapi_snapshot();
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap() + "\n").unwrap();
+        return;
+    }
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("tests/snapshots/openapi.json")).unwrap();
+    let mut found = Vec::new();
+    differences(&doc, &expected, "", &mut found, 25);
+    assert!(
+        found.is_empty(),
+        "the OpenAPI document changed (if intended: UPDATE_SNAPSHOTS=1 cargo test openapi_document_matches):\n{}",
+        found.join("\n")
+    );
+}
