@@ -114,20 +114,7 @@ pub struct JobSettings {
     pub interval_seconds: u64,
 }
 
-/// Day counts of the legal and local deadlines (`[deadlines]`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DeadlineSettings {
-    pub business_reply_days: u32,
-    pub second_complaint_days: u32,
-    pub mediation_schedule_days: u32,
-    pub mediation_extension_max_days: u32,
-    pub reschedule_days: u32,
-    pub objection_days: u32,
-    pub court_dispatch_days: u32,
-    pub correction_days: u32,
-    pub reminder_working_days: u32,
-}
+pub use crate::domain::deadlines::DeadlineSettings;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -4,6 +4,7 @@
 //! use it and it changes only when the law or the office does.
 
 pub mod calendar;
+pub mod deadlines;
 pub mod figures;
 pub mod input;
 pub mod plan;

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::workflow::{Action, Outcome, Stage, Status};
-use crate::config::DeadlineSettings;
+use crate::domain::deadlines::DeadlineSettings;
 
 /// An action's inputs, validated.
 #[derive(Debug, Clone, Default)]

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod accounts;
+mod architecture;
 mod auth;
 mod browser;
 mod cli;
