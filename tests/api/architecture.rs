@@ -42,8 +42,7 @@ fn imports(code: &str) -> BTreeSet<String> {
         let rest = &code[at + "crate::".len()..];
         if let Some(group) = rest.strip_prefix('{') {
             let (mut depth, mut start) = (1, true);
-            let mut chars = group.char_indices().peekable();
-            while let Some((i, c)) = chars.next() {
+            for (i, c) in group.char_indices() {
                 match c {
                     '{' => depth += 1,
                     '}' if depth == 1 => break,
