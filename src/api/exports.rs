@@ -23,31 +23,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(export_csv)).routes(routes!(export_xlsx)).routes(routes!(export_ods))
 }
 
-/// The columns, and whether each carries personal data (left out of anonymous exports).
-pub const COLUMNS: [(&str, bool); 21] = [
-    ("case_no", false),
-    ("jurisdiction", false),
-    ("received_on", false),
-    ("channel", false),
-    ("category", false),
-    ("category_group", false),
-    ("district", false),
-    ("business_name", false),
-    ("business_tax_id", false),
-    ("stage", false),
-    ("status", false),
-    ("closed_on", false),
-    ("amount_disputed", false),
-    ("amount_recovered", false),
-    ("transaction_date", false),
-    ("consumer_name", true),
-    ("consumer_email", true),
-    ("consumer_phone", true),
-    ("consumer_address", true),
-    ("description", true),
-    ("requested_resolution", true),
-];
-
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ExportQuery {
     /// Cases received on or after, `YYYY-MM-DD`.
