@@ -71,6 +71,19 @@ pub struct ServerSettings {
     pub body_limit_bytes: usize,
     pub trust_forwarded_for: bool,
     pub secure_cookies: bool,
+    /// The address people reach the pages at, for the links in mail (default
+    /// `http://{host}:{port}`; required in production).
+    pub public_url: Option<String>,
+}
+
+impl ServerSettings {
+    /// The base of every link in mail, without a trailing slash.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => format!("http://{}:{}", self.host, self.port),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -97,6 +110,17 @@ pub struct AuthSettings {
     /// Accounts one client address may register per `registration_window_seconds`.
     pub max_registrations_per_address: u32,
     pub registration_window_seconds: u64,
+    /// Clerks, officers, mediators and admins must enrol a second factor (TOTP) before they
+    /// can do anything else.
+    pub require_staff_mfa: bool,
+    /// Lifetimes of the links sent by mail and of the second sign-in step.
+    pub verification_link_hours: u64,
+    pub reset_link_minutes: u64,
+    pub invitation_days: u64,
+    pub mfa_step_seconds: u64,
+    /// Password-reset mails one address may ask for per `registration_window_seconds`, and
+    /// one account may receive in that time (more are dropped silently).
+    pub max_reset_requests: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -280,6 +304,24 @@ impl Settings {
         if self.auth.lockout_seconds == 0 {
             return Err(bad("auth.lockout_seconds", "must be at least 1"));
         }
+        if let Some(url) = &self.server.public_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return Err(bad("server.public_url", "must start with https:// or http://"));
+        }
+        if self.is_production() && self.server.public_url.is_none() {
+            return Err(bad("server.public_url", "is required when APP_ENV=production (the links in mail use it)"));
+        }
+        for (key, value) in [
+            ("auth.verification_link_hours", self.auth.verification_link_hours),
+            ("auth.reset_link_minutes", self.auth.reset_link_minutes),
+            ("auth.invitation_days", self.auth.invitation_days),
+            ("auth.mfa_step_seconds", self.auth.mfa_step_seconds),
+        ] {
+            if value == 0 {
+                return Err(bad(key, "must be at least 1"));
+            }
+        }
         if self.attachments.max_bytes == 0 {
             return Err(bad("attachments.max_bytes", "must be at least 1"));
         }
@@ -446,6 +488,9 @@ mod tests {
         assert!(err.contains("at least 32 bytes"), "{err}");
 
         opts.overrides.push(("auth.jwt_secret".into(), "x".repeat(32).into()));
+        let err = Settings::load(&opts).unwrap_err().to_string();
+        assert!(err.contains("server.public_url"), "the links in mail need the public address: {err}");
+        opts.overrides.push(("server.public_url".into(), "https://consumer.example.gov.tw".into()));
         assert!(Settings::load(&opts).is_ok());
     }
 

@@ -192,6 +192,7 @@ pub async fn run(state: AppState, settings: &Settings, year: i32, volume: Volume
             business_id: None,
             jurisdiction: Some(jurisdiction.clone()),
             locale: "zh-TW".into(),
+            email_verified: true,
         };
         match service::create_account(&state.db, &reference, new).await {
             Ok(_) | Err(crate::error::AppError::EmailTaken) => {}
@@ -202,8 +203,11 @@ pub async fn run(state: AppState, settings: &Settings, year: i32, volume: Volume
             .one(&state.db)
             .await?
             .context("demo account")?;
-        let session =
+        let outcome =
             service::login(state.sessions(), email, DEMO_PASSWORD.into(), "demo").await.map_err(|e| anyhow!("{e}"))?;
+        let service::LoginOutcome::Tokens(session) = outcome else {
+            bail!("{email} has a second factor; the demo signs in with passwords only");
+        };
         tokens.insert(key, (session.access_token, account.id.to_string()));
     }
     let clerk = tokens["clerk"].0.clone();

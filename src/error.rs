@@ -20,6 +20,8 @@ pub enum AppError {
     Unauthorized,
     #[error("wrong e-mail or password")]
     InvalidCredentials,
+    #[error("wrong or already used code")]
+    InvalidCode,
     #[error("{0}")]
     Forbidden(String),
     #[error("this account is disabled")]
@@ -83,7 +85,7 @@ impl AppError {
         match self {
             BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+            InvalidCredentials | InvalidCode => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
             Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             AccountDisabled => (StatusCode::FORBIDDEN, "account_disabled"),
             NotFound => (StatusCode::NOT_FOUND, "not_found"),

@@ -2,6 +2,7 @@
 //! `main.rs` is a thin command line over this library, so tests build the same application.
 
 pub mod access;
+pub mod accounts;
 pub mod agenda;
 pub mod api;
 pub mod app;
@@ -27,6 +28,7 @@ pub mod notify;
 pub mod office;
 pub mod openapi;
 pub mod paging;
+pub mod privacy;
 pub mod reference;
 pub mod router;
 pub mod stages;

@@ -325,7 +325,11 @@ pub async fn write(
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("case vanished inside its transaction")))?;
     for mail in change.mail {
         let to: Vec<To> = mail.to.into_iter().map(recipient).collect();
-        let fields = mail.fields.into_iter().map(|(name, value)| (name, field(value))).collect();
+        let mut fields: Vec<_> = mail.fields.into_iter().map(|(name, value)| (name, field(value))).collect();
+        if mail.kind == "case_forwarded" {
+            // A business that cannot answer online yet is invited to, in the same mail.
+            fields.extend(crate::accounts::invitations::for_forwarding(txn, notifier, written.business_id).await?);
+        }
         notify::about_case(txn, notifier, &written, mail.kind, &to, fields).await?;
     }
     Ok(written)

@@ -43,8 +43,12 @@ impl AppState {
         let templates = Templates::load(Some(&settings.mail.templates_dir)).context("loading the mail templates")?;
         notify::transport::sender(&settings.mail)?;
         let mailer = Mailer::from_settings(&settings).context("setting up mail")?;
-        let notifier =
-            notify::Notifier { templates: Arc::new(templates), reference: Arc::new(settings.reference.clone()) };
+        let notifier = notify::Notifier {
+            templates: Arc::new(templates),
+            reference: Arc::new(settings.reference.clone()),
+            public_url: settings.server.public_url().into(),
+            invitation_days: settings.auth.invitation_days,
+        };
         let state = AppState {
             db,
             settings: Arc::new(settings),
@@ -63,6 +67,13 @@ impl AppState {
     /// What signing in needs.
     pub fn sessions(&self) -> auth::service::Sessions<'_> {
         auth::service::Sessions { db: &self.db, keys: &self.keys, settings: &self.settings.auth }
+    }
+}
+
+impl AppState {
+    /// What an account's own services (verification, reset, second factor) need.
+    pub fn accounts(&self) -> crate::accounts::Accounts<'_> {
+        crate::accounts::Accounts { sessions: self.sessions(), notifier: &self.notifier }
     }
 }
 

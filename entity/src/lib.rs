@@ -2,6 +2,7 @@
 //! and the schema itself in the `migration` crate (which never imports this one).
 
 pub mod access_log;
+pub mod account_token;
 pub mod agenda_item;
 pub mod attachment;
 pub mod business;
@@ -12,6 +13,7 @@ pub mod case_event;
 pub mod case_stage;
 pub mod consultation;
 pub mod data_export;
+pub mod data_request;
 pub mod education_event;
 pub mod idempotency_key;
 pub mod inspection;
@@ -21,6 +23,7 @@ pub mod login_trust;
 pub mod meeting;
 pub mod meeting_member;
 pub mod notification;
+pub mod recovery_code;
 pub mod refresh_token;
 pub mod session;
 pub mod stat_correction;

@@ -19,6 +19,18 @@ pub struct Model {
     pub jurisdiction: Option<String>,
     pub locale: String,
     pub disabled: bool,
+    /// When the owner proved the address is theirs (a link followed, an invitation accepted,
+    /// or the account made by an administrator).
+    pub email_verified_at: Option<DateTimeUtc>,
+    /// A new address waiting for its verification link to be followed.
+    pub pending_email: Option<String>,
+    /// The TOTP secret (base32); enrolled but unconfirmed while `totp_confirmed_at` is null.
+    pub totp_secret: Option<String>,
+    pub totp_confirmed_at: Option<DateTimeUtc>,
+    /// The last 30-second step whose code was accepted: a code is never accepted twice.
+    pub totp_last_step: Option<i64>,
+    /// Closed by its owner: personal data anonymised, sign-in impossible.
+    pub closed_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -9,6 +9,7 @@ mod m20261126_000003_committee;
 mod m20261126_000004_outbox;
 mod m20261126_000005_statistics;
 mod m20261129_000006_hardening;
+mod m20261205_000007_self_service;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_outbox::Migration),
             Box::new(m20261126_000005_statistics::Migration),
             Box::new(m20261129_000006_hardening::Migration),
+            Box::new(m20261205_000007_self_service::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
+use crate::accounts::invitations::InvitationView;
 use crate::auth::Auth;
 use crate::auth::extract::CaseStaff;
 use crate::businesses::service::{self, BusinessChanges, BusinessFields, BusinessView};
@@ -27,6 +28,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_business, update_business))
         .routes(routes!(get_record))
         .routes(routes!(merge_business))
+        .routes(routes!(invite_business))
 }
 
 /// Trading names a business may list.
@@ -296,4 +298,34 @@ async fn get_record(
     let complaints = latest.into_iter().map(|c| view::summary(c, &found)).collect::<AppResult<Vec<_>>>()?;
     let inspections = crate::inspections::service::of_business(&state.db, &jurisdiction, id).await?;
     Ok(Json(BusinessRecord { business: found.into(), complaints_total, complaints_open, complaints, inspections }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct InvitationBody {
+    /// Where the invitation goes; the account it creates has this address.
+    #[schema(required, schema_with = fields::email)]
+    pub email: Option<String>,
+}
+
+impl Validate for InvitationBody {
+    type Output = String;
+    fn validate(self, check: &mut Check, _: &ReferenceSettings) -> String {
+        check.email("email", self.email)
+    }
+}
+
+/// Invite a business to claim its account (clerk, officer): a single-use link valid for
+/// `auth.invitation_days` goes to `email`. 409 when that address already has an account.
+#[utoipa::path(post, path = "/api/v1/businesses/{id}/invitations", tag = "businesses", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = InvitationBody,
+    responses((status = 201, body = InvitationView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn invite_business(
+    State(state): State<AppState>,
+    staff: Auth<CaseStaff>,
+    Path(id): Path<Uuid>,
+    Valid(email): Valid<InvitationBody>,
+) -> AppResult<(StatusCode, Json<InvitationView>)> {
+    let invitation = crate::accounts::invitations::invite(state.accounts(), &staff, id, email).await?;
+    Ok((StatusCode::CREATED, Json(invitation)))
 }

@@ -2,6 +2,7 @@
 //! call, and hands over to its capability's service. `routes()` lists them all, with their
 //! OpenAPI descriptions.
 
+pub mod account;
 pub mod auth;
 pub mod businesses;
 pub mod calendar;
@@ -29,6 +30,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(health::routes())
         .merge(reference::routes())
         .merge(auth::routes())
+        .merge(account::routes())
         .merge(users::routes())
         .merge(businesses::routes())
         .merge(consultations::routes())

@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::Role;
 use super::tokens::JwtKeys;
+use crate::config::Settings;
 use crate::error::{AppError, AppResult};
 use crate::time;
 
@@ -28,6 +29,8 @@ pub struct CurrentUser {
     pub jurisdiction: Option<String>,
     pub locale: String,
     pub session_id: Uuid,
+    pub email_verified: bool,
+    pub mfa_enrolled: bool,
 }
 
 impl CurrentUser {
@@ -87,11 +90,24 @@ impl<R: RoleSet> Deref for Auth<R> {
     }
 }
 
+/// What a member of staff without a second factor may still do when one is required: see
+/// who she is, enrol, and change her password.
+const ENROLMENT_PATHS: [&str; 4] =
+    ["/api/v1/me", "/api/v1/me/mfa/totp", "/api/v1/me/mfa/totp/confirm", "/api/v1/me/password"];
+
+fn must_enrol_first(user: &CurrentUser, parts: &Parts, settings: &Settings) -> bool {
+    settings.auth.require_staff_mfa
+        && user.role.is_staff()
+        && !user.mfa_enrolled
+        && !ENROLMENT_PATHS.contains(&parts.uri.path())
+}
+
 impl<R: RoleSet, S> FromRequestParts<S> for Auth<R>
 where
     S: Send + Sync,
     DatabaseConnection: FromRef<S>,
     Arc<JwtKeys>: FromRef<S>,
+    Arc<Settings>: FromRef<S>,
 {
     type Rejection = AppError;
 
@@ -104,6 +120,11 @@ where
                 user
             }
         };
+        if must_enrol_first(&user, parts, &Arc::<Settings>::from_ref(state)) {
+            return Err(AppError::Forbidden(
+                "staff must enrol a second factor first: POST /api/v1/me/mfa/totp, then confirm it with a code".into(),
+            ));
+        }
         if !R::ROLES.contains(&user.role) {
             return Err(AppError::forbidden());
         }
@@ -154,5 +175,7 @@ pub async fn load_current_user(db: &impl ConnectionTrait, user_id: Uuid, session
         jurisdiction: account.jurisdiction,
         locale: account.locale,
         session_id,
+        email_verified: account.email_verified_at.is_some(),
+        mfa_enrolled: account.totp_confirmed_at.is_some(),
     })
 }

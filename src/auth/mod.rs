@@ -1,11 +1,14 @@
 //! Accounts, roles, sign-in and the extractors every other capability uses to know who calls.
 
 pub mod extract;
+pub mod links;
+pub mod mfa;
 pub mod password;
 pub mod service;
 pub mod staff;
 pub mod throttle;
 pub mod tokens;
+pub mod totp;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -48,6 +51,11 @@ impl Role {
     /// Office staff who handle case content (clerks and officers).
     pub fn is_case_staff(self) -> bool {
         matches!(self, Role::Clerk | Role::Officer)
+    }
+
+    /// Office staff, who read consumers' personal data: the second factor is for them.
+    pub fn is_staff(self) -> bool {
+        self.has_jurisdiction()
     }
 
     /// Accounts that belong to a jurisdiction: everyone who works for an office.

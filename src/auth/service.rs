@@ -29,6 +29,9 @@ pub struct NewAccount {
     pub business_id: Option<Uuid>,
     pub jurisdiction: Option<String>,
     pub locale: String,
+    /// Made by an administrator or accepted from an invitation: the address is trusted.
+    /// Registered by the citizen: a link must be followed first.
+    pub email_verified: bool,
 }
 
 /// What the API shows of an account (never the password hash).
@@ -43,6 +46,9 @@ pub struct UserView {
     pub jurisdiction: Option<String>,
     pub locale: String,
     pub disabled: bool,
+    pub email_verified: bool,
+    /// A TOTP second factor is enrolled and confirmed.
+    pub mfa_enabled: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -58,6 +64,8 @@ impl From<user::Model> for UserView {
             jurisdiction: u.jurisdiction,
             locale: u.locale,
             disabled: u.disabled,
+            email_verified: u.email_verified_at.is_some(),
+            mfa_enabled: u.totp_confirmed_at.is_some(),
             created_at: u.created_at,
         }
     }
@@ -74,11 +82,21 @@ pub struct MeView {
     pub business_id: Option<Uuid>,
     pub jurisdiction: Option<String>,
     pub locale: String,
+    /// The address has been confirmed (citizens file only then).
+    pub email_verified: bool,
+    /// A new address waiting for its confirmation link to be followed.
+    pub pending_email: Option<String>,
+    pub mfa_enabled: bool,
+    /// Staff who must enrol a second factor before anything else (`auth.require_staff_mfa`).
+    pub mfa_enrolment_required: bool,
 }
 
-impl From<UserView> for MeView {
-    fn from(u: UserView) -> Self {
+impl MeView {
+    pub fn of(account: user::Model, require_staff_mfa: bool) -> Self {
+        let pending_email = account.pending_email.clone();
+        let u = UserView::from(account);
         Self {
+            mfa_enrolment_required: require_staff_mfa && u.role.is_staff() && !u.mfa_enabled,
             id: u.id,
             email: u.email,
             name: u.name,
@@ -87,8 +105,28 @@ impl From<UserView> for MeView {
             business_id: u.business_id,
             jurisdiction: u.jurisdiction,
             locale: u.locale,
+            email_verified: u.email_verified,
+            pending_email,
+            mfa_enabled: u.mfa_enabled,
         }
     }
+}
+
+/// What signing in answers: the tokens, or — for an account with a second factor — the
+/// token of the second step (`POST /auth/login/mfa`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum LoginOutcome {
+    Tokens(TokenPair),
+    SecondFactor(MfaChallenge),
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MfaChallenge {
+    /// Always `true`.
+    pub mfa_required: bool,
+    /// Single-use, valid for `auth.mfa_step_seconds`.
+    pub mfa_token: String,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -137,13 +175,13 @@ async fn check_affiliation(
     Ok((business_id, jurisdiction))
 }
 
-async fn email_in_use(db: &impl ConnectionTrait, email: &str) -> AppResult<bool> {
+pub(crate) async fn email_in_use(db: &impl ConnectionTrait, email: &str) -> AppResult<bool> {
     Ok(user::Entity::find().filter(user::Column::Email.eq(email)).one(db).await?.is_some())
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn create_account(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     reference: &ReferenceSettings,
     new: NewAccount,
 ) -> AppResult<user::Model> {
@@ -167,6 +205,12 @@ pub async fn create_account(
         jurisdiction: Set(jurisdiction),
         locale: Set(new.locale),
         disabled: Set(false),
+        email_verified_at: Set(new.email_verified.then_some(now)),
+        pending_email: Set(None),
+        totp_secret: Set(None),
+        totp_confirmed_at: Set(None),
+        totp_last_step: Set(None),
+        closed_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -189,7 +233,7 @@ pub struct Sessions<'a> {
 }
 
 /// Starts a session and issues its first token pair.
-async fn open_session(state: Sessions<'_>, user_id: Uuid, now: DateTime<Utc>) -> AppResult<TokenPair> {
+pub(crate) async fn open_session(state: Sessions<'_>, user_id: Uuid, now: DateTime<Utc>) -> AppResult<TokenPair> {
     let lifetime = Duration::seconds(state.settings.refresh_token_seconds as i64);
     let session_id = Uuid::now_v7();
     let txn = db::begin_write(state.db).await?;
@@ -248,7 +292,12 @@ fn token_pair(
 /// than a patient attacker (see `throttle`). A right password on a disabled account says so
 /// (and is not counted as a failure).
 #[tracing::instrument(skip(state, email, password, client_address))]
-pub async fn login(state: Sessions<'_>, email: &str, password: String, client_address: &str) -> AppResult<TokenPair> {
+pub async fn login(
+    state: Sessions<'_>,
+    email: &str,
+    password: String,
+    client_address: &str,
+) -> AppResult<LoginOutcome> {
     let settings = state.settings;
     let now = time::now();
     let reservation = throttle::reserve(state.db, email, client_address, settings, now).await?;
@@ -264,8 +313,12 @@ pub async fn login(state: Sessions<'_>, email: &str, password: String, client_ad
     if account.disabled {
         return Err(AppError::AccountDisabled);
     }
+    if account.totp_confirmed_at.is_some() {
+        tracing::info!(user_id = %account.id, "password right; second factor asked");
+        return Ok(LoginOutcome::SecondFactor(super::mfa::challenge(state, &account, now).await?));
+    }
     tracing::info!(user_id = %account.id, "signed in");
-    open_session(state, account.id, now).await
+    Ok(LoginOutcome::Tokens(open_session(state, account.id, now).await?))
 }
 
 enum RefreshOutcome {
@@ -346,12 +399,19 @@ async fn revoke_session(db: &impl ConnectionTrait, session_id: Uuid, now: DateTi
 /// Revokes every session of an account (used when it is disabled).
 #[tracing::instrument(skip(db))]
 pub async fn revoke_all_sessions(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<()> {
-    session::Entity::update_many()
+    revoke_other_sessions(db, user_id, None).await
+}
+
+/// Revokes every session of an account but `keep` (the one changing its password).
+pub async fn revoke_other_sessions(db: &impl ConnectionTrait, user_id: Uuid, keep: Option<Uuid>) -> AppResult<()> {
+    let mut update = session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(time::now()))
         .filter(session::Column::UserId.eq(user_id))
-        .filter(session::Column::RevokedAt.is_null())
-        .exec(db)
-        .await?;
+        .filter(session::Column::RevokedAt.is_null());
+    if let Some(keep) = keep {
+        update = update.filter(session::Column::Id.ne(keep));
+    }
+    update.exec(db).await?;
     Ok(())
 }
 
@@ -365,32 +425,6 @@ pub async fn logout(db: &DatabaseConnection, presented: &str) -> AppResult<()> {
         revoke_session(db, token.session_id, time::now()).await?;
     }
     Ok(())
-}
-
-/// The account's own changes (`PATCH /me`).
-#[derive(Debug, Default)]
-pub struct ProfileChanges {
-    pub name: Option<String>,
-    /// `Some(None)` clears the phone number.
-    pub phone: Option<Option<String>>,
-    pub locale: Option<String>,
-}
-
-#[tracing::instrument(skip(db, changes))]
-pub async fn update_profile(db: &DatabaseConnection, user_id: Uuid, changes: ProfileChanges) -> AppResult<user::Model> {
-    let account = user::Entity::find_by_id(user_id).one(db).await?.ok_or(AppError::NotFound)?;
-    let mut active: user::ActiveModel = account.into();
-    if let Some(name) = changes.name {
-        active.name = Set(name);
-    }
-    if let Some(phone) = changes.phone {
-        active.phone = Set(phone);
-    }
-    if let Some(locale) = changes.locale {
-        active.locale = Set(locale);
-    }
-    active.updated_at = Set(time::now());
-    Ok(active.update(db).await?)
 }
 
 /// An administrator's changes to an account.
@@ -469,6 +503,7 @@ pub async fn ensure_bootstrap_admin(db: &DatabaseConnection, settings: &Settings
         business_id: None,
         jurisdiction: None,
         locale: DEFAULT_LOCALE.into(),
+        email_verified: true,
     };
     match create_account(db, &settings.reference, new).await {
         Ok(_) | Err(AppError::EmailTaken) => Ok(()),

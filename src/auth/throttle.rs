@@ -66,6 +66,33 @@ impl Key {
             window: Duration::seconds(settings.registration_window_seconds as i64),
         }
     }
+
+    /// Password-reset requests from one client address.
+    pub fn reset_requests(address: &str, settings: &AuthSettings) -> Self {
+        Self {
+            hash: digest("reset-address", &[address]),
+            limit: settings.max_reset_requests,
+            window: Duration::seconds(settings.registration_window_seconds as i64),
+        }
+    }
+
+    /// Mail with a link (reset, verification) to one account: nobody can flood a mailbox.
+    pub fn link_mails(kind: &str, user_id: uuid::Uuid, settings: &AuthSettings) -> Self {
+        Self {
+            hash: digest("link-mail", &[kind, &user_id.to_string()]),
+            limit: settings.max_reset_requests,
+            window: Duration::seconds(settings.registration_window_seconds as i64),
+        }
+    }
+
+    /// Second-factor codes tried for one account: like its passwords.
+    pub fn second_factor(user_id: uuid::Uuid, settings: &AuthSettings) -> Self {
+        Self {
+            hash: digest("second-factor", &[&user_id.to_string()]),
+            limit: settings.max_failed_logins,
+            window: Duration::seconds(settings.lockout_seconds as i64),
+        }
+    }
 }
 
 fn digest(kind: &str, parts: &[&str]) -> String {
@@ -170,6 +197,63 @@ pub async fn reserve(
     }
 }
 
+/// Reserves one check of `key` alone (a second-factor code), like `reserve`.
+pub async fn reserve_key(db: &DatabaseConnection, key: Key, now: DateTime<Utc>) -> AppResult<Reservation> {
+    count(db, &key, now).await?;
+    Ok(Reservation { account: key, address: None })
+}
+
+/// Settles a check reserved with `reserve_key`: a failure keeps its slot (the last one locks
+/// the key), a success frees the count.
+pub async fn settle_key(
+    db: &DatabaseConnection,
+    reservation: Reservation,
+    succeeded: bool,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let txn = db::begin_write(db).await?;
+    settle_slots(&txn, &reservation, succeeded, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn settle_slots(
+    txn: &DatabaseTransaction,
+    reservation: &Reservation,
+    succeeded: bool,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    if succeeded {
+        throttle::Entity::delete_by_id(reservation.account.hash.clone()).exec(txn).await?;
+        if let Some(key) = &reservation.address {
+            let row = hold(txn, key, now).await?;
+            let failures = (row.failures - 1).max(0);
+            let mut active: throttle::ActiveModel = row.into();
+            active.failures = Set(failures);
+            active.update(txn).await?;
+        }
+    } else {
+        for key in std::iter::once(&reservation.account).chain(reservation.address.as_ref()) {
+            let row = hold(txn, key, now).await?;
+            if row.locked_until.is_none() && row.failures >= key.limit as i32 {
+                let mut active: throttle::ActiveModel = row.into();
+                active.failures = Set(0);
+                active.window_started_at = Set(now);
+                active.locked_until = Set(Some(now + key.window));
+                active.update(txn).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Forgets the failures counted against an account (a new password was just chosen through
+/// its mailbox: the owner is back in control).
+pub async fn forgive(db: &impl ConnectionTrait, email: &str, settings: &AuthSettings) -> AppResult<()> {
+    throttle::Entity::delete_by_id(Key::account(email, settings).hash).exec(db).await?;
+    Ok(())
+}
+
 /// Settles a reserved check. A failure keeps its slot and, when it is the last one, locks
 /// the key for its window; a success frees the account's count and the address's slot, and
 /// trusts the account at this address.
@@ -182,15 +266,8 @@ pub async fn settle(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let txn = db::begin_write(db).await?;
+    settle_slots(&txn, &reservation, succeeded, now).await?;
     if succeeded {
-        throttle::Entity::delete_by_id(reservation.account.hash.clone()).exec(&txn).await?;
-        if let Some(key) = &reservation.address {
-            let row = hold(&txn, key, now).await?;
-            let failures = (row.failures - 1).max(0);
-            let mut active: throttle::ActiveModel = row.into();
-            active.failures = Set(failures);
-            active.update(&txn).await?;
-        }
         let row = trust::ActiveModel {
             key: Set(trust_key(email, address)),
             trusted_until: Set(now + Duration::days(TRUST_DAYS)),
@@ -199,32 +276,15 @@ pub async fn settle(
             .on_conflict(OnConflict::column(trust::Column::Key).update_column(trust::Column::TrustedUntil).to_owned())
             .exec_without_returning(&txn)
             .await?;
-    } else {
-        for key in std::iter::once(&reservation.account).chain(reservation.address.as_ref()) {
-            let row = hold(&txn, key, now).await?;
-            if row.locked_until.is_none() && row.failures >= key.limit as i32 {
-                let mut active: throttle::ActiveModel = row.into();
-                active.failures = Set(0);
-                active.window_started_at = Set(now);
-                active.locked_until = Set(Some(now + key.window));
-                active.update(&txn).await?;
-            }
-        }
     }
     txn.commit().await?;
     Ok(())
 }
 
-/// Counts one registration from `address`, refusing with 429 past the configured number.
-pub async fn count_registration(
-    db: &DatabaseConnection,
-    address: &str,
-    settings: &AuthSettings,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    let key = Key::registrations(address, settings);
+/// Counts one use of `key` (a registration, a reset request), refusing with 429 past its limit.
+pub async fn count(db: &DatabaseConnection, key: &Key, now: DateTime<Utc>) -> AppResult<()> {
     let txn = db::begin_write(db).await?;
-    match take_slot(&txn, &key, now).await {
+    match take_slot(&txn, key, now).await {
         Ok(()) => {
             txn.commit().await?;
             Ok(())

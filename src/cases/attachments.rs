@@ -284,6 +284,31 @@ pub async fn download(state: Store<'_>, row: &attachment::Model) -> AppResult<Re
     Ok(response)
 }
 
+/// Removes the stored files of `sha256s` that no attachment references any more (after their
+/// rows were deleted and committed). A failure is logged, not raised: the rows are gone, and a
+/// file left behind is found again by the next erasure of the same content.
+pub async fn forget(state: Store<'_>, sha256s: Vec<String>) {
+    let root = store_dir(state);
+    for sha in sha256s {
+        let still_used = attachment::Entity::find()
+            .filter(attachment::Column::Sha256.eq(sha.as_str()))
+            .one(state.db)
+            .await
+            .map(|row| row.is_some());
+        match still_used {
+            Ok(false) if sha.len() == 64 => {
+                if let Err(error) = tokio::fs::remove_file(blob_path(&root, &sha)).await
+                    && error.kind() != std::io::ErrorKind::NotFound
+                {
+                    tracing::warn!(%error, "an erased attachment's file could not be removed");
+                }
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "could not check whether an attachment's file is still used"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

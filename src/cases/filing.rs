@@ -208,6 +208,13 @@ pub async fn file(
     if !matches!(user.role, Role::Citizen | Role::Clerk | Role::Officer) {
         return Err(AppError::Forbidden("only citizens and office staff file complaints".into()));
     }
+    if user.role == Role::Citizen && !user.email_verified {
+        // See `accounts::verification` for why filing waits for a confirmed address.
+        return Err(AppError::Forbidden(
+            "confirm your e-mail address first: follow the link we sent you (POST /api/v1/me/verify-email sends a new one)"
+                .into(),
+        ));
+    }
     if let Some(key) = &idempotency_key
         && let Some(case) = replayed(db, user, key).await?
     {

@@ -60,12 +60,26 @@ pub fn email_problem(email: &str) -> Option<&'static str> {
     if local_ok && domain_ok { None } else { Some("is not a valid e-mail address") }
 }
 
+/// The entries of at least 10 characters of Django's list of the 20,000 most common passwords
+/// (BSD licence), lower-cased: NIST SP 800-63B §5.1.1.2 asks that a new password be checked
+/// against values known to be commonly used. Shorter entries are refused by length anyway.
+const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
+
+fn is_common_password(password: &str) -> bool {
+    let lowered = password.to_lowercase();
+    COMMON_PASSWORDS.lines().any(|line| line == lowered)
+}
+
+/// A new password: 10 to 128 characters (NIST SP 800-63B: a length, no composition rules)
+/// and not one of the commonly used ones.
 pub fn password_problem(password: &str) -> Option<&'static str> {
     let n = password.chars().count();
     if n < PASSWORD_MIN {
         Some("must be at least 10 characters long")
     } else if n > PASSWORD_MAX {
         Some("must be at most 128 characters long")
+    } else if is_common_password(password) {
+        Some("is one of the most commonly used passwords; choose another")
     } else {
         None
     }
@@ -361,10 +375,22 @@ mod tests {
     #[test]
     fn passwords_count_characters_not_bytes() {
         assert!(password_problem("123456789").is_some());
-        assert_eq!(password_problem("1234567890"), None);
+        assert_eq!(password_problem("1234567x90"), None);
         assert_eq!(password_problem("消費者保護官室密碼一"), None); // 10 characters, 30 bytes
         assert!(password_problem(&"x".repeat(129)).is_some());
         assert_eq!(password_problem(&"x".repeat(128)), None);
+    }
+
+    #[test]
+    fn common_passwords_are_refused_whatever_their_case() {
+        for common in ["1234567890", "Password123", "qwertyuiop", "ILOVEYOU12"] {
+            assert_eq!(
+                password_problem(common),
+                Some("is one of the most commonly used passwords; choose another"),
+                "{common}"
+            );
+        }
+        assert_eq!(password_problem("correct-horse-1"), None);
     }
 
     #[test]

@@ -26,6 +26,10 @@ use crate::time::taipei;
 pub struct Notifier {
     pub templates: Arc<templates::Templates>,
     pub reference: Arc<ReferenceSettings>,
+    /// Where the links in mail point (`server.public_url`).
+    pub public_url: Arc<str>,
+    /// How long an invitation sent with a forwarded complaint lasts (`auth.invitation_days`).
+    pub invitation_days: u64,
 }
 
 /// Who a case message goes to.
@@ -266,6 +270,48 @@ pub async fn about_case(
         }
     }
     render_and_queue(db, notifier, kind, recipients, &case.jurisdiction, (Some(case.id), None), &fields).await
+}
+
+/// Someone an account message (verification, password reset, invitation) goes to.
+#[derive(Debug, Clone)]
+pub struct Addressee {
+    pub email: String,
+    pub name: Option<String>,
+    pub user_id: Option<Uuid>,
+    pub locale: String,
+    /// `consumer`, `business` or `staff`.
+    pub role: &'static str,
+}
+
+impl Addressee {
+    pub fn of(account: &user::Model) -> Self {
+        Self {
+            email: account.email.clone(),
+            name: Some(account.name.clone()),
+            user_id: Some(account.id),
+            locale: account.locale.clone(),
+            role: match Role::parse(&account.role) {
+                Some(Role::Citizen) => "consumer",
+                Some(Role::Business) => "business",
+                _ => "staff",
+            },
+        }
+    }
+}
+
+/// Queues an account message in the caller's transaction, signed by the office of the
+/// account's jurisdiction (or the default one).
+pub async fn about_account(
+    db: &impl ConnectionTrait,
+    notifier: &Notifier,
+    kind: &'static str,
+    to: Addressee,
+    jurisdiction: Option<&str>,
+    fields: Vec<(&'static str, Field)>,
+) -> AppResult<()> {
+    let jurisdiction = jurisdiction.unwrap_or(&notifier.reference.default_jurisdiction).to_string();
+    let recipient = Recipient { email: to.email, name: to.name, role: to.role, user_id: to.user_id, locale: to.locale };
+    render_and_queue(db, notifier, kind, vec![recipient], &jurisdiction, (None, None), &fields).await
 }
 
 /// Queues an alert about an inspection to its officers.

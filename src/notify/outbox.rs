@@ -162,6 +162,11 @@ async fn deliver_one(
         Ok(()) => {
             row.status = Set(SENT.into());
             row.sent_at = Set(Some(time::now()));
+            if super::templates::LINK_KINDS.contains(&message.kind.as_str()) {
+                // The link now lives only in the recipient's mailbox; the outbox keeps no usable copy.
+                row.body_text = Set(without_tokens(&message.body_text));
+                row.body_html = Set(without_tokens(&message.body_html));
+            }
             row.last_error = Set(None);
             *outcome = Some(Outcome::Sent);
         }
@@ -181,6 +186,23 @@ async fn deliver_one(
     }
     row.update(state.db).await?;
     Ok(true)
+}
+
+/// `text` with the value of every `token=` parameter removed.
+pub fn without_tokens(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("token=") {
+        out.push_str(&rest[..at + "token=".len()]);
+        rest = &rest[at + "token=".len()..];
+        let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')).unwrap_or(rest.len());
+        if end > 0 {
+            out.push_str("(removed)");
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Takes one due message for this instance, counting the attempt; `None` if another

@@ -11,8 +11,20 @@ use serde_json::Value;
 
 pub use crate::domain::input::LOCALES;
 
-/// Every message the system sends.
-pub const KINDS: [&str; 19] = [
+/// Every message the system sends, and its templates compiled in for each language.
+macro_rules! kinds {
+    ($($kind:literal),* $(,)?) => {
+        pub const KINDS: [&str; [$($kind),*].len()] = [$($kind),*];
+        const EMBEDDED: &[(&str, &str)] = &[
+            $((concat!("zh-TW/", $kind, ".txt"), include_str!(concat!("../../config/templates/zh-TW/", $kind, ".txt"))),)*
+            ("zh-TW/layout.html", include_str!("../../config/templates/zh-TW/layout.html")),
+            $((concat!("en/", $kind, ".txt"), include_str!(concat!("../../config/templates/en/", $kind, ".txt"))),)*
+            ("en/layout.html", include_str!("../../config/templates/en/layout.html")),
+        ];
+    };
+}
+
+kinds![
     "case_filed",
     "case_forwarded",
     "reply_reminder",
@@ -32,53 +44,14 @@ pub const KINDS: [&str; 19] = [
     "deemed_established",
     "court_dispatch_overdue",
     "inspection_follow_up_overdue",
+    "verify_email",
+    "password_reset",
+    "password_changed",
+    "business_invitation",
 ];
 
-const EMBEDDED: &[(&str, &str)] = &[
-    ("zh-TW/case_filed.txt", include_str!("../../config/templates/zh-TW/case_filed.txt")),
-    ("zh-TW/case_forwarded.txt", include_str!("../../config/templates/zh-TW/case_forwarded.txt")),
-    ("zh-TW/reply_reminder.txt", include_str!("../../config/templates/zh-TW/reply_reminder.txt")),
-    ("zh-TW/business_responded.txt", include_str!("../../config/templates/zh-TW/business_responded.txt")),
-    ("zh-TW/complaint_overdue.txt", include_str!("../../config/templates/zh-TW/complaint_overdue.txt")),
-    ("zh-TW/overdue_alert.txt", include_str!("../../config/templates/zh-TW/overdue_alert.txt")),
-    ("zh-TW/complaint_rejected.txt", include_str!("../../config/templates/zh-TW/complaint_rejected.txt")),
-    ("zh-TW/second_complaint_received.txt", include_str!("../../config/templates/zh-TW/second_complaint_received.txt")),
-    ("zh-TW/mediation_applied.txt", include_str!("../../config/templates/zh-TW/mediation_applied.txt")),
-    ("zh-TW/application_accepted.txt", include_str!("../../config/templates/zh-TW/application_accepted.txt")),
-    ("zh-TW/correction_requested.txt", include_str!("../../config/templates/zh-TW/correction_requested.txt")),
-    ("zh-TW/application_rejected.txt", include_str!("../../config/templates/zh-TW/application_rejected.txt")),
-    ("zh-TW/meeting_notice.txt", include_str!("../../config/templates/zh-TW/meeting_notice.txt")),
-    ("zh-TW/meeting_outcome.txt", include_str!("../../config/templates/zh-TW/meeting_outcome.txt")),
-    ("zh-TW/meeting_cancelled.txt", include_str!("../../config/templates/zh-TW/meeting_cancelled.txt")),
-    ("zh-TW/proposal_served.txt", include_str!("../../config/templates/zh-TW/proposal_served.txt")),
-    ("zh-TW/deemed_established.txt", include_str!("../../config/templates/zh-TW/deemed_established.txt")),
-    ("zh-TW/court_dispatch_overdue.txt", include_str!("../../config/templates/zh-TW/court_dispatch_overdue.txt")),
-    (
-        "zh-TW/inspection_follow_up_overdue.txt",
-        include_str!("../../config/templates/zh-TW/inspection_follow_up_overdue.txt"),
-    ),
-    ("zh-TW/layout.html", include_str!("../../config/templates/zh-TW/layout.html")),
-    ("en/case_filed.txt", include_str!("../../config/templates/en/case_filed.txt")),
-    ("en/case_forwarded.txt", include_str!("../../config/templates/en/case_forwarded.txt")),
-    ("en/reply_reminder.txt", include_str!("../../config/templates/en/reply_reminder.txt")),
-    ("en/business_responded.txt", include_str!("../../config/templates/en/business_responded.txt")),
-    ("en/complaint_overdue.txt", include_str!("../../config/templates/en/complaint_overdue.txt")),
-    ("en/overdue_alert.txt", include_str!("../../config/templates/en/overdue_alert.txt")),
-    ("en/complaint_rejected.txt", include_str!("../../config/templates/en/complaint_rejected.txt")),
-    ("en/second_complaint_received.txt", include_str!("../../config/templates/en/second_complaint_received.txt")),
-    ("en/mediation_applied.txt", include_str!("../../config/templates/en/mediation_applied.txt")),
-    ("en/application_accepted.txt", include_str!("../../config/templates/en/application_accepted.txt")),
-    ("en/correction_requested.txt", include_str!("../../config/templates/en/correction_requested.txt")),
-    ("en/application_rejected.txt", include_str!("../../config/templates/en/application_rejected.txt")),
-    ("en/meeting_notice.txt", include_str!("../../config/templates/en/meeting_notice.txt")),
-    ("en/meeting_outcome.txt", include_str!("../../config/templates/en/meeting_outcome.txt")),
-    ("en/meeting_cancelled.txt", include_str!("../../config/templates/en/meeting_cancelled.txt")),
-    ("en/proposal_served.txt", include_str!("../../config/templates/en/proposal_served.txt")),
-    ("en/deemed_established.txt", include_str!("../../config/templates/en/deemed_established.txt")),
-    ("en/court_dispatch_overdue.txt", include_str!("../../config/templates/en/court_dispatch_overdue.txt")),
-    ("en/inspection_follow_up_overdue.txt", include_str!("../../config/templates/en/inspection_follow_up_overdue.txt")),
-    ("en/layout.html", include_str!("../../config/templates/en/layout.html")),
-];
+/// Messages that carry a single-use link: once delivered, the stored copy loses the token.
+pub const LINK_KINDS: [&str; 3] = ["verify_email", "password_reset", "business_invitation"];
 
 pub struct Templates {
     env: Environment<'static>,

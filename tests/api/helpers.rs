@@ -205,11 +205,49 @@ impl TestApp {
         self.request(Method::PATCH, path, token, Some(body)).await
     }
 
+    /// Registers a citizen and follows the verification link mailed to her, as she would.
     pub async fn register(&self, email: &str, name: &str) -> Value {
+        let account = self.register_unverified(email, name).await;
+        let token = self.mailed_token(email, "verify_email").await;
+        let response = self.post("/api/v1/auth/verify-email", None, &json!({"token": token})).await;
+        expect_status(response, StatusCode::NO_CONTENT).await;
+        // She received it and followed it: the message is delivered, so that tests counting
+        // the mail of a dispute see only that mail.
+        use sea_orm::sea_query::Expr;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        entity::notification::Entity::update_many()
+            .col_expr(entity::notification::Column::Status, Expr::value("sent"))
+            .col_expr(entity::notification::Column::SentAt, Expr::value(chrono::Utc::now()))
+            .filter(entity::notification::Column::RecipientEmail.eq(email.to_lowercase()))
+            .filter(entity::notification::Column::Kind.eq("verify_email"))
+            .exec(&self.state.db)
+            .await
+            .unwrap();
+        account
+    }
+
+    pub async fn register_unverified(&self, email: &str, name: &str) -> Value {
         let response = self
             .post("/api/v1/auth/register", None, &json!({"email": email, "password": PASSWORD, "name": name}))
             .await;
         expect_status(response, StatusCode::CREATED).await
+    }
+
+    /// The token of the latest link of `kind` queued for `email`, read from the outbox (before
+    /// delivery, the outbox holds the message as it will be sent).
+    pub async fn mailed_token(&self, email: &str, kind: &str) -> String {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        let email = email.to_lowercase();
+        let message = entity::notification::Entity::find()
+            .filter(entity::notification::Column::RecipientEmail.eq(&email))
+            .filter(entity::notification::Column::Kind.eq(kind))
+            .order_by_desc(entity::notification::Column::CreatedAt)
+            .order_by_desc(entity::notification::Column::Id)
+            .one(&self.state.db)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("no {kind} message to {email}"));
+        token_in(&message.body_text).unwrap_or_else(|| panic!("no link in {}", message.body_text))
     }
 
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
@@ -268,6 +306,14 @@ impl TestApp {
         .expect("insert business");
         id
     }
+}
+
+/// The value of the `token=` parameter of the first link in `text`.
+pub fn token_in(text: &str) -> Option<String> {
+    let start = text.find("token=")? + "token=".len();
+    let token: String =
+        text[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+    (!token.is_empty()).then_some(token)
 }
 
 /// Asserts the status and answers the JSON body (or `null` for an empty body).

@@ -180,6 +180,12 @@ async fn mail_is_in_the_recipients_language() {
         StatusCode::CREATED,
     )
     .await;
+    app.run_jobs().await;
+    let verify = smtp.to("john@example.com").pop().unwrap();
+    assert_eq!(verify.subject(), "Please confirm your e-mail address");
+    let link = crate::helpers::token_in(&verify.text()).expect("the link");
+    expect_status(app.post("/api/v1/auth/verify-email", None, &json!({"token": link})).await, StatusCode::NO_CONTENT)
+        .await;
     let john = app.token("john@example.com", PASSWORD).await;
     expect_status(app.patch("/api/v1/me", Some(&c.business), &json!({"locale": "en"})).await, StatusCode::OK).await;
     let case = app.file_online(&john, &c.business_id).await;

@@ -24,6 +24,7 @@ mod hostile;
 mod mail;
 mod mediation;
 mod refusals;
+mod self_service;
 mod smtp;
 mod statistics;
 mod visibility;

@@ -40,7 +40,17 @@ async fn the_openapi_document_lists_every_route_and_the_docs_render_offline() {
         "/api/v1/auth/login",
         "/api/v1/auth/refresh",
         "/api/v1/auth/logout",
+        "/api/v1/auth/verify-email",
+        "/api/v1/auth/login/mfa",
+        "/api/v1/auth/password-reset",
+        "/api/v1/auth/password-reset/confirm",
+        "/api/v1/auth/invitations/accept",
         "/api/v1/me",
+        "/api/v1/me/password",
+        "/api/v1/me/mfa/totp",
+        "/api/v1/me/mfa/totp/confirm",
+        "/api/v1/me/data",
+        "/api/v1/businesses/{id}/invitations",
         "/api/v1/users",
         "/api/v1/users/{id}",
         "/api/v1/reference",
@@ -51,6 +61,7 @@ async fn the_openapi_document_lists_every_route_and_the_docs_render_offline() {
         assert!(paths.contains_key(path), "{path} missing from the OpenAPI document");
     }
     assert!(paths["/api/v1/me"].get("patch").is_some());
+    assert!(paths["/api/v1/me"].get("delete").is_some());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 
     let page = app.get("/docs/", None).await;
