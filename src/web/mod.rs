@@ -22,7 +22,7 @@ use crate::businesses::service::BusinessView;
 use crate::paging::ListResponse;
 use crate::state::AppState;
 use ctx::Ctx;
-use pages::{cases, meetings, public, staff, stats};
+use pages::{account, cases, meetings, public, staff, stats};
 
 /// What the pages' layer holds: the application's state and the JSON API they call
 /// in-process (a router of its own, so the state never holds a router holding the state).
@@ -52,7 +52,21 @@ pub fn routes(state: AppState, api: Router) -> Router<AppState> {
         .route("/lang/{code}", get(public::set_language))
         .route("/signin", get(public::signin_page).post(public::signin))
         .route("/register", get(public::register_page).post(public::register))
+        .route("/signin/mfa", post(account::signin_code))
         .route("/signout", post(public::signout))
+        .route("/account", get(account::show))
+        .route("/account/profile", post(account::update_profile))
+        .route("/account/verify-email", post(account::resend))
+        .route("/account/password", post(account::change_password))
+        .route("/account/mfa", post(account::enrol))
+        .route("/account/mfa/confirm", post(account::confirm_mfa))
+        .route("/account/data", get(account::my_data))
+        .route("/account/data.json", get(account::my_data_file))
+        .route("/account/close", post(account::close))
+        .route("/account/verify", get(account::verify_page).post(account::verify))
+        .route("/password-reset", get(account::reset_request_page).post(account::reset_request))
+        .route("/password-reset/confirm", get(account::reset_page).post(account::reset))
+        .route("/invitations/accept", get(account::invitation_page).post(account::accept_invitation))
         .route("/stats", get(stats::public))
         .route("/cases", get(cases::cases))
         .route("/inbox", get(cases::inbox))

@@ -44,11 +44,21 @@ pub struct Visitor {
     pub jurisdiction: Option<String>,
     pub locale: String,
     pub session_id: Uuid,
+    /// Staff who must enrol a second factor before anything else.
+    pub must_enrol: bool,
 }
 
 impl Visitor {
     fn new(me: MeView, session_id: Uuid) -> Self {
-        Self { id: me.id, name: me.name, role: me.role, jurisdiction: me.jurisdiction, locale: me.locale, session_id }
+        Self {
+            id: me.id,
+            name: me.name,
+            role: me.role,
+            jurisdiction: me.jurisdiction,
+            locale: me.locale,
+            session_id,
+            must_enrol: me.mfa_enrolment_required,
+        }
     }
 
     /// The jurisdiction whose office the visitor works for (else the default one).
@@ -172,6 +182,15 @@ pub async fn layer(State(web): State<super::WebState>, request: Request, next: N
             }
             Err(_) => set.extend(clear_session(&state)),
         }
+    }
+    // Staff without the second factor the office requires see only their account page (where
+    // they enrol) until they have one.
+    let path = parts.uri.path();
+    let enrolling = path.starts_with("/account") || path == "/signout" || path.starts_with("/lang/");
+    if user.as_ref().is_some_and(|u| u.must_enrol) && !enrolling {
+        let mut response = axum::response::IntoResponse::into_response(axum::response::Redirect::to("/account"));
+        response.headers_mut().extend(set.into_iter().map(|v| (header::SET_COOKIE, v)));
+        return response;
     }
     let binding = user.as_ref().map(|u| u.session_id.to_string()).unwrap_or_else(|| "anonymous".into());
     let csrf = state.keys.csrf_token(&nonce, &binding);

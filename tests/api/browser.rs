@@ -219,6 +219,17 @@ async fn a_complaint_from_registration_to_settlement_in_a_browser() {
     browser.fill("#email", "lin@example.tw").await;
     browser.fill("#password", PASSWORD).await;
     browser.navigate("main form button[type=submit]").await;
+    assert_eq!(browser.path().await, "/account?notice=registered");
+    browser.check("03-account").await;
+    // The link in the mail she receives confirms her address (on a page with a button).
+    app.run_jobs().await;
+    let mail = crate::self_service::delivered_to(&app, "lin@example.tw").pop().expect("the verification mail");
+    let link = mail.split_whitespace().find(|w| w.contains("/account/verify?token=")).expect("a link");
+    browser.open(&link[link.find("/account/verify").unwrap()..]).await;
+    browser.check("03-confirm-address").await;
+    browser.navigate("main form button[type=submit]").await;
+    assert!(browser.text().await.contains("您的電子郵件地址已確認"));
+    browser.open("/cases/new").await;
     assert_eq!(browser.path().await, "/cases/new");
     browser.check("03-file-a-complaint").await;
 

@@ -85,7 +85,8 @@ impl<'a> Visitor<'a> {
     /// The CSRF token a page puts in its forms now (bound to the visitor's cookie and sign-in),
     /// read from a page as a browser would have it.
     pub async fn csrf(&mut self) -> String {
-        for path in ["/", "/signin"] {
+        // (Staff who must enrol first are sent to their account page from everywhere else.)
+        for path in ["/", "/signin", "/account"] {
             let page = self.get(path).await;
             if page.html.contains("name=\"csrf\" value=\"") {
                 return page.input("csrf");
@@ -250,7 +251,16 @@ async fn a_complaint_filed_and_worked_through_the_pages() {
         )
         .await;
     assert_eq!(registered.status, StatusCode::SEE_OTHER, "{}", registered.html);
-    assert_eq!(registered.location, "/cases/new");
+    assert_eq!(registered.location, "/account?notice=registered");
+    let account = lin.get("/account?notice=registered").await;
+    assert!(account.html.contains("我們已寄出確認信"), "{}", account.html);
+    // She follows the link in her mail: a page with a button (opening it changes nothing).
+    let token = app.mailed_token("lin@example.tw", "verify_email").await;
+    let link_page = lin.get(&format!("/account/verify?token={token}")).await;
+    assert_eq!(link_page.status, StatusCode::OK);
+    assert!(link_page.html.contains("確認電子郵件地址"));
+    let confirmed = lin.submit("/account/verify", &[("token", &token)]).await;
+    assert!(confirmed.html.contains("您的電子郵件地址已確認"), "{}", confirmed.html);
     assert_eq!(lin.get("/cases/new").await.status, StatusCode::OK);
 
     let csrf = lin.csrf().await;
@@ -562,4 +572,108 @@ async fn with_several_municipalities_each_page_speaks_for_the_right_office() {
     assert!(!desk.html.contains("id=\"jurisdiction\""));
     clerk.get("/lang/en").await;
     assert!(clerk.get("/workbench").await.html.contains("Pingtung County Consumer Protection Office"));
+}
+
+/// The text of the `<code id="{id}">` element of a page.
+fn code_text(page: &Page, id: &str) -> String {
+    let marker = format!("<code id=\"{id}\">");
+    let start = page.html.find(&marker).unwrap_or_else(|| panic!("no {id}: {}", page.html)) + marker.len();
+    page.html[start..].split('<').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_forgotten_password_is_reset_through_the_pages() {
+    let app = spawn_app().await;
+    app.citizen("mei@example.tw").await;
+    let mut mei = Visitor::new(&app);
+    assert!(mei.get("/signin").await.html.contains("href=\"/password-reset\""));
+    let asked = mei.submit("/password-reset", &[("email", "mei@example.tw")]).await;
+    assert!(asked.html.contains("若此地址有帳號"), "{}", asked.html);
+    let token = app.mailed_token("mei@example.tw", "password_reset").await;
+    assert_eq!(mei.get(&format!("/password-reset/confirm?token={token}")).await.status, StatusCode::OK);
+    let common = mei.submit("/password-reset/confirm", &[("token", &token), ("password", "1234567890")]).await;
+    assert_eq!(common.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(common.html.contains("commonly used"), "{}", common.html);
+    let done = mei.submit("/password-reset/confirm", &[("token", &token), ("password", "fresh-start-2026")]).await;
+    assert!(done.html.contains("新密碼已設定"), "{}", done.html);
+    let reused = mei.submit("/password-reset/confirm", &[("token", &token), ("password", "fresh-start-2027")]).await;
+    assert!(reused.html.contains("此連結無效"), "{}", reused.html);
+    Visitor::signed_in(&app, "mei@example.tw", "fresh-start-2026").await;
+}
+
+#[tokio::test]
+async fn staff_enrol_and_sign_in_with_a_code_through_the_pages() {
+    let first = spawn_app().await;
+    first.user_with_role("officer@cpo.test", "officer", json!({})).await;
+    let app = first.another_instance(vec![("auth.require_staff_mfa", true.into())]).await;
+    let mut officer = Visitor::new(&app);
+    let signed = officer.submit("/signin", &[("email", "officer@cpo.test"), ("password", PASSWORD)]).await;
+    assert_eq!(signed.location, "/account", "an officer without a factor starts at enrolment");
+    assert_eq!(officer.get("/workbench").await.location, "/account", "and can go nowhere else");
+    let account = officer.get("/account").await;
+    assert!(account.html.contains("本室規定工作人員須啟用兩步驟驗證"), "{}", account.html);
+    let enrolling = officer.submit("/account/mfa", &[]).await;
+    let secret = code_text(&enrolling, "totp-secret");
+    assert_eq!(enrolling.html.matches("<li><code>").count(), 10, "ten recovery codes shown");
+    let code = crate::self_service::totp_code(&secret, 0);
+    let confirmed = officer.submit("/account/mfa/confirm", &[("code", &code)]).await;
+    assert_eq!(confirmed.location, "/account?notice=mfa_enabled");
+    assert_eq!(officer.get("/workbench").await.status, StatusCode::OK);
+    officer.submit("/signout", &[]).await;
+
+    let mut again = Visitor::new(&app);
+    let step = again.submit("/signin", &[("email", "officer@cpo.test"), ("password", PASSWORD)]).await;
+    assert!(step.html.contains("驗證器 App 顯示的 6 位數驗證碼"), "{}", step.html);
+    let mfa_token = step.input("token");
+    let wrong = again.submit("/signin/mfa", &[("token", &mfa_token), ("code", "abcdef"), ("next", "/")]).await;
+    assert!(wrong.html.contains("驗證碼錯誤"), "{}", wrong.html);
+    let code = crate::self_service::totp_code(&secret, 30);
+    let done = again.submit("/signin/mfa", &[("token", &mfa_token), ("code", &code), ("next", "/")]).await;
+    assert_eq!(done.location, "/workbench", "{}", done.html);
+    assert_eq!(again.get("/workbench").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_citizen_sees_downloads_corrects_and_closes_her_data_on_the_pages() {
+    let app = spawn_app().await;
+    let c = app.cast().await;
+    let case = app.file_online(&c.citizen, &c.business_id).await;
+    let case_no = case["case_no"].as_str().unwrap();
+    let mut mei = Visitor::signed_in(&app, "mei@example.tw", PASSWORD).await;
+    let page = mei.get("/account/data").await;
+    assert!(page.html.contains(case_no) && page.html.contains("冷氣安裝後三天即故障"), "{}", page.html);
+    let file = mei.get("/account/data.json").await;
+    assert!(file.headers["content-disposition"].to_str().unwrap().contains("my-data.json"));
+    let data: serde_json::Value = serde_json::from_str(&file.html).unwrap();
+    assert_eq!(data["cases"][0]["case"]["case_no"], case_no);
+
+    let saved = mei.submit("/account/profile", &[("name", "陳美鈴"), ("phone", ""), ("locale", "zh-TW")]).await;
+    assert_eq!(saved.location, "/account?notice=saved");
+    assert!(mei.get("/account").await.html.contains("陳美鈴"));
+
+    let open = mei.submit("/account/close", &[("password", PASSWORD)]).await;
+    assert_eq!(open.status, StatusCode::CONFLICT, "an open case keeps the account");
+    app.act_ok(&c.citizen, case["id"].as_str().unwrap(), "withdraw", json!({})).await;
+    let closed = mei.submit("/account/close", &[("password", PASSWORD)]).await;
+    assert_eq!(closed.location, "/?closed=1");
+    let refused = Visitor::new(&app).submit("/signin", &[("email", "mei@example.tw"), ("password", PASSWORD)]).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn an_invited_business_creates_its_account_on_the_page() {
+    let app = spawn_app().await;
+    let c = app.cast().await;
+    let shop = app.create_business(&c.clerk, json!({"name": "街角咖啡"})).await;
+    let path = format!("/api/v1/businesses/{}/invitations", shop["id"].as_str().unwrap());
+    expect_status(app.post(&path, Some(&c.clerk), &json!({"email": "cafe@corner.example"})).await, StatusCode::CREATED)
+        .await;
+    let token = app.mailed_token("cafe@corner.example", "business_invitation").await;
+    let mut owner = Visitor::new(&app);
+    assert!(owner.get(&format!("/invitations/accept?token={token}")).await.html.contains("建立企業帳號"));
+    let created = owner
+        .submit("/invitations/accept", &[("token", &token), ("name", "咖啡店長"), ("password", "latte-art-every-day")])
+        .await;
+    assert_eq!(created.location, "/inbox", "{}", created.html);
+    assert_eq!(owner.get("/inbox").await.status, StatusCode::OK);
 }

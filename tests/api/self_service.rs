@@ -8,7 +8,7 @@ use totp_rs::{Algorithm, Secret, TOTP};
 
 use crate::helpers::*;
 
-fn totp_code(secret: &str, offset_seconds: i64) -> String {
+pub fn totp_code(secret: &str, offset_seconds: i64) -> String {
     let bytes = Secret::Encoded(secret.to_string()).to_bytes().unwrap();
     let totp = TOTP::new_unchecked(Algorithm::SHA1, 6, 0, 30, bytes, None, String::new());
     totp.generate((chrono::Utc::now().timestamp() + offset_seconds) as u64)
@@ -39,7 +39,7 @@ async fn expire_links(app: &TestApp, purpose: &str) {
 }
 
 /// The text of the delivered .eml files addressed to `email`.
-fn delivered_to(app: &TestApp, email: &str) -> Vec<String> {
+pub fn delivered_to(app: &TestApp, email: &str) -> Vec<String> {
     let Ok(dir) = std::fs::read_dir(app.data_dir.join("mail")) else { return vec![] };
     dir.filter_map(Result::ok)
         .filter_map(|e| std::fs::read(e.path()).ok())

@@ -1,5 +1,6 @@
 //! The pages, by who uses them.
 
+pub mod account;
 pub mod cases;
 pub mod meetings;
 pub mod public;

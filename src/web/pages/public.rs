@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::cases::refusal_error;
 use crate::auth::Role;
-use crate::auth::service::{MeView, TokenPair};
+use crate::auth::service::{LoginOutcome, MeView, TokenPair};
 use crate::state::AppState;
 use crate::web::api::Refusal;
 use crate::web::ctx::{Ctx, PageResult, render};
@@ -83,16 +83,35 @@ pub async fn signin_page(ctx: Ctx, Query(q): Query<Next>) -> Response {
     render(&SignIn { t: ctx.t, ctx, next, email: String::new(), message: String::new() })
 }
 
-/// Signs in through the API: the token pair, and the account's role (where it starts).
-async fn sign_in(ctx: &Ctx, email: &str, password: &str) -> Result<(TokenPair, Role), Refusal> {
+/// What the password step of signing in gave.
+pub enum Step {
+    /// Signed in: the token pair, and the account's role and state (where it starts).
+    Done(TokenPair, Box<MeView>),
+    /// The account has a second factor: the token of the code step.
+    Code(String),
+}
+
+/// Signs in through the API.
+async fn sign_in(ctx: &Ctx, email: &str, password: &str) -> Result<Step, Refusal> {
     let api = ctx.api();
-    let pair: TokenPair = api.post("/api/v1/auth/login", &json!({ "email": email, "password": password })).await?;
-    let me: MeView = api.with_token(&pair.access_token).get("/api/v1/me").await?;
-    Ok((pair, me.role))
+    let body = json!({ "email": email, "password": password });
+    match api.post::<LoginOutcome>("/api/v1/auth/login", &body).await? {
+        LoginOutcome::Tokens(pair) => {
+            let me: MeView = api.with_token(&pair.access_token).get("/api/v1/me").await?;
+            Ok(Step::Done(pair, Box::new(me)))
+        }
+        LoginOutcome::SecondFactor(challenge) => Ok(Step::Code(challenge.mfa_token)),
+    }
+}
+
+/// Where a signed-in account goes first: its enrolment, when the office requires a second
+/// factor it lacks; else where its role starts.
+pub fn start_of(me: &MeView) -> &'static str {
+    if me.mfa_enrolment_required { "/account" } else { home_of(me.role) }
 }
 
 /// The cookies of a new sign-in, on a redirect to `target`.
-fn signed_in(state: &AppState, pair: &TokenPair, target: &str) -> Response {
+pub fn signed_in(state: &AppState, pair: &TokenPair, target: &str) -> Response {
     let mut response = Redirect::to(target).into_response();
     for cookie in session::sign_in_cookies(state, pair) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
@@ -105,9 +124,12 @@ pub async fn signin(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Res
     let form = FormValues::parse(&body);
     let email = form.get("email").trim().to_string();
     match sign_in(&ctx, &email, form.get("password")).await {
-        Ok((pair, role)) => {
-            let next = form.opt("next").map(|n| safe_next(&n)).filter(|n| n != "/");
-            signed_in(&state, &pair, &next.unwrap_or_else(|| home_of(role).to_string()))
+        Ok(Step::Done(pair, me)) => {
+            let next = form.opt("next").map(|n| safe_next(&n)).filter(|n| n != "/" && !me.mfa_enrolment_required);
+            signed_in(&state, &pair, &next.unwrap_or_else(|| start_of(&me).to_string()))
+        }
+        Ok(Step::Code(mfa_token)) => {
+            super::account::code_step(ctx, mfa_token, safe_next(form.get("next")), String::new())
         }
         Err(refusal) => {
             let (status, key) = match (refusal.status, refusal.code.as_str()) {
@@ -150,9 +172,11 @@ pub async fn register(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> P
             axum::http::StatusCode::from_u16(refusal.status).unwrap_or(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
         return Ok((status, render(&Register { t: ctx.t, ctx, form, refusal })).into_response());
     }
-    // Registered: sign straight in.
-    let (pair, _) = sign_in(&ctx, form.get("email"), form.get("password")).await.map_err(|r| refusal_error(&ctx, r))?;
-    Ok(signed_in(&state, &pair, "/cases/new"))
+    // Registered: sign straight in, and see the account page, which says to follow the link.
+    match sign_in(&ctx, form.get("email"), form.get("password")).await.map_err(|r| refusal_error(&ctx, r))? {
+        Step::Done(pair, _) => Ok(signed_in(&state, &pair, "/account?notice=registered")),
+        Step::Code(_) => Ok(Redirect::to("/signin").into_response()),
+    }
 }
 
 pub async fn signout(State(state): State<AppState>, ctx: Ctx, headers: axum::http::HeaderMap) -> Response {
