@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use entity::user;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::Accounts;
@@ -11,29 +11,47 @@ use crate::auth::links::{self, NewLink, Purpose};
 use crate::auth::service;
 use crate::auth::throttle::{self, Key};
 use crate::auth::{CurrentUser, password};
+use crate::config::AuthSettings;
 use crate::db;
 use crate::error::{AppError, AppResult};
-use crate::notify::{self, Addressee, Field};
+use crate::notify::{self, Addressee, Field, Notifier};
 use crate::time;
 
-/// Asks for a reset link. The answer is the same whether or not `email` has an account (the
-/// caller learns nothing); only an account that exists, is open, and has not had
-/// `auth.max_reset_requests` links this hour gets mail. The client address is limited to that
-/// many requests per window (429), whatever addresses it names.
+/// Asks for a reset link. The answer is the same whether or not `email` has an account, and
+/// comes as fast: the client address is counted (at most `auth.max_reset_requests` requests per
+/// window, then 429, whatever addresses it names), and the rest — looking the address up and
+/// mailing an open account its link — runs after the answer, on its own task. (A reset lost to
+/// a restart in that moment is asked for again; nothing else depends on it.)
 #[tracing::instrument(skip_all)]
 pub async fn request_reset(accounts: Accounts<'_>, email: &str, client_address: &str) -> AppResult<()> {
     let (db, settings) = (accounts.db(), accounts.settings());
-    let now = time::now();
-    throttle::count(db, &Key::reset_requests(client_address, settings), now).await?;
+    throttle::count(db, &Key::reset_requests(client_address, settings), time::now()).await?;
+    let (db, notifier, settings) = (db.clone(), accounts.notifier.clone(), settings.clone());
     let email = email.trim().to_lowercase();
+    tokio::spawn(async move {
+        if let Err(error) = send_reset_link(&db, &notifier, &settings, &email).await {
+            tracing::error!(%error, "a password-reset link could not be queued");
+        }
+    });
+    Ok(())
+}
+
+/// Mails a reset link to the open account of `email`, if there is one and it has not had
+/// `auth.max_reset_requests` links this window (then the owner's mailbox is spared, silently).
+async fn send_reset_link(
+    db: &DatabaseConnection,
+    notifier: &Notifier,
+    settings: &AuthSettings,
+    email: &str,
+) -> AppResult<()> {
+    let now = time::now();
     let Some(account) =
-        user::Entity::find().filter(user::Column::Email.eq(&email)).one(db).await?.filter(|a| !a.disabled)
+        user::Entity::find().filter(user::Column::Email.eq(email)).one(db).await?.filter(|a| !a.disabled)
     else {
         return Ok(());
     };
     match throttle::count(db, &Key::link_mails("reset", account.id, settings), now).await {
         Ok(()) => {}
-        // Someone is asking again and again: the owner's mailbox is spared, silently.
         Err(AppError::TooManyRequests { .. }) => return Ok(()),
         Err(e) => return Err(e),
     }
@@ -49,12 +67,11 @@ pub async fn request_reset(accounts: Accounts<'_>, email: &str, client_address: 
     };
     let token = links::issue(&txn, link, now).await?;
     let fields = vec![
-        ("link", Field::Text(links::url(&accounts.notifier.public_url, Purpose::PasswordReset, &token))),
+        ("link", Field::Text(links::url(&notifier.public_url, Purpose::PasswordReset, &token))),
         ("expires_at", Field::DateTime(now + lifetime)),
     ];
     let to = Addressee::of(&account);
-    notify::about_account(&txn, accounts.notifier, "password_reset", to, account.jurisdiction.as_deref(), fields)
-        .await?;
+    notify::about_account(&txn, notifier, "password_reset", to, account.jurisdiction.as_deref(), fields).await?;
     txn.commit().await?;
     tracing::info!(user_id = %account.id, "password reset link sent");
     Ok(())

@@ -160,6 +160,9 @@ pub struct UpdateUserBody {
     pub jurisdiction: Option<String>,
     /// For role `business`.
     pub business_id: Option<Uuid>,
+    /// `true` removes the account's second factor and recovery codes (a lost phone) and ends
+    /// its sign-ins; its owner enrols again.
+    pub reset_second_factor: Option<bool>,
 }
 
 impl Validate for UpdateUserBody {
@@ -170,11 +173,13 @@ impl Validate for UpdateUserBody {
             disabled: self.disabled,
             jurisdiction: self.jurisdiction,
             business_id: self.business_id,
+            reset_second_factor: self.reset_second_factor == Some(true),
         }
     }
 }
 
-/// Change an account's role, jurisdiction or business, or disable it (admin).
+/// Change an account's role, jurisdiction or business, disable it, or reset its second factor
+/// (admin).
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = UpdateUserBody,
     responses((status = 200, body = UserView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]

@@ -49,7 +49,7 @@ pub async fn enrol(db: &sea_orm::DatabaseConnection, user_id: Uuid, issuer_name:
     let otpauth_uri = totp::otpauth_uri(&secret, &issuer(issuer_name), &account.email)
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("building an otpauth URI")))?;
     let recovery_codes = totp::new_recovery_codes();
-    recovery_code::Entity::delete_many().filter(recovery_code::Column::UserId.eq(user_id)).exec(&txn).await?;
+    forget_recovery_codes(&txn, user_id).await?;
     for code in &recovery_codes {
         recovery_code::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -68,6 +68,11 @@ pub async fn enrol(db: &sea_orm::DatabaseConnection, user_id: Uuid, issuer_name:
     txn.commit().await?;
     tracing::info!(user_id = %user_id, "second factor enrolment started");
     Ok(Enrolment { secret, otpauth_uri, recovery_codes })
+}
+
+pub async fn forget_recovery_codes(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<()> {
+    recovery_code::Entity::delete_many().filter(recovery_code::Column::UserId.eq(user_id)).exec(db).await?;
+    Ok(())
 }
 
 /// Confirms an enrolment with the app's current code; from then on sign-in asks for a code.

@@ -434,6 +434,7 @@ pub struct AccountChanges {
     pub disabled: Option<bool>,
     pub jurisdiction: Option<String>,
     pub business_id: Option<Uuid>,
+    pub reset_second_factor: bool,
 }
 
 #[tracing::instrument(skip(db, reference, changes))]
@@ -473,14 +474,21 @@ pub async fn update_account(
     if let Some(disabled) = changes.disabled {
         active.disabled = Set(disabled);
     }
+    if changes.reset_second_factor {
+        active.totp_secret = Set(None);
+        active.totp_confirmed_at = Set(None);
+        active.totp_last_step = Set(None);
+        super::mfa::forget_recovery_codes(&txn, user_id).await?;
+    }
     active.updated_at = Set(time::now());
     let updated = active.update(&txn).await?;
-    if disabling {
+    if disabling || changes.reset_second_factor {
         // Re-enabling the account later must not revive the tokens it had.
         revoke_all_sessions(&txn, user_id).await?;
     }
     txn.commit().await?;
-    tracing::info!(user_id = %user_id, by = %acting_admin, role = %updated.role, disabled = updated.disabled, "account changed");
+    tracing::info!(user_id = %user_id, by = %acting_admin, role = %updated.role, disabled = updated.disabled,
+        second_factor_reset = changes.reset_second_factor, "account changed");
     Ok(updated)
 }
 

@@ -62,7 +62,11 @@ pub async fn run_once(state: &AppState) -> AppResult<Report> {
     report.court_alerts = absorb(&mut report, "court_alerts", deadlines::alert_court_dispatch(state).await);
     report.reminders = absorb(&mut report, "reminders", deadlines::remind_businesses(state).await);
     report.follow_up_alerts = absorb(&mut report, "follow_ups", deadlines::alert_follow_ups(state).await);
-    let pruned = crate::auth::throttle::prune(&state.db, crate::time::now()).await.map(|_| Tally::default());
+    let now = crate::time::now();
+    let pruned = match crate::auth::throttle::prune(&state.db, now).await {
+        Ok(_) => crate::auth::links::prune(&state.db, now).await.map(|_| Tally::default()),
+        Err(e) => Err(e),
+    };
     absorb(&mut report, "housekeeping", pruned);
     // Last, so that what this pass queued goes out in the same pass.
     match crate::notify::outbox::deliver_due(state.delivery()).await {

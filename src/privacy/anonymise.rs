@@ -5,12 +5,12 @@
 //! notes and evidence. The statistics counters are separate rows and are not touched.
 
 use chrono::{DateTime, Utc};
-use entity::{attachment, case, case_event, notification, recovery_code, user};
+use entity::{attachment, case, case_event, notification, user};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
-use crate::auth::{links, service};
+use crate::auth::{links, mfa, service};
 use crate::error::AppResult;
 
 /// What an erased name or text reads as.
@@ -37,15 +37,10 @@ pub async fn case(db: &impl ConnectionTrait, case_id: Uuid, now: DateTime<Utc>) 
         .filter(case_event::Column::CaseId.eq(case_id))
         .exec(db)
         .await?;
-    notification::Entity::update_many()
-        .col_expr(notification::Column::RecipientEmail, Expr::value(ERASED))
-        .col_expr(notification::Column::RecipientName, Expr::value(Option::<String>::None))
-        .col_expr(notification::Column::BodyText, Expr::value(ERASED))
-        .col_expr(notification::Column::BodyHtml, Expr::value(ERASED))
-        .filter(notification::Column::CaseId.eq(case_id))
-        .filter(notification::Column::RecipientRole.eq("consumer"))
-        .exec(db)
-        .await?;
+    let to_consumer = Condition::all()
+        .add(notification::Column::CaseId.eq(case_id))
+        .add(notification::Column::RecipientRole.eq("consumer"));
+    erase_messages(db, to_consumer).await?;
     let shas: Vec<String> = attachment::Entity::find()
         .select_only()
         .column(attachment::Column::Sha256)
@@ -74,16 +69,21 @@ pub async fn account(db: &impl ConnectionTrait, user_id: Uuid, now: DateTime<Utc
         .filter(user::Column::Id.eq(user_id))
         .exec(db)
         .await?;
-    recovery_code::Entity::delete_many().filter(recovery_code::Column::UserId.eq(user_id)).exec(db).await?;
+    mfa::forget_recovery_codes(db, user_id).await?;
     service::revoke_all_sessions(db, user_id).await?;
     links::revoke(db, user_id, None, now).await?;
     // Account mail (verification, resets) named the owner.
+    erase_messages(db, Condition::all().add(notification::Column::RecipientUserId.eq(user_id))).await
+}
+
+/// The mail sent to someone: who it went to and what it said (its kind, subject and dates stay).
+async fn erase_messages(db: &impl ConnectionTrait, to: Condition) -> AppResult<()> {
     notification::Entity::update_many()
         .col_expr(notification::Column::RecipientEmail, Expr::value(ERASED))
         .col_expr(notification::Column::RecipientName, Expr::value(Option::<String>::None))
         .col_expr(notification::Column::BodyText, Expr::value(ERASED))
         .col_expr(notification::Column::BodyHtml, Expr::value(ERASED))
-        .filter(notification::Column::RecipientUserId.eq(user_id))
+        .filter(to)
         .exec(db)
         .await?;
     Ok(())

@@ -223,8 +223,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     (
         "reset.sent",
-        "若此地址有帳號，我們已寄出重設密碼的連結（30 分鐘內有效）。請查看您的信箱。",
-        "If this address has an account, we have sent it a link to choose a new password (valid for 30 minutes). Please check your mail.",
+        "若此地址有帳號，我們已寄出重設密碼的連結（限時有效、限用一次）。請查看您的信箱。",
+        "If this address has an account, we have sent it a link to choose a new password (it works once, for a limited time). Please check your mail.",
     ),
     ("reset.done", "新密碼已設定，請重新登入。", "Your new password is set. Please sign in again."),
     ("data.title", "我的資料", "My data"),

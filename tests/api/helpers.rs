@@ -238,15 +238,23 @@ impl TestApp {
     pub async fn mailed_token(&self, email: &str, kind: &str) -> String {
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
         let email = email.to_lowercase();
-        let message = entity::notification::Entity::find()
-            .filter(entity::notification::Column::RecipientEmail.eq(&email))
-            .filter(entity::notification::Column::Kind.eq(kind))
-            .order_by_desc(entity::notification::Column::CreatedAt)
-            .order_by_desc(entity::notification::Column::Id)
-            .one(&self.state.db)
-            .await
-            .unwrap()
-            .unwrap_or_else(|| panic!("no {kind} message to {email}"));
+        // Some links are mailed just after their answer (a password reset): wait a little.
+        let mut found = None;
+        for _ in 0..100 {
+            found = entity::notification::Entity::find()
+                .filter(entity::notification::Column::RecipientEmail.eq(&email))
+                .filter(entity::notification::Column::Kind.eq(kind))
+                .order_by_desc(entity::notification::Column::CreatedAt)
+                .order_by_desc(entity::notification::Column::Id)
+                .one(&self.state.db)
+                .await
+                .unwrap();
+            if found.is_some() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let message = found.unwrap_or_else(|| panic!("no {kind} message to {email}"));
         token_in(&message.body_text).unwrap_or_else(|| panic!("no link in {}", message.body_text))
     }
 

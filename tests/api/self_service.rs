@@ -24,6 +24,17 @@ async fn messages_to(app: &TestApp, email: &str, kind: &str) -> usize {
         .len()
 }
 
+/// Waits (a reset is mailed after its answer) until `n` messages of `kind` went to `email`.
+async fn wait_for(app: &TestApp, email: &str, kind: &str, n: usize) {
+    for _ in 0..100 {
+        if messages_to(app, email, kind).await >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{n} {kind} messages to {email} never came");
+}
+
 /// Makes every live link of `purpose` expired, as if its lifetime had passed.
 async fn expire_links(app: &TestApp, purpose: &str) {
     use sea_orm::sea_query::Expr;
@@ -165,7 +176,9 @@ async fn a_reset_answers_the_same_for_unknown_addresses_works_once_and_ends_ever
     let known = app.post("/api/v1/auth/password-reset", None, &json!({"email": "Forgot@Example.tw"})).await;
     assert_eq!(known.status(), StatusCode::ACCEPTED);
     assert_eq!(known.text().await.unwrap(), unknown_body, "the answers cannot be told apart");
+    wait_for(&app, "forgot@example.tw", "password_reset", 1).await;
     assert_eq!(messages_to(&app, "forgot@example.tw", "password_reset").await, 1);
+    assert_eq!(messages_to(&app, "nobody@example.tw", "password_reset").await, 0, "still none for the unknown one");
     let link = app.mailed_token("forgot@example.tw", "password_reset").await;
 
     let common = expect_error(
@@ -229,6 +242,7 @@ async fn reset_requests_are_limited_per_address_and_spare_the_mailbox() {
         "too_many_requests",
     )
     .await;
+    wait_for(&app, "target@example.tw", "password_reset", 2).await;
     assert_eq!(messages_to(&app, "target@example.tw", "password_reset").await, 2);
 }
 
@@ -587,4 +601,26 @@ async fn a_closed_account_loses_its_personal_data_and_the_figures_stay() {
     assert_eq!(expect_status(app.get(&summary_path, Some(&c.clerk)).await, StatusCode::OK).await, figures);
     // The address is free again.
     app.register("mei@example.tw", "陳美玲").await;
+}
+
+#[tokio::test]
+async fn an_administrator_resets_a_lost_second_factor() {
+    let app = spawn_app().await;
+    let officer = app.user_with_role("lost@cpo.test", "officer", json!({})).await;
+    let id = expect_status(app.get("/api/v1/me", Some(&officer)).await, StatusCode::OK).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    enrol(&app, &officer).await;
+    second_step(&app, "lost@cpo.test").await;
+    let admin = app.admin_token().await;
+    let reset = json!({"reset_second_factor": true});
+    let user =
+        expect_status(app.patch(&format!("/api/v1/users/{id}"), Some(&admin), &reset).await, StatusCode::OK).await;
+    assert_eq!(user["mfa_enabled"], false);
+    expect_error(app.get("/api/v1/me", Some(&officer)).await, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    let answer = expect_status(app.login("lost@cpo.test", PASSWORD).await, StatusCode::OK).await;
+    assert!(answer["access_token"].is_string(), "the password alone signs in again: {answer}");
+    let token = answer["access_token"].as_str().unwrap();
+    enrol(&app, token).await;
 }
