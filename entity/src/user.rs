@@ -24,7 +24,8 @@ pub struct Model {
     pub email_verified_at: Option<DateTimeUtc>,
     /// A new address waiting for its verification link to be followed.
     pub pending_email: Option<String>,
-    /// The TOTP secret (base32); enrolled but unconfirmed while `totp_confirmed_at` is null.
+    /// The TOTP secret, sealed with a key derived from the JWT secret (`auth::totp::seal`);
+    /// enrolled but unconfirmed while `totp_confirmed_at` is null.
     pub totp_secret: Option<String>,
     pub totp_confirmed_at: Option<DateTimeUtc>,
     /// The last 30-second step whose code was accepted: a code is never accepted twice.

@@ -15,7 +15,8 @@ impl MigrationTrait for Migration {
         let columns = [
             timestamp_with_time_zone_null(Users::EmailVerifiedAt),
             string_len_null(Users::PendingEmail, 254),
-            string_len_null(Users::TotpSecret, 64),
+            // Sealed (`v1:` + base64 of nonce and ciphertext), not the secret itself.
+            string_len_null(Users::TotpSecret, 128),
             timestamp_with_time_zone_null(Users::TotpConfirmedAt),
             big_integer_null(Users::TotpLastStep),
             timestamp_with_time_zone_null(Users::ClosedAt),

@@ -166,7 +166,7 @@ async fn enrol_totp(State(state): State<AppState>, auth: Auth) -> AppResult<Json
     let reference = &state.settings.reference;
     let office = auth.office(reference);
     let name = reference.jurisdiction(&office).map(|j| j.name_en.clone()).unwrap_or(office);
-    Ok(Json(mfa::enrol(&state.db, auth.id, &name).await?))
+    Ok(Json(mfa::enrol(&state.db, &state.keys, auth.id, &name).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -197,7 +197,7 @@ async fn confirm_totp(
     auth: Auth,
     Valid(code): Valid<ConfirmTotpBody>,
 ) -> AppResult<StatusCode> {
-    mfa::confirm(&state.db, auth.id, &code).await?;
+    mfa::confirm(&state.db, &state.keys, auth.id, &code).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

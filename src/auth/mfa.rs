@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::links::{self, NewLink, Purpose};
 use super::service::{self, MfaChallenge, Sessions, TokenPair};
 use super::throttle::{self, Key};
+use super::tokens::JwtKeys;
 use super::totp;
 use crate::db;
 use crate::error::{AppError, AppResult};
@@ -37,8 +38,13 @@ fn issuer(issuer_name: &str) -> String {
 
 /// Starts (or restarts, while unconfirmed) an enrolment. An account whose factor is already
 /// confirmed is refused (409): replacing it would let a stolen session lock the owner out.
-#[tracing::instrument(skip(db, issuer_name))]
-pub async fn enrol(db: &sea_orm::DatabaseConnection, user_id: Uuid, issuer_name: &str) -> AppResult<Enrolment> {
+#[tracing::instrument(skip(db, keys, issuer_name))]
+pub async fn enrol(
+    db: &sea_orm::DatabaseConnection,
+    keys: &JwtKeys,
+    user_id: Uuid,
+    issuer_name: &str,
+) -> AppResult<Enrolment> {
     let txn = db::begin_write(db).await?;
     let account = user::Entity::find_by_id(user_id).one(&txn).await?.ok_or(AppError::Unauthorized)?;
     if account.totp_confirmed_at.is_some() {
@@ -61,7 +67,7 @@ pub async fn enrol(db: &sea_orm::DatabaseConnection, user_id: Uuid, issuer_name:
         .await?;
     }
     let mut active: user::ActiveModel = account.into();
-    active.totp_secret = Set(Some(secret.clone()));
+    active.totp_secret = Set(Some(totp::seal(&keys.totp_key, &secret)));
     active.totp_last_step = Set(None);
     active.updated_at = Set(time::now());
     active.update(&txn).await?;
@@ -76,12 +82,13 @@ pub async fn forget_recovery_codes(db: &impl ConnectionTrait, user_id: Uuid) -> 
 }
 
 /// Confirms an enrolment with the app's current code; from then on sign-in asks for a code.
-#[tracing::instrument(skip(db, code))]
-pub async fn confirm(db: &sea_orm::DatabaseConnection, user_id: Uuid, code: &str) -> AppResult<()> {
+#[tracing::instrument(skip(db, keys, code))]
+pub async fn confirm(db: &sea_orm::DatabaseConnection, keys: &JwtKeys, user_id: Uuid, code: &str) -> AppResult<()> {
     let now = time::now();
     let account = user::Entity::find_by_id(user_id).one(db).await?.ok_or(AppError::Unauthorized)?;
     let secret = match (&account.totp_secret, account.totp_confirmed_at) {
-        (Some(secret), None) => secret.clone(),
+        (Some(sealed), None) => totp::open(&keys.totp_key, sealed)
+            .ok_or_else(|| AppError::InvalidTransition("start the enrolment again".into()))?,
         (_, Some(_)) => return Err(AppError::Duplicate("the second factor is already confirmed".into())),
         (None, None) => {
             return Err(AppError::InvalidTransition("start the enrolment first (POST /api/v1/me/mfa/totp)".into()));
@@ -120,11 +127,13 @@ enum Accepted {
 
 async fn accept(
     db: &impl ConnectionTrait,
+    keys: &JwtKeys,
     account: &user::Model,
     code: &str,
     now: DateTime<Utc>,
 ) -> AppResult<Option<Accepted>> {
-    if let Some(secret) = &account.totp_secret
+    let secret = account.totp_secret.as_deref().and_then(|sealed| totp::open(&keys.totp_key, sealed));
+    if let Some(secret) = &secret
         && let Some(step) = totp::matching_step(secret, code, now.timestamp() as u64, account.totp_last_step)
     {
         return Ok(Some(Accepted::Step(step)));
@@ -149,7 +158,7 @@ pub async fn complete(state: Sessions<'_>, mfa_token: &str, code: &str) -> AppRe
     let user_id = link.user_id.ok_or(AppError::Unauthorized)?;
     let reservation = throttle::reserve_key(state.db, Key::second_factor(user_id, state.settings), now).await?;
     let account = user::Entity::find_by_id(user_id).one(state.db).await?.ok_or(AppError::Unauthorized)?;
-    let accepted = accept(state.db, &account, code, now).await?;
+    let accepted = accept(state.db, state.keys, &account, code, now).await?;
     throttle::settle_key(state.db, reservation, accepted.is_some(), time::now()).await?;
     let Some(accepted) = accepted else {
         tracing::info!(user_id = %user_id, "second factor refused");

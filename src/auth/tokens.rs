@@ -26,6 +26,8 @@ pub struct JwtKeys {
     pub access_token_seconds: u64,
     /// Signs the pages' CSRF tokens (derived from the same secret, never used for tokens).
     csrf_key: [u8; 32],
+    /// Seals the TOTP secrets kept in the database (derived from the same secret).
+    pub totp_key: [u8; 32],
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -52,6 +54,7 @@ impl JwtKeys {
             validation,
             access_token_seconds,
             csrf_key: Sha256::new().chain_update(b"consumer-protection csrf").chain_update(secret).finalize().into(),
+            totp_key: Sha256::new().chain_update(b"consumer-protection totp").chain_update(secret).finalize().into(),
         }
     }
 

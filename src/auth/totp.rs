@@ -56,6 +56,38 @@ pub fn matching_step(secret: &str, code: &str, unix_seconds: u64, last_used: Opt
     )
 }
 
+/// `secret` sealed for the database (XChaCha20-Poly1305 under `key`, a fresh nonce each time):
+/// `v1:` and the base64 of nonce and ciphertext. Whoever reads the database alone cannot
+/// compute anyone's codes.
+pub fn seal(key: &[u8; 32], secret: &str) -> String {
+    use base64::Engine;
+    use chacha20poly1305::aead::{Aead, KeyInit};
+    use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+    let mut nonce = [0u8; 24];
+    rand::rng().fill_bytes(&mut nonce);
+    let cipher = XChaCha20Poly1305::new(key.into());
+    let sealed = cipher.encrypt(&XNonce::from(nonce), secret.as_bytes()).expect("sealing a short secret");
+    let mut bytes = nonce.to_vec();
+    bytes.extend(sealed);
+    format!("v1:{}", base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes))
+}
+
+/// The secret `seal` stored, or `None` when it was sealed under another key (the JWT secret
+/// was changed: an administrator resets the factor) or is damaged.
+pub fn open(key: &[u8; 32], stored: &str) -> Option<String> {
+    use base64::Engine;
+    use chacha20poly1305::aead::{Aead, KeyInit};
+    use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+    let bytes = base64::engine::general_purpose::STANDARD_NO_PAD.decode(stored.strip_prefix("v1:")?).ok()?;
+    if bytes.len() < 24 {
+        return None;
+    }
+    let (nonce, sealed) = bytes.split_at(24);
+    let nonce: [u8; 24] = nonce.try_into().ok()?;
+    let plain = XChaCha20Poly1305::new(key.into()).decrypt(&XNonce::from(nonce), sealed).ok()?;
+    String::from_utf8(plain).ok()
+}
+
 /// New recovery codes, `xxxxx-xxxxx` from an unambiguous alphabet (50 bits each).
 pub fn new_recovery_codes() -> Vec<String> {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
@@ -109,6 +141,18 @@ mod tests {
         assert_eq!(codes.iter().collect::<std::collections::HashSet<_>>().len(), RECOVERY_CODES);
         let typed = codes[0].to_uppercase().replace('-', " ");
         assert_eq!(recovery_hash(&typed), recovery_hash(&codes[0]));
+    }
+
+    #[test]
+    fn a_sealed_secret_opens_only_with_its_key() {
+        let secret = new_secret();
+        let sealed = seal(&[7u8; 32], &secret);
+        assert!(!sealed.contains(&secret));
+        assert_ne!(sealed, seal(&[7u8; 32], &secret), "a fresh nonce each time");
+        assert_eq!(open(&[7u8; 32], &sealed).as_deref(), Some(secret.as_str()));
+        assert_eq!(open(&[8u8; 32], &sealed), None);
+        assert_eq!(open(&[7u8; 32], "v1:AAAA"), None);
+        assert!(sealed.len() <= 128, "fits its column");
     }
 
     #[test]

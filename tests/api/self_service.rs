@@ -415,6 +415,10 @@ async fn staff_enrol_a_totp_factor_and_sign_in_with_a_code_once() {
     let secret = enrolment["secret"].as_str().unwrap().to_string();
     let me = expect_status(app.get("/api/v1/me", Some(&officer)).await, StatusCode::OK).await;
     assert_eq!(me["mfa_enabled"], true);
+    let stored =
+        entity::user::Entity::find().filter(entity::user::Column::Email.eq("mfa@cpo.test")).one(&app.state.db).await;
+    let stored = stored.unwrap().unwrap().totp_secret.unwrap();
+    assert!(stored.starts_with("v1:") && !stored.contains(&secret), "the database holds the secret sealed: {stored}");
     expect_error(app.post("/api/v1/me/mfa/totp", Some(&officer), &json!({})).await, StatusCode::CONFLICT, "duplicate")
         .await;
 
