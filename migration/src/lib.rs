@@ -10,6 +10,7 @@ mod m20261126_000004_outbox;
 mod m20261126_000005_statistics;
 mod m20261129_000006_hardening;
 mod m20261205_000007_self_service;
+mod m20261205_000008_committee_roster;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_statistics::Migration),
             Box::new(m20261129_000006_hardening::Migration),
             Box::new(m20261205_000007_self_service::Migration),
+            Box::new(m20261205_000008_committee_roster::Migration),
         ]
     }
 }

@@ -13,6 +13,7 @@ use crate::auth::{Auth, Role};
 use crate::domain::input::{Check, TEXT_MAX, TITLE_MAX};
 use crate::error::{AppResult, ErrorBody};
 use crate::extract::{Input, Json, ListResponse, PageParams, Path, Query, Valid, Validate};
+use crate::mediation::meetings::Attendance;
 use crate::mediation::meetings::{self, NewMeeting, Outcome, OutcomeInput};
 use crate::mediation::view::{self, MeetingView};
 use crate::openapi::fields;
@@ -162,18 +163,15 @@ pub struct HoldBody {
     /// When it was held; not in the future.
     #[schema(required)]
     pub held_at: Option<DateTime<FixedOffset>>,
-    /// At least a third of `members_total`.
-    #[schema(required, value_type = i64, minimum = 0, maximum = 200)]
+    /// The committee members present (ids from `/api/v1/committee/members`): at least a third
+    /// of those serving on that day (MR 8), and the meeting's chair must be a serving officer
+    /// member. Required whenever the roster has members on that day.
+    pub attendee_ids: Option<Vec<Uuid>>,
+    /// Only for days when the roster is empty: how many attended, of how many members.
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 200)]
     pub members_present: Option<i64>,
-    #[schema(required, value_type = i64, minimum = 1, maximum = 200)]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 200)]
     pub members_total: Option<i64>,
-}
-
-/// A checked attendance record.
-pub struct Attendance {
-    held_at: DateTime<Utc>,
-    present: i32,
-    total: i32,
 }
 
 impl Validate for HoldBody {
@@ -184,28 +182,41 @@ impl Validate for HoldBody {
         if held_at.is_none() && !check.has("held_at") {
             check.add("held_at", "is required");
         }
-        let total = check.required("members_total", self.members_total);
-        let present = check.required("members_present", self.members_present);
-        if !check.has("members_total") && !(1..=200).contains(&total) {
-            check.add("members_total", "must be between 1 and 200");
+        if self.attendee_ids.as_ref().is_some_and(|ids| ids.len() > 200) {
+            check.add("attendee_ids", "lists at most 200 members");
         }
-        if !check.has("members_present") && !check.has("members_total") {
-            if !(0..=total).contains(&present) {
-                check.add("members_present", "must be between 0 and members_total");
-            } else if present * 3 < total {
-                let needed = (total + 2) / 3;
-                check.add(
-                    "members_present",
-                    format!("no quorum: at least {needed} of {total} members (one third) must attend"),
-                );
+        let counts = match (self.members_present, self.members_total) {
+            (None, None) => None,
+            (Some(present), Some(total)) => {
+                if !(1..=200).contains(&total) {
+                    check.add("members_total", "must be between 1 and 200");
+                } else if !(0..=total).contains(&present) {
+                    check.add("members_present", "must be between 0 and members_total");
+                } else if present * 3 < total {
+                    let needed = (total + 2) / 3;
+                    check.add(
+                        "members_present",
+                        format!("no quorum: at least {needed} of {total} members (one third) must attend"),
+                    );
+                }
+                // Within 0..=200 whenever the check passes.
+                Some((present as i32, total as i32))
             }
-        }
-        // Checked within 0..=200 above whenever the check passes.
-        Attendance { held_at: held_at.unwrap_or(now), present: present as i32, total: total as i32 }
+            (None, Some(_)) => {
+                check.add("members_present", "is required with members_total");
+                None
+            }
+            (Some(_), None) => {
+                check.add("members_total", "is required with members_present");
+                None
+            }
+        };
+        Attendance { held_at: held_at.unwrap_or(now), attendee_ids: self.attendee_ids, counts }
     }
 }
 
-/// Record that the meeting was held (officer); at least a third of the members must attend.
+/// Record that the meeting was held (officer), with the members present: at least a third of
+/// those serving that day (MR 8), the chair a serving officer (CPA 45, MR 11).
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/hold", tag = "mediation", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = HoldBody,
     responses((status = 200, body = MeetingView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -217,7 +228,7 @@ async fn hold_meeting(
 ) -> AppResult<Json<MeetingView>> {
     let found = meetings::load_visible(&state.db, state.office(), &officer, id).await?;
     let a = input.validated(&state.settings.reference)?;
-    let held = meetings::hold(&state.db, found, a.held_at, a.present, a.total).await?;
+    let held = meetings::hold(&state.db, found, a).await?;
     Ok(Json(view::build(&state.db, &officer, held).await?))
 }
 

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod businesses;
 pub mod calendar;
 pub mod cases;
+pub mod committee;
 pub mod consultations;
 pub mod education;
 pub mod exports;
@@ -37,6 +38,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(cases::routes())
         .merge(calendar::routes())
         .merge(meetings::routes())
+        .merge(committee::routes())
         .merge(inspections::routes())
         .merge(education::routes())
         .merge(messages::routes())

@@ -8,6 +8,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use serde_json::json;
 use uuid::Uuid;
 
+use super::committee;
 use crate::agenda::{self, REMOVED};
 use crate::auth::{CurrentUser, Role};
 use crate::calendar::service as calendar;
@@ -284,16 +285,39 @@ pub async fn list(
     page.fetch(db, query).await
 }
 
-/// Records that the meeting was held, with attendance; a third of the members make a quorum.
+/// A meeting's attendance as the officer gives it: the members present, or (for days when the
+/// roster is empty) the counts.
+#[derive(Debug)]
+pub struct Attendance {
+    pub held_at: DateTime<Utc>,
+    pub attendee_ids: Option<Vec<Uuid>>,
+    pub counts: Option<(i32, i32)>,
+}
+
+/// Records that the meeting was held, with attendance: a third of the members serving that day
+/// make a quorum and the chair is a serving officer (`committee::quorum`).
 #[tracing::instrument(skip_all, fields(meeting = %meeting.id))]
 pub async fn hold(
     db: &DatabaseConnection,
     meeting: meeting::Model,
-    held_at: DateTime<Utc>,
-    present: i32,
-    total: i32,
+    attendance: Attendance,
 ) -> AppResult<meeting::Model> {
     require_status(&meeting, SCHEDULED, "hold it")?;
+    let held_at = attendance.held_at;
+    let day = taipei_date(held_at);
+    let quorum =
+        committee::quorum(db, &meeting.jurisdiction, day, attendance.attendee_ids.as_deref(), meeting.chair_id).await?;
+    let (present, total) = match (&quorum, attendance.counts) {
+        (Some(q), _) => (q.present.len() as i32, q.total as i32),
+        (None, Some(counts)) => counts,
+        (None, None) => {
+            return Err(AppError::field(
+                "members_present",
+                "is required (with members_total): no committee members are on the roster for that day",
+            ));
+        }
+    };
+    let meeting_id = meeting.id;
     let mut active: meeting::ActiveModel = meeting.into();
     active.status = Set(HELD.into());
     active.held_at = Set(Some(held_at));
@@ -303,6 +327,9 @@ pub async fn hold(
     active.updated_at = Set(time::now());
     let txn = db::begin_write(db).await?;
     let updated = active.update(&txn).await?;
+    if let Some(q) = &quorum {
+        committee::record_attendance(&txn, meeting_id, &q.present).await?;
+    }
     let why = format!("{} held", title(&updated));
     crate::stats::counters::bump(
         &txn,

@@ -1,5 +1,6 @@
 //! Mediation (調解): the committee's meetings, their agendas and outcomes, and what mediators
 //! may read.
 
+pub mod committee;
 pub mod meetings;
 pub mod view;

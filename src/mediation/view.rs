@@ -48,6 +48,8 @@ pub struct MeetingView {
     pub held_at: Option<DateTime<Utc>>,
     pub members_present: Option<i32>,
     pub members_total: Option<i32>,
+    /// The committee members who attended (empty for meetings held before the roster).
+    pub attendees: Vec<super::committee::MemberView>,
     pub cancelled_at: Option<DateTime<Utc>>,
     pub agenda: Vec<AgendaView>,
 }
@@ -107,6 +109,7 @@ pub async fn build(db: &impl ConnectionTrait, reader: &CurrentUser, m: meeting::
         held_at: m.held_at,
         members_present: m.members_present,
         members_total: m.members_total,
+        attendees: super::committee::attendees(db, m.id).await?,
         cancelled_at: m.cancelled_at,
         agenda,
     })

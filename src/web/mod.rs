@@ -81,6 +81,8 @@ pub fn routes(state: AppState, api: Router) -> Router<AppState> {
         .route("/meetings", get(meetings::list).post(meetings::create))
         .route("/meetings/{id}", get(meetings::show))
         .route("/meetings/{id}/{step}", post(meetings::step))
+        .route("/committee", get(meetings::committee))
+        .route("/committee/{step}", post(meetings::committee_step))
         .route("/staff/stats", get(stats::staff))
         .route("/staff/exports/{file}", get(stats::export))
         .layer(middleware::from_fn_with_state(WebState { app: state, api }, session::layer))

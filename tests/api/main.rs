@@ -16,6 +16,7 @@ mod pages;
 mod attachments;
 mod businesses;
 mod calendar;
+mod committee;
 mod consultations;
 mod demo;
 mod disputes;

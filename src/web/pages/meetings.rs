@@ -14,6 +14,7 @@ use super::cases::{Choice, refusal_error, when};
 use crate::auth::Role;
 use crate::auth::staff::Colleagues;
 use crate::cases::view::CaseSummary;
+use crate::mediation::committee::MemberView;
 use crate::mediation::meetings;
 use crate::mediation::view::MeetingView;
 use crate::paging::ListResponse;
@@ -102,6 +103,12 @@ fn refusal_message(t: &Tr, r: &Refusal) -> String {
         "held_at" => t.s("meet.held_at"),
         "members_present" => t.s("meet.present"),
         "members_total" => t.s("meet.total"),
+        "attendee_ids" => t.s("meet.attendees"),
+        "name" => t.s("committee.name"),
+        "kind" => t.s("committee.kind"),
+        "user_id" => t.s("committee.account"),
+        "serving_from" => t.s("committee.from"),
+        "serving_to" => t.s("committee.to"),
         "case_id" => t.s("meet.agenda"),
         "outcome" => t.s("meet.outcome"),
         "terms" => t.s("meet.terms"),
@@ -165,6 +172,9 @@ struct MeetingPage {
     scheduled: bool,
     held: bool,
     attendance: String,
+    /// The committee members serving on the meeting's day, to tick who attended (empty: the
+    /// roster has nobody then, and the counts are typed).
+    roster: Vec<Choice>,
     agenda: Vec<AgendaLine>,
     candidates: Vec<Choice>,
     officer: bool,
@@ -195,6 +205,21 @@ pub async fn show(ctx: Ctx, PagePath(id): PagePath<Uuid>, Query(m): Query<Messag
     } else {
         Vec::new()
     };
+    let roster = if officer && scheduled {
+        let day = meeting.scheduled_at.with_timezone(&crate::time::taipei()).date_naive();
+        api.get::<Vec<MemberView>>(&format!("/api/v1/committee/members?on={day}"))
+            .await
+            .map(|members| {
+                let kind = |k: &str| t.k("member", k);
+                members
+                    .into_iter()
+                    .map(|m| Choice { label: format!("{}（{}）", m.name, kind(&m.kind)), value: m.id.to_string() })
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let agenda = meeting
         .agenda
         .iter()
@@ -214,9 +239,14 @@ pub async fn show(ctx: Ctx, PagePath(id): PagePath<Uuid>, Query(m): Query<Messag
         scheduled,
         held: meeting.status == meetings::HELD,
         attendance: match (meeting.members_present, meeting.members_total) {
-            (Some(p), Some(n)) => format!("{p} / {n}"),
+            (Some(p), Some(n)) if meeting.attendees.is_empty() => format!("{p} / {n}"),
+            (Some(p), Some(n)) => {
+                let names: Vec<&str> = meeting.attendees.iter().map(|a| a.name.as_str()).collect();
+                format!("{p} / {n}{}{}", t.s("common.colon"), names.join("、"))
+            }
             _ => String::new(),
         },
+        roster,
         title: meeting.title,
         location: meeting.location,
         agenda,
@@ -234,6 +264,9 @@ pub async fn step(ctx: Ctx, PagePath((id, step)): PagePath<(Uuid, String)>, body
     let form = FormValues::parse(&body);
     let request = match step.as_str() {
         "agenda" => json!({"case_id": form.opt("case_id")}),
+        "hold" if form.get("by_roster") == "1" => {
+            json!({"held_at": taipei_instant(form.get("held_at")), "attendee_ids": all_values(&body, "attendee")})
+        }
         "hold" => {
             json!({"held_at": taipei_instant(form.get("held_at")), "members_present": number(form.get("members_present")),
             "members_total": number(form.get("members_total"))})
@@ -263,5 +296,63 @@ pub async fn step(ctx: Ctx, PagePath((id, step)): PagePath<(Uuid, String)>, body
         Ok(_) => Ok(Redirect::to(&format!("{path}?done={step}")).into_response()),
         Err(r) if matches!(r.status, 401 | 404) => Err(refusal_error(&ctx, r)),
         Err(r) => Ok(back_with(&path, &refusal_message(&ctx.t, &r))),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "committee.html")]
+struct CommitteePage {
+    t: Tr,
+    ctx: Ctx,
+    members: Vec<MemberView>,
+    accounts: Vec<Choice>,
+    kinds: Vec<Choice>,
+    error: String,
+    done: String,
+}
+
+/// The committee's roster (officer): who serves, since and until when; add a member, end one's
+/// service.
+pub async fn committee(ctx: Ctx, Query(m): Query<Message>) -> PageResult {
+    ctx.require_role(&[Role::Officer])?;
+    let api = ctx.api();
+    let t = ctx.t;
+    let members: Vec<MemberView> = api.get("/api/v1/committee/members").await.map_err(|r| refusal_error(&ctx, r))?;
+    let staff = api.get::<Colleagues>("/api/v1/staff").await.ok();
+    let accounts = staff
+        .iter()
+        .flat_map(|s| s.items.iter())
+        .map(|c| Choice { value: c.id.to_string(), label: format!("{}（{}）", c.name, t.k("role", c.role.as_str())) })
+        .collect();
+    let kinds = crate::mediation::committee::KINDS
+        .iter()
+        .map(|k| Choice { value: k.to_string(), label: t.k("member", k) })
+        .collect();
+    let done = m.done.map(|_| format!("{}{}", t.s("case.done"), t.s("common.save"))).unwrap_or_default();
+    Ok(render(&CommitteePage { t, members, accounts, kinds, error: m.error.unwrap_or_default(), done, ctx }))
+}
+
+/// The roster's forms: `add` a member, or `end` one's service (`member` and `serving_to`).
+pub async fn committee_step(ctx: Ctx, PagePath(step): PagePath<String>, body: Bytes) -> PageResult {
+    ctx.require_role(&[Role::Officer])?;
+    let form = FormValues::parse(&body);
+    let (method, path, request) = match step.as_str() {
+        "add" => (
+            Method::POST,
+            "/api/v1/committee/members".to_string(),
+            json!({"name": form.get("name"), "kind": form.get("kind"), "user_id": form.opt("user_id"),
+                "serving_from": form.opt("serving_from"), "serving_to": form.opt("serving_to")}),
+        ),
+        "end" => (
+            Method::PATCH,
+            format!("/api/v1/committee/members/{}", form.get("member")),
+            json!({"serving_to": form.opt("serving_to")}),
+        ),
+        _ => return Err(ctx.err(crate::error::AppError::NotFound)),
+    };
+    match ctx.api().send(method, &path, &request).await {
+        Ok(_) => Ok(Redirect::to(&format!("/committee?done={step}")).into_response()),
+        Err(r) if r.status == 401 => Err(refusal_error(&ctx, r)),
+        Err(r) => Ok(back_with("/committee", &refusal_message(&ctx.t, &r))),
     }
 }
