@@ -68,5 +68,7 @@ column_enum! {
         ProposalServed => "proposal_served",
         Established => "established",
         NotEstablished => "not_established",
+        // The court refused to approve an established mediation's record (CPA 46, MR 28).
+        CourtRefused => "court_refused",
     }
 }

@@ -233,6 +233,9 @@ async fn validate(
         }
         None => None,
     };
+    if action == Action::RecordCourtResult && body.approved == Some(false) && text(&body.reason).is_none() {
+        check.add("reason", "is required when the court refused to approve the record");
+    }
     if let Some(due) = body.due
         && (due < taipei_date(now) || due > taipei_date(now) + chrono::Days::new(366))
     {

@@ -380,6 +380,18 @@ pub fn plan(
         Action::RecordCourtResult => {
             p.columns.court_approved = inputs.approved;
             p.data = json!({"approved": inputs.approved});
+            if inputs.approved == Some(false) {
+                p.to = Status::CourtRefused;
+                p.end_reason = end("court_refused");
+                p.data = json!({"approved": false, "reason": inputs.reason});
+                p.mail.push(MailPlan::new(
+                    "meeting_outcome",
+                    vec![Consumer, Business],
+                    vec![("outcome_text", V::Outcome("court_refused"))],
+                ));
+            } else {
+                p.to = now.status;
+            }
         }
         Action::Withdraw => {
             p.end_reason = end("withdrawn");

@@ -123,7 +123,9 @@ const fn rule(
 pub fn is_terminal(stage: Stage, status: Status) -> bool {
     match stage {
         First | Second => matches!(status, S::Settled | S::Unresolved | S::Rejected | S::Withdrawn),
-        Mediation => matches!(status, S::Rejected | S::Established | S::NotEstablished | S::Withdrawn),
+        Mediation => {
+            matches!(status, S::Rejected | S::Established | S::NotEstablished | S::Withdrawn | S::CourtRefused)
+        }
     }
 }
 
@@ -152,6 +154,7 @@ pub fn statuses(stage: Stage) -> &'static [Status] {
             S::NotEstablished,
             S::Rejected,
             S::Withdrawn,
+            S::CourtRefused,
         ],
     }
 }
@@ -239,7 +242,17 @@ pub const RULES: &[Rule] = &[
         &[],
     ),
     rule(Mediation, &[S::Established], A::SendToCourt, Outcome::Stay, OFFICER, &["at"], &[]),
-    rule(Mediation, &[S::Established], A::RecordCourtResult, Outcome::Stay, OFFICER, &["approved"], &[]),
+    // The court approves the record (it stays established) or refuses it (CPA 46, MR 28):
+    // then the record has no effect, and the consumer's way is the courts.
+    rule(
+        Mediation,
+        &[S::Established],
+        A::RecordCourtResult,
+        Outcome::Decided(&[S::Established, S::CourtRefused]),
+        OFFICER,
+        &["approved"],
+        &["reason"],
+    ),
     rule(Mediation, MEDIATION_OPEN, A::Withdraw, Outcome::To(S::Withdrawn), CONSUMER_OR_STAFF, &[], &["note"]),
 ];
 

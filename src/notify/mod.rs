@@ -97,6 +97,10 @@ fn amount_text(n: i64) -> String {
 fn outcome_text(locale: &str, code: &str) -> String {
     let (zh, en) = match code {
         "established" => ("調解成立", "the mediation is established"),
+        "court_refused" => (
+            "法院未予核定調解書，調解不生效力；您仍得依法提起訴訟",
+            "the court did not approve the mediation record, which therefore has no effect; you may still go to court",
+        ),
         "not_established" => ("調解不成立", "the mediation is not established"),
         "postponed" => ("延期再行調解", "postponed to a later meeting"),
         "withdrawn" => ("申請人撤回調解", "the application was withdrawn"),

@@ -279,7 +279,8 @@ pub async fn compute(
         &[Status::Settled, Status::Unresolved, Status::Rejected, Status::Withdrawn],
     );
     let established = status_count(Stage::Mediation, &[Status::Established]);
-    let mediated = status_count(Stage::Mediation, &[Status::Established, Status::NotEstablished]);
+    // A record the court refused was a mediation that did not hold.
+    let mediated = status_count(Stage::Mediation, &[Status::Established, Status::NotEstablished, Status::CourtRefused]);
     let mut outcomes: Vec<Outcome> = by_status
         .iter()
         .map(|((stage, status), n)| Outcome { stage: stage.clone(), status: status.clone(), count: *n })

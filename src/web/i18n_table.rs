@@ -395,6 +395,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("status.proposal_served", "調解方案已送達，異議期間中", "Proposal served, objection period running"),
     ("status.established", "調解成立", "Mediation established"),
     ("status.not_established", "調解不成立", "Mediation not established"),
+    ("status.court_refused", "法院未予核定", "Not approved by the court"),
     ("work.title", "工作台", "Workbench"),
     ("work.new", "待審查的新申訴", "New complaints to review"),
     ("work.overdue", "業者逾期未回覆", "Overdue answers"),

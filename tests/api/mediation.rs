@@ -520,3 +520,39 @@ async fn a_record_late_for_the_court_raises_one_alert() {
     let sent = app.act_ok(&c.officer, &case, "send_to_court", json!({"at": days_ago(0, 0)})).await;
     assert!(sent["due_at"].is_null());
 }
+
+#[tokio::test]
+async fn a_record_the_court_refuses_ends_the_mediation_as_court_refused() {
+    let app = spawn_app().await;
+    let c = app.cast().await;
+    let a = accepted_case(&app, &c, 12, 30_000).await;
+    let m = meeting(&app, &c, &days_ago(3, 14), &[]).await;
+    let mid = m["id"].as_str().unwrap();
+    expect_status(agenda(&app, &c, mid, &a).await, StatusCode::CREATED).await;
+    expect_status(hold(&app, &c, mid, &days_ago(3, 15), 3, 9).await, StatusCode::OK).await;
+    let terms = json!({"case_id": a, "outcome": "established", "settlement_amount": 20000, "terms": "退還價金二萬元"});
+    expect_status(outcome(&app, &c, mid, terms).await, StatusCode::OK).await;
+    app.act_ok(&c.officer, &a, "send_to_court", json!({"at": days_ago(1, 10)})).await;
+
+    let refused = expect_error(
+        app.act(&c.officer, &a, "record_court_result", json!({"approved": false})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert!(refused["fields"]["reason"].is_array(), "a refusal needs the court's reason: {refused}");
+    let body = json!({"approved": false, "reason": "調解內容違反強制規定"});
+    let case = app.act_ok(&c.officer, &a, "record_court_result", body).await;
+    assert_eq!(case["status"], "court_refused");
+    assert_eq!(stage(&case)["court_approved"], false);
+    assert!(actions(&case).is_empty(), "nothing more can be done on the mediation");
+    let entry = app.timeline(&c.clerk, &a).await.into_iter().find(|e| e["action"] == "record_court_result").unwrap();
+    assert_eq!(entry["to_status"], "court_refused");
+    let year = chrono::Utc::now().format("%Y");
+    let b = expect_status(
+        app.get(&format!("/api/v1/stats/breakdowns?from={year}-01-01&to={year}-12-31"), Some(&c.officer)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(b["outcomes"].as_array().unwrap().iter().any(|o| o["status"] == "court_refused" && o["count"] == 1), "{b}");
+}
