@@ -354,6 +354,8 @@ impl Settings {
             ("deadlines.court_dispatch_days", d.court_dispatch_days),
             ("deadlines.correction_days", d.correction_days),
             ("deadlines.reminder_working_days", d.reminder_working_days),
+            ("deadlines.objection_mail_days", d.objection_mail_days),
+            ("deadlines.certificate_days", d.certificate_days),
         ] {
             if !(1..=365).contains(&value) {
                 return Err(bad(key, "must be between 1 and 365 days"));

@@ -442,7 +442,7 @@ pub async fn run(state: AppState, settings: &Settings, year: i32, volume: Volume
                 }
                 3..=4 => json!({"case_id": id, "outcome": "not_established", "minutes": "雙方意見差距過大"}),
                 5 => {
-                    json!({"case_id": id, "outcome": "proposal", "terms": "業者退還半數價金", "settlement_amount": 5000})
+                    json!({"case_id": id, "outcome": "proposal", "terms": "業者退還半數價金", "settlement_amount": 5000, "votes_for": 5})
                 }
                 _ => json!({"case_id": id, "outcome": "withdrawn"}),
             };

@@ -32,10 +32,16 @@ pub async fn current(db: &impl ConnectionTrait, case_id: Uuid) -> AppResult<case
 
 /// What decides whether a once-only action is still open on the stage.
 pub fn facts(stage: &case_stage::Model) -> StageFacts {
+    let has = |key: &str| stage.details.get(key).is_some_and(|v| !v.is_null());
     StageFacts {
         schedule_extended: stage.schedule_extended,
         sent_to_court: stage.court_sent_at.is_some(),
         court_result_recorded: stage.court_approved.is_some(),
+        deemed: stage.deemed,
+        court_approved: stage.court_approved == Some(true),
+        certificate_requested: has("certificate_request"),
+        certificate_issued: has("certificate"),
+        reapplication: stage.details.get("reapplication").and_then(Value::as_bool) == Some(true),
     }
 }
 
@@ -48,6 +54,8 @@ pub fn now_of(stage: &case_stage::Model) -> StageNow {
         schedule_by: stage.schedule_by,
         end_reason: stage.end_reason.clone(),
         proposal_basis: stage.details.pointer("/proposal/basis").and_then(Value::as_str).map(str::to_string),
+        deemed: stage.deemed,
+        assigned_officer_id: stage.assigned_officer_id,
     }
 }
 
@@ -132,6 +140,8 @@ pub struct Change {
     /// NT$ recovered for the consumer, added to the case's total.
     pub recovered: Option<i64>,
     pub leaves_agenda: bool,
+    /// The stage is decided anew: its closing date and reason are set again (`Plan::reopens`).
+    pub reopens: bool,
     /// The timeline entry; its stage and statuses are filled in here.
     pub event: NewEvent,
     pub mail: Vec<MailPlan>,
@@ -153,6 +163,7 @@ impl Change {
             forwarded: false,
             recovered: None,
             leaves_agenda: false,
+            reopens: false,
             event,
             mail: Vec::new(),
             by_person: false,
@@ -171,6 +182,7 @@ impl Change {
             forwarded: plan.forwarded,
             recovered: plan.recovered,
             leaves_agenda: plan.leaves_agenda,
+            reopens: plan.reopens,
             event: event.data(plan.data),
             mail: plan.mail,
             by_person: true,
@@ -223,6 +235,37 @@ fn set_columns(s: &mut case_stage::ActiveModel, c: Columns) {
     }
 }
 
+/// Keeps the `mediations_established` counter: a mediation counts on the day it is established
+/// (at a meeting or deemed), and leaves the count of that day if the establishment is undone
+/// (a timely posted objection) — a correction, when that month is closed. A record the court
+/// refuses was still established by the committee.
+async fn count_establishment(
+    txn: &impl ConnectionTrait,
+    case: &case::Model,
+    stage: &case_stage::Model,
+    to: Status,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
+    use crate::stats::figures::MEDIATIONS_ESTABLISHED;
+    if stage.stage != Stage::Mediation {
+        return Ok(());
+    }
+    let counted = |s: Status| matches!(s, Status::Established | Status::CourtRefused);
+    match (counted(stage.status), counted(to)) {
+        (false, true) => {
+            let why = format!("{} mediation established", case.case_no);
+            crate::stats::counters::bump(txn, &case.jurisdiction, MEDIATIONS_ESTABLISHED, taipei_date(at), 1, &why)
+                .await
+        }
+        (true, false) => {
+            let day = stage.closed_on.unwrap_or_else(|| taipei_date(at));
+            let why = format!("{} deemed establishment reversed by a timely objection", case.case_no);
+            crate::stats::counters::bump(txn, &case.jurisdiction, MEDIATIONS_ESTABLISHED, day, -1, &why).await
+        }
+        _ => Ok(()),
+    }
+}
+
 fn field(value: MailValue) -> Field {
     match value {
         MailValue::Text(s) => Field::Text(s),
@@ -257,9 +300,16 @@ pub async fn write(
     let (kind, from, at) = (stage.stage, stage.status, change.at);
     let mut details = stage.details.clone();
     edit_details(&mut details, &change.details);
-    // A stage closes when it first reaches a terminal status.
-    let closes = workflow::is_terminal(kind, change.to) && stage.closed_at.is_none();
+    // A stage closes when it first reaches a terminal status (or anew, when reopened).
+    let was_closed = stage.closed_at.is_some() && !change.reopens;
+    let closes = workflow::is_terminal(kind, change.to) && !was_closed;
+    count_establishment(txn, case, &stage, change.to, at).await?;
     let mut s: case_stage::ActiveModel = stage.clone().into();
+    if change.reopens {
+        s.closed_at = Set(None);
+        s.closed_on = Set(None);
+        s.end_reason = Set(None);
+    }
     s.status = Set(change.to);
     s.details = Set(details);
     set_columns(&mut s, change.columns);
@@ -281,8 +331,9 @@ pub async fn write(
     if change.leaves_agenda {
         crate::agenda::remove_withdrawn(txn, case.id).await?;
     }
-    let closed_at = workflow::is_terminal(current.stage, current.status)
-        .then(|| case.closed_at.or(current.closed_at).unwrap_or(at));
+    let closed_before = if change.reopens { None } else { case.closed_at };
+    let closed_at =
+        workflow::is_terminal(current.stage, current.status).then(|| closed_before.or(current.closed_at).unwrap_or(at));
     let mut changes = case::ActiveModel {
         stage: Set(current.stage),
         status: Set(current.status),

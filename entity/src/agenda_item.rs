@@ -16,6 +16,9 @@ pub struct Model {
     pub settlement_amount: Option<i64>,
     pub terms: Option<String>,
     pub minutes: Option<String>,
+    /// Why the case was put on a meeting after its `schedule_by` (MR 7 binds the committee,
+    /// not the consumer: a late meeting is still held, and shown as late).
+    pub late_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,6 +11,7 @@ mod m20261126_000005_statistics;
 mod m20261129_000006_hardening;
 mod m20261205_000007_self_service;
 mod m20261205_000008_committee_roster;
+mod m20261205_000009_mediation_paths;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_hardening::Migration),
             Box::new(m20261205_000007_self_service::Migration),
             Box::new(m20261205_000008_committee_roster::Migration),
+            Box::new(m20261205_000009_mediation_paths::Migration),
         ]
     }
 }

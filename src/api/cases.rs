@@ -108,6 +108,9 @@ pub struct CaseFilter {
     pub assigned_to: Option<String>,
     /// `true`: established mediations whose record has not yet gone to the court.
     pub awaiting_court: Option<bool>,
+    /// `true`: cases whose next deadline (`due_at`) has passed — e.g. accepted mediations not
+    /// yet on a meeting by their MR 7 date.
+    pub past_due: Option<bool>,
 }
 
 fn sort_opt() -> utoipa::openapi::schema::Object {
@@ -166,6 +169,7 @@ impl CaseFilter {
             closed: self.closed,
             assigned_to,
             awaiting_court: self.awaiting_court == Some(true),
+            past_due: self.past_due == Some(true),
         })
     }
 }

@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use crate::auth::extract::{Officers, RoleSet};
 use crate::auth::{Auth, Role};
-use crate::domain::input::{Check, TEXT_MAX, TITLE_MAX};
+use crate::domain::input::{Check, NOTE_MAX, TEXT_MAX, TITLE_MAX};
+use crate::domain::objection;
 use crate::error::{AppResult, ErrorBody};
 use crate::extract::{Input, Json, ListResponse, PageParams, Path, Query, Valid, Validate};
 use crate::mediation::meetings::Attendance;
@@ -131,12 +132,17 @@ async fn get_meeting(
 pub struct AgendaBody {
     #[schema(required)]
     pub case_id: Option<Uuid>,
+    /// Why the case is heard after its `schedule_by` (required then; MR 7). Shown as late.
+    #[schema(schema_with = fields::line_opt::<NOTE_MAX>)]
+    pub late_reason: Option<String>,
 }
 
 impl Validate for AgendaBody {
-    type Output = Uuid;
-    fn validate(self, check: &mut Check, _: &ReferenceSettings) -> Uuid {
-        check.required("case_id", self.case_id)
+    type Output = (Uuid, Option<String>);
+    fn validate(self, check: &mut Check, _: &ReferenceSettings) -> (Uuid, Option<String>) {
+        let case_id = check.required("case_id", self.case_id);
+        let late_reason = check.optional_text("late_reason", self.late_reason, NOTE_MAX);
+        (case_id, late_reason)
     }
 }
 
@@ -144,7 +150,7 @@ impl Validate for AgendaBody {
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/agenda", tag = "mediation", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = AgendaBody,
     responses((status = 201, body = MeetingView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody, description = "`deadline_passed` when the meeting is after the case's schedule_by")))]
+        (status = 422, body = ErrorBody, description = "`deadline_passed` when the meeting is after the case's schedule_by and no `late_reason` is given")))]
 async fn add_agenda(
     State(state): State<AppState>,
     officer: Auth<Officers>,
@@ -152,8 +158,8 @@ async fn add_agenda(
     input: Input<AgendaBody>,
 ) -> AppResult<(StatusCode, Json<MeetingView>)> {
     let found = meetings::load_visible(&state.db, state.office(), &officer, id).await?;
-    let case_id = input.validated(&state.settings.reference)?;
-    meetings::add_to_agenda(&state.db, state.office(), &officer, &found, case_id).await?;
+    let (case_id, late_reason) = input.validated(&state.settings.reference)?;
+    meetings::add_to_agenda(&state.db, state.office(), &officer, &found, case_id, late_reason).await?;
     let reloaded = meetings::load_visible(&state.db, state.office(), &officer, id).await?;
     Ok((StatusCode::CREATED, Json(view::build(&state.db, &officer, reloaded).await?)))
 }
@@ -243,13 +249,36 @@ pub struct OutcomeBody {
     pub settlement_amount: Option<i64>,
     #[schema(schema_with = fields::block_opt::<TEXT_MAX>)]
     pub terms: Option<String>,
-    /// Proposals: when it was served on the parties (default: when the meeting was held).
+    /// Proposals: when it was served on both parties (default: when the meeting was held).
     pub served_at: Option<DateTime<FixedOffset>>,
+    /// Proposals served on the parties on different days: each party's service, once each.
+    /// Each party's 10 days to object run from its own (CPA 45-2 II).
+    #[schema(max_items = 2)]
+    pub served: Option<Vec<ServedBody>>,
     /// Proposals: `45-2` (default) or `45-4` (small claims ≤ NT$100,000, a party absent).
     #[schema(schema_with = basis_schema)]
     pub basis: Option<String>,
+    /// Proposals: the members who consented — more than half of those present (45-2), of all
+    /// members (45-4).
+    #[schema(minimum = 0, maximum = 1000)]
+    pub votes_for: Option<i64>,
+    /// Proposals: the members who voted (default: those present).
+    #[schema(minimum = 0, maximum = 1000)]
+    pub votes_cast: Option<i64>,
+    /// 45-4 proposals: the party absent without good reason.
+    #[schema(schema_with = fields::party_opt)]
+    pub absent_party: Option<String>,
     #[schema(schema_with = fields::block_opt::<TEXT_MAX>)]
     pub minutes: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ServedBody {
+    /// `consumer` or `business`.
+    #[schema(required, schema_with = fields::party_required)]
+    pub party: Option<String>,
+    #[schema(required)]
+    pub served_at: Option<DateTime<FixedOffset>>,
 }
 
 fn outcome_schema() -> utoipa::openapi::schema::Object {
@@ -273,10 +302,39 @@ impl Validate for OutcomeBody {
         let settlement_amount = check.amount("settlement_amount", self.settlement_amount);
         let terms = check.optional_block("terms", self.terms, TEXT_MAX);
         let minutes = check.optional_block("minutes", self.minutes, TEXT_MAX);
-        let served_at = check.past_instant("served_at", self.served_at, time::now());
+        let now = time::now();
+        let served_at = check.past_instant("served_at", self.served_at, now);
+        let mut served = Vec::new();
+        for entry in self.served.unwrap_or_default() {
+            let party = check.required("served", entry.party);
+            check.one_of("served", &party, &objection::PARTIES);
+            if entry.served_at.is_none() && !check.has("served") {
+                check.add("served", "each entry needs `party` and `served_at`");
+            }
+            if let Some(at) = check.past_instant("served", entry.served_at, now) {
+                served.push((party, at));
+            }
+        }
         let basis = self.basis.unwrap_or_else(|| "45-2".into());
         check.one_of("basis", &basis, &["45-2", "45-4"]);
-        Some(OutcomeInput { case_id, outcome: outcome?, settlement_amount, terms, served_at, basis, minutes })
+        let votes_for = check.count("votes_for", self.votes_for, 1000);
+        let votes_cast = check.count("votes_cast", self.votes_cast, 1000);
+        if let Some(p) = &self.absent_party {
+            check.one_of("absent_party", p, &objection::PARTIES);
+        }
+        Some(OutcomeInput {
+            case_id,
+            outcome: outcome?,
+            settlement_amount,
+            terms,
+            served_at,
+            served,
+            basis,
+            votes_for,
+            votes_cast,
+            absent_party: self.absent_party,
+            minutes,
+        })
     }
 }
 

@@ -16,6 +16,7 @@ use crate::auth::{CurrentUser, Role};
 use crate::calendar::service as calendar;
 use crate::db;
 use crate::domain::input::{Check, NOTE_MAX, TEXT_MAX};
+use crate::domain::objection;
 use crate::domain::plan::{self, By, Inputs};
 use crate::domain::workflow::{self, Action, Outcome, Refusal};
 use crate::error::{AppError, AppResult};
@@ -64,7 +65,16 @@ pub struct ActionBody {
     /// `consumer` or `business`.
     #[schema(schema_with = fields::party_opt)]
     pub party: Option<String>,
+    /// `record_objection`: when the objection was received.
     pub objected_at: Option<DateTime<FixedOffset>>,
+    /// `record_objection`: the postmark's day of an objection sent by registered mail; it
+    /// counts on that day (MR 16 II(4)).
+    pub postmarked_on: Option<NaiveDate>,
+    /// `extend_schedule`: the party who asked for it, `consumer` or `business` (MR 7 II).
+    #[schema(schema_with = fields::party_opt)]
+    pub requested_by: Option<String>,
+    /// `reapply_mediation`: the business agrees to mediate again (must be `true`, MR 5 I(6)).
+    pub business_consent: Option<bool>,
     pub approved: Option<bool>,
 }
 
@@ -89,6 +99,9 @@ fn provided(body: &ActionBody, field: &str) -> bool {
         "days" => body.days.is_some(),
         "objected_at" => body.objected_at.is_some(),
         "approved" => body.approved.is_some(),
+        "postmarked_on" => body.postmarked_on.is_some(),
+        "requested_by" => text(&body.requested_by).is_some(),
+        "business_consent" => body.business_consent.is_some(),
         _ => false,
     }
 }
@@ -147,13 +160,28 @@ pub async fn take(
         }
     }
     check.finish()?;
-    if action == Action::RecordObjection
-        && let (Some(objected), Some(due)) = (params.objected_at, stage.objection_due)
-        && objected > due
-    {
-        return Err(AppError::DeadlinePassed(format!("the objection period ended at {due}")));
+    if action == Action::RecordObjection {
+        objection_in_time(&stage, &params)?;
     }
     write(db, office, user, case, stage, action, rule.outcome, params).await
+}
+
+/// The objecting party's own period, counted by the postmark when there is one (MR 16–18).
+fn objection_in_time(stage: &case_stage::Model, params: &Inputs) -> AppResult<()> {
+    let (Some(party), Some(received)) = (params.party.as_deref(), params.objected_at) else { return Ok(()) };
+    let fallback = stage.objection_due.or_else(|| {
+        stage.details.pointer("/proposal/objection_due").and_then(Value::as_str).and_then(|s| s.parse().ok())
+    });
+    let Some(due) = objection::due_for(&stage.details, party, fallback) else { return Ok(()) };
+    let day = objection::counted_on(received, params.postmarked_on);
+    if objection::is_timely(day, due) {
+        return Ok(());
+    }
+    let counted = if params.postmarked_on.is_some() { "postmarked" } else { "received" };
+    Err(AppError::DeadlinePassed(format!(
+        "the {party}'s objection period ended on {}; this objection was {counted} on {day}",
+        taipei_date(due)
+    )))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -212,14 +240,33 @@ async fn validate(
     }
     let party = body.party.clone();
     if let Some(p) = &party {
-        check.one_of("party", p, &["consumer", "business"]);
+        check.one_of("party", p, &objection::PARTIES);
     }
     let objected_at = check.past_instant("objected_at", body.objected_at, now);
-    if let (Some(objected), Some(served)) =
-        (objected_at, stage.details.pointer("/proposal/served_at").and_then(Value::as_str))
-        && DateTime::parse_from_rfc3339(served).is_ok_and(|s| objected < s)
+    let served = party
+        .as_deref()
+        .and_then(|p| objection::served_for(&stage.details, p))
+        .or_else(|| stage.details.pointer("/proposal/served_at").and_then(Value::as_str).and_then(|s| s.parse().ok()));
+    if let (Some(objected), Some(served)) = (objected_at, served)
+        && objected < served
     {
-        check.add("objected_at", "must not be before the proposal was served");
+        check.add("objected_at", "must not be before the proposal was served on that party");
+    }
+    if let Some(postmark) = body.postmarked_on {
+        if objected_at.is_some_and(|at| postmark > taipei_date(at)) {
+            check.add("postmarked_on", "must not be after the objection was received");
+        } else if served.is_some_and(|s| postmark < taipei_date(s)) {
+            check.add("postmarked_on", "must not be before the proposal was served on that party");
+        } else if postmark > taipei_date(now) {
+            check.add("postmarked_on", "must not be in the future");
+        }
+    }
+    let requested_by = body.requested_by.clone();
+    if let Some(p) = &requested_by {
+        check.one_of("requested_by", p, &objection::PARTIES);
+    }
+    if action == Action::ReapplyMediation && body.business_consent == Some(false) {
+        check.add("business_consent", "a new mediation needs the business's consent (MR 5 I(6))");
     }
     let at = match body.at {
         Some(at) if action == Action::SendToCourt => check.past_instant("at", Some(at), now),
@@ -258,7 +305,11 @@ async fn validate(
         days: in_range(check, "days", body.days, 1, i64::from(deadlines.mediation_extension_max_days)),
         party,
         objected_at,
+        postmarked_on: body.postmarked_on,
+        requested_by,
+        business_consent: body.business_consent,
         approved: body.approved,
+        certificate_no: None,
     })
 }
 
@@ -274,12 +325,16 @@ async fn write(
     stage: case_stage::Model,
     action: Action,
     outcome: Outcome,
-    inputs: Inputs,
+    mut inputs: Inputs,
 ) -> AppResult<case::Model> {
     let now = stages::now_of(&stage);
     let from = now.status;
     let count = plan::deadline(action, &now, &inputs, office.deadlines);
     let txn = db::begin_write(db).await?;
+    if action == Action::IssueCertificate {
+        let issued = crate::mediation::certificates::allot(&txn, &case, &stage, user.id, inputs.occurred_at).await?;
+        inputs.certificate_no = Some(crate::mediation::certificates::number_text(&issued));
+    }
     let deadline = match count {
         Some(c) => Some((c, calendar::deadline(&txn, office.calendar, &case.jurisdiction, c.from, c.days).await?)),
         None => None,

@@ -35,6 +35,8 @@ pub struct CaseQuery {
     pub assigned_to: Option<Uuid>,
     /// Established mediations whose record has not yet gone to the court.
     pub awaiting_court: bool,
+    /// The next deadline has passed.
+    pub past_due: bool,
 }
 
 impl CaseQuery {
@@ -74,6 +76,9 @@ impl CaseQuery {
                 .and_where(Expr::col(case_stage::Column::ClosedAt).is_null())
                 .to_owned();
             condition = condition.add(case::Column::Id.in_subquery(assigned));
+        }
+        if self.past_due {
+            condition = condition.add(case::Column::DueAt.lt(crate::time::now()));
         }
         if self.awaiting_court {
             let awaiting = SqlQuery::select()

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::access;
 use crate::auth::{CurrentUser, Role};
 use crate::businesses::service::BusinessRef;
+use crate::domain::objection;
 use crate::domain::workflow::{self, Action, Stage, StageFacts, Status};
 use crate::error::{AppError, AppResult};
 
@@ -42,8 +43,14 @@ pub struct StageView {
     /// Mediation: the meeting must be held by then.
     pub schedule_by: Option<DateTime<Utc>>,
     pub schedule_extended: bool,
-    /// Mediation: last day to object to a served proposal.
+    /// Mediation: the last day to object to a served proposal — the later party's, when the
+    /// parties were served on different days (each party's own is in `served`).
     pub objection_due: Option<DateTime<Utc>>,
+    /// Mediation: when the proposal was served on each party, and each party's own last day
+    /// to object (CPA 45-2 II: ten days from its service).
+    pub served: Vec<objection::Service>,
+    /// Mediation: a certificate that mediation failed was requested; it is due then (MR 27).
+    pub certificate_due: Option<DateTime<Utc>>,
     /// Mediation: established because nobody objected in time.
     pub deemed: bool,
     /// Mediation: the record must reach the court by then.
@@ -134,11 +141,7 @@ pub struct CaseSummary {
 }
 
 pub fn facts(stage: &case_stage::Model) -> StageFacts {
-    StageFacts {
-        schedule_extended: stage.schedule_extended,
-        sent_to_court: stage.court_sent_at.is_some(),
-        court_result_recorded: stage.court_approved.is_some(),
-    }
+    crate::stages::facts(stage)
 }
 
 fn stage_view(s: case_stage::Model) -> AppResult<StageView> {
@@ -156,6 +159,12 @@ fn stage_view(s: case_stage::Model) -> AppResult<StageView> {
         schedule_by: s.schedule_by,
         schedule_extended: s.schedule_extended,
         objection_due: s.objection_due,
+        served: objection::services(&s.details),
+        certificate_due: s
+            .details
+            .pointer("/certificate_request/due")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|v| v.parse().ok()),
         deemed: s.deemed,
         court_due: s.court_due,
         court_sent_at: s.court_sent_at,

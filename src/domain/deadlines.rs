@@ -26,4 +26,10 @@ pub struct DeadlineSettings {
     pub correction_days: u32,
     /// The business is reminded this many working days before its answer is due.
     pub reminder_working_days: u32,
+    /// Days a proposal waits after the last party's objection period before it is deemed
+    /// established: an objection posted on the last day (it counts by its postmark, MR 16 II(4))
+    /// must have time to arrive. The office's choice; 7 by default.
+    pub objection_mail_days: u32,
+    /// MR 27 II: a certificate that mediation failed, within 7 days of the request.
+    pub certificate_days: u32,
 }

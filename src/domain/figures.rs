@@ -11,6 +11,11 @@ pub const MEDIATION_MEETINGS: &str = "mediation_meetings";
 pub const INSPECTIONS: &str = "inspections";
 pub const EDUCATION_EVENTS: &str = "education_events";
 
+/// Mediations established (at a meeting or deemed), by the day they were: kept with the
+/// report's counters so that an establishment undone in a closed month is a correction; not one
+/// of the report's seven figures.
+pub const MEDIATIONS_ESTABLISHED: &str = "mediations_established";
+
 pub const METRICS: [&str; 7] = [
     CONSULTATIONS,
     FIRST_COMPLAINTS,

@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod deadlines;
 pub mod figures;
 pub mod input;
+pub mod objection;
 pub mod plan;
 pub mod report;
 pub mod tax_id;

@@ -31,7 +31,15 @@ pub struct Inputs {
     pub days: Option<u32>,
     pub party: Option<String>,
     pub objected_at: Option<DateTime<Utc>>,
+    /// A posted objection's postmark (MR 16 II(4)): it counts on that day.
+    pub postmarked_on: Option<NaiveDate>,
+    /// `extend_schedule`: the party who asked (MR 7 II).
+    pub requested_by: Option<String>,
+    /// `reapply_mediation`: the business agreed to mediate again (MR 5 I(6)).
+    pub business_consent: Option<bool>,
     pub approved: Option<bool>,
+    /// `issue_certificate`: the number the writer allotted, e.g. `115年第3號`.
+    pub certificate_no: Option<String>,
 }
 
 impl Inputs {
@@ -55,6 +63,9 @@ pub struct StageNow {
     pub end_reason: Option<String>,
     /// The basis of a served proposal: `45-2` or `45-4`.
     pub proposal_basis: Option<String>,
+    /// Established by the lapse of the objection periods (CPA 45-3).
+    pub deemed: bool,
+    pub assigned_officer_id: Option<Uuid>,
 }
 
 /// Who acts: their account and role name.
@@ -188,6 +199,9 @@ pub struct Plan {
     pub mail: Vec<MailPlan>,
     /// A withdrawn mediation leaves the agenda it was waiting on.
     pub leaves_agenda: bool,
+    /// The stage was over and is decided anew (a deemed establishment reversed): it closes
+    /// again, with a new date and reason, or opens.
+    pub reopens: bool,
 }
 
 /// The deadline `action` counts, if any, for the writer to ask the office calendar.
@@ -206,9 +220,12 @@ pub fn deadline(action: Action, now: &StageNow, inputs: &Inputs, days: &Deadline
         }
         // CPA 45-5: an objection to a small-claims proposal sends the case back for a new
         // meeting within 20 days of the objection.
+        // MR 22 II: within 20 days of receiving the objection.
         Action::RecordObjection if now.proposal_basis.as_deref() == Some("45-4") => {
             count(inputs.objected_at.unwrap_or(at), days.reschedule_days)
         }
+        // MR 27 II: the certificate within 7 days of the request.
+        Action::RequestCertificate => count(at, days.certificate_days),
         _ => None,
     }
 }
@@ -245,6 +262,7 @@ pub fn plan(
         data: json!({}),
         mail: Vec::new(),
         leaves_agenda: false,
+        reopens: false,
     };
     let end = |reason: &str| Some(reason.to_string());
     match action {
@@ -352,23 +370,41 @@ pub fn plan(
         Action::ExtendSchedule => {
             p.columns.schedule_by = Some(Some(due));
             p.columns.schedule_extended = Some(true);
-            p.data = json!({"schedule_by": due, "days": counted_days});
+            let extension = json!({"days": counted_days, "requested_by": inputs.requested_by, "at": at});
+            p.details.push(Edit::Set("schedule_extension", extension));
+            p.data = json!({"schedule_by": due, "days": counted_days, "requested_by": inputs.requested_by});
         }
         Action::RecordObjection => {
             let objected_at = inputs.objected_at.unwrap_or(at);
             let basis = now.proposal_basis.clone().unwrap_or_else(|| "45-2".into());
-            p.details.push(Edit::Set("objection", json!({"party": inputs.party, "objected_at": objected_at})));
+            // A timely objection arriving after the job deemed the proposal established: that
+            // establishment never happened (CPA 45-3, MR 17–18).
+            let reverses = now.status == Status::Established;
+            let objection = json!({"party": inputs.party, "objected_at": objected_at,
+                "postmarked_on": inputs.postmarked_on, "reversed_deemed": reverses});
+            p.details.push(Edit::Set("objection", objection));
             p.columns.objection_due = Some(None);
+            if reverses {
+                p.reopens = true;
+                p.columns.deemed = Some(false);
+                p.columns.court_due = Some(None);
+                let fields = vec![("party", V::Text(inputs.party.clone().unwrap_or_default()))];
+                p.mail.push(MailPlan::new(
+                    "establishment_reversed",
+                    vec![Party::Staff(now.assigned_officer_id)],
+                    fields,
+                ));
+            }
             if basis == "45-4" {
                 p.columns.schedule_by = Some(Some(due));
                 p.to = Status::Accepted;
-                p.data = json!({"basis": basis, "schedule_by": due});
+                p.data = json!({"basis": basis, "schedule_by": due, "reversed_deemed": reverses, "postmarked_on": inputs.postmarked_on});
                 let fields = vec![("outcome_text", V::Outcome("objection_rescheduled")), ("next_date", V::Date(due))];
                 p.mail.push(MailPlan::new("meeting_outcome", vec![Consumer, Business], fields));
             } else {
                 p.to = Status::NotEstablished;
                 p.end_reason = end("objection");
-                p.data = json!({"basis": basis});
+                p.data = json!({"basis": basis, "reversed_deemed": reverses, "postmarked_on": inputs.postmarked_on});
                 let fields = vec![("outcome_text", V::Outcome("objection_not_established"))];
                 p.mail.push(MailPlan::new("meeting_outcome", vec![Consumer, Business], fields));
             }
@@ -397,6 +433,26 @@ pub fn plan(
             p.end_reason = end("withdrawn");
             p.leaves_agenda = now.kind == Stage::Mediation;
         }
+        Action::RequestCertificate => {
+            p.details.push(Edit::Set("certificate_request", json!({"at": at, "due": due, "by": by.role})));
+            p.data = json!({"certificate_due": due});
+        }
+        Action::IssueCertificate => {
+            let issued = json!({"number": inputs.certificate_no, "issued_at": at});
+            p.details.push(Edit::Set("certificate", issued));
+            p.data = json!({"number": inputs.certificate_no});
+            let fields = vec![("number", text(&inputs.certificate_no))];
+            p.mail.push(MailPlan::new("certificate_issued", vec![Consumer], fields));
+        }
+        Action::ReapplyMediation => {
+            // The failed (or refused) mediation stays as it ended; a new one opens.
+            p.to = now.status;
+            p.data = json!({"business_consent": inputs.business_consent});
+            let details =
+                json!({"reapplication": true, "business_consent": inputs.business_consent, "note": inputs.note});
+            p.escalation = Some(Escalation { stage: Stage::Mediation, status: Status::Applied, due_at: None, details });
+            p.mail.push(MailPlan::new("mediation_applied", vec![Consumer], vec![]));
+        }
     }
     if inputs.back_dated
         && let Some(map) = p.data.as_object_mut()
@@ -422,6 +478,8 @@ mod tests {
             court_dispatch_days: 10,
             correction_days: 7,
             reminder_working_days: 3,
+            objection_mail_days: 7,
+            certificate_days: 7,
         }
     }
 
@@ -430,7 +488,16 @@ mod tests {
     }
 
     fn stage(kind: Stage, status: Status) -> StageNow {
-        StageNow { kind, status, due_at: None, schedule_by: None, end_reason: None, proposal_basis: None }
+        StageNow {
+            kind,
+            status,
+            due_at: None,
+            schedule_by: None,
+            end_reason: None,
+            proposal_basis: None,
+            deemed: false,
+            assigned_officer_id: None,
+        }
     }
 
     const AT: &str = "2026-11-02T10:00:00+08:00";

@@ -56,6 +56,9 @@ names! {
         RecordObjection => "record_objection",
         SendToCourt => "send_to_court",
         RecordCourtResult => "record_court_result",
+        RequestCertificate => "request_certificate",
+        IssueCertificate => "issue_certificate",
+        ReapplyMediation => "reapply_mediation",
     }
 }
 
@@ -231,15 +234,18 @@ pub const RULES: &[Rule] = &[
         &["code"],
         &[],
     ),
-    rule(Mediation, &[S::Accepted], A::ExtendSchedule, Outcome::Stay, OFFICER, &["days"], &[]),
+    // MR 7 II: extended once, by at most 10 days, at a party's request.
+    rule(Mediation, &[S::Accepted], A::ExtendSchedule, Outcome::Stay, OFFICER, &["days", "requested_by"], &[]),
+    // MR 16–18, 22: a posted objection counts by its postmark, so one that arrives after the
+    // proposal was deemed established still undoes that (until the court approves the record).
     rule(
         Mediation,
-        &[S::ProposalServed],
+        &[S::ProposalServed, S::Established],
         A::RecordObjection,
         Outcome::Decided(&[S::NotEstablished, S::Accepted]),
         STAFF,
         &["party", "objected_at"],
-        &[],
+        &["postmarked_on"],
     ),
     rule(Mediation, &[S::Established], A::SendToCourt, Outcome::Stay, OFFICER, &["at"], &[]),
     // The court approves the record (it stays established) or refuses it (CPA 46, MR 28):
@@ -254,6 +260,19 @@ pub const RULES: &[Rule] = &[
         &["reason"],
     ),
     rule(Mediation, MEDIATION_OPEN, A::Withdraw, Outcome::To(S::Withdrawn), CONSUMER_OR_STAFF, &[], &["note"]),
+    // MR 27: a party may ask for a certificate that mediation failed, issued within 7 days.
+    rule(Mediation, &[S::NotEstablished], A::RequestCertificate, Outcome::Stay, CONSUMER_OR_STAFF, &[], &["note"]),
+    rule(Mediation, &[S::NotEstablished], A::IssueCertificate, Outcome::Stay, OFFICER, &[], &[]),
+    // MR 5 I(6), II: after a failed mediation, a new one only with the business's consent, once.
+    rule(
+        Mediation,
+        &[S::NotEstablished, S::Rejected],
+        A::ReapplyMediation,
+        Outcome::Escalate { stage: Mediation, status: S::Applied },
+        STAFF,
+        &["business_consent"],
+        &["note"],
+    ),
 ];
 
 /// Facts of the current stage that decide whether a once-only action is still available.
@@ -262,6 +281,14 @@ pub struct StageFacts {
     pub schedule_extended: bool,
     pub sent_to_court: bool,
     pub court_result_recorded: bool,
+    /// Established by the lapse of the objection periods (CPA 45-3), not at a meeting.
+    pub deemed: bool,
+    /// The court approved the mediation record (CPA 46 II).
+    pub court_approved: bool,
+    pub certificate_requested: bool,
+    pub certificate_issued: bool,
+    /// This stage is itself the one new application MR 5 II allows.
+    pub reapplication: bool,
 }
 
 /// Why an action cannot be taken now.
@@ -303,6 +330,18 @@ pub fn check(
         A::SendToCourt if facts.sent_to_court => Some("the record has already been sent to court"),
         A::RecordCourtResult if !facts.sent_to_court => Some("the record has not been sent to court yet"),
         A::RecordCourtResult if facts.court_result_recorded => Some("the court's result is already recorded"),
+        A::RecordObjection if status == S::Established && !facts.deemed => {
+            Some("the parties agreed at the meeting: there is no proposal to object to")
+        }
+        A::RecordObjection if status == S::Established && facts.court_approved => {
+            Some("the court has approved the mediation record: it has the force of a final judgment (CPA 46 II)")
+        }
+        A::RequestCertificate if facts.certificate_requested => Some("a certificate has already been requested"),
+        A::IssueCertificate if !facts.certificate_requested => Some("no certificate has been requested"),
+        A::IssueCertificate if facts.certificate_issued => Some("the certificate has already been issued"),
+        A::ReapplyMediation if facts.reapplication => {
+            Some("this case has already been mediated anew once (MR 5 II allows it once)")
+        }
         _ => None,
     };
     match once {
@@ -421,14 +460,22 @@ mod tests {
             (A::AcceptApplication, Mediation, vec![S::Applied], officer.clone()),
             (A::RejectApplication, Mediation, vec![S::Applied, S::NeedsCorrection], officer.clone()),
             (A::ExtendSchedule, Mediation, vec![S::Accepted], officer.clone()),
-            (A::RecordObjection, Mediation, vec![S::ProposalServed], staff.clone()),
+            (A::RecordObjection, Mediation, vec![S::ProposalServed, S::Established], staff.clone()),
+            (A::RequestCertificate, Mediation, vec![S::NotEstablished], c.clone()),
+            (A::IssueCertificate, Mediation, vec![S::NotEstablished], officer.clone()),
+            (A::ReapplyMediation, Mediation, vec![S::NotEstablished, S::Rejected], staff.clone()),
             (A::SendToCourt, Mediation, vec![S::Established], officer.clone()),
             (A::RecordCourtResult, Mediation, vec![S::Established], officer.clone()),
         ]
     }
 
     fn allowed(stage: Stage, status: Status, action: Action, actor: Actor) -> bool {
-        let facts = StageFacts { sent_to_court: action == A::RecordCourtResult, ..Default::default() };
+        let facts = StageFacts {
+            sent_to_court: action == A::RecordCourtResult,
+            deemed: true,
+            certificate_requested: action == A::IssueCertificate,
+            ..Default::default()
+        };
         check(stage, status, action, actor, facts).is_ok()
     }
 
@@ -475,6 +522,18 @@ mod tests {
             check(Mediation, S::Established, A::RecordCourtResult, Officer, StageFacts::default()).is_err(),
             "no result before dispatch"
         );
+        // A posted objection reverses a deemed establishment, never an agreement or an approved record.
+        let deemed = StageFacts { deemed: true, ..Default::default() };
+        assert!(check(Mediation, S::Established, A::RecordObjection, Clerk, deemed).is_ok());
+        assert!(check(Mediation, S::Established, A::RecordObjection, Clerk, StageFacts::default()).is_err());
+        let approved = StageFacts { deemed: true, court_approved: true, ..Default::default() };
+        assert!(matches!(
+            check(Mediation, S::Established, A::RecordObjection, Clerk, approved),
+            Err(Refusal::NotNow(_))
+        ));
+        let again = StageFacts { reapplication: true, ..Default::default() };
+        assert!(check(Mediation, S::NotEstablished, A::ReapplyMediation, Officer, again).is_err());
+        assert!(check(Mediation, S::NotEstablished, A::IssueCertificate, Officer, StageFacts::default()).is_err());
     }
 
     #[test]
@@ -519,10 +578,15 @@ mod tests {
         use proptest::prelude::*;
 
         fn facts() -> impl Strategy<Value = StageFacts> {
-            (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(a, b, c)| StageFacts {
-                schedule_extended: a,
-                sent_to_court: b,
-                court_result_recorded: c,
+            (any::<[bool; 8]>()).prop_map(|f| StageFacts {
+                schedule_extended: f[0],
+                sent_to_court: f[1],
+                court_result_recorded: f[2],
+                deemed: f[3],
+                court_approved: f[4],
+                certificate_requested: f[5],
+                certificate_issued: f[6],
+                reapplication: f[7],
             })
         }
 

@@ -105,27 +105,31 @@ async fn claim(
     Ok(query.one(txn).await?)
 }
 
-fn lapsed_proposals(now: DateTime<Utc>) -> Condition {
+/// Proposals whose last objection period (`objection_due`, the later party's) ended more than
+/// `mail_days` ago: an objection posted on its last day counts by its postmark (MR 16 II(4)),
+/// so it is given time to arrive before anything is deemed.
+fn lapsed_proposals(now: DateTime<Utc>, mail_days: u32) -> Condition {
     Condition::all()
         .add(case_stage::Column::Stage.eq(Stage::Mediation))
         .add(case_stage::Column::Status.eq(Status::ProposalServed))
-        .add(case_stage::Column::ObjectionDue.lt(now))
+        .add(case_stage::Column::ObjectionDue.lt(now - chrono::Duration::days(i64::from(mail_days))))
 }
 
-/// CPA 45-3: a proposal nobody objected to by `objection_due` counts as an established
-/// mediation (`deemed = true`), from the end of the objection period.
+/// CPA 45-3: a proposal nobody objected to in time counts as an established mediation
+/// (`deemed = true`), from the end of the last objection period.
 pub async fn apply_deemed(state: &AppState) -> AppResult<Tally> {
     let now = time::now();
+    let mail_days = state.settings.deadlines.objection_mail_days;
     let mut tally = Tally::default();
-    for id in candidates(state, lapsed_proposals(now)).await? {
-        tally.unit("deemed", id, deem_one(state, id, now)).await;
+    for id in candidates(state, lapsed_proposals(now, mail_days)).await? {
+        tally.unit("deemed", id, deem_one(state, id, now, mail_days)).await;
     }
     Ok(tally)
 }
 
-async fn deem_one(state: &AppState, id: Uuid, now: DateTime<Utc>) -> AppResult<bool> {
+async fn deem_one(state: &AppState, id: Uuid, now: DateTime<Utc>, mail_days: u32) -> AppResult<bool> {
     let txn = db::begin_write(&state.db).await?;
-    let Some(stage) = claim(state, &txn, id, lapsed_proposals(now)).await? else {
+    let Some(stage) = claim(state, &txn, id, lapsed_proposals(now, mail_days)).await? else {
         txn.rollback().await?;
         return Ok(false);
     };

@@ -13,6 +13,7 @@ use crate::agenda::{self, REMOVED};
 use crate::auth::{CurrentUser, Role};
 use crate::calendar::service as calendar;
 use crate::db;
+use crate::domain::objection;
 use crate::domain::plan::{Edit, MailPlan, MailValue, Party};
 use crate::domain::workflow::{Stage, Status};
 use crate::error::{AppError, AppResult, is_unique_violation};
@@ -175,8 +176,9 @@ fn require_status(meeting: &meeting::Model, status: &str, doing: &str) -> AppRes
     }
 }
 
-/// Puts an accepted mediation case on the meeting's agenda; the meeting must be no later
-/// than the case's `schedule_by`.
+/// Puts an accepted mediation case on the meeting's agenda. A meeting later than the case's
+/// `schedule_by` needs `late_reason`: MR 7 binds the committee to its 30 (+10) days, it does
+/// not take the consumer's mediation away when they pass — the lateness is recorded instead.
 #[tracing::instrument(skip_all, fields(user = %officer.id, meeting = %meeting.id, case_id = %case_id))]
 pub async fn add_to_agenda(
     db: &DatabaseConnection,
@@ -184,6 +186,7 @@ pub async fn add_to_agenda(
     officer: &CurrentUser,
     meeting: &meeting::Model,
     case_id: Uuid,
+    late_reason: Option<String>,
 ) -> AppResult<agenda_item::Model> {
     require_status(meeting, SCHEDULED, "change the agenda")?;
     let case = case::Entity::find_by_id(case_id)
@@ -198,15 +201,18 @@ pub async fn add_to_agenda(
             stage.stage, stage.status
         )));
     }
-    if let Some(by) = stage.schedule_by
-        && meeting.scheduled_at > by
+    let late_by = stage.schedule_by.filter(|by| meeting.scheduled_at > *by);
+    if let Some(by) = late_by
+        && late_reason.is_none()
     {
         return Err(AppError::DeadlinePassed(format!(
-            "the meeting must be held by {} (30 days from acceptance, as extended); this one is on {}",
+            "the meeting was due by {} (MR 7: 30 days from acceptance, as extended); this one is on {} — \
+             give `late_reason` to hold it late",
             by.with_timezone(&taipei()).format("%Y-%m-%d"),
             meeting.scheduled_at.with_timezone(&taipei()).format("%Y-%m-%d %H:%M")
         )));
     }
+    let late_reason = late_by.and(late_reason);
     let at = time::now().min(meeting.scheduled_at);
     let txn = db::begin_write(db).await?;
     let item = agenda_item::ActiveModel {
@@ -219,6 +225,7 @@ pub async fn add_to_agenda(
         settlement_amount: Set(None),
         terms: Set(None),
         minutes: Set(None),
+        late_reason: Set(late_reason.clone()),
     }
     .insert(&txn)
     .await
@@ -229,14 +236,16 @@ pub async fn add_to_agenda(
             e.into()
         }
     })?;
+    let late_note = late_reason.as_deref().map(|r| format!("；逾期排定：{r}")).unwrap_or_default();
     let event = NewEvent::by(officer, case.id, "scheduled", at)
         .note(format!(
-            "排入{}（{}，{}）",
+            "排入{}（{}，{}）{late_note}",
             title(meeting),
             meeting.scheduled_at.with_timezone(&taipei()).format("%Y-%m-%d %H:%M"),
             meeting.location
         ))
-        .data(json!({"meeting_id": meeting.id, "meeting_at": meeting.scheduled_at, "location": meeting.location}));
+        .data(json!({"meeting_id": meeting.id, "meeting_at": meeting.scheduled_at, "location": meeting.location,
+            "late": late_by.is_some(), "schedule_by": stage.schedule_by, "late_reason": late_reason}));
     let mut change = Change::to(Status::Scheduled, at, event);
     change.details.push(Edit::Set("meeting", json!({"id": meeting.id, "at": meeting.scheduled_at})));
     let fields = vec![
@@ -351,10 +360,14 @@ pub enum Outcome {
     Postponed,
     Withdrawn,
     Proposal,
+    /// CPA 45-5, MR 22 IV: the party who objected to a small-claims proposal did not come to
+    /// the new meeting without good reason — established on the proposal's terms.
+    DeemedEstablished,
 }
 
 impl Outcome {
-    pub const NAMES: [&'static str; 5] = ["established", "not_established", "postponed", "withdrawn", "proposal"];
+    pub const NAMES: [&'static str; 6] =
+        ["established", "not_established", "postponed", "withdrawn", "proposal", "deemed_established"];
 
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
@@ -363,6 +376,7 @@ impl Outcome {
             "postponed" => Self::Postponed,
             "withdrawn" => Self::Withdrawn,
             "proposal" => Self::Proposal,
+            "deemed_established" => Self::DeemedEstablished,
             _ => return None,
         })
     }
@@ -377,10 +391,74 @@ pub struct OutcomeInput {
     pub outcome: Outcome,
     pub settlement_amount: Option<i64>,
     pub terms: Option<String>,
+    /// Proposals: served on both parties then (default: when the meeting was held).
     pub served_at: Option<DateTime<Utc>>,
+    /// Proposals: each party's own service, when they differ.
+    pub served: Vec<(String, DateTime<Utc>)>,
     /// `45-2` (default) or `45-4`.
     pub basis: String,
+    /// Proposals: members who consented, and who voted.
+    pub votes_for: Option<i32>,
+    pub votes_cast: Option<i32>,
+    /// 45-4 proposals: the party absent without good reason.
+    pub absent_party: Option<String>,
     pub minutes: Option<String>,
+}
+
+/// When the proposal reached each party: `served` as given (both parties, once each), else
+/// `served_at` — or the meeting's end — for both.
+fn services_of(
+    input: &OutcomeInput,
+    held_at: DateTime<Utc>,
+    check: &mut crate::domain::input::Check,
+) -> Vec<(String, DateTime<Utc>)> {
+    if input.served.is_empty() {
+        let at = input.served_at.unwrap_or(held_at);
+        return objection::PARTIES.iter().map(|p| (p.to_string(), at)).collect();
+    }
+    let named = |p: &str| input.served.iter().filter(|(party, _)| party == p).count();
+    if objection::PARTIES.iter().any(|p| named(p) != 1) {
+        check.add("served", "must give the consumer's and the business's service, once each");
+    }
+    input.served.clone()
+}
+
+/// The proposal's votes and basis as the law asks (checked once the meeting's attendance is
+/// known): CPA 45-2 / MR 16 a majority of the members present; CPA 45-4 / MR 20 a majority of
+/// all the committee's members, and a party absent without good reason.
+fn check_proposal(
+    input: &OutcomeInput,
+    meeting: &meeting::Model,
+    case: &case::Model,
+    check: &mut crate::domain::input::Check,
+) {
+    let present = meeting.members_present.unwrap_or(0);
+    let total = meeting.members_total.unwrap_or(present);
+    if input.basis == "45-4" {
+        if case.amount_disputed.is_none_or(|a| a > SMALL_CLAIM_MAX) {
+            check.add(
+                "basis",
+                "45-4 proposals are for small claims: the amount disputed must be known and at most NT$100,000",
+            );
+        }
+        if input.absent_party.is_none() {
+            check.add("absent_party", "a 45-4 proposal is made when a party is absent without good reason: name it");
+        }
+    }
+    let Some(votes_for) = input.votes_for else {
+        check.add("votes_for", "is required: a proposal needs the members' consent (CPA 45-2, 45-4)");
+        return;
+    };
+    let cast = input.votes_cast.unwrap_or(present);
+    if cast > present {
+        check.add("votes_cast", format!("must not exceed the {present} members present"));
+    } else if votes_for > cast {
+        check.add("votes_for", "must not exceed the votes cast");
+    } else if input.basis == "45-4" && votes_for * 2 <= total {
+        check.add("votes_for", format!("a 45-4 proposal needs a majority of all {total} members (MR 20)"));
+    } else if input.basis != "45-4" && votes_for * 2 <= present {
+        check.add("votes_for", format!("a proposal needs a majority of the {present} members present (MR 16)"));
+    }
 }
 
 /// Records one agenda case's outcome at a held meeting.
@@ -413,17 +491,24 @@ pub async fn record_outcome(
         )));
     }
     let mut check = crate::domain::input::Check::new();
+    let mut served = Vec::new();
     if input.outcome == Outcome::Proposal {
-        let served = input.served_at.unwrap_or(held_at);
-        if served < held_at {
-            check.add("served_at", "must not be before the meeting was held");
+        served = services_of(&input, held_at, &mut check);
+        if served.iter().any(|(_, at)| *at < held_at) {
+            let field = if input.served.is_empty() { "served_at" } else { "served" };
+            check.add(field, "must not be before the meeting was held");
         }
-        if input.basis == "45-4" && case.amount_disputed.is_none_or(|a| a > SMALL_CLAIM_MAX) {
-            check.add(
-                "basis",
-                "45-4 proposals are for small claims: the amount disputed must be known and at most NT$100,000",
-            );
-        }
+        check_proposal(&input, meeting, &case, &mut check);
+    }
+    let objector = stage.details.pointer("/objection/party").and_then(serde_json::Value::as_str).map(str::to_string);
+    if input.outcome == Outcome::DeemedEstablished
+        && (stage.details.pointer("/proposal/basis").and_then(serde_json::Value::as_str) != Some("45-4")
+            || objector.is_none())
+    {
+        return Err(AppError::InvalidTransition(
+            "deemed_established is for the meeting after an objection to a 45-4 proposal, when the objector is absent"
+                .into(),
+        ));
     }
     if input.outcome == Outcome::Established && input.terms.is_none() && input.settlement_amount.is_none() {
         check.add("terms", "an established mediation needs its terms or a settlement amount");
@@ -477,32 +562,60 @@ pub async fn record_outcome(
             change.mail.push(outcome_mail(Outcome::Withdrawn, None));
             change
         }
+        // MR 19: the committee sets another date when it sees a chance of agreement; the law
+        // sets that date no limit.
         Outcome::Postponed => {
-            let by =
-                calendar::deadline(&txn, office.calendar, jurisdiction, held_at, deadlines.reschedule_days).await?;
             let mut change = Change::to(Status::Accepted, held_at, base_event("mediation_postponed", held_at));
-            change.columns.schedule_by = Some(Some(by));
-            change.mail.push(outcome_mail(Outcome::Postponed, Some(by)));
+            change.columns.schedule_by = Some(None);
+            change.mail.push(outcome_mail(Outcome::Postponed, None));
+            change
+        }
+        Outcome::DeemedEstablished => {
+            let court_due =
+                calendar::deadline(&txn, office.calendar, jurisdiction, held_at, deadlines.court_dispatch_days).await?;
+            let event = base_event("deemed_established", held_at)
+                .note("提出異議之當事人無正當理由未到場，視為依解決方案成立調解（消保法第45條之5） / The objector did not attend: established on the proposal (CPA 45-5)")
+                .data(json!({"meeting_id": meeting.id, "objector": objector, "court_due": court_due}));
+            let mut change = Change::to(Status::Established, held_at, event);
+            change.end_reason = Some("deemed_established".into());
+            change.columns.deemed = Some(true);
+            change.columns.court_due = Some(Some(court_due));
+            let amount = stage.details.pointer("/proposal/settlement_amount").and_then(serde_json::Value::as_i64);
+            change.columns.settlement_amount = amount;
+            change.recovered = amount;
+            change.mail.push(outcome_mail(Outcome::DeemedEstablished, None));
             change
         }
         Outcome::Proposal => {
-            let served_at = input.served_at.unwrap_or(held_at);
-            let due =
-                calendar::deadline(&txn, office.calendar, jurisdiction, served_at, deadlines.objection_days).await?;
-            let proposal = json!({"basis": input.basis, "served_at": served_at, "terms": input.terms, "settlement_amount": input.settlement_amount});
-            let event = base_event("proposal_served", served_at)
-                .data(json!({"basis": input.basis, "objection_due": due, "meeting_id": meeting.id}));
-            let mut change = Change::to(Status::ProposalServed, served_at, event);
-            change.columns.objection_due = Some(Some(due));
+            let mut services = Vec::with_capacity(served.len());
+            for (party, served_at) in served {
+                let due = calendar::deadline(&txn, office.calendar, jurisdiction, served_at, deadlines.objection_days)
+                    .await?;
+                services.push(objection::Service { party, served_at, objection_due: due });
+            }
+            let last_due = objection::last_due(&services).unwrap_or(held_at);
+            let first_served = services.iter().map(|s| s.served_at).min().unwrap_or(held_at);
+            let proposal = json!({"basis": input.basis, "served_at": first_served, "served": services,
+                "terms": input.terms, "settlement_amount": input.settlement_amount, "votes_for": input.votes_for,
+                "votes_cast": input.votes_cast.or(meeting.members_present), "absent_party": input.absent_party});
+            let event = base_event("proposal_served", first_served).data(
+                json!({"basis": input.basis, "objection_due": last_due, "served": services, "meeting_id": meeting.id}),
+            );
+            let mut change = Change::to(Status::ProposalServed, first_served, event);
+            change.columns.objection_due = Some(Some(last_due));
             change.columns.settlement_amount = input.settlement_amount;
             change.details.push(Edit::Set("proposal", proposal));
-            let fields = vec![
-                ("meeting_title", title.clone()),
-                ("basis", MailValue::Text(input.basis.clone())),
-                ("terms", MailValue::Text(input.terms.clone().unwrap_or_default())),
-                ("objection_due", MailValue::Date(due)),
-            ];
-            change.mail.push(MailPlan::new("proposal_served", parties.clone(), fields));
+            // Each party is told its own last day.
+            for service in &services {
+                let to = if service.party == "business" { Party::Business } else { Party::Consumer };
+                let fields = vec![
+                    ("meeting_title", title.clone()),
+                    ("basis", MailValue::Text(input.basis.clone())),
+                    ("terms", MailValue::Text(input.terms.clone().unwrap_or_default())),
+                    ("objection_due", MailValue::Date(service.objection_due)),
+                ];
+                change.mail.push(MailPlan::new("proposal_served", vec![to], fields));
+            }
             change
         }
     };

@@ -29,6 +29,8 @@ pub struct AgendaView {
     pub settlement_amount: Option<i64>,
     pub terms: Option<String>,
     pub minutes: Option<String>,
+    /// Heard after the case's MR 7 date: why (shown as late).
+    pub late_reason: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -92,6 +94,7 @@ pub async fn build(db: &impl ConnectionTrait, reader: &CurrentUser, m: meeting::
                 settlement_amount: i.settlement_amount,
                 terms: i.terms,
                 minutes: i.minutes,
+                late_reason: i.late_reason,
             })
         })
         .collect();

@@ -107,6 +107,10 @@ fn outcome_text(locale: &str, code: &str) -> String {
         "objection_not_established" => {
             ("當事人對調解方案提出異議，調解不成立", "a party objected to the proposal: not established")
         }
+        "deemed_established" => (
+            "提出異議之當事人無正當理由未到場，視為依解決方案成立調解",
+            "the party who objected did not attend without good reason: the mediation is established on the proposal's terms",
+        ),
         "objection_rescheduled" => (
             "當事人對小額調解方案提出異議，將另定調解期日",
             "a party objected to the small-claims proposal: a new meeting will be held",

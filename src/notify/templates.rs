@@ -42,6 +42,8 @@ kinds![
     "meeting_cancelled",
     "proposal_served",
     "deemed_established",
+    "establishment_reversed",
+    "certificate_issued",
     "court_dispatch_overdue",
     "inspection_follow_up_overdue",
     "verify_email",

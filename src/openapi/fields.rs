@@ -173,6 +173,10 @@ pub fn party_opt() -> Object {
     one_of(&["consumer", "business"], false)
 }
 
+pub fn party_required() -> Object {
+    one_of(&["consumer", "business"], true)
+}
+
 /// An id, written as 8-4-4-4-12 hexadecimal digits.
 pub const UUID_PATTERN: &str = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use entity::{business, case, case_stage};
+use entity::{agenda_item, business, case, case_stage, meeting};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect};
 use serde::{Deserialize, Serialize};
@@ -109,8 +109,14 @@ pub struct Breakdowns {
     pub outcomes: Vec<Outcome>,
     /// First complaints settled, of those concluded (settled, unresolved, rejected, withdrawn).
     pub first_complaint_settlement_rate: Rate,
-    /// Mediations established, of those concluded (established or not established).
+    /// Mediations established, of those concluded (established, not established, or refused
+    /// by the court), by their status now: a deemed establishment a timely posted objection
+    /// undid counts as not established, never as a success.
     pub mediation_success_rate: Rate,
+    /// Cases heard at meetings held in the period, of those heard within their MR 7 date (30
+    /// days from acceptance, +10 if extended; 20 days from a 45-5 objection): the late ones
+    /// were put on the agenda with a `late_reason`.
+    pub mediation_meetings_on_time: Rate,
     pub reply_timeliness: Timeliness,
     pub median_days: Vec<MedianDays>,
     pub amounts: Amounts,
@@ -390,6 +396,7 @@ pub async fn compute(
         outcomes,
         first_complaint_settlement_rate: Rate::new(settled, concluded),
         mediation_success_rate: Rate::new(established, mediated),
+        mediation_meetings_on_time: meetings_on_time(db, scope, period).await?,
         reply_timeliness: Timeliness {
             forwarded: on_time + late + unanswered + pending,
             answered_on_time: on_time,
@@ -405,6 +412,34 @@ pub async fn compute(
         by_district,
         top_businesses,
     })
+}
+
+/// Of the cases heard at the period's meetings, those heard within their legal date.
+async fn meetings_on_time(db: &impl ConnectionTrait, scope: &Scope, period: Period) -> AppResult<Rate> {
+    let mut held =
+        Condition::all().add(meeting::Column::HeldOn.gte(period.from)).add(meeting::Column::HeldOn.lte(period.to));
+    if let Scope::One(j) = scope {
+        held = held.add(meeting::Column::Jurisdiction.eq(j.as_str()));
+    }
+    let ids: Vec<Uuid> =
+        meeting::Entity::find().select_only().column(meeting::Column::Id).filter(held).into_tuple().all(db).await?;
+    let heard = Condition::all().add(agenda_item::Column::MeetingId.is_in(ids)).add(
+        Condition::any()
+            .add(agenda_item::Column::Outcome.is_null())
+            .add(agenda_item::Column::Outcome.ne(crate::agenda::REMOVED)),
+    );
+    let rows: Vec<(bool, i64)> = agenda_item::Entity::find()
+        .select_only()
+        .expr_as(Expr::col(agenda_item::Column::LateReason).is_null(), "on_time")
+        .expr_as(count_all(), "n")
+        .filter(heard)
+        .group_by(Expr::cust("1"))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let on_time = rows.iter().filter(|(on_time, _)| *on_time).map(|(_, n)| n).sum();
+    let all = rows.iter().map(|(_, n)| n).sum();
+    Ok(Rate::new(on_time, all))
 }
 
 /// For each of the given businesses, its period's first complaints: (forwarded, answered, on time).

@@ -10,9 +10,9 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelec
 
 use super::figures::{
     CONSULTATIONS, EDUCATION_EVENTS, FIRST_COMPLAINTS, INSPECTIONS, MEDIATION_APPLICATIONS, MEDIATION_MEETINGS,
-    SECOND_COMPLAINTS,
+    MEDIATIONS_ESTABLISHED, SECOND_COMPLAINTS,
 };
-use crate::domain::workflow::Stage;
+use crate::domain::workflow::{Stage, Status};
 use crate::error::AppResult;
 
 /// (jurisdiction, metric, day) → count.
@@ -63,6 +63,22 @@ pub async fn from_records(db: &impl ConnectionTrait) -> AppResult<Counts> {
             metric,
         );
     }
+    add(
+        case_stage::Entity::find()
+            .select_only()
+            .column(case_stage::Column::Jurisdiction)
+            .column(case_stage::Column::ClosedOn)
+            .expr_as(count(), "n")
+            .filter(case_stage::Column::Stage.eq(Stage::Mediation.as_str()))
+            .filter(case_stage::Column::Status.is_in([Status::Established.as_str(), Status::CourtRefused.as_str()]))
+            .filter(case_stage::Column::ClosedOn.is_not_null())
+            .group_by(case_stage::Column::Jurisdiction)
+            .group_by(case_stage::Column::ClosedOn)
+            .into_tuple()
+            .all(db)
+            .await?,
+        MEDIATIONS_ESTABLISHED,
+    );
     add(
         meeting::Entity::find()
             .select_only()

@@ -144,10 +144,11 @@ async fn no_answer_becomes_overdue_and_the_consumer_escalates() {
     let accepted_at = instant(accepted["stages"][1]["accepted_at"].as_str().unwrap());
     assert_eq!(schedule_by, calendar().deadline(accepted_at, 30, &Closures::new()));
     assert_eq!(accepted["due_at"], accepted["stages"][1]["schedule_by"]);
-    let extended = app.act_ok(&c.officer, paper_id, "extend_schedule", json!({"days": 10})).await;
+    let extended =
+        app.act_ok(&c.officer, paper_id, "extend_schedule", json!({"days": 10, "requested_by": "consumer"})).await;
     assert_eq!(extended["stages"][1]["schedule_extended"], true);
     expect_error(
-        app.act(&c.officer, paper_id, "extend_schedule", json!({"days": 5})).await,
+        app.act(&c.officer, paper_id, "extend_schedule", json!({"days": 5, "requested_by": "consumer"})).await,
         StatusCode::CONFLICT,
         "invalid_transition",
     )

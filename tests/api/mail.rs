@@ -118,7 +118,7 @@ async fn every_step_of_a_dispute_mails_the_right_people() {
         StatusCode::OK,
     )
     .await;
-    let body = json!({"case_id": id, "outcome": "proposal", "terms": "業者退還新臺幣 24,000 元"});
+    let body = json!({"case_id": id, "outcome": "proposal", "terms": "業者退還新臺幣 24,000 元", "votes_for": 3});
     expect_status(outcome(&app, &c, m["id"].as_str().unwrap(), body).await, StatusCode::OK).await;
     app.run_jobs().await;
     let current = app.case(&c.clerk, id).await;
@@ -445,17 +445,18 @@ async fn the_parties_hear_of_a_cancelled_meeting_and_of_a_deemed_outcome() {
     }
 
     // A proposal served long enough ago, unopposed: deemed established, and both parties told.
-    let lapsed = accepted_case(&app, &c, 20, 50_000).await;
-    let past = meeting(&app, &c, &days_ago(15, 10), &[]).await;
+    // (Served 25 days ago: ten days to object, and a week for a posted objection to arrive.)
+    let lapsed = accepted_case(&app, &c, 30, 50_000).await;
+    let past = meeting(&app, &c, &days_ago(25, 10), &[]).await;
     let pid = past["id"].as_str().unwrap();
     expect_status(agenda(&app, &c, pid, &lapsed).await, StatusCode::CREATED).await;
-    expect_status(hold(&app, &c, pid, &days_ago(15, 11), 2, 3).await, StatusCode::OK).await;
+    expect_status(hold(&app, &c, pid, &days_ago(25, 11), 2, 3).await, StatusCode::OK).await;
     expect_status(
         outcome(
             &app,
             &c,
             pid,
-            json!({"case_id": lapsed, "outcome": "proposal", "served_at": days_ago(15, 12), "terms": "t"}),
+            json!({"case_id": lapsed, "outcome": "proposal", "served_at": days_ago(25, 12), "terms": "t", "votes_for": 2}),
         )
         .await,
         StatusCode::OK,

@@ -24,6 +24,7 @@ mod fieldwork;
 mod hostile;
 mod mail;
 mod mediation;
+mod mediation_law;
 mod refusals;
 mod self_service;
 mod smtp;

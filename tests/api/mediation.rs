@@ -143,10 +143,7 @@ async fn a_meeting_entered_after_the_fact_with_its_outcomes_and_court_dispatch()
     expect_status(outcome(&app, &c, mid, json!({"case_id": p, "outcome": "postponed"})).await, StatusCode::OK).await;
     let postponed = app.case(&c.clerk, &p).await;
     assert_eq!(postponed["status"], "accepted");
-    assert_eq!(
-        instant(stage(&postponed)["schedule_by"].as_str().unwrap()),
-        OfficeCalendar::load(None).unwrap().deadline(held_at, 20, &Closures::new())
-    );
+    assert!(stage(&postponed)["schedule_by"].is_null(), "MR 19 sets a postponed meeting no limit");
     expect_status(outcome(&app, &c, mid, json!({"case_id": w, "outcome": "withdrawn"})).await, StatusCode::OK).await;
     assert_eq!(app.case(&c.clerk, &w).await["status"], "withdrawn");
 
@@ -199,20 +196,21 @@ async fn proposals_objections_and_deemed_establishment() {
     let app = spawn_app().await;
     let c = app.cast().await;
     let (objected, lapsed, small) = (
-        accepted_case(&app, &c, 20, 60_000).await,
-        accepted_case(&app, &c, 20, 70_000).await,
-        accepted_case(&app, &c, 20, 8_000).await,
+        accepted_case(&app, &c, 30, 60_000).await,
+        accepted_case(&app, &c, 30, 70_000).await,
+        accepted_case(&app, &c, 30, 8_000).await,
     );
-    // Held 15 days ago, proposals served the same day: their 10 days have run out.
-    let m = meeting(&app, &c, &days_ago(15, 10), &[]).await;
+    // Held 25 days ago, proposals served the same day: their 10 days have run out, and the
+    // week a posted objection may take to arrive too.
+    let m = meeting(&app, &c, &days_ago(25, 10), &[]).await;
     let mid = m["id"].as_str().unwrap();
     for case in [&objected, &lapsed, &small] {
         expect_status(agenda(&app, &c, mid, case).await, StatusCode::CREATED).await;
     }
-    expect_status(hold(&app, &c, mid, &days_ago(15, 11), 5, 9).await, StatusCode::OK).await;
-    let served = days_ago(15, 17);
+    expect_status(hold(&app, &c, mid, &days_ago(25, 11), 5, 9).await, StatusCode::OK).await;
+    let served = days_ago(25, 17);
     for case in [&objected, &lapsed] {
-        let body = json!({"case_id": case, "outcome": "proposal", "served_at": served, "terms": "業者退還六成", "settlement_amount": 36000});
+        let body = json!({"case_id": case, "outcome": "proposal", "served_at": served, "terms": "業者退還六成", "settlement_amount": 36000, "votes_for": 3});
         expect_status(outcome(&app, &c, mid, body).await, StatusCode::OK).await;
     }
     let proposed = app.case(&c.clerk, &objected).await;
@@ -222,8 +220,8 @@ async fn proposals_objections_and_deemed_establishment() {
     assert_eq!(stage(&proposed)["details"]["proposal"]["basis"], "45-2");
     assert_eq!(actions(&app.case(&c.clerk, &objected).await), ["record_objection", "withdraw"]);
 
-    let small_proposal =
-        json!({"case_id": small, "outcome": "proposal", "basis": "45-4", "served_at": served, "terms": "退還8,000元"});
+    let small_proposal = json!({"case_id": small, "outcome": "proposal", "basis": "45-4", "served_at": served,
+        "terms": "退還8,000元", "votes_for": 5, "absent_party": "business"});
     expect_status(outcome(&app, &c, mid, small_proposal).await, StatusCode::OK).await;
 
     // An objection in time to a 45-2 proposal: not established.
@@ -236,7 +234,7 @@ async fn proposals_objections_and_deemed_establishment() {
     .await;
     assert!(late["detail"].as_str().unwrap().contains("objection period"));
     let early = expect_error(
-        app.act(&c.clerk, &objected, "record_objection", json!({"party": "business", "objected_at": days_ago(16, 9)}))
+        app.act(&c.clerk, &objected, "record_objection", json!({"party": "business", "objected_at": days_ago(26, 9)}))
             .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "validation_failed",
@@ -244,7 +242,7 @@ async fn proposals_objections_and_deemed_establishment() {
     .await;
     assert!(early["fields"]["objected_at"].is_array());
     let body = expect_error(
-        app.act(&c.clerk, &objected, "record_objection", json!({"party": "neighbour", "objected_at": days_ago(13, 9)}))
+        app.act(&c.clerk, &objected, "record_objection", json!({"party": "neighbour", "objected_at": days_ago(23, 9)}))
             .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "validation_failed",
@@ -252,12 +250,12 @@ async fn proposals_objections_and_deemed_establishment() {
     .await;
     assert!(body["fields"]["party"].is_array());
     let not = app
-        .act_ok(&c.clerk, &objected, "record_objection", json!({"party": "business", "objected_at": days_ago(13, 9)}))
+        .act_ok(&c.clerk, &objected, "record_objection", json!({"party": "business", "objected_at": days_ago(23, 9)}))
         .await;
     assert_eq!((not["status"].as_str(), not["closed"].as_bool()), (Some("not_established"), Some(true)));
 
     // An objection to a small-claims (45-4) proposal: back to accepted, a new date within 20 days (45-5).
-    let objected_at = days_ago(12, 9);
+    let objected_at = days_ago(22, 9);
     let back = app
         .act_ok(&c.officer, &small, "record_objection", json!({"party": "consumer", "objected_at": objected_at}))
         .await;
@@ -301,6 +299,32 @@ async fn a_45_4_proposal_needs_a_small_claim() {
     let body = json!({"case_id": big, "outcome": "proposal", "basis": "45-9"});
     expect_error(outcome(&app, &c, mid, body).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     assert_eq!(app.case(&c.clerk, &big).await["status"], "scheduled", "nothing changed");
+
+    // A small claim: the 45-4 proposal needs the absent party, and a majority of all members.
+    let small = accepted_case(&app, &c, 5, 9_000).await;
+    let m = meeting(&app, &c, &days_ago(1, 10), &[]).await;
+    let mid = m["id"].as_str().unwrap();
+    expect_status(agenda(&app, &c, mid, &small).await, StatusCode::CREATED).await;
+    expect_status(hold(&app, &c, mid, &days_ago(1, 11), 4, 9).await, StatusCode::OK).await;
+    let body = json!({"case_id": small, "outcome": "proposal", "basis": "45-4", "votes_for": 4});
+    let refused =
+        expect_error(outcome(&app, &c, mid, body).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert!(refused["fields"]["absent_party"].is_array(), "{refused}");
+    assert!(refused["fields"]["votes_for"][0].as_str().unwrap().contains("all 9 members"), "{refused}");
+    // 45-2 needs a majority of those present: 2 of 4 is not one.
+    let body = json!({"case_id": small, "outcome": "proposal", "votes_for": 2});
+    let refused =
+        expect_error(outcome(&app, &c, mid, body).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert!(refused["fields"]["votes_for"][0].as_str().unwrap().contains("4 members present"), "{refused}");
+    let body = json!({"case_id": small, "outcome": "proposal", "terms": "退還"});
+    let refused =
+        expect_error(outcome(&app, &c, mid, body).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert!(refused["fields"]["votes_for"].is_array(), "votes are required");
+    assert_eq!(app.case(&c.clerk, &small).await["status"], "scheduled", "nothing changed");
+    let body = json!({"case_id": small, "outcome": "proposal", "basis": "45-4", "votes_for": 5, "votes_cast": 4, "absent_party": "business"});
+    let refused =
+        expect_error(outcome(&app, &c, mid, body).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert!(refused["fields"]["votes_for"].is_array(), "more for than cast");
 }
 
 #[tokio::test]
@@ -311,7 +335,7 @@ async fn agendas_keep_the_legal_windows_and_cancelled_meetings_release_their_cas
     let current = app.case(&c.clerk, &case).await;
     let schedule_by = instant(stage(&current)["schedule_by"].as_str().unwrap());
 
-    // A meeting after schedule_by is refused: deadline_passed.
+    // A meeting after schedule_by is refused without a reason for the delay: deadline_passed.
     let too_late = (schedule_by + chrono::Duration::days(1)).to_rfc3339();
     let late = meeting(&app, &c, &too_late, &[]).await;
     expect_error(
@@ -328,7 +352,16 @@ async fn agendas_keep_the_legal_windows_and_cancelled_meetings_release_their_cas
     )
     .await;
     assert!(body["fields"]["days"].is_array());
-    app.act_ok(&c.officer, &case, "extend_schedule", json!({"days": 10})).await;
+    let body = expect_error(
+        app.act(&c.officer, &case, "extend_schedule", json!({"days": 10})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert!(body["fields"]["requested_by"].is_array(), "MR 7 II: at a party's request");
+    let extended =
+        app.act_ok(&c.officer, &case, "extend_schedule", json!({"days": 10, "requested_by": "business"})).await;
+    assert_eq!(stage(&extended)["details"]["schedule_extension"]["requested_by"], "business");
     expect_status(agenda(&app, &c, late["id"].as_str().unwrap(), &case).await, StatusCode::CREATED).await;
 
     // Only accepted cases go on an agenda; unknown ones are refused.

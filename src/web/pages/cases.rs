@@ -387,7 +387,7 @@ fn field_kind(name: &str) -> &'static str {
         "note" | "reason" | "response" | "offer" | "claims" => "textarea",
         "due_days" | "days" | "amount_recovered" => "number",
         "at" | "objected_at" => "datetime",
-        "due" => "date",
+        "due" | "postmarked_on" => "date",
         _ => "select",
     }
 }
@@ -410,11 +410,11 @@ fn action_fields(t: &Tr, rule: Option<&WorkflowRow>, reference: &ReferenceSettin
                         label: format!("{}. {}", r.code, if t.is_en() { &r.name_en } else { &r.name_zh }),
                     })
                     .collect(),
-                "party" => vec![
+                "party" | "requested_by" => vec![
                     Choice { value: "consumer".into(), label: t.s("field.consumer") },
                     Choice { value: "business".into(), label: t.s("field.business") },
                 ],
-                "approved" => vec![
+                "approved" | "business_consent" => vec![
                     Choice { value: "true".into(), label: t.s("field.yes") },
                     Choice { value: "false".into(), label: t.s("field.no") },
                 ],
@@ -584,7 +584,9 @@ pub async fn act(State(state): State<AppState>, ctx: Ctx, PagePath(id): PagePath
     if let Some(version) = number(form.get("expected_version")) {
         request.insert("expected_version".into(), version);
     }
-    for key in ["note", "reason", "response", "offer", "claims", "officer_id", "party", "due"] {
+    for key in
+        ["note", "reason", "response", "offer", "claims", "officer_id", "party", "due", "postmarked_on", "requested_by"]
+    {
         if let Some(v) = form.opt(key) {
             request.insert(key.into(), json!(v));
         }
@@ -599,8 +601,10 @@ pub async fn act(State(state): State<AppState>, ctx: Ctx, PagePath(id): PagePath
             request.insert(key.into(), json!(v));
         }
     }
-    if let Some(approved) = form.opt("approved") {
-        request.insert("approved".into(), json!(approved == "true"));
+    for key in ["approved", "business_consent"] {
+        if let Some(yes) = form.opt(key) {
+            request.insert(key.into(), json!(yes == "true"));
+        }
     }
     match ctx.api().send(Method::POST, &format!("/api/v1/cases/{id}/actions"), &Value::Object(request)).await {
         // The API took the action, so it is one of the workflow's names (safe in a header).

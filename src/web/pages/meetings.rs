@@ -157,6 +157,8 @@ pub struct AgendaLine {
     pub parties: String,
     pub outcome: String,
     pub open: bool,
+    /// Heard after its MR 7 date: the reason given (empty when on time).
+    late: String,
 }
 
 #[derive(Template)]
@@ -229,6 +231,7 @@ pub async fn show(ctx: Ctx, PagePath(id): PagePath<Uuid>, Query(m): Query<Messag
             parties: format!("{} / {}", a.consumer_name, a.business_name),
             outcome: a.outcome.as_deref().map(|o| t.k("outcome", o)).unwrap_or_default(),
             open: a.outcome.is_none(),
+            late: a.late_reason.clone().unwrap_or_default(),
         })
         .collect();
     Ok(render(&MeetingPage {
@@ -263,7 +266,7 @@ pub async fn step(ctx: Ctx, PagePath((id, step)): PagePath<(Uuid, String)>, body
     ctx.require_role(&[Role::Officer])?;
     let form = FormValues::parse(&body);
     let request = match step.as_str() {
-        "agenda" => json!({"case_id": form.opt("case_id")}),
+        "agenda" => json!({"case_id": form.opt("case_id"), "late_reason": form.opt("late_reason")}),
         "hold" if form.get("by_roster") == "1" => {
             json!({"held_at": taipei_instant(form.get("held_at")), "attendee_ids": all_values(&body, "attendee")})
         }
@@ -275,16 +278,30 @@ pub async fn step(ctx: Ctx, PagePath((id, step)): PagePath<(Uuid, String)>, body
             let mut m = Map::new();
             m.insert("case_id".into(), json!(form.opt("case_id")));
             m.insert("outcome".into(), json!(form.opt("outcome")));
-            for key in ["terms", "basis", "minutes"] {
+            for key in ["terms", "basis", "minutes", "absent_party"] {
                 if let Some(v) = form.opt(key) {
                     m.insert(key.into(), json!(v));
                 }
             }
-            if let Some(v) = number(form.get("settlement_amount")) {
-                m.insert("settlement_amount".into(), v);
+            for key in ["settlement_amount", "votes_for", "votes_cast"] {
+                if let Some(v) = number(form.get(key)) {
+                    m.insert(key.into(), v);
+                }
             }
-            if let Some(v) = taipei_instant(form.get("served_at")) {
-                m.insert("served_at".into(), json!(v));
+            // Each party's service when the officer gives one (either defaults to the other's).
+            let consumer = taipei_instant(form.get("consumer_served_at"));
+            let business = taipei_instant(form.get("business_served_at"));
+            match (consumer.clone().or(business.clone()), business.or(consumer)) {
+                (Some(c), Some(b)) if c != b => {
+                    m.insert(
+                        "served".into(),
+                        json!([{"party": "consumer", "served_at": c}, {"party": "business", "served_at": b}]),
+                    );
+                }
+                (Some(at), _) => {
+                    m.insert("served_at".into(), json!(at));
+                }
+                _ => {}
             }
             Value::Object(m)
         }

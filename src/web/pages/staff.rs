@@ -57,6 +57,7 @@ pub async fn workbench(State(state): State<AppState>, ctx: Ctx) -> PageResult {
         ("mine", "work.mine", "stage=second_complaint&assigned_to=me"),
         ("applications", "work.applications", "stage=mediation&status=applied"),
         ("waiting", "work.waiting", "stage=mediation&status=accepted"),
+        ("late", "work.late", "stage=mediation&status=accepted&past_due=true"),
         ("court", "work.court", "awaiting_court=true"),
     ] {
         let list: ListResponse<CaseSummary> = api
