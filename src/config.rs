@@ -57,6 +57,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub bootstrap: BootstrapSettings,
     pub metrics: MetricsSettings,
+    pub documents: DocumentSettings,
     pub reference: ReferenceSettings,
     /// Not a configuration key: the `APP_ENV` the settings were loaded for.
     #[serde(skip)]
@@ -139,6 +140,17 @@ pub struct JobSettings {
 }
 
 pub use crate::domain::deadlines::DeadlineSettings;
+
+/// The PDFs the office issues (`[documents]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentSettings {
+    /// A fuller CJK font (OpenType, TrueType or a `.ttc` collection) for names with characters beyond U+9FFF;
+    /// unset: the bundled Noto Sans CJK TC subset (`assets/fonts`).
+    pub font_path: Option<String>,
+    /// The face in a collection (`.ttc`); 0 otherwise.
+    pub font_index: u32,
+}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -15,6 +15,7 @@ pub mod config;
 pub mod consultations;
 pub mod db;
 pub mod demo;
+pub mod documents;
 pub mod domain;
 pub mod education;
 pub mod error;

@@ -28,6 +28,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// What the background job last did (`/readyz`, `/metrics`).
     pub job_health: Arc<crate::work::health::JobHealth>,
+    /// The font the office's PDFs are drawn with.
+    pub documents: Arc<crate::documents::Documents>,
 }
 
 impl AppState {
@@ -43,6 +45,8 @@ impl AppState {
         let templates = Templates::load(Some(&settings.mail.templates_dir)).context("loading the mail templates")?;
         notify::transport::sender(&settings.mail)?;
         let mailer = Mailer::from_settings(&settings).context("setting up mail")?;
+        let documents =
+            crate::documents::Documents::load(&settings.documents).context("loading the documents' font")?;
         let notifier = notify::Notifier {
             templates: Arc::new(templates),
             reference: Arc::new(settings.reference.clone()),
@@ -58,6 +62,7 @@ impl AppState {
             mailer: Arc::new(mailer),
             metrics: telemetry::metrics_handle(),
             job_health: Arc::default(),
+            documents,
         };
         Ok(state)
     }

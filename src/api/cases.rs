@@ -1,7 +1,8 @@
 //! `/api/v1/cases` and `/api/v1/workflow`.
 
 use axum::extract::{DefaultBodyLimit, Multipart, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
 use axum::response::Response;
 use chrono::NaiveDate;
 use entity::case;
@@ -40,6 +41,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         // The attachment size is checked while streaming, against `attachments.max_bytes`.
         .routes(routes!(upload_attachment).layer(DefaultBodyLimit::disable()))
         .routes(routes!(download_attachment))
+        .routes(routes!(get_certificate))
         .routes(routes!(get_access_log))
         .routes(routes!(get_workflow))
 }
@@ -313,6 +315,27 @@ async fn download_attachment(
     let row = attachments::find(state.attachments(), case.id, attachment_id).await?;
     access::log_one(&state.db, &auth, case.id, "attachment").await?;
     attachments::download(state.attachments(), &row).await
+}
+
+/// The certificate that the case's mediation failed (MR 27), once an officer issued it: a
+/// numbered PDF for the parties and the staff.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/certificate", tag = "mediation", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, content_type = "application/pdf", description = "The certificate"),
+        (status = 404, body = ErrorBody, description = "No such case for you, or no certificate issued")))]
+async fn get_certificate(State(state): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> AppResult<Response> {
+    let case = access::load_visible(&state.db, &auth, id).await?;
+    let bytes =
+        crate::mediation::certificates::pdf(&state.db, &state.documents, &state.settings.reference, &case).await?;
+    access::log_one(&state.db, &auth, case.id, "certificate").await?;
+    let mut response = bytes.into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
+    response.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&format!("attachment; filename=\"certificate-{}.pdf\"", case.case_no))
+            .unwrap_or(HeaderValue::from_static("attachment")),
+    );
+    Ok(response)
 }
 
 /// Who on the staff read this case's personal data, newest first (clerk, officer).

@@ -58,3 +58,25 @@ pub async fn of_case(db: &impl ConnectionTrait, case_id: Uuid) -> AppResult<Opti
         .one(db)
         .await?)
 }
+
+/// The case's certificate as a PDF; 404 when none has been issued.
+pub async fn pdf(
+    db: &impl ConnectionTrait,
+    documents: &crate::documents::Documents,
+    reference: &crate::reference::ReferenceSettings,
+    case: &case::Model,
+) -> AppResult<Vec<u8>> {
+    let certificate = of_case(db, case.id).await?.ok_or(AppError::NotFound)?;
+    let stage = case_stage::Entity::find_by_id(certificate.stage_id).one(db).await?.ok_or(AppError::NotFound)?;
+    let business_name =
+        entity::business::Entity::find_by_id(case.business_id).one(db).await?.map(|b| b.name).unwrap_or_default();
+    let facts = crate::documents::certificate::Facts {
+        case,
+        stage: &stage,
+        number: &number_text(&certificate),
+        issued_at: certificate.issued_at,
+        business_name: &business_name,
+        reference,
+    };
+    crate::documents::certificate::pdf(documents, &facts).map_err(AppError::Internal)
+}

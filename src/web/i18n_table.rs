@@ -308,6 +308,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("new.errors", "請修正以下欄位：", "Please correct these fields:"),
     ("case.title", "申訴案件", "Complaint"),
     ("case.stages", "各階段", "Stages"),
+    ("case.served", "調解方案送達及各方異議期限", "Proposal served on each party, and each party's last day to object"),
+    ("case.certificate", "下載調解不成立證明書（PDF）", "Download the certificate of failed mediation (PDF)"),
     ("case.timeline", "處理經過", "History"),
     ("case.attachments", "附件", "Attachments"),
     ("case.actions", "可以進行的動作", "What you can do now"),

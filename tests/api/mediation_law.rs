@@ -2,6 +2,7 @@
 //! on the last day, deemed establishments undone, late meetings, postponements, the absent
 //! objector, a second application.
 
+use chrono::Datelike;
 use consumer_protection::calendar::{Closures, OfficeCalendar};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -99,8 +100,6 @@ async fn parties_served_on_different_days_each_object_in_their_own_ten_days() {
         app.act_ok(&c.clerk, &case, "record_objection", json!({"party": "business", "objected_at": objected_at})).await;
     assert_eq!(ended["status"], "not_established");
 }
-
-use chrono::Datelike;
 
 #[tokio::test]
 async fn a_posted_objection_undoes_a_deemed_establishment_and_corrects_a_closed_month() {
@@ -352,4 +351,111 @@ async fn a_failed_mediation_may_be_applied_for_again_once_with_the_business_cons
         "invalid_transition",
     )
     .await;
+}
+
+/// Renders the PDF's first page to grey levels (0 black … 255 white) at 2 px per point.
+fn render_first_page(pdf: Vec<u8>) -> (usize, usize, Vec<u8>) {
+    use hayro::hayro_interpret::InterpreterSettings;
+    use hayro::hayro_syntax::Pdf;
+    use hayro::vello_cpu::color::palette::css::WHITE;
+    let pdf = Pdf::new(pdf).expect("a PDF hayro can read");
+    let page = &pdf.pages()[0];
+    let settings = hayro::PixmapSettings { x_scale: 2.0, y_scale: 2.0, bg_color: WHITE };
+    let pixmap = hayro::render(
+        page,
+        &hayro::RenderCache::new(),
+        &InterpreterSettings::default(),
+        &hayro::RenderSettings::default(),
+        &settings,
+    );
+    let (w, h) = (pixmap.width() as usize, pixmap.height() as usize);
+    let grey = pixmap.data().iter().map(|p| ((u16::from(p.r) + u16::from(p.g) + u16::from(p.b)) / 3) as u8).collect();
+    (w, h, grey)
+}
+
+#[tokio::test]
+async fn a_failed_mediation_gets_its_numbered_certificate_with_chinese_that_renders() {
+    let app = spawn_app().await;
+    let c = app.cast().await;
+    // The consumer's own online case, so that she may ask and download.
+    let case = app.file_online(&c.citizen, &c.business_id).await["id"].as_str().unwrap().to_string();
+    app.act_ok(&c.clerk, &case, "forward", json!({})).await;
+    app.act_ok(&c.business, &case, "respond", json!({"response": "恕難退費"})).await;
+    app.act_ok(&c.citizen, &case, "decline", json!({})).await;
+    app.act_ok(&c.citizen, &case, "apply_mediation", json!({"claims": "請求退還健身課程費用新臺幣三萬元"})).await;
+    app.act_ok(&c.officer, &case, "accept_application", json!({})).await;
+    let m = meeting(&app, &c, &(chrono::Utc::now() - chrono::Duration::minutes(5)).to_rfc3339(), &[]).await;
+    let mid = m["id"].as_str().unwrap();
+    expect_status(agenda(&app, &c, mid, &case).await, StatusCode::CREATED).await;
+    expect_status(hold(&app, &c, mid, &chrono::Utc::now().to_rfc3339(), 3, 5).await, StatusCode::OK).await;
+    let body = json!({"case_id": case, "outcome": "not_established", "minutes": "雙方差距過大"});
+    expect_status(outcome(&app, &c, mid, body).await, StatusCode::OK).await;
+
+    let path = format!("/api/v1/cases/{case}/certificate");
+    expect_error(app.get(&path, Some(&c.citizen)).await, StatusCode::NOT_FOUND, "not_found").await;
+    expect_error(
+        app.act(&c.officer, &case, "issue_certificate", json!({})).await,
+        StatusCode::CONFLICT,
+        "invalid_transition",
+    )
+    .await;
+    let asked = app.act_ok(&c.citizen, &case, "request_certificate", json!({})).await;
+    let due = instant(stage(&asked)["certificate_due"].as_str().unwrap());
+    assert_eq!(
+        due,
+        OfficeCalendar::load(None).unwrap().deadline(chrono::Utc::now(), 7, &Closures::new()),
+        "MR 27: 7 days"
+    );
+    expect_error(
+        app.act(&c.citizen, &case, "request_certificate", json!({})).await,
+        StatusCode::CONFLICT,
+        "invalid_transition",
+    )
+    .await;
+    expect_error(app.act(&c.clerk, &case, "issue_certificate", json!({})).await, StatusCode::FORBIDDEN, "forbidden")
+        .await;
+    let issued = app.act_ok(&c.officer, &case, "issue_certificate", json!({})).await;
+    let roc_year = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()).year() - 1911;
+    let number = format!("{roc_year}年第1號");
+    assert_eq!(stage(&issued)["details"]["certificate"]["number"], number.as_str());
+    assert!(mails(&app, "mei@example.tw", "certificate_issued").await[0].contains(&number));
+
+    // The parties and the staff download it; nobody else learns it exists.
+    expect_error(app.get(&path, Some(&c.other_citizen)).await, StatusCode::NOT_FOUND, "not_found").await;
+    expect_error(app.get(&path, Some(&c.other_business)).await, StatusCode::NOT_FOUND, "not_found").await;
+    let response = app.get(&path, Some(&c.business)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = app.get(&path, Some(&c.citizen)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    let case_no = app.case(&c.clerk, &case).await["case_no"].as_str().unwrap().to_string();
+    assert!(response.headers()["content-disposition"].to_str().unwrap().contains(&case_no));
+    let pdf = response.bytes().await.unwrap().to_vec();
+    assert!(pdf.starts_with(b"%PDF-"));
+    // Its metadata names the case; the font is embedded (a subset), not left to the reader.
+    let raw = String::from_utf8_lossy(&pdf);
+    assert!(raw.contains(&case_no), "the case number is in the document's metadata");
+    assert!(raw.contains("/FontFile3") || raw.contains("/FontFile2"), "an embedded font");
+
+    // Rendered, the title's eight characters are eight different glyphs — a font without
+    // Chinese would draw the same empty box eight times.
+    let (w, h, grey) = render_first_page(pdf.clone());
+    if std::env::var_os("SAVE_RENDERINGS").is_some() {
+        let mut pgm = format!("P5\n{w} {h}\n255\n").into_bytes();
+        pgm.extend_from_slice(&grey);
+        std::fs::write("target/certificate.pgm", pgm).unwrap();
+    }
+    let ink = |x0: usize, x1: usize, y0: usize, y1: usize| {
+        (y0..y1).flat_map(|y| (x0..x1).map(move |x| (x, y))).filter(|&(x, y)| grey[y * w + x] < 128).count()
+    };
+    // The second title line: 調解不成立證明書, 20 pt, centred, baseline 2×(64+32+32) px.
+    let (size, baseline) = (40usize, 2 * 128usize);
+    let left = (w - 8 * size) / 2;
+    let cells: Vec<usize> =
+        (0..8).map(|i| ink(left + i * size, left + (i + 1) * size, baseline - size, baseline + size / 5)).collect();
+    assert!(cells.iter().all(|&n| n > 20), "every character is drawn: {cells:?}");
+    let (min, max) = (cells.iter().min().unwrap(), cells.iter().max().unwrap());
+    assert!(*max as f64 > 1.5 * *min as f64, "distinct glyphs, not one box repeated: {cells:?}");
+    // Under the title, more text.
+    assert!(ink(0, w, baseline + size, h) > 5_000);
 }

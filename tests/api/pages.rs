@@ -677,3 +677,75 @@ async fn an_invited_business_creates_its_account_on_the_page() {
     assert_eq!(created.location, "/inbox", "{}", created.html);
     assert_eq!(owner.get("/inbox").await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn mediation_law_on_the_pages_late_cases_parties_served_apart_and_the_certificate() {
+    let app = spawn_app().await;
+    let cast = app.cast().await;
+    // Accepted 40 days ago and still waiting: the workbench shows it as late.
+    let late = crate::mediation::accepted_case(&app, &cast, 40, 20_000).await;
+    let mut officer = Visitor::signed_in(&app, "officer@cpo.test", PASSWORD).await;
+    let bench = officer.get("/workbench").await;
+    assert!(bench.html.contains("逾調解期日未排會"), "the late queue");
+    assert!(bench.html.contains(&format!("/cases/{late}")), "the late case is listed");
+
+    let taipei = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    let local = |days: i64, hour: u32| {
+        (chrono::Utc::now().with_timezone(&taipei) - chrono::Duration::days(days))
+            .format(&format!("%Y-%m-%dT{hour:02}:00"))
+            .to_string()
+    };
+    let m = crate::mediation::meeting(&app, &cast, &days_ago(2, 10), &[]).await;
+    let path = format!("/meetings/{}", m["id"].as_str().unwrap());
+    let step = |name: &str| format!("{path}/{name}");
+    let refused = officer.submit(&step("agenda"), &[("case_id", &late)]).await;
+    assert!(officer.get(&refused.location).await.html.contains("late_reason"), "the reason is asked for");
+    let added = officer.submit(&step("agenda"), &[("case_id", &late), ("late_reason", "承辦人力不足")]).await;
+    assert!(!added.location.contains("error"), "{}", added.location);
+    let page = officer.get(&path).await;
+    assert!(page.html.contains("逾期排會") && page.html.contains("承辦人力不足"), "marked late on the meeting page");
+
+    // A proposal served on the consumer at the meeting and on the business two days later.
+    officer
+        .submit(&step("hold"), &[("held_at", &local(2, 11)), ("members_present", "3"), ("members_total", "5")])
+        .await;
+    let recorded = officer
+        .submit(
+            &step("outcomes"),
+            &[
+                ("case_id", &late),
+                ("outcome", "proposal"),
+                ("terms", "退還一萬元"),
+                ("votes_for", "2"),
+                ("consumer_served_at", &local(2, 12)),
+                ("business_served_at", &local(0, 0)),
+            ],
+        )
+        .await;
+    assert!(!recorded.location.contains("error"), "{}", recorded.location);
+    let case = app.case(&cast.officer, &late).await;
+    let served = case["stages"][1]["served"].as_array().unwrap();
+    assert_ne!(served[0]["objection_due"], served[1]["objection_due"], "{served:?}");
+    let shown = officer.get(&format!("/cases/{late}")).await;
+    assert!(shown.html.contains("調解方案送達及各方異議期限"), "per-party service on the case page");
+
+    // The business objects in time: not established; the consumer asks for the certificate,
+    // the officer issues it, and the consumer's page offers the PDF.
+    let objected = officer
+        .submit(
+            &format!("/cases/{late}/act"),
+            &[("action", "record_objection"), ("party", "business"), ("objected_at", &local(0, 0))],
+        )
+        .await;
+    assert_eq!(objected.status, StatusCode::SEE_OTHER, "{}", objected.html);
+    app.act_ok(&cast.clerk, &late, "request_certificate", json!({})).await;
+    let issued = officer.submit(&format!("/cases/{late}/act"), &[("action", "issue_certificate")]).await;
+    assert_eq!(issued.status, StatusCode::SEE_OTHER, "{}", issued.html);
+    let page = officer.get(&format!("/cases/{late}")).await;
+    assert!(page.html.contains(&format!("/cases/{late}/certificate")), "a download link");
+    let pdf = officer.get(&format!("/cases/{late}/certificate")).await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    assert_eq!(pdf.headers["content-type"], "application/pdf");
+    let mut stranger = Visitor::signed_in(&app, "other@example.tw", PASSWORD).await;
+    assert_eq!(stranger.get(&format!("/cases/{late}/certificate")).await.status, StatusCode::NOT_FOUND);
+}

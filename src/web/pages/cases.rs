@@ -366,6 +366,10 @@ struct CasePage {
     resolution: String,
     version: String,
     stages: Vec<StageLine>,
+    /// The current proposal's service on each party, with that party's last day to object.
+    served: Vec<String>,
+    /// The number of the certificate that mediation failed, once issued (a download link).
+    certificate: String,
     events: Vec<Event>,
     files: Vec<FileLine>,
     forms: Vec<ActionForm>,
@@ -527,6 +531,27 @@ async fn case_page(state: &AppState, ctx: Ctx, id: Uuid, notice: String, refusal
         description: case.description,
         resolution: case.requested_resolution,
         version: case.version.to_string(),
+        served: case
+            .stages
+            .last()
+            .filter(|s| s.status == crate::domain::workflow::Status::ProposalServed)
+            .map(|s| {
+                s.served
+                    .iter()
+                    .map(|x| {
+                        let party = t.s(if x.party == "business" { "field.business" } else { "field.consumer" });
+                        format!("{party}{}{} → {}", t.s("common.colon"), day(x.served_at), day(x.objection_due))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        certificate: case
+            .stages
+            .iter()
+            .rev()
+            .find_map(|s| s.details.pointer("/certificate/number").and_then(serde_json::Value::as_str))
+            .unwrap_or_default()
+            .to_string(),
         stages: case
             .stages
             .iter()
@@ -650,6 +675,16 @@ pub async fn upload(ctx: Ctx, PagePath(id): PagePath<Uuid>, request: axum::extra
         StatusCode::NOT_FOUND => Err(ctx.err(AppError::NotFound)),
         s => Ok(Redirect::to(&format!("/cases/{id}?upload_error={}", s.as_u16())).into_response()),
     }
+}
+
+/// The certificate that mediation failed, as the API serves it (MR 27).
+pub async fn certificate(ctx: Ctx, PagePath(id): PagePath<Uuid>) -> PageResult {
+    ctx.require()?;
+    let response = ctx.api().raw(Method::GET, &format!("/api/v1/cases/{id}/certificate"), None, Body::empty()).await;
+    if response.status() == StatusCode::NOT_FOUND {
+        return Err(ctx.err(AppError::NotFound));
+    }
+    Ok(response)
 }
 
 pub async fn download(ctx: Ctx, PagePath((id, file)): PagePath<(Uuid, Uuid)>) -> PageResult {

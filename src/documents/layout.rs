@@ -1,0 +1,169 @@
+//! A plain page layout for the office's documents: a title, labelled fields and paragraphs,
+//! wrapped by width (each CJK character a full em, ASCII about half) onto as many A4 pages as
+//! they need.
+
+use krilla::Document;
+use krilla::geom::Point;
+use krilla::metadata::Metadata;
+use krilla::page::PageSettings;
+use krilla::text::{Font, TextDirection};
+
+const PAGE_W: f32 = 595.0;
+const PAGE_H: f32 = 842.0;
+const MARGIN: f32 = 64.0;
+const BODY: f32 = 12.0;
+const LABEL_EMS: f32 = 8.0;
+
+pub enum Block {
+    /// Centred, large.
+    Title(String),
+    /// Centred, body size (a document number).
+    Centred(String),
+    /// A label and its value; the value wraps beside the label.
+    Field(String, String),
+    Paragraph(String),
+    /// Right-aligned (a date, a signature).
+    Right(String),
+    Gap(f32),
+}
+
+struct Line {
+    page: usize,
+    x: f32,
+    y: f32,
+    size: f32,
+    text: String,
+}
+
+fn width(text: &str, size: f32) -> f32 {
+    text.chars().map(|c| if c.is_ascii() { 0.56 } else { 1.0 }).sum::<f32>() * size
+}
+
+/// Breaks `text` into lines no wider than `max` (CJK text breaks anywhere; a Latin word whole
+/// when it fits).
+fn wrap(text: &str, size: f32, max: f32) -> Vec<String> {
+    let mut lines = Vec::new();
+    for paragraph in text.lines() {
+        let mut line = String::new();
+        for c in paragraph.chars() {
+            let mut candidate = line.clone();
+            candidate.push(c);
+            if width(&candidate, size) > max && !line.is_empty() {
+                // Carry a Latin word over whole when the line has room to break before it.
+                let carry = if c.is_ascii_alphanumeric() {
+                    line.rfind(|ch: char| !ch.is_ascii_alphanumeric()).map(|i| i + 1).filter(|&i| i > 0)
+                } else {
+                    None
+                };
+                match carry {
+                    Some(i) => {
+                        let rest = line.split_off(i);
+                        lines.push(std::mem::take(&mut line));
+                        line = rest;
+                    }
+                    None => lines.push(std::mem::take(&mut line)),
+                }
+            }
+            line.push(c);
+        }
+        lines.push(line);
+    }
+    lines
+}
+
+struct Cursor {
+    page: usize,
+    y: f32,
+    lines: Vec<Line>,
+}
+
+impl Cursor {
+    fn advance(&mut self, by: f32) {
+        self.y += by;
+        if self.y > PAGE_H - MARGIN {
+            self.page += 1;
+            self.y = MARGIN + by;
+        }
+    }
+
+    fn put(&mut self, x: f32, size: f32, text: String) {
+        self.lines.push(Line { page: self.page, x, y: self.y, size, text });
+    }
+}
+
+/// The blocks as a PDF, with `title` in its metadata.
+pub fn render(font: &Font, title: &str, blocks: &[Block]) -> anyhow::Result<Vec<u8>> {
+    let inner = PAGE_W - 2.0 * MARGIN;
+    let mut c = Cursor { page: 0, y: MARGIN, lines: Vec::new() };
+    for block in blocks {
+        match block {
+            Block::Title(text) => {
+                let size = 20.0;
+                c.advance(size * 1.6);
+                c.put((PAGE_W - width(text, size)) / 2.0, size, text.clone());
+            }
+            Block::Centred(text) => {
+                c.advance(BODY * 1.8);
+                c.put((PAGE_W - width(text, BODY)) / 2.0, BODY, text.clone());
+            }
+            Block::Field(label, value) => {
+                let indent = LABEL_EMS * BODY;
+                let mut first = true;
+                for line in wrap(value, BODY, inner - indent) {
+                    c.advance(BODY * 1.8);
+                    if first {
+                        c.put(MARGIN, BODY, label.clone());
+                        first = false;
+                    }
+                    c.put(MARGIN + indent, BODY, line);
+                }
+            }
+            Block::Paragraph(text) => {
+                for line in wrap(text, BODY, inner) {
+                    c.advance(BODY * 1.8);
+                    c.put(MARGIN, BODY, line);
+                }
+            }
+            Block::Right(text) => {
+                c.advance(BODY * 1.8);
+                c.put(PAGE_W - MARGIN - width(text, BODY), BODY, text.clone());
+            }
+            Block::Gap(points) => c.advance(*points),
+        }
+    }
+    let mut document = Document::new();
+    document.set_metadata(Metadata::new().title(title.to_string()).language("zh-TW".into()));
+    let settings = PageSettings::from_wh(PAGE_W, PAGE_H).ok_or_else(|| anyhow::anyhow!("A4 is a page size"))?;
+    for page_no in 0..=c.page {
+        let mut page = document.start_page_with(settings.clone());
+        let mut surface = page.surface();
+        for line in c.lines.iter().filter(|l| l.page == page_no && !l.text.is_empty()) {
+            surface.draw_text(
+                Point::from_xy(line.x, line.y),
+                font.clone(),
+                line.size,
+                &line.text,
+                false,
+                TextDirection::Auto,
+            );
+        }
+        surface.finish();
+        page.finish();
+    }
+    document.finish().map_err(|e| anyhow::anyhow!("the PDF could not be written: {e:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_wrap_by_width() {
+        let text = "上列當事人間消費爭議事件，經本會調解不成立，特此證明。";
+        let lines = wrap(text, 12.0, 120.0);
+        assert!(lines.iter().all(|l| width(l, 12.0) <= 120.0), "{lines:?}");
+        assert_eq!(lines.concat(), text);
+        assert_eq!(wrap("refund requested", 10.0, 70.0), vec!["refund ", "requested"]);
+        assert_eq!(wrap("甲\n乙", 12.0, 100.0), vec!["甲", "乙"]);
+    }
+}
