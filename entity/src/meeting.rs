@@ -21,6 +21,9 @@ pub struct Model {
     pub members_present: Option<i32>,
     pub members_total: Option<i32>,
     pub cancelled_at: Option<DateTimeUtc>,
+    /// A session of the members the chair designated to mediate directly (MR 8 II) — not a
+    /// meeting of the committee: `{member_ids, basis, resolution_meeting_id, votes_for}`.
+    pub designation: Option<Json>,
     pub created_by: Uuid,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

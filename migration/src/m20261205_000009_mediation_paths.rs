@@ -1,5 +1,5 @@
 //! Mediation's real paths (issue 13): a case put on a meeting after its MR 7 date keeps the
-//! reason it was late; certificates that a mediation failed (MR 27) are numbered per
+//! reason it was late; a session of members the chair designated (MR 8 II) says so; certificates that a mediation failed (MR 27) are numbered per
 //! jurisdiction and year.
 
 use sea_orm_migration::prelude::*;
@@ -15,6 +15,13 @@ impl MigrationTrait for Migration {
             Table::alter()
                 .table(MeetingAgenda::Table)
                 .add_column(string_len_null(MeetingAgenda::LateReason, 500))
+                .to_owned(),
+        )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table(MediationMeetings::Table)
+                .add_column(json_null(MediationMeetings::Designation))
                 .to_owned(),
         )
         .await?;
@@ -76,6 +83,12 @@ impl MigrationTrait for Migration {
 enum MeetingAgenda {
     Table,
     LateReason,
+}
+
+#[derive(DeriveIden)]
+enum MediationMeetings {
+    Table,
+    Designation,
 }
 
 #[derive(DeriveIden)]

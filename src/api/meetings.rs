@@ -14,6 +14,7 @@ use crate::domain::input::{Check, NOTE_MAX, TEXT_MAX, TITLE_MAX};
 use crate::domain::objection;
 use crate::error::{AppResult, ErrorBody};
 use crate::extract::{Input, Json, ListResponse, PageParams, Path, Query, Valid, Validate};
+use crate::mediation::designation::{self, Designation};
 use crate::mediation::meetings::Attendance;
 use crate::mediation::meetings::{self, NewMeeting, Outcome, OutcomeInput};
 use crate::mediation::view::{self, MeetingView};
@@ -51,6 +52,28 @@ pub struct CreateMeetingBody {
     /// The committee members invited.
     #[schema(max_items = 50)]
     pub mediator_ids: Option<Vec<Uuid>>,
+    /// Instead of a committee meeting, a session of the members the chair designated to
+    /// mediate directly (MR 8 II): no quorum, not counted among the meetings held.
+    pub designation: Option<DesignationBody>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DesignationBody {
+    /// Committee members (roster ids) serving on the session's day.
+    #[schema(required, max_items = 50)]
+    pub member_ids: Option<Vec<Uuid>>,
+    /// `committee_resolution` (MR 8 II(1)) or `parties_consent` (MR 8 II(2)).
+    #[schema(required, schema_with = designation_basis_schema)]
+    pub basis: Option<String>,
+    /// `committee_resolution`: the held meeting that resolved it (two thirds of all members present).
+    pub resolution_meeting_id: Option<Uuid>,
+    /// `committee_resolution`: members present there who agreed (at least half).
+    #[schema(minimum = 0, maximum = 1000)]
+    pub votes_for: Option<i64>,
+}
+
+fn designation_basis_schema() -> utoipa::openapi::schema::Object {
+    fields::one_of(&designation::BASES, true)
 }
 
 impl Validate for CreateMeetingBody {
@@ -67,11 +90,22 @@ impl Validate for CreateMeetingBody {
         if mediator_ids.len() > 50 {
             check.add("mediator_ids", "at most 50 members");
         }
+        let designation = self.designation.map(|d| {
+            let member_ids = d.member_ids.unwrap_or_default();
+            if member_ids.len() > 50 {
+                check.add("designation", "at most 50 members");
+            }
+            let basis = d.basis.unwrap_or_default();
+            check.one_of("designation", &basis, &designation::BASES);
+            let votes_for = check.count("designation", d.votes_for, 1000);
+            Designation { member_ids, basis, resolution_meeting_id: d.resolution_meeting_id, votes_for }
+        });
         NewMeeting {
             scheduled_at: chrono::SubsecRound::trunc_subsecs(scheduled_at, 6),
             location,
             chair_id: self.chair_id,
             mediator_ids,
+            designation,
         }
     }
 }
@@ -135,14 +169,17 @@ pub struct AgendaBody {
     /// Why the case is heard after its `schedule_by` (required then; MR 7). Shown as late.
     #[schema(schema_with = fields::line_opt::<NOTE_MAX>)]
     pub late_reason: Option<String>,
+    /// Both parties consent to designated members mediating (required on a session designated
+    /// on that basis, MR 8 II(2)).
+    pub parties_consent: Option<bool>,
 }
 
 impl Validate for AgendaBody {
-    type Output = (Uuid, Option<String>);
-    fn validate(self, check: &mut Check, _: &ReferenceSettings) -> (Uuid, Option<String>) {
+    type Output = (Uuid, Option<String>, bool);
+    fn validate(self, check: &mut Check, _: &ReferenceSettings) -> (Uuid, Option<String>, bool) {
         let case_id = check.required("case_id", self.case_id);
         let late_reason = check.optional_text("late_reason", self.late_reason, NOTE_MAX);
-        (case_id, late_reason)
+        (case_id, late_reason, self.parties_consent == Some(true))
     }
 }
 
@@ -158,8 +195,8 @@ async fn add_agenda(
     input: Input<AgendaBody>,
 ) -> AppResult<(StatusCode, Json<MeetingView>)> {
     let found = meetings::load_visible(&state.db, state.office(), &officer, id).await?;
-    let (case_id, late_reason) = input.validated(&state.settings.reference)?;
-    meetings::add_to_agenda(&state.db, state.office(), &officer, &found, case_id, late_reason).await?;
+    let (case_id, late_reason, consent) = input.validated(&state.settings.reference)?;
+    meetings::add_to_agenda(&state.db, state.office(), &officer, &found, case_id, late_reason, consent).await?;
     let reloaded = meetings::load_visible(&state.db, state.office(), &officer, id).await?;
     Ok((StatusCode::CREATED, Json(view::build(&state.db, &officer, reloaded).await?)))
 }

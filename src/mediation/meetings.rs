@@ -9,6 +9,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::committee;
+use super::designation::{self, Designation};
 use crate::agenda::{self, REMOVED};
 use crate::auth::{CurrentUser, Role};
 use crate::calendar::service as calendar;
@@ -75,6 +76,8 @@ pub struct NewMeeting {
     pub location: String,
     pub chair_id: Option<Uuid>,
     pub mediator_ids: Vec<Uuid>,
+    /// A session of designated members (MR 8 II) instead of a committee meeting.
+    pub designation: Option<Designation>,
 }
 
 /// Checks that every person named is an active committee member (mediator) or officer of
@@ -112,6 +115,9 @@ pub async fn create(
 ) -> AppResult<meeting::Model> {
     let jurisdiction = officer.office(office.reference);
     check_people(db, &jurisdiction, &new).await?;
+    if let Some(d) = &new.designation {
+        designation::check(db, &jurisdiction, taipei_date(new.scheduled_at), d).await?;
+    }
     let year = new.scheduled_at.with_timezone(&taipei()).year() - 1911;
     // Numbers run per jurisdiction and ROC year; a concurrent creation that took the same
     // number loses on the unique index and tries the next.
@@ -141,6 +147,7 @@ pub async fn create(
             members_present: Set(None),
             members_total: Set(None),
             cancelled_at: Set(None),
+            designation: Set(new.designation.as_ref().map(|d| json!(d))),
             created_by: Set(officer.id),
             created_at: Set(now),
             updated_at: Set(now),
@@ -187,8 +194,15 @@ pub async fn add_to_agenda(
     meeting: &meeting::Model,
     case_id: Uuid,
     late_reason: Option<String>,
+    parties_consent: bool,
 ) -> AppResult<agenda_item::Model> {
     require_status(meeting, SCHEDULED, "change the agenda")?;
+    if Designation::of(meeting).is_some_and(|d| d.needs_parties_consent()) && !parties_consent {
+        return Err(AppError::field(
+            "parties_consent",
+            "this session's members were designated with the parties' consent (MR 8 II(2)): both parties of the case must consent",
+        ));
+    }
     let case = case::Entity::find_by_id(case_id)
         .one(db)
         .await?
@@ -314,8 +328,21 @@ pub async fn hold(
     require_status(&meeting, SCHEDULED, "hold it")?;
     let held_at = attendance.held_at;
     let day = taipei_date(held_at);
-    let quorum =
-        committee::quorum(db, &meeting.jurisdiction, day, attendance.attendee_ids.as_deref(), meeting.chair_id).await?;
+    let designated = Designation::of(&meeting);
+    let quorum = match &designated {
+        // Designated members mediate without the committee's quorum (MR 8 II).
+        Some(d) => {
+            let ids = designation::attendance(d, attendance.attendee_ids.as_deref())?;
+            let roster = committee::serving(db, &meeting.jurisdiction, day).await?;
+            let total = roster.len();
+            let present: Vec<_> = roster.into_iter().filter(|m| ids.contains(&m.id)).collect();
+            Some(committee::Quorum { present, total })
+        }
+        None => {
+            committee::quorum(db, &meeting.jurisdiction, day, attendance.attendee_ids.as_deref(), meeting.chair_id)
+                .await?
+        }
+    };
     let (present, total) = match (&quorum, attendance.counts) {
         (Some(q), _) => (q.present.len() as i32, q.total as i32),
         (None, Some(counts)) => counts,
@@ -339,16 +366,19 @@ pub async fn hold(
     if let Some(q) = &quorum {
         committee::record_attendance(&txn, meeting_id, &q.present).await?;
     }
-    let why = format!("{} held", title(&updated));
-    crate::stats::counters::bump(
-        &txn,
-        &updated.jurisdiction,
-        crate::stats::figures::MEDIATION_MEETINGS,
-        taipei_date(held_at),
-        1,
-        &why,
-    )
-    .await?;
+    // Only the committee's own meetings count among the meetings held.
+    if designated.is_none() {
+        let why = format!("{} held", title(&updated));
+        crate::stats::counters::bump(
+            &txn,
+            &updated.jurisdiction,
+            crate::stats::figures::MEDIATION_MEETINGS,
+            taipei_date(held_at),
+            1,
+            &why,
+        )
+        .await?;
+    }
     txn.commit().await?;
     Ok(updated)
 }

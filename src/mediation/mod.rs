@@ -3,5 +3,6 @@
 
 pub mod certificates;
 pub mod committee;
+pub mod designation;
 pub mod meetings;
 pub mod view;

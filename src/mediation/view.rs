@@ -53,6 +53,8 @@ pub struct MeetingView {
     /// The committee members who attended (empty for meetings held before the roster).
     pub attendees: Vec<super::committee::MemberView>,
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// A session of members the chair designated (MR 8 II), not a committee meeting.
+    pub designation: Option<super::designation::Designation>,
     pub agenda: Vec<AgendaView>,
 }
 
@@ -98,6 +100,7 @@ pub async fn build(db: &impl ConnectionTrait, reader: &CurrentUser, m: meeting::
             })
         })
         .collect();
+    let designation = super::designation::Designation::of(&m);
     Ok(MeetingView {
         id: m.id,
         title: meetings::title(&m),
@@ -114,6 +117,7 @@ pub async fn build(db: &impl ConnectionTrait, reader: &CurrentUser, m: meeting::
         members_total: m.members_total,
         attendees: super::committee::attendees(db, m.id).await?,
         cancelled_at: m.cancelled_at,
+        designation,
         agenda,
     })
 }

@@ -86,6 +86,8 @@ pub async fn from_records(db: &impl ConnectionTrait) -> AppResult<Counts> {
             .column(meeting::Column::HeldOn)
             .expr_as(count(), "n")
             .filter(meeting::Column::HeldOn.is_not_null())
+            // Sessions of designated members (MR 8 II) are not meetings of the committee.
+            .filter(meeting::Column::Designation.is_null())
             .group_by(meeting::Column::Jurisdiction)
             .group_by(meeting::Column::HeldOn)
             .into_tuple()

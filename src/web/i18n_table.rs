@@ -440,6 +440,26 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("meet.votes_cast", "參與表決之委員數（預設為出席數）", "Members voting (default: those present)"),
     ("meet.absent_party", "無正當理由未到場之當事人（45-4）", "Party absent without good reason (45-4)"),
     ("meet.late", "逾期排會", "Heard late"),
+    ("meet.designation", "指定委員逕行調解（調解辦法第8條第2項）", "Designated members mediating directly (MR 8 II)"),
+    ("meet.designation_basis", "指定依據", "Basis of the designation"),
+    ("meet.designation_none", "（否：調解委員會會議）", "(no: a committee meeting)"),
+    (
+        "meet.designated_committee_resolution",
+        "經委員會決議指定委員逕行調解",
+        "Designated members, by the committee's resolution",
+    ),
+    (
+        "meet.designated_parties_consent",
+        "經雙方當事人同意指定委員逕行調解",
+        "Designated members, with both parties' consent",
+    ),
+    (
+        "meet.resolution_meeting",
+        "作成決議之會議（全體委員三分之二以上出席）",
+        "Meeting that resolved it (two thirds of all members present)",
+    ),
+    ("meet.resolution_votes", "同意之出席委員數（出席委員二分之一以上）", "Members present who agreed (at least half)"),
+    ("meet.parties_consent", "雙方當事人均同意由指定委員調解", "Both parties consent to the designated members"),
     (
         "meet.late_reason",
         "逾期排會理由（超過受理後30日或延長期限時必填）",

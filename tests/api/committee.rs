@@ -200,3 +200,85 @@ async fn the_roster_is_kept_and_attendance_ticked_by_name_on_the_pages() {
     let page = officer.get(&format!("/meetings/{id}")).await;
     assert!(page.html.contains("1 / 3") && page.html.contains("王消保官"), "{}", page.html);
 }
+
+#[tokio::test]
+async fn members_the_chair_designates_mediate_without_a_quorum() {
+    let app = spawn_app().await;
+    let c = app.cast().await;
+    let ids = roster(&app, &c).await;
+    let designate = |body: Value| {
+        let (app, c) = (&app, &c);
+        async move {
+            let mut body = body;
+            body["scheduled_at"] = json!(days_ago(2, 10));
+            body["location"] = json!("消保官室");
+            body["chair_id"] = json!(c.officer_id);
+            app.post("/api/v1/meetings", Some(&c.officer), &body).await
+        }
+    };
+
+    // MR 8 II(1): the resolving meeting needs two thirds of all six members: three is not enough.
+    let thin = meeting(&app, &c, &days_ago(5, 10), &[]).await;
+    let thin_id = thin["id"].as_str().unwrap();
+    expect_status(hold_with(&app, &c, thin_id, &[&ids[0], &ids[1], &ids[2]]).await, StatusCode::OK).await;
+    let body = json!({"designation": {"member_ids": [ids[3]], "basis": "committee_resolution",
+        "resolution_meeting_id": thin_id, "votes_for": 3}});
+    let refused = expect_error(designate(body).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert!(refused["fields"]["designation"][0].as_str().unwrap().contains("two thirds"), "{refused}");
+    let full = meeting(&app, &c, &days_ago(4, 10), &[]).await;
+    let full_id = full["id"].as_str().unwrap();
+    expect_status(hold_with(&app, &c, full_id, &[&ids[0], &ids[1], &ids[2], &ids[3]]).await, StatusCode::OK).await;
+    let body = json!({"designation": {"member_ids": [ids[3]], "basis": "committee_resolution",
+        "resolution_meeting_id": full_id, "votes_for": 1}});
+    let refused = expect_error(designate(body).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert!(refused["fields"]["designation"][0].as_str().unwrap().contains("half"), "{refused}");
+    let body = json!({"designation": {"member_ids": [ids[3]], "basis": "committee_resolution",
+        "resolution_meeting_id": full_id, "votes_for": 2}});
+    let session = expect_status(designate(body).await, StatusCode::CREATED).await;
+    assert_eq!(session["designation"]["basis"], "committee_resolution");
+    let sid = session["id"].as_str().unwrap();
+
+    // One designated member holds it: no quorum; others are not part of it.
+    let case = crate::mediation::accepted_case(&app, &c, 5, 20_000).await;
+    expect_status(crate::mediation::agenda(&app, &c, sid, &case).await, StatusCode::CREATED).await;
+    let wrong =
+        expect_error(hold_with(&app, &c, sid, &[&ids[1]]).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+            .await;
+    assert!(wrong["fields"]["attendee_ids"].is_array());
+    let held = expect_status(hold_with(&app, &c, sid, &[&ids[3]]).await, StatusCode::OK).await;
+    assert_eq!((held["members_present"].as_i64(), held["members_total"].as_i64()), (Some(1), Some(6)));
+    // …and it is not one of the committee's meetings in the figures.
+    let today = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()).date_naive();
+    let summary = expect_status(
+        app.get(&format!("/api/v1/stats/summary?from={}&to={today}", today - chrono::Days::new(10)), Some(&c.clerk))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        summary["figures"]["mediation_meetings"].as_i64().or(summary["mediation_meetings"].as_i64()),
+        Some(2),
+        "{summary}"
+    );
+
+    // MR 8 II(2): with the parties' consent, case by case.
+    let body = json!({"designation": {"member_ids": [ids[4], ids[5]], "basis": "parties_consent"}});
+    let consented = expect_status(designate(body).await, StatusCode::CREATED).await;
+    let cid = consented["id"].as_str().unwrap();
+    let other = crate::mediation::accepted_case(&app, &c, 5, 10_000).await;
+    let refused = expect_error(
+        crate::mediation::agenda(&app, &c, cid, &other).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert!(refused["fields"]["parties_consent"].is_array());
+    let body = json!({"case_id": other, "parties_consent": true});
+    expect_status(
+        app.post(&format!("/api/v1/meetings/{cid}/agenda"), Some(&c.officer), &body).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let body = json!({"designation": {"member_ids": [uuid::Uuid::new_v4()], "basis": "parties_consent"}});
+    expect_error(designate(body).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+}

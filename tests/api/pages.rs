@@ -749,3 +749,44 @@ async fn mediation_law_on_the_pages_late_cases_parties_served_apart_and_the_cert
     let mut stranger = Visitor::signed_in(&app, "other@example.tw", PASSWORD).await;
     assert_eq!(stranger.get(&format!("/cases/{late}/certificate")).await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_session_of_designated_members_is_set_up_on_the_pages() {
+    let app = spawn_app().await;
+    let cast = app.cast().await;
+    let mut ids = Vec::new();
+    for (name, kind, user) in [("王消保官", "officer", Some(&cast.officer_id)), ("李教授", "expert", None)] {
+        let body = json!({"name": name, "kind": kind, "user_id": user, "serving_from": "2020-01-01"});
+        let m =
+            expect_status(app.post("/api/v1/committee/members", Some(&cast.officer), &body).await, StatusCode::CREATED)
+                .await;
+        ids.push(m["id"].as_str().unwrap().to_string());
+    }
+    crate::mediation::accepted_case(&app, &cast, 2, 9_000).await;
+    let mut officer = Visitor::signed_in(&app, "officer@cpo.test", PASSWORD).await;
+    let list = officer.get("/meetings").await;
+    assert!(list.html.contains("指定委員逕行調解") && list.html.contains(&ids[1]), "the designation fieldset");
+    let taipei = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    let tomorrow =
+        (chrono::Utc::now().with_timezone(&taipei) + chrono::Duration::days(1)).format("%Y-%m-%dT10:00").to_string();
+    let created = officer
+        .submit(
+            "/meetings",
+            &[
+                ("scheduled_at", &tomorrow),
+                ("location", "消保官室"),
+                ("chair_id", &cast.officer_id),
+                ("designation_basis", "parties_consent"),
+                ("designated", &ids[1]),
+            ],
+        )
+        .await;
+    assert!(created.location.starts_with("/meetings/") && !created.location.contains("error"), "{}", created.location);
+    let page = officer.get(&created.location).await;
+    assert!(page.html.contains("經雙方當事人同意指定委員逕行調解"), "the session says what it is");
+    assert!(page.html.contains("name=\"parties_consent\""), "cases go on it with the parties' consent");
+    assert!(
+        page.html.contains(&ids[1]) && !page.html.contains(&format!("value=\"{}\"", ids[0])),
+        "only the designated member attends"
+    );
+}

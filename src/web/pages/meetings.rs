@@ -46,6 +46,10 @@ struct Meetings {
     meetings: Vec<MeetingLine>,
     officers: Vec<Choice>,
     mediators: Vec<Choice>,
+    /// Committee members serving today, who may be designated (MR 8 II).
+    members: Vec<Choice>,
+    /// Meetings held, which may have resolved a designation.
+    held: Vec<Choice>,
     officer: bool,
     error: String,
 }
@@ -60,6 +64,12 @@ pub async fn list(ctx: Ctx, Query(m): Query<Message>) -> PageResult {
     let t = ctx.t;
     let list: ListResponse<MeetingView> =
         api.get("/api/v1/meetings?per_page=50").await.map_err(|r| refusal_error(&ctx, r))?;
+    let held = list
+        .items
+        .iter()
+        .filter(|m| m.status == meetings::HELD && m.designation.is_none())
+        .map(|m| Choice { value: m.id.to_string(), label: m.title.clone() })
+        .collect();
     let meetings = list
         .items
         .into_iter()
@@ -82,15 +92,36 @@ pub async fn list(ctx: Ctx, Query(m): Query<Message>) -> PageResult {
             .map(|c| Choice { value: c.id.to_string(), label: c.name.clone() })
             .collect()
     };
+    let members =
+        if officer { roster_choices(&ctx, crate::time::taipei_date(crate::time::now())).await } else { Vec::new() };
     Ok(render(&Meetings {
         t,
         meetings,
         officers: people(Role::Officer),
         mediators: people(Role::Mediator),
+        members,
+        held,
         officer,
         error: m.error.unwrap_or_default(),
         ctx,
     }))
+}
+
+/// The committee members serving on `day`, as form choices.
+async fn roster_choices(ctx: &Ctx, day: chrono::NaiveDate) -> Vec<Choice> {
+    let t = ctx.t;
+    ctx.api()
+        .get::<Vec<MemberView>>(&format!("/api/v1/committee/members?on={day}"))
+        .await
+        .map(|members| {
+            members
+                .into_iter()
+                .map(|m| Choice {
+                    label: format!("{}（{}）", m.name, t.k("member", &m.kind)), value: m.id.to_string()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The API's refusal in the words of the meeting forms: each field by its label.
@@ -115,6 +146,13 @@ fn refusal_message(t: &Tr, r: &Refusal) -> String {
         "settlement_amount" => t.s("meet.amount"),
         "served_at" => t.s("meet.served_at"),
         "basis" => t.s("meet.basis"),
+        "designation" => t.s("meet.designation"),
+        "parties_consent" => t.s("meet.parties_consent"),
+        "late_reason" => t.s("meet.late_reason"),
+        "votes_for" => t.s("meet.votes_for"),
+        "votes_cast" => t.s("meet.votes_cast"),
+        "absent_party" => t.s("meet.absent_party"),
+        "served" => t.s("meet.served_at"),
         other => other.to_string(),
     };
     let fields: Vec<String> =
@@ -138,11 +176,20 @@ fn all_values(body: &Bytes, key: &str) -> Vec<String> {
 pub async fn create(ctx: Ctx, body: Bytes) -> PageResult {
     ctx.require_role(&[Role::Officer])?;
     let form = FormValues::parse(&body);
+    let designation = form.opt("designation_basis").map(|basis| {
+        json!({
+            "member_ids": all_values(&body, "designated"),
+            "basis": basis,
+            "resolution_meeting_id": form.opt("resolution_meeting_id"),
+            "votes_for": number(form.get("resolution_votes_for")),
+        })
+    });
     let request = json!({
         "scheduled_at": taipei_instant(form.get("scheduled_at")),
         "location": form.opt("location"),
         "chair_id": form.opt("chair_id"),
         "mediator_ids": all_values(&body, "mediator_ids"),
+        "designation": designation,
     });
     match ctx.api().post::<MeetingView>("/api/v1/meetings", &request).await {
         Ok(m) => Ok(Redirect::to(&format!("/meetings/{}", m.id)).into_response()),
@@ -168,6 +215,10 @@ struct MeetingPage {
     ctx: Ctx,
     id: String,
     title: String,
+    /// What kind of designated session this is (empty: a committee meeting).
+    designated: String,
+    /// Cases go on this session's agenda with the parties' consent (MR 8 II(2)).
+    needs_consent: bool,
     when: String,
     location: String,
     status: String,
@@ -209,19 +260,18 @@ pub async fn show(ctx: Ctx, PagePath(id): PagePath<Uuid>, Query(m): Query<Messag
     };
     let roster = if officer && scheduled {
         let day = meeting.scheduled_at.with_timezone(&crate::time::taipei()).date_naive();
-        api.get::<Vec<MemberView>>(&format!("/api/v1/committee/members?on={day}"))
-            .await
-            .map(|members| {
-                let kind = |k: &str| t.k("member", k);
-                members
-                    .into_iter()
-                    .map(|m| Choice { label: format!("{}（{}）", m.name, kind(&m.kind)), value: m.id.to_string() })
-                    .collect()
-            })
-            .unwrap_or_default()
+        let mut roster = roster_choices(&ctx, day).await;
+        // A designated session is held by its designated members only (MR 8 II).
+        if let Some(d) = &meeting.designation {
+            roster.retain(|c| d.member_ids.iter().any(|id| id.to_string() == c.value));
+        }
+        roster
     } else {
         Vec::new()
     };
+    let designated =
+        meeting.designation.as_ref().map(|d| t.s(&format!("meet.designated_{}", d.basis))).unwrap_or_default();
+    let needs_consent = meeting.designation.as_ref().is_some_and(|d| d.needs_parties_consent());
     let agenda = meeting
         .agenda
         .iter()
@@ -250,6 +300,8 @@ pub async fn show(ctx: Ctx, PagePath(id): PagePath<Uuid>, Query(m): Query<Messag
             _ => String::new(),
         },
         roster,
+        designated,
+        needs_consent,
         title: meeting.title,
         location: meeting.location,
         agenda,
@@ -266,7 +318,8 @@ pub async fn step(ctx: Ctx, PagePath((id, step)): PagePath<(Uuid, String)>, body
     ctx.require_role(&[Role::Officer])?;
     let form = FormValues::parse(&body);
     let request = match step.as_str() {
-        "agenda" => json!({"case_id": form.opt("case_id"), "late_reason": form.opt("late_reason")}),
+        "agenda" => json!({"case_id": form.opt("case_id"), "late_reason": form.opt("late_reason"),
+            "parties_consent": form.get("parties_consent") == "1"}),
         "hold" if form.get("by_roster") == "1" => {
             json!({"held_at": taipei_instant(form.get("held_at")), "attendee_ids": all_values(&body, "attendee")})
         }
