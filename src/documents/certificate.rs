@@ -69,7 +69,7 @@ pub fn pdf(documents: &Documents, facts: &Facts<'_>) -> anyhow::Result<Vec<u8>> 
         Block::Right(committee),
         Block::Right(roc_date(taipei_date(*issued_at))),
     ];
-    render(&documents.font, &format!("調解不成立證明書 {}", case.case_no), &blocks)
+    render(documents, &format!("調解不成立證明書 {}", case.case_no), &blocks)
 }
 
 #[cfg(test)]

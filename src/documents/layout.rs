@@ -1,12 +1,13 @@
 //! A plain page layout for the office's documents: a title, labelled fields and paragraphs,
-//! wrapped by width (each CJK character a full em, ASCII about half) onto as many A4 pages as
-//! they need.
+//! wrapped by the font's own advances onto as many A4 pages as they need.
 
 use krilla::Document;
 use krilla::geom::Point;
 use krilla::metadata::Metadata;
 use krilla::page::PageSettings;
-use krilla::text::{Font, TextDirection};
+use krilla::text::TextDirection;
+
+use super::Documents;
 
 const PAGE_W: f32 = 595.0;
 const PAGE_H: f32 = 842.0;
@@ -35,13 +36,23 @@ struct Line {
     text: String,
 }
 
-fn width(text: &str, size: f32) -> f32 {
-    text.chars().map(|c| if c.is_ascii() { 0.56 } else { 1.0 }).sum::<f32>() * size
+/// How wide text is drawn: the font's advances, in ems.
+type Measure<'a> = &'a dyn Fn(char) -> f32;
+
+/// Without a font at hand: each CJK character a full em, ASCII about half.
+#[cfg(test)]
+fn rough(c: char) -> f32 {
+    if c.is_ascii() { 0.56 } else { 1.0 }
+}
+
+fn width_with(measure: Measure<'_>, text: &str, size: f32) -> f32 {
+    text.chars().map(measure).sum::<f32>() * size
 }
 
 /// Breaks `text` into lines no wider than `max` (CJK text breaks anywhere; a Latin word whole
 /// when it fits).
-fn wrap(text: &str, size: f32, max: f32) -> Vec<String> {
+fn wrap(measure: Measure<'_>, text: &str, size: f32, max: f32) -> Vec<String> {
+    let width = |t: &str, size: f32| width_with(measure, t, size);
     let mut lines = Vec::new();
     for paragraph in text.lines() {
         let mut line = String::new();
@@ -92,7 +103,31 @@ impl Cursor {
 }
 
 /// The blocks as a PDF, with `title` in its metadata.
-pub fn render(font: &Font, title: &str, blocks: &[Block]) -> anyhow::Result<Vec<u8>> {
+pub fn render(documents: &Documents, title: &str, blocks: &[Block]) -> anyhow::Result<Vec<u8>> {
+    let face = documents.face();
+    let advance = |c: char| -> Option<f32> {
+        let face = face.as_ref()?;
+        let glyph = face.glyph_index(c)?;
+        Some(f32::from(face.glyph_hor_advance(glyph)?) / f32::from(face.units_per_em()))
+    };
+    let measure = |c: char| advance(c).unwrap_or(1.0);
+    let width = |t: &str, size: f32| width_with(&measure, t, size);
+    let wrap = |t: &str, size: f32, max: f32| wrap(&measure, t, size, max);
+    // A character the font lacks is drawn as an empty box: say so (never which — it may be a name).
+    let missing = blocks
+        .iter()
+        .flat_map(|b| match b {
+            Block::Title(t) | Block::Centred(t) | Block::Paragraph(t) | Block::Right(t) => vec![t.as_str()],
+            Block::Field(l, v) => vec![l.as_str(), v.as_str()],
+            Block::Gap(_) => vec![],
+        })
+        .flat_map(str::chars)
+        .filter(|c| !c.is_whitespace() && advance(*c).is_none())
+        .count();
+    if missing > 0 {
+        tracing::warn!(missing, "a document has characters its font lacks; set documents.font_path to a fuller font");
+    }
+    let font = &documents.font;
     let inner = PAGE_W - 2.0 * MARGIN;
     let mut c = Cursor { page: 0, y: MARGIN, lines: Vec::new() };
     for block in blocks {
@@ -160,10 +195,23 @@ mod tests {
     #[test]
     fn lines_wrap_by_width() {
         let text = "上列當事人間消費爭議事件，經本會調解不成立，特此證明。";
-        let lines = wrap(text, 12.0, 120.0);
-        assert!(lines.iter().all(|l| width(l, 12.0) <= 120.0), "{lines:?}");
+        let lines = wrap(&rough, text, 12.0, 120.0);
+        assert!(lines.iter().all(|l| width_with(&rough, l, 12.0) <= 120.0), "{lines:?}");
         assert_eq!(lines.concat(), text);
-        assert_eq!(wrap("refund requested", 10.0, 70.0), vec!["refund ", "requested"]);
-        assert_eq!(wrap("甲\n乙", 12.0, 100.0), vec!["甲", "乙"]);
+        assert_eq!(wrap(&rough, "refund requested", 10.0, 70.0), vec!["refund ", "requested"]);
+        assert_eq!(wrap(&rough, "甲\n乙", 12.0, 100.0), vec!["甲", "乙"]);
+    }
+
+    #[test]
+    fn the_bundled_font_measures_and_draws_big5_names() {
+        let docs = Documents::load(&crate::config::DocumentSettings { font_path: None, font_index: 0 }).unwrap();
+        let face = docs.face().unwrap();
+        for c in "陳美玲堃喆犇".chars() {
+            assert!(face.glyph_index(c).is_some(), "{c}");
+        }
+        let blocks = [Block::Title("調解不成立證明書".into()), Block::Paragraph("證".repeat(300))];
+        let pdf = render(&docs, "t", &blocks).unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
+        assert!(docs.face().unwrap().glyph_index('\u{2A6D6}').is_none(), "beyond U+9FFF: a fuller font is needed");
     }
 }

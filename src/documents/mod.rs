@@ -8,6 +8,7 @@ mod layout;
 use std::sync::Arc;
 
 use anyhow::{Context, anyhow};
+use krilla::Data;
 use krilla::text::Font;
 
 use crate::config::DocumentSettings;
@@ -18,6 +19,9 @@ static BUNDLED_FONT: &[u8] = include_bytes!("../../assets/fonts/NotoSansCJKtc-Na
 #[derive(Clone)]
 pub struct Documents {
     font: Font,
+    /// The font's bytes and face, to measure text and find what it cannot draw.
+    data: Data,
+    index: u32,
 }
 
 impl std::fmt::Debug for Documents {
@@ -28,14 +32,23 @@ impl std::fmt::Debug for Documents {
 
 impl Documents {
     pub fn load(settings: &DocumentSettings) -> anyhow::Result<Arc<Self>> {
-        let font = match &settings.font_path {
+        let (data, index): (Data, u32) = match &settings.font_path {
             Some(path) => {
                 let bytes = std::fs::read(path).with_context(|| format!("reading documents.font_path {path}"))?;
-                Font::new(bytes.into(), settings.font_index)
-                    .ok_or_else(|| anyhow!("documents.font_path {path} (face {}) is not a font", settings.font_index))?
+                (bytes.into(), settings.font_index)
             }
-            None => Font::new(BUNDLED_FONT.into(), 0).ok_or_else(|| anyhow!("the bundled font does not load"))?,
+            None => (BUNDLED_FONT.into(), 0),
         };
-        Ok(Arc::new(Self { font }))
+        let font = Font::new(data.clone(), index).ok_or_else(|| match &settings.font_path {
+            Some(path) => anyhow!("documents.font_path {path} (face {index}) is not a font"),
+            None => anyhow!("the bundled font does not load"),
+        })?;
+        ttf_parser::Face::parse(data.as_ref(), index).map_err(|e| anyhow!("the documents' font: {e}"))?;
+        Ok(Arc::new(Self { font, data, index }))
+    }
+
+    /// The font's face, for measuring (it parsed at load, so it parses now).
+    fn face(&self) -> Option<ttf_parser::Face<'_>> {
+        ttf_parser::Face::parse(self.data.as_ref(), self.index).ok()
     }
 }
