@@ -311,9 +311,16 @@ pub fn plan(
         Action::FileSecondComplaint | Action::ApplyMediation => {
             p.end_reason = if now.status == Status::Overdue {
                 end("no_response")
+            } else if matches!(now.status, Status::Submitted | Status::Assigned) {
+                // A pending second complaint gives way to the mediation the consumer chose.
+                end("mediation_applied")
             } else {
                 Some(now.end_reason.clone().unwrap_or_else(|| "unresolved".into()))
             };
+            if matches!(now.status, Status::Withdrawn | Status::Rejected) {
+                // The second complaint stays as it ended; only a mediation opens.
+                p.to = now.status;
+            }
             let (stage, status) = match outcome {
                 Outcome::Escalate { stage, status } => (stage, status),
                 // The table escalates both; anything else would be a table error.
@@ -561,6 +568,18 @@ mod tests {
         let opened = p.escalation.unwrap();
         assert_eq!((opened.stage, opened.status, opened.due_at), (Stage::Mediation, Status::Applied, None));
         assert_eq!(p.mail[0].kind, "mediation_applied");
+    }
+
+    #[test]
+    fn mediation_after_a_second_complaint_pending_withdrawn_or_rejected() {
+        let i = Inputs { claims: Some("退費".into()), ..inputs() };
+        let (_, p) =
+            run(Action::ApplyMediation, &stage(Stage::SecondComplaint, Status::Assigned), i.clone(), Actor::Consumer);
+        assert_eq!((p.to, p.end_reason.as_deref()), (Status::Unresolved, Some("mediation_applied")));
+        assert_eq!(p.escalation.map(|e| (e.stage, e.status)), Some((Stage::Mediation, Status::Applied)));
+        let (_, p) = run(Action::ApplyMediation, &stage(Stage::SecondComplaint, Status::Withdrawn), i, Actor::Clerk);
+        assert_eq!(p.to, Status::Withdrawn, "the withdrawn complaint stays withdrawn");
+        assert!(p.escalation.is_some());
     }
 
     #[test]

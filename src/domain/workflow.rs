@@ -211,9 +211,12 @@ pub const RULES: &[Rule] = &[
     rule(Second, &[S::Assigned], A::ScheduleNegotiation, Outcome::Stay, OFFICER, &["at"], &[]),
     rule(Second, &[S::Assigned], A::Settle, Outcome::To(S::Settled), OFFICER, &[], &["amount_recovered"]),
     rule(Second, &[S::Assigned], A::MarkUnresolved, Outcome::To(S::Unresolved), OFFICER, &[], &[]),
+    // Every second complaint follows a complaint that qualifies (a first complaint here, or one
+    // made elsewhere, CPA 43 I/III), so a pending, withdrawn or rejected second complaint does
+    // not bar mediation (MR 5 I(3) asks only for the complaint before it).
     rule(
         Second,
-        &[S::Unresolved],
+        &[S::Submitted, S::Assigned, S::Unresolved, S::Withdrawn, S::Rejected],
         A::ApplyMediation,
         Outcome::Escalate { stage: Mediation, status: S::Applied },
         CONSUMER_OR_STAFF,
@@ -455,7 +458,12 @@ mod tests {
             (A::Settle, Second, vec![S::Assigned], officer.clone()),
             (A::MarkUnresolved, Second, vec![S::Assigned], officer.clone()),
             (A::ApplyMediation, First, vec![S::Unresolved, S::Overdue], c.clone()),
-            (A::ApplyMediation, Second, vec![S::Unresolved], c.clone()),
+            (
+                A::ApplyMediation,
+                Second,
+                vec![S::Submitted, S::Assigned, S::Unresolved, S::Withdrawn, S::Rejected],
+                c.clone(),
+            ),
             (A::RequestCorrection, Mediation, vec![S::Applied], officer.clone()),
             (A::AcceptApplication, Mediation, vec![S::Applied], officer.clone()),
             (A::RejectApplication, Mediation, vec![S::Applied, S::NeedsCorrection], officer.clone()),

@@ -17,6 +17,7 @@ mod attachments;
 mod businesses;
 mod calendar;
 mod committee;
+mod complaints_law;
 mod consultations;
 mod demo;
 mod disputes;
