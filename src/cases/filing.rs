@@ -12,7 +12,7 @@ use super::numbering;
 use crate::auth::{CurrentUser, DEFAULT_LOCALE, Role};
 use crate::businesses::service as businesses;
 use crate::db;
-use crate::domain::input::{ADDRESS_MAX, Check, NAME_MAX, TITLE_MAX};
+use crate::domain::input::{ADDRESS_MAX, Check, NAME_MAX, NOTE_MAX, TITLE_MAX};
 use crate::domain::workflow::{Stage, Status};
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::office::Office;
@@ -78,6 +78,84 @@ pub struct FileCaseBody {
     pub consumer: Option<ConsumerBody>,
     /// Staff only: the date the paper filing was received (not in the future).
     pub received_at: Option<DateTime<FixedOffset>>,
+    /// `first_complaint` (default), or — after a complaint made elsewhere (`prior_complaint`,
+    /// CPA 43 I/III) — `second_complaint` or `mediation`: the case opens in that stage, counts
+    /// there only, and the business gets no 15-day letter.
+    #[schema(schema_with = start_schema)]
+    pub start: Option<String>,
+    /// Required with `start` other than `first_complaint`.
+    pub prior_complaint: Option<PriorComplaintBody>,
+}
+
+/// A complaint the consumer made before coming to the office (CPA 43 I: to the business, a
+/// consumer group or the consumer service centre).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct PriorComplaintBody {
+    /// `business`, `consumer_group` or `service_center`.
+    #[schema(required, schema_with = prior_to_schema)]
+    pub to: Option<String>,
+    /// When it was made (not after this filing, not before 1994-01-13).
+    #[schema(required)]
+    pub on: Option<NaiveDate>,
+    /// Its reference there, if any.
+    #[schema(schema_with = fields::line_opt::<TITLE_MAX>)]
+    pub reference: Option<String>,
+    #[schema(schema_with = fields::block_opt::<NOTE_MAX>)]
+    pub note: Option<String>,
+}
+
+pub const STARTS: [&str; 3] = ["first_complaint", "second_complaint", "mediation"];
+pub const PRIOR_TO: [&str; 3] = ["business", "consumer_group", "service_center"];
+
+fn start_schema() -> utoipa::openapi::schema::Object {
+    fields::one_of(&STARTS, false)
+}
+
+fn prior_to_schema() -> utoipa::openapi::schema::Object {
+    fields::one_of(&PRIOR_TO, true)
+}
+
+/// Where the case opens, and the complaint made elsewhere that lets it open there.
+fn starting_stage(
+    check: &mut Check,
+    start: Option<String>,
+    prior: Option<PriorComplaintBody>,
+    received_on: NaiveDate,
+) -> (Stage, Option<serde_json::Value>) {
+    let stage = match start.as_deref() {
+        None | Some("first_complaint") => Stage::FirstComplaint,
+        Some("second_complaint") => Stage::SecondComplaint,
+        Some("mediation") => Stage::Mediation,
+        Some(_) => {
+            check.add("start", format!("must be one of: {}", STARTS.join(", ")));
+            Stage::FirstComplaint
+        }
+    };
+    let Some(prior) = prior else {
+        if stage != Stage::FirstComplaint {
+            check.add("prior_complaint", "is required: the complaint made before, elsewhere (CPA 43, MR 5 I(3))");
+        }
+        return (stage, None);
+    };
+    if stage == Stage::FirstComplaint && !check.has("start") {
+        check.add("prior_complaint", "opens a second complaint or a mediation: set `start`");
+    }
+    let to = check.required("prior_complaint", prior.to);
+    if !check.has("prior_complaint") {
+        check.one_of("prior_complaint", &to, &PRIOR_TO);
+    }
+    let on = prior.on;
+    match on {
+        None => check.add("prior_complaint", "`on` is required: when the complaint was made"),
+        Some(day) if day > received_on => check.add("prior_complaint", "was made after this filing"),
+        Some(day) if day < crate::domain::input::CPA_IN_FORCE => {
+            check.add("prior_complaint", "must not be before 1994-01-13 (the Consumer Protection Act in force)")
+        }
+        Some(_) => {}
+    }
+    let reference = check.optional_text("prior_complaint", prior.reference, TITLE_MAX);
+    let note = check.optional_block("prior_complaint", prior.note, NOTE_MAX);
+    (stage, Some(serde_json::json!({"to": to, "on": on, "reference": reference, "note": note})))
 }
 
 enum BusinessChoice {
@@ -280,6 +358,8 @@ pub async fn file(
     {
         check.add("transaction_date", "must not be after the filing (nor more than 30 years before it)");
     }
+    let (opens, prior_complaint) =
+        starting_stage(&mut check, body.start.take(), body.prior_complaint.take(), taipei_date(received_at));
     let consumer = consumer_for(db, &mut check, user, body.consumer).await?;
     if let Some(BusinessChoice::Id(id)) = &business_choice
         && businesses::get(db, *id).await?.is_none()
@@ -305,6 +385,30 @@ pub async fn file(
     };
     let received_on = taipei_date(received_at);
     let case_no = numbering::next(&txn, &jurisdiction, &prefix, received_on).await?;
+    // A second complaint has the office's own target date; the others have none yet.
+    let (status, due_at, details) = match opens {
+        Stage::FirstComplaint => (Status::Submitted, None, serde_json::json!({})),
+        Stage::SecondComplaint => {
+            let due = crate::calendar::service::deadline(
+                &txn,
+                office.calendar,
+                &jurisdiction,
+                received_at,
+                office.deadlines.second_complaint_days,
+            )
+            .await?;
+            (
+                Status::Submitted,
+                Some(due),
+                serde_json::json!({"prior_complaint": prior_complaint, "reason": description}),
+            )
+        }
+        Stage::Mediation => (
+            Status::Applied,
+            None,
+            serde_json::json!({"prior_complaint": prior_complaint, "claims": requested_resolution}),
+        ),
+    };
     let case_id = Uuid::now_v7();
     let case = case::ActiveModel {
         id: Set(case_id),
@@ -327,9 +431,9 @@ pub async fn file(
         district: Set(district),
         received_at: Set(received_at),
         received_on: Set(received_on),
-        stage: Set(Stage::FirstComplaint),
-        status: Set(Status::Submitted),
-        due_at: Set(None),
+        stage: Set(opens),
+        status: Set(status),
+        due_at: Set(due_at),
         forwarded_at: Set(None),
         closed_at: Set(None),
         last_action_at: Set(received_at),
@@ -341,21 +445,11 @@ pub async fn file(
     }
     .insert(&txn)
     .await?;
-    crate::stages::insert(
-        &txn,
-        &case,
-        1,
-        Stage::FirstComplaint,
-        Status::Submitted,
-        received_at,
-        None,
-        serde_json::json!({}),
-    )
-    .await?;
+    crate::stages::insert(&txn, &case, 1, opens, status, received_at, due_at, details).await?;
     let event = NewEvent::by(user, case_id, "file", received_at)
-        .stage(Stage::FirstComplaint.as_str())
-        .to_status(Status::Submitted.as_str())
-        .data(serde_json::json!({"channel": case.channel}));
+        .stage(opens.as_str())
+        .to_status(status.as_str())
+        .data(serde_json::json!({"channel": case.channel, "prior_complaint": prior_complaint}));
     timeline::append(&txn, event).await?;
     if let Some(source) = from_consultation {
         let mut active: consultation::ActiveModel = source.consultation.clone().into();
