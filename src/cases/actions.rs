@@ -169,10 +169,7 @@ pub async fn take(
 /// The objecting party's own period, counted by the postmark when there is one (MR 16–18).
 fn objection_in_time(stage: &case_stage::Model, params: &Inputs) -> AppResult<()> {
     let (Some(party), Some(received)) = (params.party.as_deref(), params.objected_at) else { return Ok(()) };
-    let fallback = stage.objection_due.or_else(|| {
-        stage.details.pointer("/proposal/objection_due").and_then(Value::as_str).and_then(|s| s.parse().ok())
-    });
-    let Some(due) = objection::due_for(&stage.details, party, fallback) else { return Ok(()) };
+    let Some(due) = objection::due_for(&stage.details, party, stage.objection_due) else { return Ok(()) };
     let day = objection::counted_on(received, params.postmarked_on);
     if objection::is_timely(day, due) {
         return Ok(());
