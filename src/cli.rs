@@ -181,9 +181,12 @@ async fn stats(settings: Settings, action: StatsCommand) -> anyhow::Result<()> {
         }
         StatsCommand::Rebuild => {
             let txn = db::begin_write(&db).await?;
-            let rows = crate::stats::recount::rebuild(&txn).await.map_err(describe)?;
+            let rebuilt = crate::stats::recount::rebuild(&txn).await.map_err(describe)?;
             txn.commit().await?;
-            println!("rebuilt {rows} daily counters from the records");
+            println!(
+                "{} daily counters set to the records' counts; {} corrections recorded so closed months keep their published figures",
+                rebuilt.counters, rebuilt.corrections
+            );
             Ok(())
         }
     }

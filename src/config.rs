@@ -373,6 +373,9 @@ impl Settings {
                 return Err(bad(key, "must be between 1 and 365 days"));
             }
         }
+        if d.postal_days > 30 {
+            return Err(bad("deadlines.postal_days", "must be between 0 and 30 days"));
+        }
         if self.mail.transport == MailTransport::Smtp && self.mail.smtp_host.as_deref().is_none_or(str::is_empty) {
             return Err(bad("mail.smtp_host", "is required when mail.transport = \"smtp\""));
         }

@@ -38,5 +38,6 @@ pub mod stats;
 pub mod telemetry;
 pub mod time;
 pub mod timeline;
+pub mod transfers;
 pub mod web;
 pub mod work;

@@ -61,6 +61,21 @@ pub struct ReferenceSettings {
     pub education_kinds: Vec<RefItem>,
     /// 消費爭議調解辦法第 5 條, codes "1" to "10".
     pub mediation_rejection_reasons: Vec<RefItem>,
+    /// Outside agencies a complaint may be transferred to (移送), e.g. banking and insurance
+    /// disputes to the Financial Ombudsman Institution.
+    #[serde(default)]
+    pub agencies: Vec<Agency>,
+}
+
+/// An outside agency that handles some consumer disputes itself.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Agency {
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    /// Where the consumer can reach it.
+    pub url: Option<String>,
 }
 
 /// The intake channels are fixed by the API contract, not configurable.
@@ -131,6 +146,7 @@ impl ReferenceSettings {
         check_codes("reference.categories", self.categories.iter().map(|c| c.code.as_str()))?;
         check_codes("reference.inspection_themes", self.inspection_themes.iter().map(|c| c.code.as_str()))?;
         check_codes("reference.education_kinds", self.education_kinds.iter().map(|c| c.code.as_str()))?;
+        check_codes("reference.agencies", self.agencies.iter().map(|a| a.code.as_str()))?;
         let codes: Vec<&str> = self.mediation_rejection_reasons.iter().map(|c| c.code.as_str()).collect();
         let expected: Vec<String> = (1..=10).map(|n| n.to_string()).collect();
         if codes != expected.iter().map(String::as_str).collect::<Vec<_>>() {
@@ -164,6 +180,10 @@ impl ReferenceSettings {
 
     pub fn category(&self, code: &str) -> Option<&Category> {
         self.categories.iter().find(|c| c.code == code)
+    }
+
+    pub fn agency(&self, code: &str) -> Option<&Agency> {
+        self.agencies.iter().find(|a| a.code == code)
     }
 
     pub fn is_channel(code: &str) -> bool {
@@ -202,6 +222,8 @@ pub struct ReferenceLists {
     pub inspection_themes: Vec<RefItem>,
     pub education_kinds: Vec<RefItem>,
     pub mediation_rejection_reasons: Vec<RefItem>,
+    /// Outside agencies a complaint may be transferred to.
+    pub agencies: Vec<Agency>,
 }
 
 impl ReferenceLists {
@@ -233,6 +255,7 @@ impl ReferenceLists {
             inspection_themes: s.inspection_themes.clone(),
             education_kinds: s.education_kinds.clone(),
             mediation_rejection_reasons: s.mediation_rejection_reasons.clone(),
+            agencies: s.agencies.clone(),
         }
     }
 }

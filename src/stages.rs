@@ -9,7 +9,9 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::domain::plan::{Columns, Edit, Escalation, MailPlan, MailValue, Party, Plan, StageNow, edit_details};
+use crate::domain::plan::{
+    Columns, Edit, Escalation, MailPlan, MailValue, Party, Plan, StageNow, Transfer, edit_details,
+};
 use crate::domain::workflow::{self, Stage, StageFacts, Status};
 use crate::error::{AppError, AppResult};
 use crate::notify::{self, Field, Notifier, To};
@@ -42,7 +44,14 @@ pub fn facts(stage: &case_stage::Model) -> StageFacts {
         certificate_requested: has("certificate_request"),
         certificate_issued: has("certificate"),
         reapplication: stage.details.get("reapplication").and_then(Value::as_bool) == Some(true),
+        // Forwarded before deliveries were recorded: online, as then assumed.
+        delivered_online: delivery_mode(stage).is_none_or(|mode| mode == "online"),
     }
+}
+
+/// How a first complaint was forwarded (`online`, `post`, `fax`, `email`), once it was.
+pub fn delivery_mode(stage: &case_stage::Model) -> Option<&str> {
+    stage.details.pointer("/delivery/mode").and_then(Value::as_str)
 }
 
 /// The stage as an action's plan needs it.
@@ -56,6 +65,8 @@ pub fn now_of(stage: &case_stage::Model) -> StageNow {
         proposal_basis: stage.details.pointer("/proposal/basis").and_then(Value::as_str).map(str::to_string),
         deemed: stage.deemed,
         assigned_officer_id: stage.assigned_officer_id,
+        responded_at: stage.responded_at,
+        delivery: delivery_mode(stage).map(str::to_string),
     }
 }
 
@@ -83,11 +94,7 @@ pub async fn insert(
     due_at: Option<DateTime<Utc>>,
     details: serde_json::Value,
 ) -> AppResult<case_stage::Model> {
-    let metric = match stage {
-        Stage::FirstComplaint => crate::stats::figures::FIRST_COMPLAINTS,
-        Stage::SecondComplaint => crate::stats::figures::SECOND_COMPLAINTS,
-        Stage::Mediation => crate::stats::figures::MEDIATION_APPLICATIONS,
-    };
+    let metric = crate::domain::figures::stage_metric(stage);
     let why = format!("{} {} filed", case.case_no, stage.as_str());
     crate::stats::counters::bump(db, &case.jurisdiction, metric, taipei_date(filed_at), 1, &why).await?;
     let now = time::now();
@@ -101,6 +108,7 @@ pub async fn insert(
         filed_at: Set(filed_at),
         filed_on: Set(taipei_date(filed_at)),
         due_at: Set(due_at),
+        due_provisional: Set(false),
         closed_at: Set(None),
         closed_on: Set(None),
         end_reason: Set(None),
@@ -142,6 +150,8 @@ pub struct Change {
     pub leaves_agenda: bool,
     /// The stage is decided anew: its closing date and reason are set again (`Plan::reopens`).
     pub reopens: bool,
+    /// The complaint is transferred (`Plan::transfer`).
+    pub transfer: Option<Transfer>,
     /// The timeline entry; its stage and statuses are filled in here.
     pub event: NewEvent,
     pub mail: Vec<MailPlan>,
@@ -164,6 +174,7 @@ impl Change {
             recovered: None,
             leaves_agenda: false,
             reopens: false,
+            transfer: None,
             event,
             mail: Vec::new(),
             by_person: false,
@@ -183,6 +194,7 @@ impl Change {
             recovered: plan.recovered,
             leaves_agenda: plan.leaves_agenda,
             reopens: plan.reopens,
+            transfer: plan.transfer,
             event: event.data(plan.data),
             mail: plan.mail,
             by_person: true,
@@ -194,6 +206,9 @@ fn set_columns(s: &mut case_stage::ActiveModel, c: Columns) {
     if let Some(v) = c.due_at {
         s.due_at = Set(v);
     }
+    if let Some(v) = c.due_provisional {
+        s.due_provisional = Set(v);
+    }
     if let Some(v) = c.responded_at {
         s.responded_at = Set(Some(v));
     }
@@ -201,7 +216,7 @@ fn set_columns(s: &mut case_stage::ActiveModel, c: Columns) {
         s.responded_late = Set(Some(v));
     }
     if let Some(v) = c.assigned_officer_id {
-        s.assigned_officer_id = Set(Some(v));
+        s.assigned_officer_id = Set(v);
     }
     if let Some(v) = c.accepted_at {
         s.accepted_at = Set(Some(v));
@@ -275,6 +290,7 @@ fn field(value: MailValue) -> Field {
         MailValue::Rejection(code) => Field::Rejection(code),
         MailValue::Meeting(year, number) => Field::Meeting(year, number),
         MailValue::DateTime(at) => Field::DateTime(at),
+        MailValue::Named(zh, en) => Field::Named(zh, en),
     }
 }
 
@@ -331,6 +347,10 @@ pub async fn write(
     if change.leaves_agenda {
         crate::agenda::remove_withdrawn(txn, case.id).await?;
     }
+    let moved_to = match &change.transfer {
+        Some(transfer) => crate::transfers::record(txn, case, &current, transfer, at).await?,
+        None => None,
+    };
     let closed_before = if change.reopens { None } else { case.closed_at };
     let closed_at =
         workflow::is_terminal(current.stage, current.status).then(|| closed_before.or(current.closed_at).unwrap_or(at));
@@ -338,6 +358,9 @@ pub async fn write(
         stage: Set(current.stage),
         status: Set(current.status),
         due_at: Set(next_deadline(&current)),
+        due_provisional: Set(next_deadline(&current).is_some()
+            && next_deadline(&current) == current.due_at
+            && current.due_provisional),
         closed_at: Set(closed_at),
         version: Set(case.version + 1),
         updated_at: Set(time::now()),
@@ -345,6 +368,10 @@ pub async fn write(
     };
     if change.forwarded && case.forwarded_at.is_none() {
         changes.forwarded_at = Set(Some(at));
+    }
+    if let Some((jurisdiction, district)) = moved_to {
+        changes.jurisdiction = Set(jurisdiction);
+        changes.district = Set(district);
     }
     if let Some(amount) = change.recovered {
         changes.amount_recovered = Set(Some(case.amount_recovered.unwrap_or(0) + amount));

@@ -32,6 +32,8 @@ pub struct Model {
     pub stage: crate::workflow::Stage,
     pub status: crate::workflow::Status,
     pub due_at: Option<DateTimeUtc>,
+    /// `due_at` is the business's date counted from a presumed receipt (ER Art. 36).
+    pub due_provisional: bool,
     /// When the complaint was first forwarded to the business (from then on it sees the case).
     pub forwarded_at: Option<DateTimeUtc>,
     pub closed_at: Option<DateTimeUtc>,

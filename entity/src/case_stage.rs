@@ -15,6 +15,9 @@ pub struct Model {
     pub filed_at: DateTimeUtc,
     pub filed_on: Date,
     pub due_at: Option<DateTimeUtc>,
+    /// `due_at` counts from a presumed receipt (forwarded by post, fax or e-mail, receipt not
+    /// yet recorded): the overdue job leaves the stage alone until the receipt is recorded.
+    pub due_provisional: bool,
     pub closed_at: Option<DateTimeUtc>,
     pub closed_on: Option<Date>,
     pub end_reason: Option<String>,

@@ -70,5 +70,7 @@ column_enum! {
         NotEstablished => "not_established",
         // The court refused to approve an established mediation's record (CPA 46, MR 28).
         CourtRefused => "court_refused",
+        // Passed on to an outside agency (移送), e.g. financial disputes to the FOI.
+        Transferred => "transferred",
     }
 }

@@ -12,6 +12,7 @@ mod m20261129_000006_hardening;
 mod m20261205_000007_self_service;
 mod m20261205_000008_committee_roster;
 mod m20261205_000009_mediation_paths;
+mod m20261205_000010_complaint_paths;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000007_self_service::Migration),
             Box::new(m20261205_000008_committee_roster::Migration),
             Box::new(m20261205_000009_mediation_paths::Migration),
+            Box::new(m20261205_000010_complaint_paths::Migration),
         ]
     }
 }

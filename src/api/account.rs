@@ -206,6 +206,7 @@ async fn confirm_totp(
 #[utoipa::path(get, path = "/api/v1/me/data", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = MyData), (status = 401, body = ErrorBody)))]
 async fn my_data(State(state): State<AppState>, auth: Auth) -> AppResult<Json<MyData>> {
-    let data = crate::privacy::export::gather(&state.db, &auth, state.settings.auth.require_staff_mfa).await?;
+    let data = crate::privacy::export::gather(&state.db, &state.calendar, &auth, state.settings.auth.require_staff_mfa)
+        .await?;
     Ok(Json(data))
 }

@@ -49,7 +49,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// The case as the caller sees it, logging a staff read.
 async fn case_for(state: &AppState, user: &CurrentUser, case: case::Model) -> AppResult<CaseView> {
     access::log_one(&state.db, user, case.id, "case").await?;
-    view::build(&state.db, user, case).await
+    view::build(&state.db, &state.calendar, user, case).await
 }
 
 /// `Idempotency-Key`: the same key from the same user answers the first filing again.
@@ -79,7 +79,7 @@ async fn file_case(
     let key = filing::check_idempotency_key(key)?;
     let filed = filing::file(&state.db, state.office(), &auth, input.body, input.check, key, None).await?;
     let status = if filed.created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(view::build(&state.db, &auth, filed.case).await?)))
+    Ok((status, Json(view::build(&state.db, &state.calendar, &auth, filed.case).await?)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -221,7 +221,7 @@ async fn take_action(
     input: Input<ActionBody>,
 ) -> AppResult<Json<CaseView>> {
     let case = actions::take(&state.db, state.office(), &auth, id, input.body, input.check).await?;
-    Ok(Json(view::build(&state.db, &auth, case).await?))
+    Ok(Json(view::build(&state.db, &state.calendar, &auth, case).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

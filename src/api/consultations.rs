@@ -172,5 +172,5 @@ async fn convert_consultation(
     }
     let source = FromConsultation { consultation };
     let filed = filing::file(&state.db, state.office(), &staff, input.body, input.check, None, Some(&source)).await?;
-    Ok((StatusCode::CREATED, Json(view::build(&state.db, &staff, filed.case).await?)))
+    Ok((StatusCode::CREATED, Json(view::build(&state.db, &state.calendar, &staff, filed.case).await?)))
 }

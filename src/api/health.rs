@@ -35,19 +35,41 @@ pub struct Readiness {
     /// it shows under `jobs`).
     status: &'static str,
     jobs: JobStatus,
+    calendar: CalendarStatus,
+}
+
+/// The office calendars loaded, and the years deadlines are being counted in without one.
+#[derive(Serialize, ToSchema)]
+pub struct CalendarStatus {
+    /// Years with an office calendar (config/calendar or `calendar.dir`).
+    years: Vec<i32>,
+    /// This year and next, when they have no calendar: their deadlines take Saturdays and
+    /// Sundays as the only rest days, and show as `calendar_provisional` on cases. Add the
+    /// DGPA's calendar file for the year as soon as it is published.
+    missing: Vec<i32>,
+}
+
+fn calendar_status(state: &AppState) -> CalendarStatus {
+    use chrono::Datelike;
+    let this_year = crate::time::taipei_date(crate::time::now()).year();
+    let years: Vec<i32> = state.calendar.years().collect();
+    let missing = [this_year, this_year + 1].into_iter().filter(|y| !years.contains(y)).collect();
+    CalendarStatus { years, missing }
 }
 
 fn job_status(state: &AppState) -> JobStatus {
     state.job_health.status(crate::time::now(), Duration::from_secs(state.settings.jobs.interval_seconds))
 }
 
-/// The process can serve: the database answers. Also shows the background job: when it last
-/// completed a pass, and `stalled` when it has not for three intervals.
+/// The process can serve: the database answers. Also shows the background job (when it last
+/// completed a pass, and `stalled` when it has not for three intervals) and the office
+/// calendars (years missing for this year's and next year's deadlines).
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, body = Readiness), (status = 503, body = ErrorBody)))]
 async fn readyz(State(state): State<AppState>) -> Response {
     match state.db.ping().await {
-        Ok(()) => Json(Readiness { status: "ok", jobs: job_status(&state) }).into_response(),
+        Ok(()) => Json(Readiness { status: "ok", jobs: job_status(&state), calendar: calendar_status(&state) })
+            .into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check: database does not answer");
             let mut response = AppError::Internal(anyhow::anyhow!("database unavailable")).into_response();

@@ -15,9 +15,9 @@ use crate::access;
 use crate::auth::{CurrentUser, Role};
 use crate::calendar::service as calendar;
 use crate::db;
-use crate::domain::input::{Check, NOTE_MAX, TEXT_MAX};
+use crate::domain::input::{CODE_MAX, Check, NOTE_MAX, TEXT_MAX};
 use crate::domain::objection;
-use crate::domain::plan::{self, By, Inputs};
+use crate::domain::plan::{self, By, Inputs, Place, TransferTo};
 use crate::domain::workflow::{self, Action, Outcome, Refusal};
 use crate::error::{AppError, AppResult};
 use crate::office::Office;
@@ -76,6 +76,27 @@ pub struct ActionBody {
     /// `reapply_mediation`: the business agrees to mediate again (must be `true`, MR 5 I(6)).
     pub business_consent: Option<bool>,
     pub approved: Option<bool>,
+    /// `forward`: `online` (the business has an account: received when forwarded), `post`,
+    /// `fax` or `email` (then `record_delivery` sets the receipt). Default: `online` when the
+    /// business has an account, else `email` when it has a contact address, else `post`.
+    #[schema(schema_with = delivery_schema)]
+    pub delivery: Option<String>,
+    /// `record_delivery`: the day the business received the complaint (ER Art. 36): not before
+    /// it was forwarded, not in the future.
+    pub received_on: Option<NaiveDate>,
+    /// `transfer`: a configured jurisdiction other than the case's.
+    #[schema(schema_with = fields::jurisdiction_opt)]
+    pub to_jurisdiction: Option<String>,
+    /// `transfer`: an outside agency of `GET /api/v1/reference` `agencies`.
+    #[schema(schema_with = fields::line_opt::<CODE_MAX>)]
+    pub to_agency: Option<String>,
+    /// `transfer` to a jurisdiction: the case's district there, if known.
+    #[schema(schema_with = fields::district_opt)]
+    pub district: Option<String>,
+}
+
+fn delivery_schema() -> utoipa::openapi::schema::Object {
+    fields::one_of(&plan::DELIVERIES, false)
 }
 
 fn text(value: &Option<String>) -> Option<String> {
@@ -102,6 +123,11 @@ fn provided(body: &ActionBody, field: &str) -> bool {
         "postmarked_on" => body.postmarked_on.is_some(),
         "requested_by" => text(&body.requested_by).is_some(),
         "business_consent" => body.business_consent.is_some(),
+        "delivery" => text(&body.delivery).is_some(),
+        "received_on" => body.received_on.is_some(),
+        "to_jurisdiction" => text(&body.to_jurisdiction).is_some(),
+        "to_agency" => text(&body.to_agency).is_some(),
+        "district" => text(&body.district).is_some(),
         _ => false,
     }
 }
@@ -285,6 +311,20 @@ async fn validate(
     {
         check.add("due", "must lie between today and a year from now");
     }
+    let delivery = match action {
+        Action::Forward => Some(delivery(db, check, case, body.delivery.as_deref()).await?),
+        _ => body.delivery.clone(),
+    };
+    let received_on = body.received_on;
+    if let Some(day) = received_on {
+        let forwarded = case.forwarded_at.map(taipei_date);
+        if day > taipei_date(now) {
+            check.add("received_on", "must not be in the future");
+        } else if forwarded.is_some_and(|f| day < f) {
+            check.add("received_on", "must not be before the complaint was forwarded");
+        }
+    }
+    let transfer_to = if action == Action::Transfer { transfer_to(office, check, case, body) } else { None };
     Ok(Inputs {
         occurred_at,
         back_dated: body.occurred_at.is_some(),
@@ -307,7 +347,96 @@ async fn validate(
         business_consent: body.business_consent,
         approved: body.approved,
         certificate_no: None,
+        delivery,
+        received_on,
+        transfer_to,
     })
+}
+
+/// How a forwarded complaint reaches the business: as asked, or by default online when the
+/// business has an account, else by e-mail to its contact address, else by post.
+async fn delivery(
+    db: &DatabaseConnection,
+    check: &mut Check,
+    case: &case::Model,
+    asked: Option<&str>,
+) -> AppResult<String> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let has_account = user::Entity::find()
+        .filter(user::Column::BusinessId.eq(case.business_id))
+        .filter(user::Column::Role.eq(Role::Business.as_str()))
+        .filter(user::Column::Disabled.eq(false))
+        .one(db)
+        .await?
+        .is_some();
+    Ok(match asked {
+        Some(mode) => {
+            check.one_of("delivery", mode, &plan::DELIVERIES);
+            if mode == "online" && !has_account {
+                check.add(
+                    "delivery",
+                    "the business has no account to receive it online: send it by post, fax or e-mail",
+                );
+            }
+            mode.to_string()
+        }
+        None if has_account => "online".into(),
+        None => {
+            let business = crate::businesses::service::get(db, case.business_id).await?;
+            if business.is_some_and(|b| b.contact_email.is_some()) { "email".into() } else { "post".into() }
+        }
+    })
+}
+
+/// Where a transfer goes: exactly one of another configured jurisdiction (with a district of
+/// it, if given) or a configured agency.
+fn transfer_to(office: Office<'_>, check: &mut Check, case: &case::Model, body: &ActionBody) -> Option<TransferTo> {
+    let reference = office.reference;
+    match (text(&body.to_jurisdiction), text(&body.to_agency)) {
+        (Some(_), Some(_)) => {
+            check.add("to_agency", "give either to_jurisdiction or to_agency, not both");
+            None
+        }
+        (None, None) => {
+            check.add("to_jurisdiction", "is required (or to_agency): where the complaint goes");
+            None
+        }
+        (Some(code), None) => {
+            let Some(j) = reference.jurisdiction(&code) else {
+                check.add("to_jurisdiction", "is not a configured jurisdiction");
+                return None;
+            };
+            if code == case.jurisdiction {
+                check.add("to_jurisdiction", "is the case's own jurisdiction");
+                return None;
+            }
+            let district = text(&body.district);
+            if let Some(d) = &district
+                && !reference.is_district_of(&code, d)
+            {
+                check.add("district", "is not a district of to_jurisdiction");
+            }
+            Some(TransferTo {
+                place: Place::Jurisdiction { code, district },
+                name_zh: j.name_zh.clone(),
+                name_en: j.name_en.clone(),
+            })
+        }
+        (None, Some(code)) => {
+            if text(&body.district).is_some() {
+                check.add("district", "goes with to_jurisdiction only");
+            }
+            let Some(agency) = reference.agency(&code) else {
+                check.add("to_agency", "is not a configured agency (GET /api/v1/reference, `agencies`)");
+                return None;
+            };
+            Some(TransferTo {
+                place: Place::Agency(code),
+                name_zh: agency.name_zh.clone(),
+                name_en: agency.name_en.clone(),
+            })
+        }
+    }
 }
 
 /// Plans the action, counts the deadline it asks for on the office calendar, and has the

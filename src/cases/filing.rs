@@ -191,9 +191,9 @@ impl FromConsultation {
         let consumer = body.consumer.get_or_insert_with(ConsumerBody::default);
         consumer.name = consumer.name.take().or_else(|| c.consumer_name.clone());
         consumer.phone = consumer.phone.take().or_else(|| c.consumer_phone.clone());
-        if body.received_at.is_none() {
-            body.received_at = Some(c.received_at.with_timezone(&crate::time::taipei()));
-        }
+        // The complaint is received when the consultation becomes one (now, or the date staff
+        // give), not on the day of the call: the call was counted as a consultation then, and
+        // the complaint counts in the figures of the day it was made.
     }
 }
 
@@ -353,6 +353,11 @@ pub async fn file(
         }
         (true, value) => check.past_instant("received_at", value, now).unwrap_or(now),
     };
+    if let Some(source) = from_consultation
+        && received_at < source.consultation.received_at
+    {
+        check.add("received_at", "must not be before the consultation it comes from");
+    }
     if let Some(date) = body.transaction_date
         && (date > taipei_date(received_at) || date < taipei_date(received_at) - Days::new(366 * 30))
     {
@@ -434,6 +439,7 @@ pub async fn file(
         stage: Set(opens),
         status: Set(status),
         due_at: Set(due_at),
+        due_provisional: Set(false),
         forwarded_at: Set(None),
         closed_at: Set(None),
         last_action_at: Set(received_at),
@@ -449,7 +455,8 @@ pub async fn file(
     let event = NewEvent::by(user, case_id, "file", received_at)
         .stage(opens.as_str())
         .to_status(status.as_str())
-        .data(serde_json::json!({"channel": case.channel, "prior_complaint": prior_complaint}));
+        .data(serde_json::json!({"channel": case.channel, "prior_complaint": prior_complaint,
+            "consultation_received_on": from_consultation.map(|c| taipei_date(c.consultation.received_at))}));
     timeline::append(&txn, event).await?;
     if let Some(source) = from_consultation {
         let mut active: consultation::ActiveModel = source.consultation.clone().into();

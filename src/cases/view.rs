@@ -10,9 +10,11 @@ use uuid::Uuid;
 use crate::access;
 use crate::auth::{CurrentUser, Role};
 use crate::businesses::service::BusinessRef;
+use crate::calendar::OfficeCalendar;
 use crate::domain::objection;
 use crate::domain::workflow::{self, Action, Stage, StageFacts, Status};
 use crate::error::{AppError, AppResult};
+use crate::time::taipei_date;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ConsumerView {
@@ -31,6 +33,15 @@ pub struct StageView {
     /// The business's answer is due (first complaint), or the officer's target / the date
     /// asked of the business (second complaint).
     pub due_at: Option<DateTime<Utc>>,
+    /// First complaint: `due_at` counts from a presumed receipt — forwarded by post, fax or
+    /// e-mail and its receipt not yet recorded (`record_delivery`, ER Art. 36).
+    pub due_provisional: bool,
+    /// First complaint: how it was forwarded and when the business received it.
+    pub delivery: Option<Delivery>,
+    /// The deadlines of this stage (`due_at`, `schedule_by`, `objection_due`, `court_due`) that
+    /// fall in a year without an office calendar: counted with Saturdays and Sundays as the only
+    /// rest days, they may be early.
+    pub calendar_provisional: Vec<String>,
     pub closed_at: Option<DateTime<Utc>>,
     /// Why the stage ended as it did, e.g. `no_response`, `declined`, `escalated`.
     pub end_reason: Option<String>,
@@ -63,6 +74,15 @@ pub struct StageView {
     /// Texts and facts recorded on the stage: response, offer, claims, reasons, negotiations.
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
+}
+
+/// How a first complaint reached the business.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Delivery {
+    /// `online`, `post`, `fax` or `email`.
+    pub mode: String,
+    /// The day the business received it; `null` until recorded (not online).
+    pub received_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -112,6 +132,8 @@ pub struct CaseView {
     pub received_at: DateTime<Utc>,
     /// The next deadline of the current stage.
     pub due_at: Option<DateTime<Utc>>,
+    /// `due_at` is the business's date counted from a presumed receipt (see the stage's).
+    pub due_provisional: bool,
     pub forwarded_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
     pub stages: Vec<StageView>,
@@ -138,18 +160,37 @@ pub struct CaseSummary {
     pub amount_disputed: Option<i64>,
     pub received_at: DateTime<Utc>,
     pub due_at: Option<DateTime<Utc>>,
+    /// `due_at` is the business's date counted from a presumed receipt (ER Art. 36).
+    pub due_provisional: bool,
 }
 
 pub fn facts(stage: &case_stage::Model) -> StageFacts {
     crate::stages::facts(stage)
 }
 
-fn stage_view(s: case_stage::Model) -> AppResult<StageView> {
+/// The names of the stage's deadlines that fall in a year the office calendar does not cover.
+fn calendar_gaps(s: &case_stage::Model, calendar: &OfficeCalendar) -> Vec<String> {
+    [
+        ("due_at", s.due_at),
+        ("schedule_by", s.schedule_by),
+        ("objection_due", s.objection_due),
+        ("court_due", s.court_due),
+    ]
+    .into_iter()
+    .filter_map(|(name, at)| at.filter(|at| !calendar.covers(taipei_date(*at))).map(|_| name.to_string()))
+    .collect()
+}
+
+fn stage_view(s: case_stage::Model, calendar: &OfficeCalendar) -> AppResult<StageView> {
+    let delivery = s.details.get("delivery").and_then(|d| serde_json::from_value::<Delivery>(d.clone()).ok());
     Ok(StageView {
+        calendar_provisional: calendar_gaps(&s, calendar),
+        delivery,
         stage: s.stage,
         status: s.status,
         filed_at: s.filed_at,
         due_at: s.due_at,
+        due_provisional: s.due_provisional,
         closed_at: s.closed_at,
         end_reason: s.end_reason,
         responded_at: s.responded_at,
@@ -188,7 +229,12 @@ pub async fn current_stage(db: &impl ConnectionTrait, case_id: Uuid) -> AppResul
 }
 
 /// The full case as `user` may see it (they must be allowed to see it).
-pub async fn build(db: &impl ConnectionTrait, user: &CurrentUser, case: case::Model) -> AppResult<CaseView> {
+pub async fn build(
+    db: &impl ConnectionTrait,
+    calendar: &OfficeCalendar,
+    user: &CurrentUser,
+    case: case::Model,
+) -> AppResult<CaseView> {
     let business = business::Entity::find_by_id(case.business_id)
         .one(db)
         .await?
@@ -206,7 +252,7 @@ pub async fn build(db: &impl ConnectionTrait, user: &CurrentUser, case: case::Mo
         .into_iter()
         .map(AttachmentView::from)
         .collect();
-    let stages = stage_rows.into_iter().map(stage_view).collect::<AppResult<Vec<_>>>()?;
+    let stages = stage_rows.into_iter().map(|s| stage_view(s, calendar)).collect::<AppResult<Vec<_>>>()?;
     Ok(CaseView {
         id: case.id,
         case_no: case.case_no,
@@ -232,6 +278,7 @@ pub async fn build(db: &impl ConnectionTrait, user: &CurrentUser, case: case::Mo
         district: case.district,
         received_at: case.received_at,
         due_at: case.due_at,
+        due_provisional: case.due_provisional,
         forwarded_at: case.forwarded_at,
         closed_at: case.closed_at,
         stages,
@@ -257,5 +304,6 @@ pub fn summary(case: case::Model, business: &business::Model) -> AppResult<CaseS
         amount_disputed: case.amount_disputed,
         received_at: case.received_at,
         due_at: case.due_at,
+        due_provisional: case.due_provisional,
     })
 }

@@ -121,6 +121,11 @@ impl OfficeCalendar {
         }
     }
 
+    /// The office calendar of `date`'s year is loaded (else only weekends are rest days).
+    pub fn covers(&self, date: NaiveDate) -> bool {
+        self.years.contains(&date.year())
+    }
+
     pub fn years(&self) -> impl Iterator<Item = i32> + '_ {
         self.years.iter().copied()
     }

@@ -32,4 +32,9 @@ pub struct DeadlineSettings {
     pub objection_mail_days: u32,
     /// MR 27 II: a certificate that mediation failed, within 7 days of the request.
     pub certificate_days: u32,
+    /// Enforcement Rules Art. 36: the business's 15 days run from its receipt. A complaint
+    /// forwarded other than online is presumed received this many days after forwarding until
+    /// the receipt is recorded (the due date shows as provisional meanwhile). The office's
+    /// choice; 3 by default.
+    pub postal_days: u32,
 }

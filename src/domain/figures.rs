@@ -16,6 +16,16 @@ pub const EDUCATION_EVENTS: &str = "education_events";
 /// of the report's seven figures.
 pub const MEDIATIONS_ESTABLISHED: &str = "mediations_established";
 
+/// The figure a stage counts in, on the day it was filed.
+pub fn stage_metric(stage: super::workflow::Stage) -> &'static str {
+    use super::workflow::Stage;
+    match stage {
+        Stage::FirstComplaint => FIRST_COMPLAINTS,
+        Stage::SecondComplaint => SECOND_COMPLAINTS,
+        Stage::Mediation => MEDIATION_APPLICATIONS,
+    }
+}
+
 pub const METRICS: [&str; 7] = [
     CONSULTATIONS,
     FIRST_COMPLAINTS,

@@ -40,7 +40,32 @@ pub struct Inputs {
     pub approved: Option<bool>,
     /// `issue_certificate`: the number the writer allotted, e.g. `115年第3號`.
     pub certificate_no: Option<String>,
+    /// `forward`: how the complaint reaches the business (`online`, `post`, `fax`, `email`).
+    pub delivery: Option<String>,
+    /// `record_delivery`: the day the business received the complaint (ER Art. 36).
+    pub received_on: Option<NaiveDate>,
+    /// `transfer`: where the complaint goes.
+    pub transfer_to: Option<TransferTo>,
 }
+
+/// Where a complaint is transferred (移送), with the names the consumer is told.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TransferTo {
+    /// Another jurisdiction's office (its code, and the district there, if known), or an
+    /// outside agency (its code).
+    pub place: Place,
+    pub name_zh: String,
+    pub name_en: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Place {
+    Jurisdiction { code: String, district: Option<String> },
+    Agency(String),
+}
+
+/// The modes of `forward`'s delivery; only `online` is received at once.
+pub const DELIVERIES: [&str; 4] = ["online", "post", "fax", "email"];
 
 impl Inputs {
     /// The human text the timeline shows for the action.
@@ -66,6 +91,9 @@ pub struct StageNow {
     /// Established by the lapse of the objection periods (CPA 45-3).
     pub deemed: bool,
     pub assigned_officer_id: Option<Uuid>,
+    pub responded_at: Option<DateTime<Utc>>,
+    /// First complaint: how it was forwarded (`delivery.mode` in the details).
+    pub delivery: Option<String>,
 }
 
 /// Who acts: their account and role name.
@@ -106,6 +134,8 @@ pub enum MailValue {
     Meeting(i32, i32),
     /// An instant, with its time of day (a meeting's).
     DateTime(DateTime<Utc>),
+    /// A name in Chinese and in English (a jurisdiction, an agency).
+    Named(String, String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -157,9 +187,10 @@ pub fn edit_details(details: &mut Value, edits: &[Edit]) {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Columns {
     pub due_at: Option<Option<DateTime<Utc>>>,
+    pub due_provisional: Option<bool>,
     pub responded_at: Option<DateTime<Utc>>,
     pub responded_late: Option<bool>,
-    pub assigned_officer_id: Option<Uuid>,
+    pub assigned_officer_id: Option<Option<Uuid>>,
     pub accepted_at: Option<DateTime<Utc>>,
     pub schedule_by: Option<Option<DateTime<Utc>>>,
     pub schedule_extended: Option<bool>,
@@ -202,6 +233,17 @@ pub struct Plan {
     /// The stage was over and is decided anew (a deemed establishment reversed): it closes
     /// again, with a new date and reason, or opens.
     pub reopens: bool,
+    /// The complaint is transferred (移送): the writer records it and, to another jurisdiction,
+    /// moves the case and its figures there.
+    pub transfer: Option<Transfer>,
+}
+
+/// A transfer as the writer records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transfer {
+    pub place: Place,
+    pub reason: String,
+    pub by: Uuid,
 }
 
 /// The deadline `action` counts, if any, for the writer to ask the office calendar.
@@ -209,7 +251,15 @@ pub fn deadline(action: Action, now: &StageNow, inputs: &Inputs, days: &Deadline
     let at = inputs.occurred_at;
     let count = |from, days| Some(Count { from, days });
     match action {
+        // ER Art. 36: from the business's receipt — at once online, else presumed
+        // `postal_days` later until the receipt is recorded.
+        Action::Forward if inputs.delivery.as_deref().is_some_and(|d| d != "online") => {
+            count(at + chrono::Duration::days(i64::from(days.postal_days)), days.business_reply_days)
+        }
         Action::Forward => count(at, days.business_reply_days),
+        Action::RecordDelivery => {
+            count(inputs.received_on.map(crate::domain::calendar::end_of_day).unwrap_or(at), days.business_reply_days)
+        }
         Action::FileSecondComplaint => count(at, days.second_complaint_days),
         Action::RequestBusinessReply => count(at, inputs.due_days.unwrap_or(days.business_reply_days)),
         Action::RequestCorrection if inputs.due.is_none() => count(at, days.correction_days),
@@ -263,16 +313,81 @@ pub fn plan(
         mail: Vec::new(),
         leaves_agenda: false,
         reopens: false,
+        transfer: None,
     };
     let end = |reason: &str| Some(reason.to_string());
     match action {
         Action::Forward => {
+            let mode = inputs.delivery.clone().unwrap_or_else(|| "online".into());
+            let online = mode == "online";
             p.columns.due_at = Some(Some(due));
+            p.columns.due_provisional = Some(!online);
             p.forwarded = true;
             // Who to tell if the business lets the date pass.
             p.details.push(Edit::Set("forwarded_by", json!(by.id)));
-            p.data = json!({"due_at": due});
+            let received_on = online.then(|| crate::time::taipei_date(at));
+            p.details.push(Edit::Set("delivery", json!({"mode": mode, "received_on": received_on})));
+            p.data = json!({"due_at": due, "delivery": mode, "due_provisional": !online});
             p.mail.push(MailPlan::new("case_forwarded", vec![Business], vec![("due_date", V::Date(due))]));
+        }
+        Action::RecordDelivery => {
+            let mode = now.delivery.clone().unwrap_or_else(|| "post".into());
+            p.columns.due_at = Some(Some(due));
+            p.columns.due_provisional = Some(false);
+            p.details.push(Edit::Set("delivery", json!({"mode": mode, "received_on": inputs.received_on})));
+            // The reminder follows the real date.
+            p.details.push(Edit::Set("reminder_sent_at", Value::Null));
+            p.to = match now.status {
+                Status::Responded => {
+                    let late = now.responded_at.is_some_and(|answered| answered > due);
+                    p.columns.responded_late = Some(late);
+                    Status::Responded
+                }
+                // An answer not yet late after all: the stage waits again (the job marks a
+                // stage overdue once its real date passes, with its mail).
+                Status::Overdue if due >= at => Status::Forwarded,
+                status => status,
+            };
+            p.data = json!({"received_on": inputs.received_on, "due_at": due});
+        }
+        Action::Transfer => {
+            if let Some(to) = &inputs.transfer_to {
+                let reason = inputs.reason.clone().unwrap_or_default();
+                let (data, fields) = match &to.place {
+                    Place::Jurisdiction { code, .. } => {
+                        // Staff of this office no longer handle it: a second complaint waits there to be assigned.
+                        if now.kind == Stage::SecondComplaint {
+                            p.to = Status::Submitted;
+                            p.columns.assigned_officer_id = Some(None);
+                        } else {
+                            p.to = now.status;
+                        }
+                        (json!({"to_jurisdiction": code}), "jurisdiction")
+                    }
+                    Place::Agency(code) => {
+                        p.to = Status::Transferred;
+                        p.end_reason = end("transferred");
+                        (json!({"to_agency": code}), "agency")
+                    }
+                };
+                let mut record = data.clone();
+                if let Some(map) = record.as_object_mut() {
+                    map.insert("reason".into(), json!(reason));
+                    map.insert("at".into(), json!(at));
+                }
+                p.details.push(Edit::Push("transfers", record));
+                p.data = data;
+                p.mail.push(MailPlan::new(
+                    "case_transferred",
+                    vec![Consumer],
+                    vec![
+                        ("destination", V::Named(to.name_zh.clone(), to.name_en.clone())),
+                        ("destination_kind", V::Text(fields.into())),
+                        ("reason", V::Text(reason.clone())),
+                    ],
+                ));
+                p.transfer = Some(Transfer { place: to.place.clone(), reason, by: by.id });
+            }
         }
         Action::RequestInfo => p.details.push(Edit::Set("info_requested", json!(inputs.note))),
         Action::ProvideInfo => {}
@@ -335,7 +450,7 @@ pub fn plan(
             });
         }
         Action::Assign => {
-            p.columns.assigned_officer_id = inputs.officer_id;
+            p.columns.assigned_officer_id = inputs.officer_id.map(Some);
             p.data = json!({"officer_id": inputs.officer_id});
         }
         Action::RequestBusinessReply => {
@@ -358,7 +473,7 @@ pub fn plan(
             p.columns.accepted_at = Some(at);
             p.columns.schedule_by = Some(Some(due));
             // The officer who accepts it follows the mediation through (court dispatch alerts).
-            p.columns.assigned_officer_id = Some(by.id);
+            p.columns.assigned_officer_id = Some(Some(by.id));
             p.data = json!({"schedule_by": due});
             p.mail.push(MailPlan::new(
                 "application_accepted",
@@ -487,6 +602,7 @@ mod tests {
             reminder_working_days: 3,
             objection_mail_days: 7,
             certificate_days: 7,
+            postal_days: 3,
         }
     }
 
@@ -504,6 +620,8 @@ mod tests {
             proposal_basis: None,
             deemed: false,
             assigned_officer_id: None,
+            responded_at: None,
+            delivery: None,
         }
     }
 
@@ -591,13 +709,63 @@ mod tests {
     }
 
     #[test]
+    fn a_posted_complaint_counts_from_a_presumed_receipt_until_the_real_one_is_recorded() {
+        let mut i = inputs();
+        i.delivery = Some("post".into());
+        let (count, p) = run(Action::Forward, &stage(Stage::FirstComplaint, Status::Submitted), i, Actor::Clerk);
+        assert_eq!(count, Some(Count { from: t(AT) + chrono::Duration::days(3), days: 15 }));
+        assert_eq!(p.columns.due_provisional, Some(true));
+
+        // Received on the 6th: 15 days from then; an overdue stage waits again.
+        let mut now = stage(Stage::FirstComplaint, Status::Overdue);
+        now.delivery = Some("post".into());
+        let mut i = inputs();
+        i.received_on = NaiveDate::from_ymd_opt(2026, 11, 6);
+        i.occurred_at = t("2026-11-10T10:00:00+08:00");
+        let (count, p) = run(Action::RecordDelivery, &now, i.clone(), Actor::Clerk);
+        assert_eq!(count.map(|c| crate::time::taipei_date(c.from)), NaiveDate::from_ymd_opt(2026, 11, 6));
+        assert_eq!((p.to, p.columns.due_provisional), (Status::Forwarded, Some(false)));
+
+        // An answer already given is judged against the real date.
+        let mut now = stage(Stage::FirstComplaint, Status::Responded);
+        now.responded_at = Some(t("2026-11-20T09:00:00+08:00"));
+        let (_, p) = run(Action::RecordDelivery, &now, i, Actor::Clerk);
+        assert_eq!((p.to, p.columns.responded_late), (Status::Responded, Some(true)));
+    }
+
+    #[test]
+    fn a_transfer_to_an_agency_ends_the_stage_and_to_a_jurisdiction_moves_it() {
+        let mut i = inputs();
+        i.reason = Some("銀行貸款爭議".into());
+        i.transfer_to = Some(TransferTo {
+            place: Place::Agency("foi".into()),
+            name_zh: "財團法人金融消費評議中心".into(),
+            name_en: "Financial Ombudsman Institution".into(),
+        });
+        let (_, p) = run(Action::Transfer, &stage(Stage::FirstComplaint, Status::Submitted), i.clone(), Actor::Clerk);
+        assert_eq!((p.to, p.end_reason.as_deref()), (Status::Transferred, Some("transferred")));
+        assert_eq!(p.mail[0].kind, "case_transferred");
+
+        i.transfer_to = Some(TransferTo {
+            place: Place::Jurisdiction { code: "pingtung".into(), district: None },
+            name_zh: "屏東縣".into(),
+            name_en: "Pingtung County".into(),
+        });
+        let mut now = stage(Stage::SecondComplaint, Status::Assigned);
+        now.assigned_officer_id = Some(Uuid::nil());
+        let (_, p) = run(Action::Transfer, &now, i, Actor::Officer);
+        assert_eq!((p.to, p.columns.assigned_officer_id, p.end_reason), (Status::Submitted, Some(None), None));
+        assert!(p.transfer.is_some());
+    }
+
+    #[test]
     fn accepting_an_application_sets_the_thirty_days_and_the_officer() {
         let (count, p) =
             run(Action::AcceptApplication, &stage(Stage::Mediation, Status::Applied), inputs(), Actor::Officer);
         assert_eq!(count.map(|c| c.days), Some(30));
         assert_eq!(
             (p.to, p.columns.schedule_by, p.columns.assigned_officer_id),
-            (Status::Accepted, Some(Some(t(DUE))), Some(Uuid::nil()))
+            (Status::Accepted, Some(Some(t(DUE))), Some(Some(Uuid::nil())))
         );
         assert_eq!(p.mail[0].to, vec![Party::Consumer, Party::Business]);
     }

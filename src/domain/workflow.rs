@@ -59,6 +59,8 @@ names! {
         RequestCertificate => "request_certificate",
         IssueCertificate => "issue_certificate",
         ReapplyMediation => "reapply_mediation",
+        RecordDelivery => "record_delivery",
+        Transfer => "transfer",
     }
 }
 
@@ -125,7 +127,9 @@ const fn rule(
 /// Statuses in which a stage is over.
 pub fn is_terminal(stage: Stage, status: Status) -> bool {
     match stage {
-        First | Second => matches!(status, S::Settled | S::Unresolved | S::Rejected | S::Withdrawn),
+        First | Second => {
+            matches!(status, S::Settled | S::Unresolved | S::Rejected | S::Withdrawn | S::Transferred)
+        }
         Mediation => {
             matches!(status, S::Rejected | S::Established | S::NotEstablished | S::Withdrawn | S::CourtRefused)
         }
@@ -145,8 +149,9 @@ pub fn statuses(stage: Stage) -> &'static [Status] {
             S::Unresolved,
             S::Rejected,
             S::Withdrawn,
+            S::Transferred,
         ],
-        Second => &[S::Submitted, S::Assigned, S::Settled, S::Unresolved, S::Rejected, S::Withdrawn],
+        Second => &[S::Submitted, S::Assigned, S::Settled, S::Unresolved, S::Rejected, S::Withdrawn, S::Transferred],
         Mediation => &[
             S::Applied,
             S::NeedsCorrection,
@@ -169,7 +174,30 @@ const MEDIATION_OPEN: &[Status] = &[S::Applied, S::NeedsCorrection, S::Accepted,
 /// The transition table (API.md, "Cases").
 pub const RULES: &[Rule] = &[
     // First complaint 第一次申訴 (CPA 43 I–II).
-    rule(First, &[S::Submitted], A::Forward, Outcome::To(S::Forwarded), STAFF, &[], &[]),
+    rule(First, &[S::Submitted], A::Forward, Outcome::To(S::Forwarded), STAFF, &[], &["delivery"]),
+    // Enforcement Rules Art. 36: the 15 days run from the business's receipt. Recording it
+    // (or correcting it) moves the due date, and with it whether the stage is overdue and
+    // whether an answer already given was late.
+    rule(
+        First,
+        &[S::Forwarded, S::Overdue, S::Responded],
+        A::RecordDelivery,
+        Outcome::Decided(&[S::Forwarded, S::Overdue, S::Responded]),
+        STAFF,
+        &["received_on"],
+        &[],
+    ),
+    // 移送: to the office of another jurisdiction (the stage keeps its place there) or to an
+    // outside agency (the stage ends `transferred`).
+    rule(
+        First,
+        &[S::Submitted, S::NeedsInfo],
+        A::Transfer,
+        Outcome::Decided(&[S::Transferred, S::Submitted, S::NeedsInfo]),
+        STAFF,
+        &["reason"],
+        &["to_jurisdiction", "to_agency", "district"],
+    ),
     rule(First, &[S::Submitted], A::RequestInfo, Outcome::To(S::NeedsInfo), STAFF, &["note"], &[]),
     rule(First, &[S::NeedsInfo], A::ProvideInfo, Outcome::To(S::Submitted), CONSUMER_OR_STAFF, &["note"], &[]),
     rule(First, &[S::Submitted, S::NeedsInfo], A::Reject, Outcome::To(S::Rejected), STAFF, &["reason"], &[]),
@@ -224,6 +252,17 @@ pub const RULES: &[Rule] = &[
         &[],
     ),
     rule(Second, SECOND_OPEN, A::Withdraw, Outcome::To(S::Withdrawn), CONSUMER_OR_STAFF, &[], &["note"]),
+    // An assigned officer belongs to this office: a second complaint moved to another
+    // jurisdiction waits there to be assigned anew.
+    rule(
+        Second,
+        &[S::Submitted, S::Assigned],
+        A::Transfer,
+        Outcome::Decided(&[S::Transferred, S::Submitted]),
+        STAFF,
+        &["reason"],
+        &["to_jurisdiction", "to_agency", "district"],
+    ),
     // Mediation 調解 (CPA 44–46, 消費爭議調解辦法).
     rule(Mediation, &[S::Applied], A::RequestCorrection, Outcome::To(S::NeedsCorrection), OFFICER, &["note"], &["due"]),
     rule(Mediation, &[S::NeedsCorrection], A::ProvideInfo, Outcome::To(S::Applied), CONSUMER_OR_STAFF, &["note"], &[]),
@@ -292,6 +331,8 @@ pub struct StageFacts {
     pub certificate_issued: bool,
     /// This stage is itself the one new application MR 5 II allows.
     pub reapplication: bool,
+    /// First complaint: forwarded online, so received when forwarded (no receipt to record).
+    pub delivered_online: bool,
 }
 
 /// Why an action cannot be taken now.
@@ -342,6 +383,9 @@ pub fn check(
         A::RequestCertificate if facts.certificate_requested => Some("a certificate has already been requested"),
         A::IssueCertificate if !facts.certificate_requested => Some("no certificate has been requested"),
         A::IssueCertificate if facts.certificate_issued => Some("the certificate has already been issued"),
+        A::RecordDelivery if facts.delivered_online => {
+            Some("the complaint was forwarded online: the business received it when it was forwarded")
+        }
         A::ReapplyMediation if facts.reapplication => {
             Some("this case has already been mediated anew once (MR 5 II allows it once)")
         }
@@ -474,6 +518,9 @@ mod tests {
             (A::ReapplyMediation, Mediation, vec![S::NotEstablished, S::Rejected], staff.clone()),
             (A::SendToCourt, Mediation, vec![S::Established], officer.clone()),
             (A::RecordCourtResult, Mediation, vec![S::Established], officer.clone()),
+            (A::RecordDelivery, First, vec![S::Forwarded, S::Overdue, S::Responded], staff.clone()),
+            (A::Transfer, First, vec![S::Submitted, S::NeedsInfo], staff.clone()),
+            (A::Transfer, Second, vec![S::Submitted, S::Assigned], staff.clone()),
         ]
     }
 

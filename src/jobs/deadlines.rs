@@ -35,6 +35,9 @@ pub async fn mark_overdue(state: &AppState) -> AppResult<Tally> {
         .filter(case_stage::Column::Stage.eq(Stage::FirstComplaint))
         .filter(case_stage::Column::Status.eq(Status::Forwarded))
         .filter(case_stage::Column::DueAt.lt(now))
+        // ER Art. 36: the business's days run from its receipt; until that is recorded the
+        // date is only presumed, and nobody is told they are late on a presumption.
+        .filter(case_stage::Column::DueProvisional.eq(false))
         .limit(BATCH)
         .into_tuple()
         .all(&state.db)
@@ -48,7 +51,10 @@ pub async fn mark_overdue(state: &AppState) -> AppResult<Tally> {
 
 async fn mark_one_overdue(state: &AppState, id: Uuid, now: DateTime<Utc>) -> AppResult<bool> {
     let txn = db::begin_write(&state.db).await?;
-    let mut query = case_stage::Entity::find_by_id(id).filter(case_stage::Column::Status.eq(Status::Forwarded));
+    let mut query = case_stage::Entity::find_by_id(id)
+        .filter(case_stage::Column::Status.eq(Status::Forwarded))
+        .filter(case_stage::Column::DueProvisional.eq(false))
+        .filter(case_stage::Column::DueAt.lt(now));
     if state.db.get_database_backend() == DbBackend::Postgres {
         // Another instance working on the same row skips it instead of waiting.
         query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
@@ -252,7 +258,8 @@ async fn remind_one(state: &AppState, id: Uuid, now: DateTime<Utc>) -> AppResult
     let due_day = time::taipei_date(due);
     let closures = calendar::closures(&txn, &stage.jurisdiction, due_day - chrono::Days::new(90), due_day).await?;
     let remind_on = state.calendar.working_days_before(due_day, days, &closures);
-    if today < remind_on || stage.details.get("reminder_sent_at").is_some() {
+    // `record_delivery` clears the mark when the date moves: the reminder follows the real date.
+    if today < remind_on || stage.details.get("reminder_sent_at").is_some_and(|v| !v.is_null()) {
         txn.rollback().await?;
         return Ok(false);
     }

@@ -60,6 +60,8 @@ pub enum Field {
     Meeting(i32, i32),
     /// An inspection theme code.
     Theme(String),
+    /// A name in Chinese and in English (a jurisdiction, an agency).
+    Named(String, String),
 }
 
 struct Recipient {
@@ -149,6 +151,13 @@ impl Field {
                 .inspection_theme(code)
                 .map(|t| if locale == "en" { t.name_en.clone() } else { t.name_zh.clone() })
                 .unwrap_or_else(|| code.clone()),
+            Field::Named(zh, en) => {
+                if locale == "en" {
+                    en.clone()
+                } else {
+                    zh.clone()
+                }
+            }
         };
         Value::String(text)
     }

@@ -48,7 +48,12 @@ pub struct MyMessage {
 
 /// Gathers the caller's data and logs the request.
 #[tracing::instrument(skip_all, fields(user_id = %user.id))]
-pub async fn gather(db: &DatabaseConnection, user: &CurrentUser, require_staff_mfa: bool) -> AppResult<MyData> {
+pub async fn gather(
+    db: &DatabaseConnection,
+    calendar: &crate::calendar::OfficeCalendar,
+    user: &CurrentUser,
+    require_staff_mfa: bool,
+) -> AppResult<MyData> {
     let now = time::now();
     requests::log(db, user.id, Kind::Export, now).await?;
     let account = user::Entity::find_by_id(user.id).one(db).await?.ok_or(AppError::Unauthorized)?;
@@ -60,7 +65,7 @@ pub async fn gather(db: &DatabaseConnection, user: &CurrentUser, require_staff_m
     let mut cases = Vec::with_capacity(rows.len());
     for row in rows {
         let id = row.id;
-        let case = view::build(db, user, row).await?;
+        let case = view::build(db, calendar, user, row).await?;
         let timeline = timeline::list(db, id, access::sees_internal(user)).await?;
         cases.push(MyCase { case, timeline });
     }

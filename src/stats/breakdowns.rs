@@ -125,6 +125,9 @@ pub struct Breakdowns {
     pub by_district: Vec<Count>,
     /// The ten businesses with most complaints in the period.
     pub top_businesses: Vec<BusinessLine>,
+    /// Complaints transferred in the period (移送): to and from other jurisdictions' offices,
+    /// and to outside agencies.
+    pub transfers: super::transfers::TransferCounts,
 }
 
 fn stage_scope(scope: &Scope, period: Period) -> Condition {
@@ -207,7 +210,9 @@ async fn stage_pass(
     };
     let answered = Expr::col(case_stage::Column::RespondedAt).is_not_null();
     let forwarded = Expr::col(case_stage::Column::DueAt).is_not_null();
-    let past_due = Expr::col(case_stage::Column::DueAt).lt(now);
+    // A presumed date (receipt not recorded, ER Art. 36) passing makes no business late.
+    let past_due =
+        Expr::col(case_stage::Column::DueAt).lt(now).and(Expr::col(case_stage::Column::DueProvisional).eq(false));
     let rows: Vec<StageRow> = case_stage::Entity::find()
         .select_only()
         .column(case_stage::Column::Stage)
@@ -411,6 +416,16 @@ pub async fn compute(
         by_channel,
         by_district,
         top_businesses,
+        transfers: super::transfers::counts(
+            db,
+            match scope {
+                Scope::One(j) => Some(j.as_str()),
+                Scope::All => None,
+            },
+            period.from,
+            period.to,
+        )
+        .await?,
     })
 }
 

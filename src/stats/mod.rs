@@ -8,3 +8,4 @@ pub mod figures;
 pub mod periods;
 pub mod published;
 pub mod recount;
+pub mod transfers;

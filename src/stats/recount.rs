@@ -1,12 +1,15 @@
 //! The report figures counted again from the records themselves: to check the daily counters,
-//! and to rebuild them (after a restore or a bulk import that bypassed the services).
+//! and to rebuild them (after a restore or a bulk import that bypassed the services) without
+//! moving what closed months published.
 
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use entity::{case_stage, consultation, education_event, inspection, meeting, stat_daily};
+use entity::{
+    case_stage, consultation, education_event, inspection, meeting, stat_correction, stat_daily, stat_period,
+};
 use sea_orm::sea_query::{Alias, Expr, Func};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 
 use super::figures::{
     CONSULTATIONS, EDUCATION_EVENTS, FIRST_COMPLAINTS, INSPECTIONS, MEDIATION_APPLICATIONS, MEDIATION_MEETINGS,
@@ -150,23 +153,84 @@ pub async fn differences(db: &impl ConnectionTrait) -> AppResult<Vec<((String, S
         .collect())
 }
 
-/// Replaces every counter with the count from the records. Closed months keep their published
-/// figures: a rebuild does not record corrections.
-pub async fn rebuild(db: &impl ConnectionTrait) -> AppResult<u64> {
-    let counts = from_records(db).await?;
+/// What a rebuild changed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Rebuilt {
+    /// Daily counters that did not agree with the records and now do.
+    pub counters: u64,
+    /// Corrections recorded so that closed months keep their published figures.
+    pub corrections: u64,
+}
+
+/// Sets every counter to the count from the records. A closed month keeps the figures it was
+/// published with: where its counts now differ, the difference is recorded as a correction of
+/// that month (dated on its first day, noted as coming from the rebuild), so the summary, the
+/// monthly rows, the periods list and the report all still show what was published, with the
+/// correction beside it.
+pub async fn rebuild(db: &impl ConnectionTrait) -> AppResult<Rebuilt> {
+    let records = from_records(db).await?;
+    let changed = differences(db).await?.len() as u64;
     stat_daily::Entity::delete_many().exec(db).await?;
-    let rows: Vec<stat_daily::ActiveModel> = counts
-        .into_iter()
+    let rows: Vec<stat_daily::ActiveModel> = records
+        .iter()
         .map(|((jurisdiction, metric, day), count)| stat_daily::ActiveModel {
-            jurisdiction: Set(jurisdiction),
-            metric: Set(metric),
-            day: Set(day),
-            count: Set(count),
+            jurisdiction: Set(jurisdiction.clone()),
+            metric: Set(metric.clone()),
+            day: Set(*day),
+            count: Set(*count),
         })
         .collect();
-    let written = rows.len() as u64;
     for chunk in rows.chunks(500) {
         stat_daily::Entity::insert_many(chunk.to_vec()).exec(db).await?;
     }
-    Ok(written)
+    let corrections = keep_published(db, &records).await?;
+    Ok(Rebuilt { counters: changed, corrections })
+}
+
+/// For each closed month and figure: records the correction that makes "as published"
+/// (current less corrections) equal the published snapshot again.
+async fn keep_published(db: &impl ConnectionTrait, records: &Counts) -> AppResult<u64> {
+    let mut recorded = 0;
+    let now = crate::time::now();
+    for period in stat_period::Entity::find().all(db).await? {
+        let Some(published) = period.figures.as_object() else { continue };
+        let month_of = |day: &NaiveDate| super::counters::month_key(*day) == period.month;
+        let corrections = stat_correction::Entity::find()
+            .filter(stat_correction::Column::Jurisdiction.eq(period.jurisdiction.as_str()))
+            .all(db)
+            .await?;
+        for (metric, value) in published {
+            let Some(published) = value.as_i64() else { continue };
+            let current: i64 = records
+                .iter()
+                .filter(|((j, m, day), _)| *j == period.jurisdiction && m == metric && month_of(day))
+                .map(|(_, n)| n)
+                .sum();
+            let corrected: i64 = corrections
+                .iter()
+                .filter(|c| c.metric == *metric && month_of(&c.day))
+                .map(|c| i64::from(c.delta))
+                .sum();
+            let missing = current - published - corrected;
+            if missing == 0 {
+                continue;
+            }
+            let Some(first_day) = NaiveDate::parse_from_str(&format!("{}-01", period.month), "%Y-%m-%d").ok() else {
+                continue;
+            };
+            stat_correction::ActiveModel {
+                id: Set(uuid::Uuid::now_v7()),
+                jurisdiction: Set(period.jurisdiction.clone()),
+                metric: Set(metric.clone()),
+                day: Set(first_day),
+                delta: Set(i32::try_from(missing).unwrap_or(i32::MAX)),
+                recorded_at: Set(now),
+                note: Set(Some(format!("stats rebuild: {metric} counted again from the records ({missing:+})"))),
+            }
+            .insert(db)
+            .await?;
+            recorded += 1;
+        }
+    }
+    Ok(recorded)
 }

@@ -59,9 +59,16 @@ pub fn row(t: &Tr, item: &CaseSummary) -> Row {
         consumer: item.consumer_name.clone(),
         stage: t.k("stage", item.stage.as_str()),
         status: t.k("status", item.status.as_str()),
-        next_date: day(item.due_at),
+        next_date: if item.due_provisional && item.due_at.is_some() {
+            format!("{}（{}）", day(item.due_at), t.s("case.provisional_receipt"))
+        } else {
+            day(item.due_at)
+        },
+        // A presumed date passing makes nobody late (ER Art. 36).
         overdue: item.status == Status::Overdue
-            || (item.status == Status::Forwarded && item.due_at.is_some_and(|d| d < Utc::now())),
+            || (item.status == Status::Forwarded
+                && !item.due_provisional
+                && item.due_at.is_some_and(|d| d < Utc::now())),
         received: day(item.received_at),
     }
 }
@@ -165,6 +172,10 @@ struct NewCase {
     /// The jurisdictions the filer may choose (one for staff), each with its districts.
     offices: Vec<(Choice, Vec<Choice>)>,
     channels: Vec<Choice>,
+    /// Where the case opens: (value, label).
+    starts: Vec<(String, String)>,
+    /// Where a complaint made before was made (CPA 43 I).
+    prior_tos: Vec<(String, String)>,
     staff: bool,
     max_mb: usize,
 }
@@ -200,6 +211,8 @@ fn new_case_page(state: &AppState, ctx: Ctx, form: FormValues, refusal: Refusal)
             .iter()
             .map(|(code, zh, en_name)| Choice { value: (*code).into(), label: name(zh, en_name) })
             .collect(),
+        starts: crate::cases::filing::STARTS.iter().map(|v| ((*v).to_string(), ctx.t.k("new.start", v))).collect(),
+        prior_tos: crate::cases::filing::PRIOR_TO.iter().map(|v| ((*v).to_string(), ctx.t.k("new.prior", v))).collect(),
         staff: ctx.is_staff(),
         max_mb: state.settings.attachments.max_bytes / (1024 * 1024),
         form,
@@ -267,6 +280,16 @@ pub async fn file_case(State(state): State<AppState>, ctx: Ctx, mut multipart: M
     }
     if let Some(amount) = number(form.get("amount_disputed")) {
         body.insert("amount_disputed".into(), amount);
+    }
+    // After a complaint made elsewhere (CPA 43): straight to a second complaint or mediation.
+    if let Some(start) = form.opt("start").filter(|s| *s != "first_complaint") {
+        body.insert("start".into(), json!(start));
+    }
+    if form.opt("prior_to").is_some() || form.opt("prior_on").is_some() {
+        body.insert(
+            "prior_complaint".into(),
+            json!({"to": form.opt("prior_to"), "on": form.opt("prior_on"), "reference": form.opt("prior_reference")}),
+        );
     }
     if ctx.is_staff() {
         body.insert(
@@ -391,13 +414,19 @@ fn field_kind(name: &str) -> &'static str {
         "note" | "reason" | "response" | "offer" | "claims" => "textarea",
         "due_days" | "days" | "amount_recovered" => "number",
         "at" | "objected_at" => "datetime",
-        "due" | "postmarked_on" => "date",
+        "due" | "postmarked_on" | "received_on" => "date",
         _ => "select",
     }
 }
 
 /// The fields of an action's form, from the workflow table the API serves.
-fn action_fields(t: &Tr, rule: Option<&WorkflowRow>, reference: &ReferenceSettings, officers: &[Choice]) -> Vec<Field> {
+fn action_fields(
+    t: &Tr,
+    rule: Option<&WorkflowRow>,
+    reference: &ReferenceSettings,
+    officers: &[Choice],
+    jurisdiction: &str,
+) -> Vec<Field> {
     let Some(rule) = rule else { return Vec::new() };
     let required = rule.required.iter().map(|f| (f, true));
     let optional = rule.optional.iter().map(|f| (f, false));
@@ -418,6 +447,39 @@ fn action_fields(t: &Tr, rule: Option<&WorkflowRow>, reference: &ReferenceSettin
                     Choice { value: "consumer".into(), label: t.s("field.consumer") },
                     Choice { value: "business".into(), label: t.s("field.business") },
                 ],
+                "delivery" => crate::domain::plan::DELIVERIES
+                    .iter()
+                    .map(|d| Choice { value: (*d).into(), label: t.k("delivery", d) })
+                    .collect(),
+                "to_jurisdiction" => reference
+                    .jurisdictions
+                    .iter()
+                    .filter(|j| j.code != jurisdiction)
+                    .map(|j| Choice {
+                        value: j.code.clone(),
+                        label: if t.is_en() { j.name_en.clone() } else { j.name_zh.clone() },
+                    })
+                    .collect(),
+                "to_agency" => reference
+                    .agencies
+                    .iter()
+                    .map(|a| Choice {
+                        value: a.code.clone(),
+                        label: if t.is_en() { a.name_en.clone() } else { a.name_zh.clone() },
+                    })
+                    .collect(),
+                "district" => reference
+                    .jurisdictions
+                    .iter()
+                    .filter(|j| j.code != jurisdiction)
+                    .flat_map(|j| {
+                        let place = if t.is_en() { j.name_en.clone() } else { j.name_zh.clone() };
+                        j.districts.iter().map(move |d| Choice {
+                            value: d.code.clone(),
+                            label: format!("{place} {}", if t.is_en() { &d.name_en } else { &d.name_zh }),
+                        })
+                    })
+                    .collect(),
                 "approved" | "business_consent" => vec![
                     Choice { value: "true".into(), label: t.s("field.yes") },
                     Choice { value: "false".into(), label: t.s("field.no") },
@@ -447,6 +509,26 @@ fn event_line(t: &Tr, e: &EventView) -> Event {
         note: e.note.clone().unwrap_or_default(),
         internal: e.visibility == crate::timeline::INTERNAL,
     }
+}
+
+/// A deadline as staff and consumers read it, marked when it may still move: counted from a
+/// presumed receipt (ER Art. 36), or in a year without an office calendar.
+fn provisional_mark(
+    t: &Tr,
+    text: String,
+    receipt_unknown: bool,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+    calendar: &crate::calendar::OfficeCalendar,
+) -> String {
+    let Some(at) = at else { return text };
+    let mut marks = Vec::new();
+    if receipt_unknown {
+        marks.push(t.s("case.provisional_receipt"));
+    }
+    if !calendar.covers(crate::time::taipei_date(at)) {
+        marks.push(t.s("case.provisional_calendar"));
+    }
+    if marks.is_empty() { text } else { format!("{text}（{}）", marks.join("；")) }
 }
 
 fn amount(value: Option<i64>) -> String {
@@ -485,7 +567,7 @@ async fn case_page(state: &AppState, ctx: Ctx, id: Uuid, notice: String, refusal
             ActionForm {
                 action: action.as_str().into(),
                 label: t.k("action", action.as_str()),
-                fields: action_fields(&t, rule, reference, &officers),
+                fields: action_fields(&t, rule, reference, &officers, &case.jurisdiction),
             }
         })
         .collect();
@@ -527,7 +609,7 @@ async fn case_page(state: &AppState, ctx: Ctx, id: Uuid, notice: String, refusal
         amount_disputed: amount(case.amount_disputed),
         amount_recovered: amount(case.amount_recovered),
         received: when(case.received_at),
-        next_date: day(case.due_at),
+        next_date: provisional_mark(&t, day(case.due_at), case.due_provisional, case.due_at, &state.calendar),
         description: case.description,
         resolution: case.requested_resolution,
         version: case.version.to_string(),
@@ -559,7 +641,7 @@ async fn case_page(state: &AppState, ctx: Ctx, id: Uuid, notice: String, refusal
                 stage: t.k("stage", s.stage.as_str()),
                 status: t.k("status", s.status.as_str()),
                 filed: day(s.filed_at),
-                due: day(s.due_at),
+                due: provisional_mark(&t, day(s.due_at), s.due_provisional, s.due_at, &state.calendar),
                 closed: day(s.closed_at),
             })
             .collect(),
@@ -609,9 +691,23 @@ pub async fn act(State(state): State<AppState>, ctx: Ctx, PagePath(id): PagePath
     if let Some(version) = number(form.get("expected_version")) {
         request.insert("expected_version".into(), version);
     }
-    for key in
-        ["note", "reason", "response", "offer", "claims", "officer_id", "party", "due", "postmarked_on", "requested_by"]
-    {
+    for key in [
+        "note",
+        "reason",
+        "response",
+        "offer",
+        "claims",
+        "officer_id",
+        "party",
+        "due",
+        "postmarked_on",
+        "requested_by",
+        "delivery",
+        "received_on",
+        "to_jurisdiction",
+        "to_agency",
+        "district",
+    ] {
         if let Some(v) = form.opt(key) {
             request.insert(key.into(), json!(v));
         }
