@@ -100,7 +100,7 @@ async fn seed(url: &str, cases: u64) -> anyhow::Result<()> {
     eprintln!("seeded {cases} cases in {:.1} s", t.elapsed().as_secs_f64());
     let t = Instant::now();
     let rows = consumer_protection::stats::recount::rebuild(&db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    eprintln!("rebuilt {rows} daily counters from the records in {:.1} s", t.elapsed().as_secs_f64());
+    eprintln!("rebuilt the daily counters from the records ({rows:?}) in {:.1} s", t.elapsed().as_secs_f64());
     db.execute_unprepared("VACUUM ANALYZE").await?;
     Ok(())
 }

@@ -319,12 +319,16 @@ pub async fn run(state: AppState, settings: &Settings, year: i32, volume: Volume
             continue;
         }
         let forwarded = step(&mut rng, 2..72);
-        api.act(&clerk, &id, "forward", forwarded, json!({})).await?;
+        // Paper files go by post; the 15 days run from the business's receipt (ER Art. 36).
+        api.act(&clerk, &id, "forward", forwarded, json!({"delivery": "post"})).await?;
+        let receipt = step(&mut rng, 24..72);
+        let received_on = crate::time::taipei_date(receipt);
+        api.act(&clerk, &id, "record_delivery", receipt, json!({"received_on": received_on})).await?;
         let answers = rng.random_range(0..100) < 88;
         if !answers {
             // No answer: the background job marks it overdue; the consumer may escalate.
-            if forwarded + Duration::days(25) < span.end {
-                escalatable.push((id, forwarded + Duration::days(20)));
+            if forwarded + Duration::days(30) < span.end {
+                escalatable.push((id, forwarded + Duration::days(25)));
             }
             continue;
         }

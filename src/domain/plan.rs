@@ -351,6 +351,8 @@ pub fn plan(
             p.data = json!({"received_on": inputs.received_on, "due_at": due});
         }
         Action::Transfer => {
+            // Validation always names the place; without one nothing moves.
+            p.to = now.status;
             if let Some(to) = &inputs.transfer_to {
                 let reason = inputs.reason.clone().unwrap_or_default();
                 let (data, fields) = match &to.place {

@@ -175,29 +175,6 @@ const MEDIATION_OPEN: &[Status] = &[S::Applied, S::NeedsCorrection, S::Accepted,
 pub const RULES: &[Rule] = &[
     // First complaint 第一次申訴 (CPA 43 I–II).
     rule(First, &[S::Submitted], A::Forward, Outcome::To(S::Forwarded), STAFF, &[], &["delivery"]),
-    // Enforcement Rules Art. 36: the 15 days run from the business's receipt. Recording it
-    // (or correcting it) moves the due date, and with it whether the stage is overdue and
-    // whether an answer already given was late.
-    rule(
-        First,
-        &[S::Forwarded, S::Overdue, S::Responded],
-        A::RecordDelivery,
-        Outcome::Decided(&[S::Forwarded, S::Overdue, S::Responded]),
-        STAFF,
-        &["received_on"],
-        &[],
-    ),
-    // 移送: to the office of another jurisdiction (the stage keeps its place there) or to an
-    // outside agency (the stage ends `transferred`).
-    rule(
-        First,
-        &[S::Submitted, S::NeedsInfo],
-        A::Transfer,
-        Outcome::Decided(&[S::Transferred, S::Submitted, S::NeedsInfo]),
-        STAFF,
-        &["reason"],
-        &["to_jurisdiction", "to_agency", "district"],
-    ),
     rule(First, &[S::Submitted], A::RequestInfo, Outcome::To(S::NeedsInfo), STAFF, &["note"], &[]),
     rule(First, &[S::NeedsInfo], A::ProvideInfo, Outcome::To(S::Submitted), CONSUMER_OR_STAFF, &["note"], &[]),
     rule(First, &[S::Submitted, S::NeedsInfo], A::Reject, Outcome::To(S::Rejected), STAFF, &["reason"], &[]),
@@ -231,6 +208,29 @@ pub const RULES: &[Rule] = &[
         &[],
     ),
     rule(First, FIRST_OPEN, A::Withdraw, Outcome::To(S::Withdrawn), CONSUMER_OR_STAFF, &[], &["note"]),
+    // Enforcement Rules Art. 36: the 15 days run from the business's receipt. Recording it
+    // (or correcting it) moves the due date, and with it whether the stage is overdue and
+    // whether an answer already given was late.
+    rule(
+        First,
+        &[S::Forwarded, S::Overdue, S::Responded],
+        A::RecordDelivery,
+        Outcome::Decided(&[S::Forwarded, S::Overdue, S::Responded]),
+        STAFF,
+        &["received_on"],
+        &[],
+    ),
+    // 移送: to the office of another jurisdiction (the stage keeps its place there) or to an
+    // outside agency (the stage ends `transferred`).
+    rule(
+        First,
+        &[S::Submitted, S::NeedsInfo],
+        A::Transfer,
+        Outcome::Decided(&[S::Transferred, S::Submitted, S::NeedsInfo]),
+        STAFF,
+        &["reason"],
+        &["to_jurisdiction", "to_agency", "district"],
+    ),
     // Second complaint 第二次申訴 (CPA 43 III), handled by a consumer protection officer.
     rule(Second, &[S::Submitted, S::Assigned], A::Assign, Outcome::To(S::Assigned), OFFICER, &["officer_id"], &[]),
     rule(Second, &[S::Submitted, S::Assigned], A::Reject, Outcome::To(S::Rejected), OFFICER, &["reason"], &[]),
@@ -606,7 +606,7 @@ mod tests {
         let f = StageFacts::default();
         assert_eq!(
             available(First, S::Submitted, Some(Clerk), f),
-            vec![A::Forward, A::RequestInfo, A::Reject, A::Withdraw]
+            vec![A::Forward, A::RequestInfo, A::Reject, A::Withdraw, A::Transfer]
         );
         assert_eq!(available(First, S::Submitted, Some(Consumer), f), vec![A::Withdraw]);
         assert_eq!(available(First, S::Forwarded, Some(Business), f), vec![A::Respond]);
@@ -633,7 +633,7 @@ mod tests {
         use proptest::prelude::*;
 
         fn facts() -> impl Strategy<Value = StageFacts> {
-            (any::<[bool; 8]>()).prop_map(|f| StageFacts {
+            (any::<[bool; 9]>()).prop_map(|f| StageFacts {
                 schedule_extended: f[0],
                 sent_to_court: f[1],
                 court_result_recorded: f[2],
@@ -642,6 +642,7 @@ mod tests {
                 certificate_requested: f[5],
                 certificate_issued: f[6],
                 reapplication: f[7],
+                delivered_online: f[8],
             })
         }
 

@@ -39,7 +39,7 @@ async fn online_filing_forwarded_answered_declined_escalated_and_settled() {
 
     // A clerk reviews and forwards it: the business must answer within 15 days.
     let as_clerk = app.case(&c.clerk, id).await;
-    assert_eq!(actions(&as_clerk), ["forward", "request_info", "reject", "withdraw"]);
+    assert_eq!(actions(&as_clerk), ["forward", "request_info", "reject", "withdraw", "transfer"]);
     let forwarded = app.act_ok(&c.clerk, id, "forward", json!({"expected_version": 1})).await;
     assert_eq!(forwarded["status"], "forwarded");
     assert_eq!(forwarded["version"], 2);
@@ -407,5 +407,5 @@ async fn the_workflow_table_is_served() {
     assert_eq!(second["opens_stage"], "second_complaint");
     assert_eq!(second["required"], json!(["reason"]));
     let first = table["stages"].as_array().unwrap().iter().find(|s| s["stage"] == "first_complaint").unwrap();
-    assert_eq!(first["terminal"], json!(["settled", "unresolved", "rejected", "withdrawn"]));
+    assert_eq!(first["terminal"], json!(["settled", "unresolved", "rejected", "withdrawn", "transferred"]));
 }

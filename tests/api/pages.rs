@@ -790,3 +790,66 @@ async fn a_session_of_designated_members_is_set_up_on_the_pages() {
         "only the designated member attends"
     );
 }
+
+#[tokio::test]
+async fn complaints_law_on_the_pages_a_prior_complaint_a_posted_letter_and_a_transfer() {
+    let app = spawn_app().await;
+    let cast = app.cast().await;
+
+    // A citizen who complained to the business first applies for mediation straight away.
+    let mut mei = Visitor::signed_in(&app, "mei@example.tw", PASSWORD).await;
+    let form_page = mei.get("/cases/new").await;
+    assert!(form_page.html.contains("name=\"prior_to\""), "the filing page asks about a complaint made before");
+    let csrf = mei.csrf().await;
+    let form = filing_form("大發電器行", "已向業者客服申訴兩次未果")
+        .text("start", "mediation")
+        .text("prior_to", "business")
+        .text("prior_on", days_ago(20, 9)[..10].to_string());
+    let filed = mei.post_multipart(&format!("/cases/new?csrf={csrf}"), form).await;
+    assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.html);
+    let id = case_id_of(&filed.location);
+    let case = app.case(&cast.clerk, &id).await;
+    assert_eq!((case["stage"].as_str(), case["status"].as_str()), (Some("mediation"), Some("applied")));
+    // Without the date, the page comes back with what was typed and why.
+    let csrf = mei.csrf().await;
+    let form =
+        filing_form("大發電器行", "缺少日期").text("start", "second_complaint").text("prior_to", "consumer_group");
+    let refused = mei.post_multipart(&format!("/cases/new?csrf={csrf}"), form).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.html.contains("缺少日期") && refused.html.contains("prior_complaint"), "{}", refused.html);
+
+    // A clerk posts a complaint to a business without an account: the date is provisional
+    // until she records the receipt on the page.
+    let shop = app.create_business(&cast.clerk, json!({"name": "老街五金行"})).await;
+    let body = json!({"business_id": shop["id"], "category": "appliances", "description": "漏水", "requested_resolution": "更換",
+        "consumer": {"name": "林先生"}, "received_at": days_ago(5, 9)});
+    let paper = expect_status(app.post("/api/v1/cases", Some(&cast.clerk), &body).await, StatusCode::CREATED).await;
+    let paper_id = paper["id"].as_str().unwrap();
+    let mut clerk = Visitor::signed_in(&app, "clerk@cpo.test", PASSWORD).await;
+    let desk = clerk.get(&format!("/cases/{paper_id}")).await;
+    assert!(desk.html.contains("name=\"delivery\"") && desk.html.contains("data-action=\"transfer\""), "{}", desk.html);
+    let sent = clerk.submit(&format!("/cases/{paper_id}/act"), &[("action", "forward"), ("delivery", "post")]).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.html);
+    let marked = clerk.get(&format!("/cases/{paper_id}")).await;
+    assert!(marked.html.contains("暫定：尚未登錄業者收受日"), "the provisional date is marked");
+    let received_on = days_ago(0, 9)[..10].to_string();
+    let recorded = clerk
+        .submit(&format!("/cases/{paper_id}/act"), &[("action", "record_delivery"), ("received_on", &received_on)])
+        .await;
+    assert_eq!(recorded.status, StatusCode::SEE_OTHER, "{}", recorded.html);
+    assert!(!clerk.get(&format!("/cases/{paper_id}")).await.html.contains("暫定：尚未登錄業者收受日"));
+    assert_eq!(app.case(&cast.clerk, paper_id).await["due_provisional"], false);
+
+    // A banking dispute goes to the Financial Ombudsman Institution from the page.
+    let bank = app.file_online(&cast.citizen, &cast.business_id).await;
+    let bank_id = bank["id"].as_str().unwrap();
+    let moved = clerk
+        .submit(
+            &format!("/cases/{bank_id}/act"),
+            &[("action", "transfer"), ("to_agency", "foi"), ("reason", "信用卡分期爭議")],
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.html);
+    let shown = mei.get(&format!("/cases/{bank_id}")).await;
+    assert!(shown.html.contains("已移送其他機關"), "the consumer sees where it stands");
+}
