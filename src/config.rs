@@ -150,6 +150,9 @@ pub struct DocumentSettings {
     pub font_path: Option<String>,
     /// The face in a collection (`.ttc`); 0 otherwise.
     pub font_index: u32,
+    /// Templates the office edits (`{locale}/{kind}.txt`, docs/DOCUMENTS.md) that replace the
+    /// compiled-in ones at start-up.
+    pub templates_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize)]

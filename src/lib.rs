@@ -24,6 +24,7 @@ pub mod extract;
 pub mod headers;
 pub mod inspections;
 pub mod jobs;
+pub mod labels;
 pub mod mediation;
 pub mod notify;
 pub mod office;

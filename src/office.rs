@@ -13,4 +13,13 @@ pub struct Office<'a> {
     pub deadlines: &'a DeadlineSettings,
     pub notifier: &'a Notifier,
     pub reference: &'a ReferenceSettings,
+    /// The font and templates of the documents it issues.
+    pub documents: &'a crate::documents::Documents,
+}
+
+impl<'a> Office<'a> {
+    /// What issuing a document needs.
+    pub fn kit(self) -> crate::documents::issue::Kit<'a> {
+        crate::documents::issue::Kit { documents: self.documents, reference: self.reference, notifier: self.notifier }
+    }
 }

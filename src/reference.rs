@@ -41,12 +41,20 @@ pub struct JurisdictionSettings {
     pub name_en: String,
     /// Starts this jurisdiction's case numbers (`KH-115-000123`); default: the code in capitals.
     pub case_prefix: Option<String>,
+    /// The series (字) of the office's documents: `高市消保` numbers them 高市消保字第1150000123號;
+    /// default: the jurisdiction's Chinese name and 消保.
+    #[serde(default)]
+    pub document_prefix: Option<String>,
     pub districts: Vec<RefItem>,
 }
 
 impl JurisdictionSettings {
     pub fn case_prefix(&self) -> String {
         self.case_prefix.clone().unwrap_or_else(|| self.code.to_uppercase())
+    }
+
+    pub fn document_prefix(&self) -> String {
+        self.document_prefix.clone().unwrap_or_else(|| format!("{}消保", self.name_zh))
     }
 }
 
@@ -130,6 +138,23 @@ impl ReferenceSettings {
             if !prefixes.insert(prefix) {
                 return Err((
                     format!("reference.jurisdictions.{}.case_prefix", j.code),
+                    "is used by another jurisdiction".into(),
+                ));
+            }
+        }
+        let mut series = HashSet::new();
+        for j in &self.jurisdictions {
+            let prefix = j.document_prefix();
+            let count = prefix.chars().count();
+            if !(1..=16).contains(&count) || prefix.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err((
+                    format!("reference.jurisdictions.{}.document_prefix", j.code),
+                    "must be 1 to 16 characters without spaces".into(),
+                ));
+            }
+            if !series.insert(prefix) {
+                return Err((
+                    format!("reference.jurisdictions.{}.document_prefix", j.code),
                     "is used by another jurisdiction".into(),
                 ));
             }

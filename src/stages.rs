@@ -408,7 +408,12 @@ pub async fn write(
             // A business that cannot answer online yet is invited to, in the same mail.
             fields.extend(crate::accounts::invitations::for_forwarding(txn, notifier, written.business_id).await?);
         }
-        notify::about_case(txn, notifier, &written, mail.kind, &to, fields).await?;
+        match mail.document {
+            Some(document) => {
+                notify::about_case_with_document(txn, notifier, &written, mail.kind, &to, fields, document).await?
+            }
+            None => notify::about_case(txn, notifier, &written, mail.kind, &to, fields).await?,
+        }
     }
     Ok(written)
 }

@@ -97,6 +97,7 @@ impl AppState {
             deadlines: &self.settings.deadlines,
             notifier: &self.notifier,
             reference: &self.settings.reference,
+            documents: &self.documents,
         }
     }
 }

@@ -17,6 +17,8 @@ pub mod committee_member;
 pub mod consultation;
 pub mod data_export;
 pub mod data_request;
+pub mod document;
+pub mod document_counter;
 pub mod education_event;
 pub mod idempotency_key;
 pub mod inspection;

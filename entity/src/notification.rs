@@ -9,6 +9,8 @@ pub struct Model {
     pub id: Uuid,
     pub case_id: Option<Uuid>,
     pub inspection_id: Option<Uuid>,
+    /// An issued document sent with the message as a PDF attachment.
+    pub document_id: Option<Uuid>,
     /// The template, e.g. `case_forwarded`.
     pub kind: String,
     pub recipient_email: String,

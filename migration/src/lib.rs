@@ -13,6 +13,7 @@ mod m20261205_000007_self_service;
 mod m20261205_000008_committee_roster;
 mod m20261205_000009_mediation_paths;
 mod m20261205_000010_complaint_paths;
+mod m20261206_000011_documents;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000008_committee_roster::Migration),
             Box::new(m20261205_000009_mediation_paths::Migration),
             Box::new(m20261205_000010_complaint_paths::Migration),
+            Box::new(m20261206_000011_documents::Migration),
         ]
     }
 }

@@ -325,8 +325,7 @@ async fn download_attachment(
         (status = 404, body = ErrorBody, description = "No such case for you, or no certificate issued")))]
 async fn get_certificate(State(state): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> AppResult<Response> {
     let case = access::load_visible(&state.db, &auth, id).await?;
-    let bytes =
-        crate::mediation::certificates::pdf(&state.db, &state.documents, &state.settings.reference, &case).await?;
+    let bytes = crate::mediation::certificates::pdf(&state.db, state.office().kit(), &case).await?;
     access::log_one(&state.db, &auth, case.id, "certificate").await?;
     let mut response = bytes.into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));

@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod cases;
 pub mod committee;
 pub mod consultations;
+pub mod documents;
 pub mod education;
 pub mod exports;
 pub mod health;
@@ -36,6 +37,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(businesses::routes())
         .merge(consultations::routes())
         .merge(cases::routes())
+        .merge(documents::routes())
         .merge(calendar::routes())
         .merge(meetings::routes())
         .merge(committee::routes())

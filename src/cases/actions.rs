@@ -347,6 +347,7 @@ async fn validate(
         business_consent: body.business_consent,
         approved: body.approved,
         certificate_no: None,
+        certificate_document: None,
         delivery,
         received_on,
         transfer_to,
@@ -458,8 +459,13 @@ async fn write(
     let count = plan::deadline(action, &now, &inputs, office.deadlines);
     let txn = db::begin_write(db).await?;
     if action == Action::IssueCertificate {
-        let issued = crate::mediation::certificates::allot(&txn, &case, &stage, user.id, inputs.occurred_at).await?;
-        inputs.certificate_no = Some(crate::mediation::certificates::number_text(&issued));
+        // MR 27: the certificate is a document of the office's series, its PDF kept as issued
+        // and attached to the mail that announces it.
+        let kind = crate::documents::Kind::Certificate;
+        let issued = crate::documents::issue::write(&txn, office.kit(), user, case.clone(), kind, inputs.occurred_at);
+        let issued = issued.await?;
+        inputs.certificate_no = Some(issued.number);
+        inputs.certificate_document = Some(issued.id);
     }
     let deadline = match count {
         Some(c) => Some((c, calendar::deadline(&txn, office.calendar, &case.jurisdiction, c.from, c.days).await?)),

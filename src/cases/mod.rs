@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod attachments;
+pub mod documents;
 pub mod filing;
 pub mod notes;
 pub mod numbering;

@@ -15,6 +15,7 @@ const MARGIN: f32 = 64.0;
 const BODY: f32 = 12.0;
 const LABEL_EMS: f32 = 8.0;
 
+#[derive(Debug, Clone, PartialEq)]
 pub enum Block {
     /// Centred, large.
     Title(String),
@@ -25,7 +26,12 @@ pub enum Block {
     Paragraph(String),
     /// Right-aligned (a date, a signature).
     Right(String),
+    /// A section heading, left, a little larger.
+    Heading(String),
+    /// A line to sign on for each label, with room above it.
+    Signatures(Vec<String>),
     Gap(f32),
+    PageBreak,
 }
 
 struct Line {
@@ -97,13 +103,18 @@ impl Cursor {
         }
     }
 
+    fn new_page(&mut self) {
+        self.page += 1;
+        self.y = MARGIN;
+    }
+
     fn put(&mut self, x: f32, size: f32, text: String) {
         self.lines.push(Line { page: self.page, x, y: self.y, size, text });
     }
 }
 
 /// The blocks as a PDF, with `title` in its metadata.
-pub fn render(documents: &Documents, title: &str, blocks: &[Block]) -> anyhow::Result<Vec<u8>> {
+pub fn render(documents: &Documents, title: &str, locale: &str, blocks: &[Block]) -> anyhow::Result<Vec<u8>> {
     let face = documents.face();
     let advance = |c: char| -> Option<f32> {
         let face = face.as_ref()?;
@@ -117,9 +128,12 @@ pub fn render(documents: &Documents, title: &str, blocks: &[Block]) -> anyhow::R
     let missing = blocks
         .iter()
         .flat_map(|b| match b {
-            Block::Title(t) | Block::Centred(t) | Block::Paragraph(t) | Block::Right(t) => vec![t.as_str()],
+            Block::Title(t) | Block::Centred(t) | Block::Paragraph(t) | Block::Right(t) | Block::Heading(t) => {
+                vec![t.as_str()]
+            }
             Block::Field(l, v) => vec![l.as_str(), v.as_str()],
-            Block::Gap(_) => vec![],
+            Block::Signatures(labels) => labels.iter().map(String::as_str).collect(),
+            Block::Gap(_) | Block::PageBreak => vec![],
         })
         .flat_map(str::chars)
         .filter(|c| !c.is_whitespace() && advance(*c).is_none())
@@ -163,11 +177,30 @@ pub fn render(documents: &Documents, title: &str, blocks: &[Block]) -> anyhow::R
                 c.advance(BODY * 1.8);
                 c.put(PAGE_W - MARGIN - width(text, BODY), BODY, text.clone());
             }
+            Block::Heading(text) => {
+                let size = 14.0;
+                c.advance(size * 2.0);
+                for line in wrap(text, size, inner) {
+                    c.put(MARGIN, size, line);
+                    c.advance(size * 1.5);
+                }
+                c.y -= size * 1.5;
+            }
+            Block::Signatures(labels) => {
+                let line = "_".repeat(36);
+                for label in labels {
+                    // Room to sign, then the label and the line.
+                    c.advance(BODY * 4.0);
+                    c.put(MARGIN, BODY, label.clone());
+                    c.put(MARGIN + LABEL_EMS * BODY, BODY, line.clone());
+                }
+            }
             Block::Gap(points) => c.advance(*points),
+            Block::PageBreak => c.new_page(),
         }
     }
     let mut document = Document::new();
-    document.set_metadata(Metadata::new().title(title.to_string()).language("zh-TW".into()));
+    document.set_metadata(Metadata::new().title(title.to_string()).language(locale.to_string()));
     let settings = PageSettings::from_wh(PAGE_W, PAGE_H).ok_or_else(|| anyhow::anyhow!("A4 is a page size"))?;
     for page_no in 0..=c.page {
         let mut page = document.start_page_with(settings.clone());
@@ -204,13 +237,18 @@ mod tests {
 
     #[test]
     fn the_bundled_font_measures_and_draws_big5_names() {
-        let docs = Documents::load(&crate::config::DocumentSettings { font_path: None, font_index: 0 }).unwrap();
+        let docs = Documents::load(&crate::config::DocumentSettings {
+            font_path: None,
+            font_index: 0,
+            templates_dir: "config/documents".into(),
+        })
+        .unwrap();
         let face = docs.face().unwrap();
         for c in "陳美玲堃喆犇".chars() {
             assert!(face.glyph_index(c).is_some(), "{c}");
         }
         let blocks = [Block::Title("調解不成立證明書".into()), Block::Paragraph("證".repeat(300))];
-        let pdf = render(&docs, "t", &blocks).unwrap();
+        let pdf = render(&docs, "t", "zh-TW", &blocks).unwrap();
         assert!(pdf.starts_with(b"%PDF-"));
         assert!(docs.face().unwrap().glyph_index('\u{2A6D6}').is_none(), "beyond U+9FFF: a fuller font is needed");
     }

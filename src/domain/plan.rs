@@ -38,8 +38,10 @@ pub struct Inputs {
     /// `reapply_mediation`: the business agreed to mediate again (MR 5 I(6)).
     pub business_consent: Option<bool>,
     pub approved: Option<bool>,
-    /// `issue_certificate`: the number the writer allotted, e.g. `115年第3號`.
+    /// `issue_certificate`: the document the writer issued, and its number, e.g.
+    /// `高市消保字第1150000123號`.
     pub certificate_no: Option<String>,
+    pub certificate_document: Option<uuid::Uuid>,
     /// `forward`: how the complaint reaches the business (`online`, `post`, `fax`, `email`).
     pub delivery: Option<String>,
     /// `record_delivery`: the day the business received the complaint (ER Art. 36).
@@ -143,11 +145,13 @@ pub struct MailPlan {
     pub kind: &'static str,
     pub to: Vec<Party>,
     pub fields: Vec<(&'static str, MailValue)>,
+    /// An issued document sent with it.
+    pub document: Option<uuid::Uuid>,
 }
 
 impl MailPlan {
     pub fn new(kind: &'static str, to: Vec<Party>, fields: Vec<(&'static str, MailValue)>) -> Self {
-        Self { kind, to, fields }
+        Self { kind, to, fields, document: None }
     }
 }
 
@@ -566,7 +570,9 @@ pub fn plan(
             p.details.push(Edit::Set("certificate", issued));
             p.data = json!({"number": inputs.certificate_no});
             let fields = vec![("number", text(&inputs.certificate_no))];
-            p.mail.push(MailPlan::new("certificate_issued", vec![Consumer], fields));
+            let mut mail = MailPlan::new("certificate_issued", vec![Consumer], fields);
+            mail.document = inputs.certificate_document;
+            p.mail.push(mail);
         }
         Action::ReapplyMediation => {
             // The failed (or refused) mediation stays as it ended; a new one opens.

@@ -212,13 +212,21 @@ async fn business_recipients(db: &impl ConnectionTrait, business: &business::Mod
     Ok(out)
 }
 
+/// What a message is about (and what it carries).
+#[derive(Debug, Clone, Copy, Default)]
+struct Ids {
+    case: Option<Uuid>,
+    inspection: Option<Uuid>,
+    document: Option<Uuid>,
+}
+
 async fn render_and_queue(
     db: &impl ConnectionTrait,
     notifier: &Notifier,
     kind: &'static str,
     recipients: Vec<Recipient>,
     jurisdiction: &str,
-    ids: (Option<Uuid>, Option<Uuid>),
+    ids: Ids,
     fields: &[(&'static str, Field)],
 ) -> AppResult<()> {
     for r in recipients {
@@ -230,8 +238,9 @@ async fn render_and_queue(
         }
         let rendered = notifier.templates.render(&r.locale, kind, &Value::Object(vars)).map_err(AppError::Internal)?;
         let outgoing = outbox::Outgoing {
-            case_id: ids.0,
-            inspection_id: ids.1,
+            case_id: ids.case,
+            inspection_id: ids.inspection,
+            document_id: ids.document,
             kind,
             email: r.email,
             name: r.name,
@@ -258,7 +267,32 @@ pub async fn about_case(
     case: &case::Model,
     kind: &'static str,
     to: &[To],
+    fields: Vec<(&'static str, Field)>,
+) -> AppResult<()> {
+    case_message(db, notifier, case, kind, to, fields, None).await
+}
+
+/// As `about_case`, with an issued document attached to each message.
+pub async fn about_case_with_document(
+    db: &impl ConnectionTrait,
+    notifier: &Notifier,
+    case: &case::Model,
+    kind: &'static str,
+    to: &[To],
+    fields: Vec<(&'static str, Field)>,
+    document: Uuid,
+) -> AppResult<()> {
+    case_message(db, notifier, case, kind, to, fields, Some(document)).await
+}
+
+async fn case_message(
+    db: &impl ConnectionTrait,
+    notifier: &Notifier,
+    case: &case::Model,
+    kind: &'static str,
+    to: &[To],
     mut fields: Vec<(&'static str, Field)>,
+    document: Option<Uuid>,
 ) -> AppResult<()> {
     let business = business::Entity::find_by_id(case.business_id)
         .one(db)
@@ -286,7 +320,8 @@ pub async fn about_case(
             To::Staff(None) => {}
         }
     }
-    render_and_queue(db, notifier, kind, recipients, &case.jurisdiction, (Some(case.id), None), &fields).await
+    let ids = Ids { case: Some(case.id), document, ..Ids::default() };
+    render_and_queue(db, notifier, kind, recipients, &case.jurisdiction, ids, &fields).await
 }
 
 /// Someone an account message (verification, password reset, invitation) goes to.
@@ -328,7 +363,7 @@ pub async fn about_account(
 ) -> AppResult<()> {
     let jurisdiction = jurisdiction.unwrap_or(&notifier.reference.default_jurisdiction).to_string();
     let recipient = Recipient { email: to.email, name: to.name, role: to.role, user_id: to.user_id, locale: to.locale };
-    render_and_queue(db, notifier, kind, vec![recipient], &jurisdiction, (None, None), &fields).await
+    render_and_queue(db, notifier, kind, vec![recipient], &jurisdiction, Ids::default(), &fields).await
 }
 
 /// Queues an alert about an inspection to its officers.
@@ -344,8 +379,8 @@ pub async fn about_inspection(
     for id in officers {
         recipients.extend(staff_recipient(db, *id).await?);
     }
-    render_and_queue(db, notifier, kind, recipients, &inspection.jurisdiction, (None, Some(inspection.id)), &fields)
-        .await
+    let ids = Ids { inspection: Some(inspection.id), ..Ids::default() };
+    render_and_queue(db, notifier, kind, recipients, &inspection.jurisdiction, ids, &fields).await
 }
 
 #[cfg(test)]

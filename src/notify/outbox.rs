@@ -34,6 +34,8 @@ const BATCH: u64 = 100;
 pub struct Outgoing {
     pub case_id: Option<Uuid>,
     pub inspection_id: Option<Uuid>,
+    /// An issued document to attach (its PDF is read when the message is sent).
+    pub document_id: Option<Uuid>,
     pub kind: &'static str,
     pub email: String,
     pub name: Option<String>,
@@ -51,6 +53,7 @@ pub async fn insert(db: &impl ConnectionTrait, m: Outgoing) -> AppResult<()> {
         id: Set(Uuid::now_v7()),
         case_id: Set(m.case_id),
         inspection_id: Set(m.inspection_id),
+        document_id: Set(m.document_id),
         kind: Set(m.kind.into()),
         recipient_email: Set(m.email),
         recipient_name: Set(m.name),
@@ -155,7 +158,11 @@ async fn deliver_one(
     outcome: &mut Option<Outcome>,
 ) -> AppResult<bool> {
     let Some(message) = claim(state.db, id, now).await? else { return Ok(false) };
-    let sent = state.mailer.send(from, &message).await;
+    let attachment = match message.document_id {
+        Some(id) => attachment(state.db, id).await?,
+        None => None,
+    };
+    let sent = state.mailer.send(from, &message, attachment.as_ref()).await;
     let mut row: notification::ActiveModel = message.clone().into();
     row.claimed_until = Set(None);
     match sent {
@@ -186,6 +193,16 @@ async fn deliver_one(
     }
     row.update(state.db).await?;
     Ok(true)
+}
+
+/// The issued document a message carries, as it was stored.
+async fn attachment(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<transport::MailAttachment>> {
+    let Some(document) = entity::document::Entity::find_by_id(id).one(db).await? else { return Ok(None) };
+    Ok(Some(transport::MailAttachment {
+        filename: format!("{}-v{}.pdf", document.kind, document.version),
+        content_type: "application/pdf",
+        bytes: document.pdf,
+    }))
 }
 
 /// `text` with the value of every `token=` parameter removed.

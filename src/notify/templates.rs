@@ -44,6 +44,7 @@ kinds![
     "deemed_established",
     "establishment_reversed",
     "certificate_issued",
+    "document_issued",
     "case_transferred",
     "court_dispatch_overdue",
     "inspection_follow_up_overdue",

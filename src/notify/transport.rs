@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use entity::notification;
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::{Attachment, Mailbox, MultiPart, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -40,8 +40,13 @@ impl Mailer {
     }
 
     /// Sends one message. The error is kept on the outbox row, so it says what went wrong.
-    pub async fn send(&self, from: &Mailbox, n: &notification::Model) -> Result<(), SendError> {
-        let message = build(from, n).map_err(SendError::Unbuildable)?;
+    pub async fn send(
+        &self,
+        from: &Mailbox,
+        n: &notification::Model,
+        attachment: Option<&MailAttachment>,
+    ) -> Result<(), SendError> {
+        let message = build(from, n, attachment).map_err(SendError::Unbuildable)?;
         match self {
             Mailer::File { dir } => {
                 let bytes = message.formatted();
@@ -63,6 +68,14 @@ impl Mailer {
             }
         }
     }
+}
+
+/// A file sent with a message (an issued document's PDF).
+#[derive(Debug, Clone)]
+pub struct MailAttachment {
+    pub filename: String,
+    pub content_type: &'static str,
+    pub bytes: Vec<u8>,
 }
 
 /// Why a message was not sent.
@@ -92,7 +105,7 @@ pub fn sender(settings: &MailSettings) -> anyhow::Result<Mailbox> {
 /// Builds the message fallibly: lettre panics when a mailbox name or a header holds a line
 /// break, so those are refused here first (a record from before the input rules, or a
 /// template edited to put a name in the subject, may still hold one).
-fn build(from: &Mailbox, n: &notification::Model) -> Result<Message, String> {
+fn build(from: &Mailbox, n: &notification::Model, attachment: Option<&MailAttachment>) -> Result<Message, String> {
     let controls = |s: &str| s.chars().any(crate::domain::input::is_forbidden_in_line);
     if n.recipient_name.as_deref().is_some_and(controls) {
         return Err("the recipient's name holds a line break or control character; correct it, then retry".into());
@@ -107,12 +120,22 @@ fn build(from: &Mailbox, n: &notification::Model) -> Result<Message, String> {
         n.recipient_name.clone(),
         n.recipient_email.parse().map_err(|e| format!("recipient address: {e}; correct it, then retry"))?,
     );
+    let body = MultiPart::alternative_plain_html(n.body_text.clone(), n.body_html.clone());
+    let body = match attachment {
+        Some(a) => {
+            let content_type = ContentType::parse(a.content_type).map_err(|e| format!("attachment type: {e}"))?;
+            MultiPart::mixed()
+                .multipart(body)
+                .singlepart(Attachment::new(a.filename.clone()).body(a.bytes.clone(), content_type))
+        }
+        None => body,
+    };
     Message::builder()
         .from(from.clone())
         .to(to)
         .subject(n.subject.clone())
         .message_id(Some(format!("<{}@consumer-protection>", n.id)))
-        .multipart(MultiPart::alternative_plain_html(n.body_text.clone(), n.body_html.clone()))
+        .multipart(body)
         .map_err(|e| format!("building the message: {e}"))
 }
 
@@ -126,6 +149,7 @@ mod tests {
             id: uuid::Uuid::now_v7(),
             case_id: None,
             inspection_id: None,
+            document_id: None,
             kind: "case_filed".into(),
             recipient_email: email.into(),
             recipient_name: Some(name.into()),
@@ -148,14 +172,14 @@ mod tests {
     #[test]
     fn what_lettre_would_panic_on_is_refused_instead() {
         let from: Mailbox = "Office <office@example.org>".parse().unwrap();
-        assert!(build(&from, &message("Eve Chen", "eve@example.tw", "Received")).is_ok());
+        assert!(build(&from, &message("Eve Chen", "eve@example.tw", "Received"), None).is_ok());
         for (name, email, subject) in [
             ("Eve\nNewline", "eve@example.tw", "Received"),
             ("Mallory\r\nBcc: x@evil.example", "m@example.tw", "Received"),
             ("Eve", "eve@example.tw", "Re\r\nBcc: x@evil.example"),
             ("Eve", "not an address", "Received"),
         ] {
-            assert!(build(&from, &message(name, email, subject)).is_err(), "{name:?} {email:?} {subject:?}");
+            assert!(build(&from, &message(name, email, subject), None).is_err(), "{name:?} {email:?} {subject:?}");
         }
     }
 }

@@ -23,6 +23,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         (name = "cases", description = "Disputes: filing, the workflow, timeline, notes, evidence"),
         (name = "calendar", description = "Office calendar and closures, for deadlines"),
         (name = "mediation", description = "Mediation meetings (調解會議), agendas and outcomes"),
+        (name = "documents", description = "Letters, notices, mediation records, certificates and summaries as PDF"),
         (name = "inspections", description = "Inspections (查核)"),
         (name = "education", description = "Public-education events (宣導)"),
         (name = "admin", description = "Mail deliveries (admin)"),

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use super::i18n_table::MESSAGES;
+use crate::labels::MESSAGES;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -105,7 +105,7 @@ mod tests {
                 files.push(entry.unwrap().path());
             }
         }
-        let known: std::collections::HashSet<&str> = super::super::i18n_table::MESSAGES.iter().map(|m| m.0).collect();
+        let known: std::collections::HashSet<&str> = crate::labels::MESSAGES.iter().map(|m| m.0).collect();
         let mut checked = 0;
         for file in files {
             let text = std::fs::read_to_string(&file).unwrap();

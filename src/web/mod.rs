@@ -7,7 +7,6 @@ pub mod charts;
 pub mod ctx;
 pub mod forms;
 pub mod i18n;
-mod i18n_table;
 pub mod pages;
 pub mod session;
 

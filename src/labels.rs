@@ -1,5 +1,16 @@
-//! The pages' words, in Traditional Chinese (the default) and English. A missing key shows as
-//! itself, which the tests would notice.
+//! The system's words, in Traditional Chinese (the default) and English: the pages read them
+//! through `web::i18n`, the documents through `label`. A missing key shows as itself, which the
+//! tests would notice.
+
+/// `key` in `locale` (`en`, else Chinese); the key itself when it is not in the table.
+pub fn label(locale: &str, key: &str) -> String {
+    MESSAGES
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, zh, en)| if locale == "en" { *en } else { *zh })
+        .unwrap_or(key)
+        .to_string()
+}
 
 /// (key, 中文, English)
 pub const MESSAGES: &[(&str, &str, &str)] = &[
