@@ -4,7 +4,7 @@
 
 use entity::document;
 use sea_orm::DatabaseConnection;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -19,7 +19,7 @@ use crate::error::{AppError, AppResult};
 use crate::office::Office;
 
 /// The documents of a case the caller may read, and the kinds staff may issue now.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct DocumentList {
     pub items: Vec<DocumentView>,
     pub total: u64,
@@ -48,16 +48,16 @@ pub async fn issue(
     let kind = parse_kind(kind)?;
     let case = access::load_visible(db, user, case_id).await?;
     let records = Records::load(db, case.clone()).await?;
-    if kind == Kind::Certificate && records.certificate_pending() {
+    let issued = if kind == Kind::Certificate && records.certificate_pending() {
         let body = ActionBody { action: Some("issue_certificate".into()), ..ActionBody::default() };
         actions::take(db, office, user, case.id, body, Check::new()).await?;
+        store::latest(db, case_id, kind).await?.ok_or(AppError::NotFound)?
     } else {
         if let Some(why) = kinds::refusal(kind, records.situation()) {
             return Err(AppError::InvalidTransition(format!("a {kind} cannot be issued now: {why}")));
         }
-        crate::documents::issue::issue(db, office.kit(), user, case, kind).await?;
-    }
-    let issued = store::latest(db, case_id, kind).await?.ok_or(AppError::NotFound)?;
+        crate::documents::issue::issue(db, office.kit(), user, case, kind).await?
+    };
     Ok(store::view(&issued, false))
 }
 

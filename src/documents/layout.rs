@@ -68,7 +68,10 @@ fn wrap(measure: Measure<'_>, text: &str, size: f32, max: f32) -> Vec<String> {
             if width(&candidate, size) > max && !line.is_empty() {
                 // Carry a Latin word over whole when the line has room to break before it.
                 let carry = if c.is_ascii_alphanumeric() {
-                    line.rfind(|ch: char| !ch.is_ascii_alphanumeric()).map(|i| i + 1).filter(|&i| i > 0)
+                    line.char_indices()
+                        .rev()
+                        .find(|(_, ch)| !ch.is_ascii_alphanumeric())
+                        .map(|(i, ch)| i + ch.len_utf8())
                 } else {
                     None
                 };
@@ -233,6 +236,12 @@ mod tests {
         assert_eq!(lines.concat(), text);
         assert_eq!(wrap(&rough, "refund requested", 10.0, 70.0), vec!["refund ", "requested"]);
         assert_eq!(wrap(&rough, "甲\n乙", 12.0, 100.0), vec!["甲", "乙"]);
+        // A Latin word or number after Chinese moves whole, cut at a character's boundary.
+        let mixed = "退還新臺幣15000元與KH115";
+        for max in [40.0, 60.0, 80.0, 100.0] {
+            assert_eq!(wrap(&rough, mixed, 10.0, max).concat(), mixed);
+        }
+        assert_eq!(wrap(&rough, "退還新臺幣15000", 10.0, 70.0), vec!["退還新臺幣", "15000"]);
     }
 
     #[test]

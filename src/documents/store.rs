@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use entity::document;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -101,7 +101,7 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewDocument) -> AppResult<do
 }
 
 /// A document as listed (without its bytes).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DocumentView {
     pub id: Uuid,
     pub kind: Kind,

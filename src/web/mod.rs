@@ -76,6 +76,8 @@ pub fn routes(state: AppState, api: Router) -> Router<AppState> {
         .route("/cases/{id}/attachments", post(cases::upload).layer(DefaultBodyLimit::max(max_upload)))
         .route("/cases/{id}/files/{file}", get(cases::download))
         .route("/cases/{id}/certificate", get(cases::certificate))
+        .route("/cases/{id}/documents", post(cases::issue_document))
+        .route("/cases/{id}/documents/{document}", get(cases::document))
         .route("/businesses/search", get(business_search))
         .route("/workbench", get(staff::workbench))
         .route("/meetings", get(meetings::list).post(meetings::create))

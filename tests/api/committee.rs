@@ -12,7 +12,7 @@ async fn add(app: &TestApp, c: &Cast, body: Value) -> Value {
 }
 
 /// Six members serving since 2020: the officer of the cast (the chair) and five others.
-async fn roster(app: &TestApp, c: &Cast) -> Vec<String> {
+pub async fn roster(app: &TestApp, c: &Cast) -> Vec<String> {
     let mut ids = vec![
         add(
             app,

@@ -10,7 +10,7 @@ use crate::helpers::*;
 use crate::mediation::{accepted_case, agenda, hold, meeting, outcome};
 use crate::smtp::SmtpServer;
 
-fn smtp_config(port: u16) -> Vec<(&'static str, ConfigValue)> {
+pub fn smtp_config(port: u16) -> Vec<(&'static str, ConfigValue)> {
     vec![
         ("mail.transport", "smtp".into()),
         ("mail.smtp_host", "127.0.0.1".into()),

@@ -21,6 +21,7 @@ mod complaints_law;
 mod consultations;
 mod demo;
 mod disputes;
+mod documents;
 mod fieldwork;
 mod hostile;
 mod mail;

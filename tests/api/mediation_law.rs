@@ -416,7 +416,7 @@ async fn a_failed_mediation_gets_its_numbered_certificate_with_chinese_that_rend
         .await;
     let issued = app.act_ok(&c.officer, &case, "issue_certificate", json!({})).await;
     let roc_year = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()).year() - 1911;
-    let number = format!("{roc_year}年第1號");
+    let number = format!("高市消保字第{roc_year}0000001號");
     assert_eq!(stage(&issued)["details"]["certificate"]["number"], number.as_str());
     assert!(mails(&app, "mei@example.tw", "certificate_issued").await[0].contains(&number));
 
@@ -458,4 +458,19 @@ async fn a_failed_mediation_gets_its_numbered_certificate_with_chinese_that_rend
     assert!(*max as f64 > 1.5 * *min as f64, "distinct glyphs, not one box repeated: {cells:?}");
     // Under the title, more text.
     assert!(ink(0, w, baseline + size, h) > 5_000);
+
+    // A clerk reissues it among the case's documents: version 2 under the next number; the
+    // certificate path serves the latest, the documents list keeps both.
+    let docs = format!("/api/v1/cases/{case}/documents");
+    let again =
+        expect_status(app.post(&docs, Some(&c.clerk), &json!({"kind": "certificate"})).await, StatusCode::CREATED)
+            .await;
+    assert_eq!(
+        (again["version"].as_i64(), again["number"].as_str()),
+        (Some(2), Some(format!("高市消保字第{roc_year}0000002號").as_str()))
+    );
+    let latest = app.get(&path, Some(&c.citizen)).await.bytes().await.unwrap().to_vec();
+    assert_ne!(latest, pdf, "the reissue, under its own number");
+    let listed = expect_status(app.get(&docs, Some(&c.citizen)).await, StatusCode::OK).await;
+    assert_eq!(listed["total"], 2, "the consumer sees both versions of her certificate");
 }

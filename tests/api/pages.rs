@@ -748,6 +748,33 @@ async fn mediation_law_on_the_pages_late_cases_parties_served_apart_and_the_cert
     assert_eq!(pdf.headers["content-type"], "application/pdf");
     let mut stranger = Visitor::signed_in(&app, "other@example.tw", PASSWORD).await;
     assert_eq!(stranger.get(&format!("/cases/{late}/certificate")).await.status, StatusCode::NOT_FOUND);
+
+    // The documents section: the certificate listed under its number, and the papers the
+    // workflow allows now offered for issue; a summary issued from the page is listed too.
+    let docs = officer.get(&format!("/cases/{late}")).await;
+    assert!(docs.html.contains("id=\"documents\"") && docs.html.contains("調解不成立證明書"), "listed");
+    assert!(docs.html.contains("高市消保字第"), "under the office's number");
+    assert!(docs.html.contains("value=\"case_summary\"") && docs.html.contains("value=\"forward_letter\""));
+    assert!(!docs.html.contains("value=\"mediation_record\""), "not for a failed mediation");
+    let done = officer.submit(&format!("/cases/{late}/documents"), &[("kind", "case_summary")]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    let listed = app.get(&format!("/api/v1/cases/{late}/documents"), Some(&cast.officer)).await;
+    let listed: serde_json::Value = listed.json().await.unwrap();
+    let summary = listed["items"].as_array().unwrap().iter().find(|d| d["kind"] == "case_summary").unwrap().clone();
+    let link = format!("/cases/{late}/documents/{}", summary["id"].as_str().unwrap());
+    let page = officer.get(&format!("/cases/{late}")).await;
+    assert!(page.html.contains(&link) && page.html.contains("消費爭議案件摘要"), "the summary listed with its link");
+    let pdf = officer.get(&link).await;
+    assert_eq!((pdf.status, pdf.headers["content-type"].to_str().unwrap()), (StatusCode::OK, "application/pdf"));
+    // The business sees its certificate, never the office's summary.
+    let mut business = Visitor::signed_in(&app, "owner@dafa.example", PASSWORD).await;
+    let theirs = business.get(&format!("/cases/{late}")).await;
+    assert!(theirs.html.contains("調解不成立證明書") && !theirs.html.contains(&link), "the business's list");
+    assert!(!theirs.html.contains("value=\"case_summary\""), "no issue form for the business");
+    assert_eq!(business.get(&link).await.status, StatusCode::NOT_FOUND);
+    let refused = officer.submit(&format!("/cases/{late}/documents"), &[("kind", "mediation_record")]).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "the workflow's refusal, on the page");
+    assert!(refused.html.contains("not established"), "{}", refused.html);
 }
 
 #[tokio::test]

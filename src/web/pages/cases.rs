@@ -15,6 +15,7 @@ use crate::access::AccessEntry;
 use crate::auth::Role;
 use crate::auth::staff::Colleagues;
 use crate::cases::attachments;
+use crate::cases::documents::DocumentList;
 use crate::cases::view::{CaseSummary, CaseView};
 use crate::domain::workflow::{Action, Status, WorkflowRow, WorkflowTable};
 use crate::error::AppError;
@@ -393,6 +394,10 @@ struct CasePage {
     served: Vec<String>,
     /// The number of the certificate that mediation failed, once issued (a download link).
     certificate: String,
+    /// The case's documents the visitor may read, newest first.
+    documents: Vec<DocumentLine>,
+    /// The kinds staff may issue now: (kind, label).
+    issuable: Vec<(String, String)>,
     events: Vec<Event>,
     files: Vec<FileLine>,
     forms: Vec<ActionForm>,
@@ -588,6 +593,22 @@ async fn case_page(state: &AppState, ctx: Ctx, id: Uuid, notice: String, refusal
     } else {
         Vec::new()
     };
+    let listed: DocumentList =
+        api.get(&format!("/api/v1/cases/{id}/documents")).await.map_err(|r| refusal_error(&ctx, r))?;
+    let documents = listed
+        .items
+        .iter()
+        .map(|d| DocumentLine {
+            id: d.id.to_string(),
+            title: d.kind.title(t.lang.code()).to_string(),
+            number: d.number.clone(),
+            version: d.version,
+            issued: when(d.issued_at),
+            superseded: d.superseded,
+        })
+        .collect();
+    let issuable =
+        listed.available.iter().map(|k| (k.as_str().to_string(), k.title(t.lang.code()).to_string())).collect();
     let category = reference
         .category(&case.category)
         .map(|c| if t.is_en() { c.name_en.clone() } else { c.name_zh.clone() })
@@ -634,6 +655,8 @@ async fn case_page(state: &AppState, ctx: Ctx, id: Uuid, notice: String, refusal
             .find_map(|s| s.details.pointer("/certificate/number").and_then(serde_json::Value::as_str))
             .unwrap_or_default()
             .to_string(),
+        documents,
+        issuable,
         stages: case
             .stages
             .iter()
@@ -771,6 +794,48 @@ pub async fn upload(ctx: Ctx, PagePath(id): PagePath<Uuid>, request: axum::extra
         StatusCode::NOT_FOUND => Err(ctx.err(AppError::NotFound)),
         s => Ok(Redirect::to(&format!("/cases/{id}?upload_error={}", s.as_u16())).into_response()),
     }
+}
+
+/// A document issued on the case, as the page lists it.
+struct DocumentLine {
+    id: String,
+    title: String,
+    number: String,
+    version: i32,
+    issued: String,
+    superseded: bool,
+}
+
+/// Issues a document from the case page (staff): the API decides whether the workflow allows it.
+pub async fn issue_document(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    PagePath(id): PagePath<Uuid>,
+    body: Bytes,
+) -> PageResult {
+    ctx.require()?;
+    let form = FormValues::parse(&body);
+    let request = json!({"kind": form.get("kind")});
+    match ctx.api().send(Method::POST, &format!("/api/v1/cases/{id}/documents"), &request).await {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?done=issue_document#documents")).into_response()),
+        Err(refusal) if matches!(refusal.status, 404 | 401) => Err(refusal_error(&ctx, refusal)),
+        Err(refusal) => {
+            let status = StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            let page = case_page(&state, ctx, id, String::new(), refusal).await?;
+            Ok((status, page).into_response())
+        }
+    }
+}
+
+/// A document of the case as issued, as the API serves it to this visitor.
+pub async fn document(ctx: Ctx, PagePath((id, document)): PagePath<(Uuid, Uuid)>) -> PageResult {
+    ctx.require()?;
+    let path = format!("/api/v1/cases/{id}/documents/{document}");
+    let response = ctx.api().raw(Method::GET, &path, None, Body::empty()).await;
+    if response.status() == StatusCode::NOT_FOUND {
+        return Err(ctx.err(AppError::NotFound));
+    }
+    Ok(response)
 }
 
 /// The certificate that mediation failed, as the API serves it (MR 27).
