@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use uuid::Uuid;
 
@@ -39,6 +40,22 @@ enum Command {
         /// Seed of the random choices: the same seed gives the same year.
         #[arg(long, default_value_t = 115)]
         seed: u64,
+    },
+    /// Bring in the office's past records (CSV or XLSX, docs/IMPORT.md): all or nothing.
+    Import {
+        /// Files named after what they hold: businesses, cases, stages, consultations, meetings,
+        /// agenda, inspections, education_events (.csv or .xlsx); or directories of them.
+        #[arg(required = true)]
+        paths: Vec<std::path::PathBuf>,
+        /// Check every row and report, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write the rows that pass and these rows' problems to FILE (CSV) instead of refusing all.
+        #[arg(long, value_name = "FILE")]
+        skip_invalid: Option<std::path::PathBuf>,
+        /// The CSV files' encoding: utf-8 (the default) or big5 (CP950).
+        #[arg(long, default_value = "utf-8")]
+        encoding: String,
     },
     /// Check or rebuild the statistics counters against the records.
     Stats {
@@ -96,6 +113,10 @@ pub async fn run() -> ExitCode {
         // Tens of thousands of requests: show the demo's progress, not every request.
         log.filter = "warn,consumer_protection::demo=info".into();
     }
+    if matches!(command, Command::Import { .. }) {
+        // The report and the progress are the output; the log only for trouble.
+        log.filter = "warn".into();
+    }
     telemetry::init_tracing(&log);
     let result = match command {
         Command::Serve => serve(settings).await,
@@ -117,6 +138,9 @@ pub async fn run() -> ExitCode {
         },
         Command::Stats { action } => stats(settings, action).await,
         Command::Demo { year, seed } => demo(settings, year, seed).await,
+        Command::Import { paths, dry_run, skip_invalid, encoding } => {
+            import(settings, paths, dry_run, skip_invalid, &encoding).await
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -189,6 +213,65 @@ async fn stats(settings: Settings, action: StatsCommand) -> anyhow::Result<()> {
             );
             Ok(())
         }
+    }
+}
+
+/// The files a path names: itself, or the CSV and XLSX files of a directory, by name.
+fn import_files(paths: Vec<std::path::PathBuf>) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found: Vec<_> = std::fs::read_dir(&path)
+                .with_context(|| format!("reading {}", path.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "csv" || e == "xlsx"))
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(path);
+        }
+    }
+    Ok(files)
+}
+
+async fn import(
+    settings: Settings,
+    paths: Vec<std::path::PathBuf>,
+    dry_run: bool,
+    skip_invalid: Option<std::path::PathBuf>,
+    encoding: &str,
+) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+
+    use crate::import::{Encoding, Input, Options, progress};
+
+    let encoding = Encoding::parse(encoding)
+        .ok_or_else(|| anyhow::anyhow!("--encoding must be utf-8 or big5, not {encoding:?}"))?;
+    let mut inputs = Vec::new();
+    for file in import_files(paths)? {
+        inputs.push(Input::open(&file)?);
+    }
+    let db = db::connect(&settings).await?;
+    db::migrate(&db).await?;
+    let options = Options { dry_run, skip_invalid: skip_invalid.is_some(), encoding };
+    let mut progress: Box<dyn progress::Progress> = if std::io::stderr().is_terminal() {
+        Box::new(progress::Bar::new())
+    } else {
+        Box::new(progress::Lines::new(std::time::Duration::from_secs(2)))
+    };
+    let report = crate::import::run(&db, &settings.reference, inputs, options, progress.as_mut()).await?;
+    print!("{}", crate::import::report::text(&report));
+    if let Some(path) = skip_invalid {
+        crate::import::report::write_problems(&path, &report)?;
+        if !report.problems.is_empty() {
+            println!("the rows left out and their problems: {}", path.display());
+        }
+    }
+    if report.problems.is_empty() || (report.written && options.skip_invalid) {
+        Ok(())
+    } else {
+        anyhow::bail!("{} rows have problems; nothing was written", report.invalid_rows)
     }
 }
 

@@ -22,6 +22,7 @@ pub mod error;
 pub mod exports;
 pub mod extract;
 pub mod headers;
+pub mod import;
 pub mod inspections;
 pub mod jobs;
 pub mod labels;

@@ -21,6 +21,7 @@ pub mod document;
 pub mod document_counter;
 pub mod education_event;
 pub mod idempotency_key;
+pub mod import_ref;
 pub mod inspection;
 pub mod inspection_business;
 pub mod login_throttle;

@@ -14,6 +14,7 @@ mod m20261205_000008_committee_roster;
 mod m20261205_000009_mediation_paths;
 mod m20261205_000010_complaint_paths;
 mod m20261206_000011_documents;
+mod m20261206_000012_import_refs;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000009_mediation_paths::Migration),
             Box::new(m20261205_000010_complaint_paths::Migration),
             Box::new(m20261206_000011_documents::Migration),
+            Box::new(m20261206_000012_import_refs::Migration),
         ]
     }
 }

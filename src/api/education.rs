@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::auth::Auth;
 use crate::auth::extract::{CaseStaff, Officers};
-use crate::domain::input::{Check, TITLE_MAX};
+use crate::domain::input::{ATTENDEES_MAX, Check, TITLE_MAX};
 use crate::education::service::{self, EducationEventView, NewEvent, view};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Input, Json, ListResponse, PageParams, Path, Query};
@@ -22,9 +22,6 @@ use crate::time::{self, Period, taipei_date};
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(create_event, list_events)).routes(routes!(get_event))
 }
-
-/// People attending: a count up to this.
-const ATTENDEES_MAX: i64 = 1_000_000;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct EducationEventBody {

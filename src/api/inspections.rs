@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::auth::Auth;
 use crate::auth::extract::{CaseStaff, Officers};
-use crate::domain::input::{Check, TEXT_MAX, TITLE_MAX};
+use crate::domain::input::{Check, ITEMS_MAX, TEXT_MAX, TITLE_MAX};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Input, Json, ListResponse, PageParams, Path, Query, double_option};
 use crate::inspections::service::{self, InspectionFields, InspectionQuery, InspectionView, view};
@@ -23,9 +23,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(create_inspection, list_inspections))
         .routes(routes!(get_inspection, update_inspection))
 }
-
-/// Items checked or violations found: a count up to this.
-const ITEMS_MAX: i64 = 100_000;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct InspectionBody {

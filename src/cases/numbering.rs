@@ -26,6 +26,13 @@ pub async fn next(
     received_on: NaiveDate,
 ) -> AppResult<String> {
     let year = roc_year(received_on);
+    let value = reserve(db, jurisdiction, year, 1).await?;
+    Ok(format(prefix, year, value))
+}
+
+/// Takes `n` numbers of a jurisdiction's ROC year at once (the history import) and answers the
+/// last; the block is `last - n + 1 ..= last`.
+pub async fn reserve(db: &impl ConnectionTrait, jurisdiction: &str, year: i32, n: i64) -> AppResult<i64> {
     let table = case_counter::Entity;
     let insert = Query::insert()
         .into_table(table)
@@ -40,7 +47,7 @@ pub async fn next(
     db.execute(&insert).await?;
     let update = Query::update()
         .table(table)
-        .value(case_counter::Column::Value, Expr::col(case_counter::Column::Value).add(1))
+        .value(case_counter::Column::Value, Expr::col(case_counter::Column::Value).add(n))
         .and_where(Expr::col(case_counter::Column::Jurisdiction).eq(jurisdiction))
         .and_where(Expr::col(case_counter::Column::Year).eq(year))
         .returning(Query::returning().column(case_counter::Column::Value))
@@ -49,8 +56,7 @@ pub async fn next(
         .query_one(&update)
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("case counter row missing after insert")))?;
-    let value: i64 = row.try_get("", "value")?;
-    Ok(format(prefix, year, value))
+    Ok(row.try_get("", "value")?)
 }
 
 #[cfg(test)]

@@ -32,6 +32,10 @@ pub const PHONE_MAX: usize = 32;
 pub const AMOUNT_MAX: i64 = 1_000_000_000_000;
 /// The most officers or businesses one record names.
 pub const LIST_MAX: usize = 50;
+/// Items checked or violations found at one inspection.
+pub const ITEMS_MAX: i64 = 100_000;
+/// People at one education event.
+pub const ATTENDEES_MAX: i64 = 1_000_000;
 
 /// Characters an e-mail domain label may not hold (besides white space and controls).
 pub const EMAIL_DOMAIN_FORBIDDEN: &str = "<>,@()[]\\;:\"'/!#$%&*+=?^`{|}~_.";
@@ -347,6 +351,11 @@ impl Check {
         if !self.has(field) && !allowed.contains(&value) {
             self.add(field, format!("must be one of: {}", allowed.join(", ")));
         }
+    }
+
+    /// The problems found, by field.
+    pub fn into_problems(self) -> FieldErrors {
+        self.fields
     }
 
     /// Fails with 422 `validation_failed` naming every field found bad.

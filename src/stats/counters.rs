@@ -70,3 +70,62 @@ pub async fn bump(
     }
     Ok(())
 }
+
+/// Adds many deltas at once — (jurisdiction, metric, day) → delta — in the caller's transaction
+/// (the history import): a few statements per few hundred counters, and a correction for each
+/// that lands in a closed month, noted with `why`.
+pub async fn bump_many(
+    db: &impl ConnectionTrait,
+    deltas: &std::collections::BTreeMap<(String, String, NaiveDate), i64>,
+    why: &str,
+) -> AppResult<()> {
+    let closed: std::collections::HashSet<(String, String)> =
+        stat_period::Entity::find().all(db).await?.into_iter().map(|p| (p.jurisdiction, p.month)).collect();
+    let changed: Vec<_> = deltas.iter().filter(|(_, d)| **d != 0).collect();
+    for chunk in changed.chunks(300) {
+        let mut insert = Query::insert()
+            .into_table(stat_daily::Entity)
+            .columns([
+                stat_daily::Column::Jurisdiction,
+                stat_daily::Column::Metric,
+                stat_daily::Column::Day,
+                stat_daily::Column::Count,
+            ])
+            .to_owned();
+        for ((jurisdiction, metric, day), delta) in chunk {
+            insert.values_panic([jurisdiction.into(), metric.into(), (*day).into(), (**delta).into()]);
+        }
+        insert.on_conflict(
+            OnConflict::columns([
+                stat_daily::Column::Jurisdiction,
+                stat_daily::Column::Metric,
+                stat_daily::Column::Day,
+            ])
+            .value(
+                stat_daily::Column::Count,
+                Expr::col((stat_daily::Entity, stat_daily::Column::Count))
+                    .add(Expr::col((sea_orm::sea_query::Alias::new("excluded"), stat_daily::Column::Count))),
+            )
+            .to_owned(),
+        );
+        db.execute(&insert).await?;
+    }
+    let now = time::now();
+    let corrections: Vec<stat_correction::ActiveModel> = changed
+        .iter()
+        .filter(|((jurisdiction, _, day), _)| closed.contains(&(jurisdiction.clone(), month_key(*day))))
+        .map(|((jurisdiction, metric, day), delta)| stat_correction::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            jurisdiction: Set(jurisdiction.clone()),
+            metric: Set(metric.clone()),
+            day: Set(*day),
+            delta: Set(i32::try_from(**delta).unwrap_or(i32::MAX)),
+            recorded_at: Set(now),
+            note: Set(Some(why.into())),
+        })
+        .collect();
+    for chunk in corrections.chunks(300) {
+        stat_correction::Entity::insert_many(chunk.to_vec()).exec(db).await?;
+    }
+    Ok(())
+}
