@@ -7,11 +7,11 @@ use reqwest::StatusCode;
 
 use crate::helpers::*;
 
-const BIN: &str = env!("CARGO_BIN_EXE_consumer-protection");
+pub const BIN: &str = env!("CARGO_BIN_EXE_consumer-protection");
 
 /// Runs the binary in an empty working directory (so only the compiled-in defaults apply),
 /// with the given database and data directory.
-fn run(dir: &std::path::Path, database_url: &str, env: &[(&str, &str)], args: &[&str]) -> Output {
+pub fn run(dir: &std::path::Path, database_url: &str, env: &[(&str, &str)], args: &[&str]) -> Output {
     let mut command = Command::new(BIN);
     command
         .current_dir(dir)
@@ -26,7 +26,7 @@ fn run(dir: &std::path::Path, database_url: &str, env: &[(&str, &str)], args: &[
     command.args(args).output().expect("binary runs")
 }
 
-fn stderr(output: &Output) -> String {
+pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
@@ -72,7 +72,7 @@ async fn user_create_on_the_command_line() {
     assert_eq!((me["role"].as_str(), me["jurisdiction"].as_str()), (Some("clerk"), Some("kaohsiung")));
 }
 
-async fn spawn_on(database_url: &str, dir: &std::path::Path) -> TestApp {
+pub async fn spawn_on(database_url: &str, dir: &std::path::Path) -> TestApp {
     let settings = test_settings(&dir.join("data"), database_url, vec![]);
     let app = consumer_protection::app::Application::build(settings).await.unwrap();
     let address = format!("http://{}", app.local_addr());

@@ -23,6 +23,7 @@ mod demo;
 mod disputes;
 mod documents;
 mod fieldwork;
+mod history_import;
 mod hostile;
 mod mail;
 mod mediation;
