@@ -72,12 +72,11 @@ pub struct CaseInfo {
 #[derive(Default)]
 struct Pending {
     businesses: Vec<business::ActiveModel>,
-    /// New cases waiting for their numbers: (jurisdiction, ROC year) → models.
+    /// New cases, numbered when written.
     cases: Vec<case::ActiveModel>,
     events: Vec<case_event::ActiveModel>,
     stages: Vec<case_stage::ActiveModel>,
     consultations: Vec<consultation::ActiveModel>,
-    meetings: Vec<meeting::ActiveModel>,
     agenda: Vec<agenda_item::ActiveModel>,
     inspections: Vec<inspection::ActiveModel>,
     inspection_businesses: Vec<inspection_business::ActiveModel>,
@@ -731,7 +730,6 @@ impl<'a, C: ConnectionTrait> Writer<'a, C> {
                 terms: Set(row.terms.clone()),
                 minutes: Set(None),
                 late_reason: Set(None),
-                ..Default::default()
             });
             (id, Done::Added)
         };
@@ -893,7 +891,6 @@ impl<'a, C: ConnectionTrait> Writer<'a, C> {
         insert_all(self.db, std::mem::take(&mut p.events)).await?;
         insert_all(self.db, std::mem::take(&mut p.stages)).await?;
         insert_all(self.db, std::mem::take(&mut p.consultations)).await?;
-        insert_all(self.db, std::mem::take(&mut p.meetings)).await?;
         insert_all(self.db, std::mem::take(&mut p.agenda)).await?;
         insert_all(self.db, std::mem::take(&mut p.inspections)).await?;
         insert_all(self.db, std::mem::take(&mut p.inspection_businesses)).await?;
