@@ -13,6 +13,9 @@ pub struct Model {
     pub anonymous: bool,
     pub period_from: Date,
     pub period_to: Date,
+    /// What was exported: `cases`, `stages`, `consultations`, `meetings`, `agenda`,
+    /// `inspections` or `education_events`.
+    pub records: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

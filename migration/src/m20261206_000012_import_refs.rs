@@ -1,6 +1,7 @@
 //! History import (issue 16): each imported row is keyed by its legacy reference in the old
 //! system, with the record it became and a fingerprint of what it said, so that running the
 //! same files again changes nothing and a corrected file updates only the rows that changed.
+//! Exports now cover every kind of record (to round-trip a year): each export records which.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -27,10 +28,18 @@ impl MigrationTrait for Migration {
         m.create_index(
             Index::create().name("ix_import_refs_record").table(ImportRefs::Table).col(ImportRefs::RecordId).to_owned(),
         )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table(DataExports::Table)
+                .add_column(string_len(DataExports::Records, 32).default("cases"))
+                .to_owned(),
+        )
         .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(Table::alter().table(DataExports::Table).drop_column(DataExports::Records).to_owned()).await?;
         m.drop_table(Table::drop().table(ImportRefs::Table).to_owned()).await
     }
 }
@@ -44,4 +53,10 @@ enum ImportRefs {
     Fingerprint,
     Source,
     ImportedAt,
+}
+
+#[derive(DeriveIden)]
+enum DataExports {
+    Table,
+    Records,
 }

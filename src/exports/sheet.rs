@@ -94,8 +94,13 @@ const XLSX_CONTENT_TYPES: &str = r#"<?xml version="1.0" encoding="UTF-8" standal
 <Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#;
 const XLSX_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#;
-const XLSX_WORKBOOK: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="cases" sheetId="1" r:id="rId1"/></sheets></workbook>"#;
+fn xlsx_workbook(sheet: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="{}" sheetId="1" r:id="rId1"/></sheets></workbook>"#,
+        xml(sheet)
+    )
+}
 const XLSX_WORKBOOK_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#;
 const ODS_MIMETYPE: &str = "application/vnd.oasis.opendocument.spreadsheet";
@@ -103,7 +108,8 @@ const ODS_MANIFEST: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:version="1.2" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#;
 
 impl<W: Write> SheetWriter<W> {
-    pub fn new(format: Format, sink: W) -> io::Result<Self> {
+    /// A sheet named `sheet` (the records it holds, which the history import reads).
+    pub fn new(format: Format, sheet: &str, sink: W) -> io::Result<Self> {
         match format {
             Format::Csv => {
                 let mut sink = sink;
@@ -114,10 +120,11 @@ impl<W: Write> SheetWriter<W> {
             Format::Xlsx => {
                 let mut zip = ZipWriter::new_stream(sink);
                 let small = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated);
+                let workbook = xlsx_workbook(sheet);
                 for (name, body) in [
                     ("[Content_Types].xml", XLSX_CONTENT_TYPES),
                     ("_rels/.rels", XLSX_RELS),
-                    ("xl/workbook.xml", XLSX_WORKBOOK),
+                    ("xl/workbook.xml", workbook.as_str()),
                     ("xl/_rels/workbook.xml.rels", XLSX_WORKBOOK_RELS),
                 ] {
                     zip.start_file(name, small).map_err(zip_err)?;
@@ -141,8 +148,12 @@ impl<W: Write> SheetWriter<W> {
                 zip.write_all(ODS_MANIFEST.as_bytes())?;
                 zip.start_file("content.xml", small.large_file(true)).map_err(zip_err)?;
                 zip.write_all(
-                    br#"<?xml version="1.0" encoding="UTF-8"?>
-<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="cases">"#,
+                    format!(
+                        r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="{}">"#,
+                        xml(sheet)
+                    )
+                    .as_bytes(),
                 )?;
                 Ok(SheetWriter::Ods { zip })
             }
@@ -242,7 +253,7 @@ mod tests {
         ] {
             assert!(neutralised(given).starts_with(written), "{given:?}");
         }
-        let mut w = SheetWriter::new(Format::Csv, Vec::new()).unwrap();
+        let mut w = SheetWriter::new(Format::Csv, "cases", Vec::new()).unwrap();
         w.row(&[Cell::Text("=1+1".into()), Cell::Number(-5)]).unwrap();
         let text = String::from_utf8(w.finish().unwrap()).unwrap();
         assert!(text.contains("'=1+1,-5"), "numbers stay numbers: {text}");
@@ -251,7 +262,7 @@ mod tests {
     #[test]
     fn each_format_writes_a_file() {
         for format in [Format::Csv, Format::Xlsx, Format::Ods] {
-            let mut w = SheetWriter::new(format, Vec::new()).unwrap();
+            let mut w = SheetWriter::new(format, "cases", Vec::new()).unwrap();
             w.row(&[Cell::Text("案號".into()), Cell::Number(1)]).unwrap();
             w.row(&[Cell::Empty, Cell::Text("<x>".into())]).unwrap();
             let bytes = w.finish().unwrap();

@@ -1,4 +1,4 @@
-//! A period's cases as a spreadsheet, streamed.
+//! A period's records as a spreadsheet, streamed.
 //!
 //! A task reads the rows from a database cursor and hands them through a bounded channel to a
 //! blocking thread that formats them; its output goes through another bounded channel into the
@@ -7,82 +7,19 @@
 use std::io::{self, Write};
 
 use axum::body::Bytes;
-use entity::{business, case, data_export};
-use futures_util::{Stream, StreamExt};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
+use entity::data_export;
+use futures_util::Stream;
+use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
+use super::records::{self, Records};
 use crate::access;
 use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::exports::sheet::{Cell, Format, SheetWriter};
 use crate::reference::ReferenceSettings;
-use crate::time::{self, Period, taipei_date};
-
-/// The columns, and whether each carries personal data (left out of anonymous exports).
-pub const COLUMNS: [(&str, bool); 21] = [
-    ("case_no", false),
-    ("jurisdiction", false),
-    ("received_on", false),
-    ("channel", false),
-    ("category", false),
-    ("category_group", false),
-    ("district", false),
-    ("business_name", false),
-    ("business_tax_id", false),
-    ("stage", false),
-    ("status", false),
-    ("closed_on", false),
-    ("amount_disputed", false),
-    ("amount_recovered", false),
-    ("transaction_date", false),
-    ("consumer_name", true),
-    ("consumer_email", true),
-    ("consumer_phone", true),
-    ("consumer_address", true),
-    ("description", true),
-    ("requested_resolution", true),
-];
-
-fn text(s: Option<String>) -> Cell {
-    s.map(Cell::Text).unwrap_or(Cell::Empty)
-}
-
-fn row_of(c: case::Model, b: Option<business::Model>, reference: &ReferenceSettings, anonymous: bool) -> Vec<Cell> {
-    let group = reference
-        .category(&c.category)
-        .and_then(|cat| serde_json::to_value(cat.group).ok())
-        .and_then(|v| v.as_str().map(str::to_string));
-    let mut cells = vec![
-        Cell::Text(c.case_no),
-        Cell::Text(c.jurisdiction),
-        Cell::Text(c.received_on.to_string()),
-        Cell::Text(c.channel),
-        Cell::Text(c.category),
-        text(group),
-        text(c.district),
-        text(b.as_ref().map(|b| b.name.clone())),
-        text(b.and_then(|b| b.tax_id)),
-        Cell::Text(c.stage.to_string()),
-        Cell::Text(c.status.to_string()),
-        text(c.closed_at.map(|at| taipei_date(at).to_string())),
-        c.amount_disputed.map(Cell::Number).unwrap_or(Cell::Empty),
-        c.amount_recovered.map(Cell::Number).unwrap_or(Cell::Empty),
-        text(c.transaction_date.map(|d| d.to_string())),
-    ];
-    if !anonymous {
-        cells.extend([
-            Cell::Text(c.consumer_name),
-            text(c.consumer_email),
-            text(c.consumer_phone),
-            text(c.consumer_address),
-            Cell::Text(c.description),
-            Cell::Text(c.requested_resolution),
-        ]);
-    }
-    cells
-}
+use crate::time::{self, Period};
 
 /// Access-log rows written at once while an export streams.
 const ACCESS_LOG_BATCH: usize = 500;
@@ -120,9 +57,10 @@ impl Write for ChannelSink {
     }
 }
 
-/// What to export: the cases a jurisdiction received in a period, with or without personal data.
+/// What to export: a jurisdiction's records of a period, with or without personal data.
 #[derive(Debug, Clone)]
 pub struct Request {
+    pub records: Records,
     pub jurisdiction: String,
     pub period: Period,
     pub anonymous: bool,
@@ -133,7 +71,8 @@ impl Request {
     /// `cases-2025-01-01-2025-12-31[-anonymous].csv`.
     pub fn filename(&self) -> String {
         format!(
-            "cases-{}-{}{}.{}",
+            "{}-{}-{}{}.{}",
+            self.records.name(),
             self.period.from,
             self.period.to,
             if self.anonymous { "-anonymous" } else { "" },
@@ -145,13 +84,13 @@ impl Request {
 /// Records the export, then streams it: the bytes of the file, ending in an error (never in
 /// a file that looks complete) if a read fails.
 #[tracing::instrument(skip(db, reference, staff), fields(user = %staff.id))]
-pub async fn cases(
+pub async fn export(
     db: &DatabaseConnection,
     reference: &ReferenceSettings,
     staff: &CurrentUser,
     request: Request,
 ) -> AppResult<impl Stream<Item = Result<Bytes, io::Error>> + use<>> {
-    let Request { jurisdiction, period, anonymous, format } = request;
+    let Request { records, jurisdiction, period, anonymous, format } = request;
     data_export::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(staff.id),
@@ -161,10 +100,11 @@ pub async fn cases(
         anonymous: Set(anonymous),
         period_from: Set(period.from),
         period_to: Set(period.to),
+        records: Set(records.name().into()),
     }
     .insert(db)
     .await?;
-    tracing::info!(user_id = %staff.id, format = format.extension(), anonymous, from = %period.from, to = %period.to, "cases exported");
+    tracing::info!(user_id = %staff.id, records = records.name(), format = format.extension(), anonymous, from = %period.from, to = %period.to, "records exported");
 
     let (bytes_tx, mut bytes_rx) = mpsc::channel::<Result<Bytes, io::Error>>(8);
     // A failed read ends the file with an error, never with a file that looks complete.
@@ -174,8 +114,13 @@ pub async fn cases(
     let error_tx = bytes_tx.clone();
     tokio::task::spawn_blocking(move || {
         let result = (|| -> io::Result<()> {
-            let mut writer = SheetWriter::new(format, ChannelSink { buffer: Vec::with_capacity(CHUNK), tx: bytes_tx })?;
-            let header: Vec<Cell> = COLUMNS
+            let mut writer = SheetWriter::new(
+                format,
+                records.name(),
+                ChannelSink { buffer: Vec::with_capacity(CHUNK), tx: bytes_tx },
+            )?;
+            let header: Vec<Cell> = records
+                .columns()
                 .iter()
                 .filter(|(_, personal)| !(anonymous && *personal))
                 .map(|(name, _)| Cell::Text((*name).into()))
@@ -195,50 +140,38 @@ pub async fn cases(
     // Reading, from a cursor. An export with personal data is a staff read of every case in
     // it (CPA 45-1): logged in batches as the rows go out.
     let db = db.clone();
-    let reference = reference.clone();
+    let (lines_tx, mut lines) = mpsc::channel(1024);
+    tokio::spawn(records::read(records, db.clone(), reference.clone(), jurisdiction, period, anonymous, lines_tx));
     let reader = (!anonymous).then(|| staff.clone());
     tokio::spawn(async move {
-        let failed = |what: &str, e: &dyn std::fmt::Display| {
-            tracing::error!(error = %e, "export {what} failed");
-            Err(io::Error::other(format!("the export could not {what}")))
-        };
-        let query = case::Entity::find()
-            .find_also_related(business::Entity)
-            .filter(case::Column::Jurisdiction.eq(jurisdiction))
-            .filter(case::Column::ReceivedOn.gte(period.from))
-            .filter(case::Column::ReceivedOn.lte(period.to))
-            .order_by_asc(case::Column::ReceivedAt)
-            .order_by_asc(case::Column::Id);
-        let mut stream = match query.stream(&db).await {
-            Ok(stream) => stream,
-            Err(e) => {
-                let _ = rows_tx.send(failed("read the cases", &e)).await;
-                return;
-            }
-        };
         let mut pending: Vec<Uuid> = Vec::new();
         loop {
-            let item = stream.next().await;
+            let item = lines.recv().await;
             if let Some(user) = &reader
                 && (item.is_none() || pending.len() >= ACCESS_LOG_BATCH)
                 && !pending.is_empty()
             {
                 if let Err(e) = access::log_read(&db, user, &pending, "export").await {
-                    let _ = rows_tx.send(failed("log the read", &e)).await;
+                    tracing::error!(error = %e, "export log the read failed");
+                    let _ = rows_tx.send(Err(io::Error::other("the export could not log the read"))).await;
                     return;
                 }
                 pending.clear();
             }
             match item {
                 None => return,
-                Some(Ok((c, b))) => {
-                    pending.push(c.id);
-                    if rows_tx.send(Ok(row_of(c, b, &reference, anonymous))).await.is_err() {
+                Some(Ok((case, cells))) => {
+                    if let Some(id) = case
+                        && pending.last() != Some(&id)
+                    {
+                        pending.push(id);
+                    }
+                    if rows_tx.send(Ok(cells)).await.is_err() {
                         return;
                     }
                 }
                 Some(Err(e)) => {
-                    let _ = rows_tx.send(failed("read the cases", &e)).await;
+                    let _ = rows_tx.send(Err(e)).await;
                     return;
                 }
             }

@@ -272,3 +272,64 @@ async fn bad_rows_are_reported_by_file_row_and_field_and_nothing_is_written() {
     let cases = expect_status(app.get("/api/v1/cases", Some(&officer)).await, StatusCode::OK).await;
     assert_eq!(cases["total"], 1, "only K1 passes");
 }
+
+#[tokio::test]
+async fn a_year_exported_and_imported_into_an_empty_system_gives_the_same_figures() {
+    let source = spawn_app().await;
+    let officer = source.user_with_role("officer@cpo.test", "officer", json!({})).await;
+    let clerk = source.user_with_role("clerk@cpo.test", "clerk", json!({})).await;
+    let dir = tempfile::tempdir().unwrap();
+    write_year(dir.path(), 2012);
+    let report = import_dir(&source, dir.path(), Options::default()).await;
+    assert!(report.problems.is_empty(), "{:?}", &report.problems[..report.problems.len().min(5)]);
+    // And a paper file entered through the API, as staff do every day.
+    let shop = source.create_business(&clerk, json!({"name": "港都旅行社", "tax_id": "22099131"})).await;
+    let filed = source
+        .post(
+            "/api/v1/cases",
+            Some(&clerk),
+            &json!({"business_id": shop["id"], "category": "travel", "channel": "mail",
+                    "received_at": "2012-07-02T10:00:00+08:00", "description": "旅行團取消，訂金不退。",
+                    "requested_resolution": "退還訂金", "consumer": {"name": "林志明", "phone": "0912-345678"}}),
+        )
+        .await;
+    expect_status(filed, StatusCode::CREATED).await;
+
+    let exported = tempfile::tempdir().unwrap();
+    for file in [
+        "cases.xlsx",
+        "stages.xlsx",
+        "consultations.csv",
+        "meetings.csv",
+        "agenda.csv",
+        "inspections.csv",
+        "education_events.csv",
+    ] {
+        let response = source.get(&format!("/api/v1/exports/{file}?from=2012-01-01&to=2012-12-31"), Some(&clerk)).await;
+        assert_eq!(response.status(), StatusCode::OK, "{file}");
+        let disposition = response.headers()["content-disposition"].to_str().unwrap().to_string();
+        let name = disposition.split("filename=\"").nth(1).unwrap().trim_end_matches('"').to_string();
+        assert!(name.contains("-2012-01-01-2012-12-31."), "{name}");
+        std::fs::write(exported.path().join(name), response.bytes().await.unwrap()).unwrap();
+    }
+
+    let target = spawn_app().await;
+    let target_officer = target.user_with_role("officer@cpo.test", "officer", json!({})).await;
+    let again = import_dir(&target, exported.path(), Options::default()).await;
+    assert!(again.problems.is_empty(), "{:?}", &again.problems[..again.problems.len().min(5)]);
+    assert_eq!(tally(&again, "cases"), (2740, 0, 0, 0));
+
+    for path in [
+        "/api/v1/stats/report?roc_year=101",
+        "/api/v1/stats/monthly?year=2012",
+        "/api/v1/stats/summary?from=2012-01-01&to=2012-12-31",
+    ] {
+        let before = expect_status(source.get(path, Some(&officer)).await, StatusCode::OK).await;
+        let after = expect_status(target.get(path, Some(&target_officer)).await, StatusCode::OK).await;
+        assert_eq!(before, after, "{path}");
+    }
+    let text =
+        expect_status(target.get("/api/v1/stats/report?roc_year=101", Some(&target_officer)).await, StatusCode::OK)
+            .await;
+    assert!(text["text"].as_str().unwrap().contains("第一次申訴2,740件"), "{text}");
+}
