@@ -13,6 +13,7 @@ pub mod documents;
 pub mod education;
 pub mod exports;
 pub mod health;
+pub mod imports;
 pub mod inspections;
 pub mod meetings;
 pub mod messages;
@@ -46,4 +47,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(messages::routes())
         .merge(stats::routes())
         .merge(exports::routes())
+        .merge(imports::routes())
 }

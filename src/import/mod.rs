@@ -15,6 +15,7 @@ pub mod progress;
 pub mod report;
 pub mod rows;
 pub mod source;
+pub mod uploads;
 pub mod writer;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -24,7 +25,8 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use entity::user;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::FieldErrors;
@@ -45,21 +47,35 @@ pub struct Options {
 }
 
 /// One problem with one row (row 1 is the header; a problem with the file itself is row 0).
-#[derive(Debug, Clone, Serialize)]
+/// The row's cells go only to the `--skip-invalid` file, never into an answer.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Problem {
     pub file: String,
     pub row: u64,
     pub field: String,
     pub problem: String,
     #[serde(skip)]
+    #[schema(ignore)]
     pub cells: Vec<String>,
 }
 
+/// What became of one kind of record.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct KindTally {
+    /// `businesses`, `cases`, `stages`, `consultations`, `meetings`, `agenda`, `inspections`,
+    /// `education_events`.
+    pub kind: String,
+    pub added: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub invalid: u64,
+}
+
 /// What an import did, or would do.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 pub struct Report {
     /// Per kind of record, in the order they are read.
-    pub kinds: Vec<(String, Tally)>,
+    pub kinds: Vec<KindTally>,
     pub problems: Vec<Problem>,
     /// Rows that had at least one problem.
     pub invalid_rows: u64,
@@ -454,8 +470,18 @@ pub async fn run(
     run.progress.finish(run.report.rows);
     let mut report = run.report;
     report.written = commit;
-    report.kinds =
-        Kind::ALL.into_iter().filter_map(|k| run.tallies.get(&k).map(|t| (k.name().to_string(), *t))).collect();
+    report.kinds = Kind::ALL
+        .into_iter()
+        .filter_map(|k| {
+            run.tallies.get(&k).map(|t| KindTally {
+                kind: k.name().to_string(),
+                added: t.added,
+                updated: t.updated,
+                unchanged: t.unchanged,
+                invalid: t.invalid,
+            })
+        })
+        .collect();
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }

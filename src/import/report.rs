@@ -18,11 +18,11 @@ pub fn text(report: &Report) -> String {
     for c in &report.ignored_columns {
         let _ = writeln!(out, "column not read: {c}");
     }
-    for (kind, t) in &report.kinds {
+    for t in &report.kinds {
         let _ = writeln!(
             out,
-            "{kind}: {} added, {} updated, {} unchanged, {} invalid",
-            t.added, t.updated, t.unchanged, t.invalid
+            "{}: {} added, {} updated, {} unchanged, {} invalid",
+            t.kind, t.added, t.updated, t.unchanged, t.invalid
         );
     }
     let verdict = match (report.dry_run, report.written) {

@@ -68,7 +68,7 @@ struct ErrorAnswer {
 }
 
 impl Refusal {
-    fn from(status: StatusCode, body: &[u8]) -> Self {
+    pub fn from(status: StatusCode, body: &[u8]) -> Self {
         let answer: ErrorAnswer = serde_json::from_slice(body).unwrap_or_default();
         Self {
             status: status.as_u16(),

@@ -21,7 +21,7 @@ use crate::businesses::service::BusinessView;
 use crate::paging::ListResponse;
 use crate::state::AppState;
 use ctx::Ctx;
-use pages::{account, cases, meetings, public, staff, stats};
+use pages::{account, cases, imports, meetings, public, staff, stats};
 
 /// What the pages' layer holds: the application's state and the JSON API they call
 /// in-process (a router of its own, so the state never holds a router holding the state).
@@ -78,6 +78,10 @@ pub fn routes(state: AppState, api: Router) -> Router<AppState> {
         .route("/cases/{id}/certificate", get(cases::certificate))
         .route("/cases/{id}/documents", post(cases::issue_document))
         .route("/cases/{id}/documents/{document}", get(cases::document))
+        .route(
+            "/admin/import",
+            get(imports::show).post(imports::check).layer(DefaultBodyLimit::max(crate::import::uploads::UPLOAD_MAX)),
+        )
         .route("/businesses/search", get(business_search))
         .route("/workbench", get(staff::workbench))
         .route("/meetings", get(meetings::list).post(meetings::create))

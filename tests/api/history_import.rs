@@ -91,8 +91,12 @@ async fn import_dir(app: &TestApp, dir: &Path, options: Options) -> Report {
 }
 
 fn tally(report: &Report, kind: &str) -> (u64, u64, u64, u64) {
-    let t = report.kinds.iter().find(|(k, _)| k == kind).map(|(_, t)| *t).unwrap_or_default();
-    (t.added, t.updated, t.unchanged, t.invalid)
+    report
+        .kinds
+        .iter()
+        .find(|t| t.kind == kind)
+        .map(|t| (t.added, t.updated, t.unchanged, t.invalid))
+        .unwrap_or_default()
 }
 
 #[tokio::test]
@@ -332,4 +336,72 @@ async fn a_year_exported_and_imported_into_an_empty_system_gives_the_same_figure
         expect_status(target.get("/api/v1/stats/report?roc_year=101", Some(&target_officer)).await, StatusCode::OK)
             .await;
     assert!(text["text"].as_str().unwrap().contains("第一次申訴2,740件"), "{text}");
+}
+
+#[tokio::test]
+async fn an_admin_checks_files_on_the_page_and_nothing_is_written() {
+    use crate::pages::Visitor;
+
+    let app = spawn_app().await;
+    let clerk = app.user_with_role("clerk@cpo.test", "clerk", json!({})).await;
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples/import");
+    let cases =
+        std::fs::read_to_string(example.join("cases.csv")).unwrap().replace(",appliances,", ",no_such_category,");
+    let form = |csrf: &str| {
+        reqwest::multipart::Form::new()
+            .text("csrf", csrf.to_string())
+            .text("encoding", "utf-8")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(std::fs::read(example.join("businesses.csv")).unwrap())
+                    .file_name("businesses.csv"),
+            )
+            .part("file", reqwest::multipart::Part::bytes(cases.clone().into_bytes()).file_name("cases.csv"))
+    };
+
+    // Only an admin may: a clerk is refused by the API.
+    let refused = app
+        .client
+        .post(app.url("/api/v1/admin/imports/dry-run"))
+        .bearer_auth(&clerk)
+        .multipart(form(""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+
+    let mut admin = Visitor::signed_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let page = admin.get("/admin/import").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.html.contains("歷史資料匯入檢查"), "{}", page.html);
+    let csrf = admin.csrf().await;
+    let report = admin.post_multipart(&format!("/admin/import?csrf={csrf}"), form(&csrf)).await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.html);
+    assert!(
+        report.html.contains("no_such_category") || report.html.contains("is not a configured category"),
+        "{}",
+        report.html
+    );
+    assert!(report.html.contains("cases.csv") && report.html.contains("category"), "{}", report.html);
+    assert!(report.html.contains("有問題的列數：1"), "{}", report.html);
+
+    let api: Value = expect_status(
+        app.client
+            .post(app.url("/api/v1/admin/imports/dry-run"))
+            .bearer_auth(app.admin_token().await)
+            .multipart(form(""))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(api["dry_run"], true);
+    assert_eq!(api["written"], false);
+    assert_eq!(api["problems"][0]["file"], "cases.csv");
+    assert_eq!(api["problems"][0]["row"], 4);
+    assert_eq!(api["problems"][0]["field"], "category");
+    assert!(api["problems"][0].get("cells").is_none(), "a row's cells never leave the server");
+    let listed = expect_status(app.get("/api/v1/cases", Some(&clerk)).await, StatusCode::OK).await;
+    assert_eq!(listed["total"], 0, "a dry run writes nothing");
 }

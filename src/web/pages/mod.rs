@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod cases;
+pub mod imports;
 pub mod meetings;
 pub mod public;
 pub mod staff;
