@@ -14,6 +14,7 @@ pub mod kinds;
 pub mod progress;
 pub mod report;
 pub mod rows;
+pub mod sample;
 pub mod source;
 pub mod uploads;
 pub mod writer;
@@ -365,6 +366,7 @@ pub async fn run(
         }
         run.progress.file(&table.source);
         let kind = table.kind;
+        writer.switch_to(kind).await?;
         for (i, cells) in table.rows.enumerate() {
             let line = i as u64 + 2;
             run.report.rows += 1;
@@ -506,6 +508,7 @@ async fn finish_stages<C: sea_orm::ConnectionTrait>(
     for (i, p) in all.iter().enumerate() {
         by_case.entry(p.row.case_ref.clone()).or_default().push(i);
     }
+    writer.switch_to(Kind::Stages).await?;
     let mut bad: HashMap<usize, Vec<(String, String)>> = HashMap::new();
     for (case_ref, members) in &by_case {
         let Some(info) = writer.cases.get(case_ref) else { continue };

@@ -55,6 +55,22 @@ pub fn at_office(day: NaiveDate) -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
+/// The first 128 bits of a fingerprint, as kept in memory.
+fn short(print: &str) -> u128 {
+    print.get(..32).and_then(|h| u128::from_str_radix(h, 16).ok()).unwrap_or_default()
+}
+
+async fn load_refs(db: &impl ConnectionTrait, kind: Kind) -> AppResult<HashMap<String, (Uuid, u128)>> {
+    let rows: Vec<(String, Uuid, String)> = import_ref::Entity::find()
+        .select_only()
+        .columns([import_ref::Column::LegacyRef, import_ref::Column::RecordId, import_ref::Column::Fingerprint])
+        .filter(import_ref::Column::Kind.eq(kind.name()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|(r, id, f)| (r, (id, short(&f)))).collect())
+}
+
 pub fn fingerprint(row: &impl serde::Serialize) -> String {
     let json = serde_json::to_vec(row).unwrap_or_default();
     hex::encode(Sha256::digest(&json))
@@ -90,7 +106,10 @@ pub struct Writer<'a, C: ConnectionTrait> {
     reference: &'a ReferenceSettings,
     actor: Uuid,
     run_at: DateTime<Utc>,
-    refs: HashMap<Kind, HashMap<String, (Uuid, String)>>,
+    /// The legacy references of the kind being read (and of businesses, which every kind may
+    /// name): loaded when its files begin and dropped when they end, so memory holds one kind's
+    /// index at a time. Fingerprints are kept as their first 128 bits.
+    refs: HashMap<Kind, HashMap<String, (Uuid, u128)>>,
     businesses_by_tax_id: HashMap<String, Uuid>,
     businesses_by_name: HashMap<String, Uuid>,
     pub cases: HashMap<String, CaseInfo>,
@@ -142,16 +161,7 @@ impl<'a, C: ConnectionTrait> Writer<'a, C> {
             }
         }
         let mut refs = HashMap::new();
-        for kind in Kind::ALL {
-            let rows: Vec<(String, Uuid, String)> = import_ref::Entity::find()
-                .select_only()
-                .columns([import_ref::Column::LegacyRef, import_ref::Column::RecordId, import_ref::Column::Fingerprint])
-                .filter(import_ref::Column::Kind.eq(kind.name()))
-                .into_tuple()
-                .all(db)
-                .await?;
-            refs.insert(kind, rows.into_iter().map(|(r, id, f)| (r, (id, f))).collect::<HashMap<_, _>>());
-        }
+        refs.insert(Kind::Businesses, load_refs(db, Kind::Businesses).await?);
         let case_rows = CaseRef::find_by_statement(sea_orm::Statement::from_sql_and_values(
             db.get_database_backend(),
             "SELECT r.legacy_ref, r.record_id, r.fingerprint, c.jurisdiction, c.received_on \
@@ -188,7 +198,17 @@ impl<'a, C: ConnectionTrait> Writer<'a, C> {
         })
     }
 
-    fn known(&self, kind: Kind, legacy_ref: &str) -> Option<&(Uuid, String)> {
+    /// Holds the references of `kind` (and of businesses) only.
+    pub async fn switch_to(&mut self, kind: Kind) -> AppResult<()> {
+        self.flush().await?;
+        self.refs.retain(|k, _| *k == Kind::Businesses || *k == kind);
+        if !self.refs.contains_key(&kind) {
+            self.refs.insert(kind, load_refs(self.db, kind).await?);
+        }
+        Ok(())
+    }
+
+    fn known(&self, kind: Kind, legacy_ref: &str) -> Option<&(Uuid, u128)> {
         self.refs.get(&kind).and_then(|m| m.get(legacy_ref))
     }
 
@@ -198,7 +218,7 @@ impl<'a, C: ConnectionTrait> Writer<'a, C> {
 
     /// Records the reference of a row written: a new one inserted, a changed one updated.
     async fn keep_ref(&mut self, kind: Kind, legacy_ref: &str, id: Uuid, print: String, source: &str) -> AppResult<()> {
-        let existed = self.refs.entry(kind).or_default().insert(legacy_ref.to_string(), (id, print.clone())).is_some();
+        let existed = self.refs.entry(kind).or_default().insert(legacy_ref.to_string(), (id, short(&print))).is_some();
         if existed {
             let update = Query::update()
                 .table(import_ref::Entity)
@@ -271,7 +291,7 @@ impl<'a, C: ConnectionTrait> Writer<'a, C> {
     pub async fn business(&mut self, row: BusinessRow, source: &str) -> AppResult<Result<Done, Vec<(String, String)>>> {
         let print = fingerprint(&row);
         if let Some((id, old)) = self.known(Kind::Businesses, &row.legacy_ref).cloned() {
-            if old == print {
+            if old == short(&print) {
                 return Ok(Ok(Done::Unchanged));
             }
             if let Some(t) = &row.tax_id
@@ -331,7 +351,7 @@ impl<'a, C: ConnectionTrait> Writer<'a, C> {
             Err(problem) => return Ok(Err(vec![("business_ref".into(), problem)])),
         };
         if let Some((id, old)) = self.known(Kind::Cases, &row.legacy_ref).cloned() {
-            if old == print {
+            if old == short(&print) {
                 return Ok(Ok(Done::Unchanged));
             }
             let info = self.cases.get(&row.legacy_ref).cloned();
@@ -454,7 +474,7 @@ impl<'a, C: ConnectionTrait> Writer<'a, C> {
         let legacy_ref = row.legacy_ref();
         let print = fingerprint(row);
         let known = self.known(Kind::Stages, &legacy_ref).cloned();
-        if known.as_ref().is_some_and(|(_, old)| *old == print) {
+        if known.as_ref().is_some_and(|(_, old)| *old == short(&print)) {
             return Ok(Ok(Done::Unchanged));
         }
         let fields = |active: &mut case_stage::ActiveModel| {
@@ -531,7 +551,7 @@ impl<'a, C: ConnectionTrait> Writer<'a, C> {
     ) -> AppResult<Result<Done, Vec<(String, String)>>> {
         let print = fingerprint(row);
         let known = self.known(Kind::Consultations, &row.legacy_ref).cloned();
-        if known.as_ref().is_some_and(|(_, old)| *old == print) {
+        if known.as_ref().is_some_and(|(_, old)| *old == short(&print)) {
             return Ok(Ok(Done::Unchanged));
         }
         let business_id = match &row.business {
@@ -603,7 +623,7 @@ impl<'a, C: ConnectionTrait> Writer<'a, C> {
     pub async fn meeting(&mut self, row: &MeetingRow, source: &str) -> AppResult<Result<Done, Vec<(String, String)>>> {
         let print = fingerprint(row);
         let known = self.known(Kind::Meetings, &row.legacy_ref).cloned();
-        if known.as_ref().is_some_and(|(_, old)| *old == print) {
+        if known.as_ref().is_some_and(|(_, old)| *old == short(&print)) {
             return Ok(Ok(Done::Unchanged));
         }
         let year = crate::cases::numbering::roc_year(row.scheduled_on);
@@ -686,7 +706,7 @@ impl<'a, C: ConnectionTrait> Writer<'a, C> {
         let legacy_ref = row.legacy_ref();
         let print = fingerprint(row);
         let known = self.known(Kind::Agenda, &legacy_ref).cloned();
-        if known.as_ref().is_some_and(|(_, old)| *old == print) {
+        if known.as_ref().is_some_and(|(_, old)| *old == short(&print)) {
             return Ok(Ok(Done::Unchanged));
         }
         let Some(meeting_id) = self.meetings.get(&row.meeting_ref).copied() else {
@@ -745,7 +765,7 @@ impl<'a, C: ConnectionTrait> Writer<'a, C> {
     ) -> AppResult<Result<Done, Vec<(String, String)>>> {
         let print = fingerprint(row);
         let known = self.known(Kind::Inspections, &row.legacy_ref).cloned();
-        if known.as_ref().is_some_and(|(_, old)| *old == print) {
+        if known.as_ref().is_some_and(|(_, old)| *old == short(&print)) {
             return Ok(Ok(Done::Unchanged));
         }
         let mut business_ids = Vec::new();
@@ -824,7 +844,7 @@ impl<'a, C: ConnectionTrait> Writer<'a, C> {
     ) -> AppResult<Result<Done, Vec<(String, String)>>> {
         let print = fingerprint(row);
         let known = self.known(Kind::EducationEvents, &row.legacy_ref).cloned();
-        if known.as_ref().is_some_and(|(_, old)| *old == print) {
+        if known.as_ref().is_some_and(|(_, old)| *old == short(&print)) {
             return Ok(Ok(Done::Unchanged));
         }
         let fill = |active: &mut education_event::ActiveModel| {

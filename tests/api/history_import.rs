@@ -2,10 +2,8 @@
 //! published sentence exactly; Big5 and UTF-8 alike; bad rows reported by file, row and field
 //! with nothing written; a re-run changes nothing; a corrected file moves only what changed.
 
-use std::fmt::Write as _;
 use std::path::Path;
 
-use chrono::{Days, NaiveDate};
 use consumer_protection::import::{self, Encoding, Input, Options, Report, progress::Quiet};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -13,71 +11,8 @@ use serde_json::{Value, json};
 use crate::cli::{run, spawn_on, stderr};
 use crate::helpers::*;
 
-fn day(year: i32, n: u64) -> NaiveDate {
-    NaiveDate::from_ymd_opt(year, 1, 1).unwrap().checked_add_days(Days::new(n)).unwrap()
-}
-
-/// A year at the office's volume, written as the old system would export it: 8,399
-/// consultations; 2,739 cases, 955 of them taken to a second complaint and 114 of those to
-/// mediation; 12 meetings held; 74 inspections; 37 education events.
 fn write_year(dir: &Path, year: i32) {
-    let mut consultations = String::from("ref,received_on,channel,summary,category\n");
-    for i in 0..8399u64 {
-        writeln!(consultations, "C{year}-{i},{},phone,詢問退費規定第{i}件,fitness", day(year, i % 366)).unwrap();
-    }
-    let mut cases = String::from(
-        "ref,received_on,channel,category,business_name,consumer_name,description,requested_resolution,amount_disputed\n",
-    );
-    let mut stages = String::from("case_ref,seq,stage,status,filed_on,due_on,closed_on,settlement_amount\n");
-    for i in 0..2739u64 {
-        let received = day(year, i % 300);
-        let at = |d: u64| received.checked_add_days(Days::new(d)).unwrap();
-        writeln!(
-            cases,
-            "K{year}-{i},{received},walk_in,fitness,商家{},消費者{i},課程取消未退費,退費,{}",
-            i % 40,
-            1000 + i
-        )
-        .unwrap();
-        if i < 955 {
-            writeln!(stages, "K{year}-{i},1,first_complaint,unresolved,{received},{},{},", at(21), at(10)).unwrap();
-            if i < 114 {
-                writeln!(stages, "K{year}-{i},2,second_complaint,unresolved,{},,{},", at(12), at(20)).unwrap();
-                let (status, amount) = if i < 60 { ("established", "5000") } else { ("not_established", "") };
-                writeln!(stages, "K{year}-{i},3,mediation,{status},{},,{},{amount}", at(22), at(40)).unwrap();
-            } else {
-                writeln!(stages, "K{year}-{i},2,second_complaint,settled,{},,{},", at(12), at(20)).unwrap();
-            }
-        } else if i % 2 == 0 {
-            writeln!(stages, "K{year}-{i},1,first_complaint,settled,{received},{},{},", at(21), at(9)).unwrap();
-        } else {
-            writeln!(stages, "K{year}-{i},1,first_complaint,responded,{received},{},,", at(21)).unwrap();
-        }
-    }
-    let mut meetings =
-        String::from("ref,number,scheduled_on,time,location,status,held_on,members_present,members_total\n");
-    for m in 1..=12u32 {
-        let on = NaiveDate::from_ymd_opt(year, m, 15).unwrap();
-        writeln!(meetings, "M{year}-{m},{m},{on},14:30,第一會議室,held,{on},9,15").unwrap();
-    }
-    let mut inspections = String::from("ref,inspected_on,theme,venue,items_checked,violations\n");
-    for i in 0..74u64 {
-        writeln!(inspections, "I{year}-{i},{},labelling,賣場{i},10,1", day(year, i * 4)).unwrap();
-    }
-    let mut events = String::from("ref,held_on,kind,title,attendees\n");
-    for i in 0..37u64 {
-        writeln!(events, "E{year}-{i},{},lecture,消費者保護宣導第{i}場,50", day(year, i * 9)).unwrap();
-    }
-    for (name, text) in [
-        ("consultations.csv", consultations),
-        ("cases.csv", cases),
-        ("stages.csv", stages),
-        ("meetings.csv", meetings),
-        ("inspections.csv", inspections),
-        ("education_events.csv", events),
-    ] {
-        std::fs::write(dir.join(name), text).unwrap();
-    }
+    import::sample::write_year(dir, year).unwrap();
 }
 
 fn inputs(dir: &Path) -> Vec<Input> {
