@@ -106,8 +106,11 @@ async fn export_ods(
 #[utoipa::path(get, path = "/api/v1/exports/{file}", tag = "exports", security(("bearer" = [])),
     params(("file" = String, Path, description = "`{records}.{csv|xlsx|ods}`",
         pattern = "^(stages|consultations|meetings|agenda|inspections|education_events)\\.(csv|xlsx|ods)$"), ExportQuery),
-    responses((status = 200, content_type = "text/csv"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "The file, by its extension", content(
+            (String = "text/csv"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (String = "application/vnd.oasis.opendocument.spreadsheet"))),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn export_records(
     State(state): State<AppState>,
     staff: Auth<CaseStaff>,

@@ -50,6 +50,7 @@ pub struct Options {
 /// One problem with one row (row 1 is the header; a problem with the file itself is row 0).
 /// The row's cells go only to the `--skip-invalid` file, never into an answer.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = ImportProblem)]
 pub struct Problem {
     pub file: String,
     pub row: u64,
@@ -62,6 +63,7 @@ pub struct Problem {
 
 /// What became of one kind of record.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = ImportTally)]
 pub struct KindTally {
     /// `businesses`, `cases`, `stages`, `consultations`, `meetings`, `agenda`, `inspections`,
     /// `education_events`.
@@ -74,6 +76,7 @@ pub struct KindTally {
 
 /// What an import did, or would do.
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[schema(as = ImportReport)]
 pub struct Report {
     /// Per kind of record, in the order they are read.
     pub kinds: Vec<KindTally>,

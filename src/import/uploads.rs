@@ -17,7 +17,9 @@ pub async fn read(mut form: Multipart) -> AppResult<(Vec<Input>, Encoding)> {
         if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
             AppError::PayloadTooLarge(format!("an upload may be at most {UPLOAD_MAX} bytes"))
         } else {
-            AppError::BadRequest(format!("malformed multipart body: {}", e.body_text()))
+            // A form whose parts cannot be read (a part name that is not plain text, say) is
+            // a form without readable files.
+            AppError::field("file", format!("the form could not be read: {}", e.body_text()))
         }
     };
     while let Some(field) = form.next_field().await.map_err(bad)? {
