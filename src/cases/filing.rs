@@ -381,6 +381,12 @@ pub async fn file(
     let prefix =
         reference.jurisdiction(&jurisdiction).map(|j| j.case_prefix()).unwrap_or_else(|| jurisdiction.to_uppercase());
 
+    // The case number is taken in its own short transaction, before the filing's: the year's
+    // counter row is locked only for that one statement, not through every write of the
+    // filing, so filings do not queue behind each other (issue 17). A filing that fails after
+    // this leaves its number unused: numbers are unique and never reused, and may skip.
+    let received_on = taipei_date(received_at);
+    let case_no = numbering::next(db, &jurisdiction, &prefix, received_on).await?;
     let txn = db::begin_write(db).await?;
     let business_id = match business_choice {
         BusinessChoice::Id(id) => id,
@@ -388,8 +394,6 @@ pub async fn file(
             businesses::find_or_create_named(&txn, &name, tax_id.as_deref()).await?.id
         }
     };
-    let received_on = taipei_date(received_at);
-    let case_no = numbering::next(&txn, &jurisdiction, &prefix, received_on).await?;
     // A second complaint has the office's own target date; the others have none yet.
     let (status, due_at, details) = match opens {
         Stage::FirstComplaint => (Status::Submitted, None, serde_json::json!({})),
