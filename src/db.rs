@@ -12,6 +12,17 @@ use sea_orm::{
 
 use crate::config::Settings;
 
+/// A hand-written statement with `$1`, `$2`… placeholders, as each database writes them
+/// (SQLite: `?1`, `?2`…).
+pub fn statement(
+    backend: DbBackend,
+    sql: &str,
+    values: impl IntoIterator<Item = sea_orm::Value>,
+) -> sea_orm::Statement {
+    let sql = if backend == DbBackend::Sqlite { sql.replace('$', "?") } else { sql.to_string() };
+    sea_orm::Statement::from_sql_and_values(backend, sql, values)
+}
+
 pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     let url = settings.database_url();
     if url.starts_with("sqlite:") {

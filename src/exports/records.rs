@@ -211,11 +211,8 @@ fn case_row(c: case::Model, b: Option<business::Model>, reference: &ReferenceSet
     ]
 }
 
-/// `$1`, `$2` as each database writes its placeholders.
 fn statement(db: &DatabaseConnection, sql: &str, values: Vec<sea_orm::Value>) -> Statement {
-    let backend = db.get_database_backend();
-    let sql = if backend == sea_orm::DatabaseBackend::Sqlite { sql.replace('$', "?") } else { sql.to_string() };
-    Statement::from_sql_and_values(backend, sql, values)
+    crate::db::statement(db.get_database_backend(), sql, values)
 }
 
 #[derive(Debug, FromQueryResult)]

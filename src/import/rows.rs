@@ -6,6 +6,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use crate::cases::filing::{DESCRIPTION_MAX, RESOLUTION_MAX};
 use crate::domain::input::{
     ADDRESS_MAX, ATTENDEES_MAX, CODE_MAX, Check, ITEMS_MAX, NAME_MAX, NOTE_MAX, TEXT_MAX, TITLE_MAX, day_problem,
 };
@@ -16,8 +17,6 @@ use crate::reference::{CHANNELS, ReferenceSettings};
 
 /// The longest legacy reference kept.
 pub const REF_MAX: usize = 120;
-const DESCRIPTION_MAX: usize = 5000;
-const RESOLUTION_MAX: usize = 2000;
 
 /// What a row is read against.
 pub struct Rules<'a> {

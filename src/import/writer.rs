@@ -122,7 +122,6 @@ pub struct Writer<'a, C: ConnectionTrait> {
 struct CaseRef {
     legacy_ref: String,
     record_id: Uuid,
-    fingerprint: String,
     jurisdiction: String,
     received_on: NaiveDate,
 }
@@ -164,7 +163,7 @@ impl<'a, C: ConnectionTrait> Writer<'a, C> {
         refs.insert(Kind::Businesses, load_refs(db, Kind::Businesses).await?);
         let case_rows = CaseRef::find_by_statement(sea_orm::Statement::from_sql_and_values(
             db.get_database_backend(),
-            "SELECT r.legacy_ref, r.record_id, r.fingerprint, c.jurisdiction, c.received_on \
+            "SELECT r.legacy_ref, r.record_id, c.jurisdiction, c.received_on \
              FROM import_refs r JOIN cases c ON c.id = r.record_id WHERE r.kind = 'cases'",
             [],
         ))
@@ -175,7 +174,6 @@ impl<'a, C: ConnectionTrait> Writer<'a, C> {
             .map(|r| {
                 let info =
                     CaseInfo { id: r.record_id, jurisdiction: r.jurisdiction, received_on: r.received_on, new: false };
-                let _ = r.fingerprint;
                 (r.legacy_ref, info)
             })
             .collect();
@@ -956,8 +954,7 @@ impl<'a, C: ConnectionTrait> Writer<'a, C> {
             filed = last("filed_at"),
         );
         let backend = self.db.get_database_backend();
-        let sql = if backend == sea_orm::DatabaseBackend::Sqlite { sql.replace("$1", "?1") } else { sql };
-        self.db.execute_raw(sea_orm::Statement::from_sql_and_values(backend, sql, [self.run_at.into()])).await?;
+        self.db.execute_raw(crate::db::statement(backend, &sql, [self.run_at.into()])).await?;
         Ok(())
     }
 }

@@ -27,34 +27,7 @@ pub async fn bump(
     if delta == 0 {
         return Ok(());
     }
-    let insert = Query::insert()
-        .into_table(stat_daily::Entity)
-        .columns([
-            stat_daily::Column::Jurisdiction,
-            stat_daily::Column::Metric,
-            stat_daily::Column::Day,
-            stat_daily::Column::Count,
-        ])
-        .values_panic([jurisdiction.into(), metric.into(), day.into(), 0i64.into()])
-        .on_conflict(
-            OnConflict::columns([
-                stat_daily::Column::Jurisdiction,
-                stat_daily::Column::Metric,
-                stat_daily::Column::Day,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
-        .to_owned();
-    db.execute(&insert).await?;
-    let update = Query::update()
-        .table(stat_daily::Entity)
-        .value(stat_daily::Column::Count, Expr::col(stat_daily::Column::Count).add(delta))
-        .and_where(Expr::col(stat_daily::Column::Jurisdiction).eq(jurisdiction))
-        .and_where(Expr::col(stat_daily::Column::Metric).eq(metric))
-        .and_where(Expr::col(stat_daily::Column::Day).eq(day))
-        .to_owned();
-    db.execute(&update).await?;
+    add_counts(db, &[((jurisdiction, metric, day), delta)]).await?;
     if stat_period::Entity::find_by_id((jurisdiction.to_string(), month_key(day))).one(db).await?.is_some() {
         stat_correction::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -82,33 +55,9 @@ pub async fn bump_many(
     let closed: std::collections::HashSet<(String, String)> =
         stat_period::Entity::find().all(db).await?.into_iter().map(|p| (p.jurisdiction, p.month)).collect();
     let changed: Vec<_> = deltas.iter().filter(|(_, d)| **d != 0).collect();
-    for chunk in changed.chunks(300) {
-        let mut insert = Query::insert()
-            .into_table(stat_daily::Entity)
-            .columns([
-                stat_daily::Column::Jurisdiction,
-                stat_daily::Column::Metric,
-                stat_daily::Column::Day,
-                stat_daily::Column::Count,
-            ])
-            .to_owned();
-        for ((jurisdiction, metric, day), delta) in chunk {
-            insert.values_panic([jurisdiction.into(), metric.into(), (*day).into(), (**delta).into()]);
-        }
-        insert.on_conflict(
-            OnConflict::columns([
-                stat_daily::Column::Jurisdiction,
-                stat_daily::Column::Metric,
-                stat_daily::Column::Day,
-            ])
-            .value(
-                stat_daily::Column::Count,
-                Expr::col((stat_daily::Entity, stat_daily::Column::Count))
-                    .add(Expr::col((sea_orm::sea_query::Alias::new("excluded"), stat_daily::Column::Count))),
-            )
-            .to_owned(),
-        );
-        db.execute(&insert).await?;
+    let rows: Vec<_> = changed.iter().map(|((j, m, d), delta)| ((j.as_str(), m.as_str(), *d), **delta)).collect();
+    for chunk in rows.chunks(300) {
+        add_counts(db, chunk).await?;
     }
     let now = time::now();
     let corrections: Vec<stat_correction::ActiveModel> = changed
@@ -127,5 +76,33 @@ pub async fn bump_many(
     for chunk in corrections.chunks(300) {
         stat_correction::Entity::insert_many(chunk.to_vec()).exec(db).await?;
     }
+    Ok(())
+}
+
+/// Adds each delta to its counter in one statement: a counter not there yet starts at the
+/// delta (`INSERT … ON CONFLICT DO UPDATE`, which SQLite and PostgreSQL both know).
+async fn add_counts(db: &impl ConnectionTrait, rows: &[((&str, &str, NaiveDate), i64)]) -> AppResult<()> {
+    let mut insert = Query::insert()
+        .into_table(stat_daily::Entity)
+        .columns([
+            stat_daily::Column::Jurisdiction,
+            stat_daily::Column::Metric,
+            stat_daily::Column::Day,
+            stat_daily::Column::Count,
+        ])
+        .to_owned();
+    for ((jurisdiction, metric, day), delta) in rows {
+        insert.values_panic([(*jurisdiction).into(), (*metric).into(), (*day).into(), (*delta).into()]);
+    }
+    insert.on_conflict(
+        OnConflict::columns([stat_daily::Column::Jurisdiction, stat_daily::Column::Metric, stat_daily::Column::Day])
+            .value(
+                stat_daily::Column::Count,
+                Expr::col((stat_daily::Entity, stat_daily::Column::Count))
+                    .add(Expr::col((sea_orm::sea_query::Alias::new("excluded"), stat_daily::Column::Count))),
+            )
+            .to_owned(),
+    );
+    db.execute(&insert).await?;
     Ok(())
 }
