@@ -9,6 +9,7 @@ pub mod app;
 pub mod auth;
 pub mod businesses;
 pub mod calendar;
+pub mod case_numbers;
 pub mod cases;
 pub mod cli;
 pub mod config;

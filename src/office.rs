@@ -15,6 +15,8 @@ pub struct Office<'a> {
     pub reference: &'a ReferenceSettings,
     /// The font and templates of the documents it issues.
     pub documents: &'a crate::documents::Documents,
+    /// Where filings take their case numbers.
+    pub numbers: &'a crate::case_numbers::Numbers,
 }
 
 impl<'a> Office<'a> {

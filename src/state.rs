@@ -30,6 +30,8 @@ pub struct AppState {
     pub job_health: Arc<crate::work::health::JobHealth>,
     /// The font the office's PDFs are drawn with.
     pub documents: Arc<crate::documents::Documents>,
+    /// Case numbers reserved by this instance and not yet handed out.
+    pub numbers: Arc<crate::case_numbers::Numbers>,
 }
 
 impl AppState {
@@ -63,6 +65,7 @@ impl AppState {
             metrics: telemetry::metrics_handle(),
             job_health: Arc::default(),
             documents,
+            numbers: Arc::default(),
         };
         Ok(state)
     }
@@ -98,6 +101,7 @@ impl AppState {
             notifier: &self.notifier,
             reference: &self.settings.reference,
             documents: &self.documents,
+            numbers: &self.numbers,
         }
     }
 }

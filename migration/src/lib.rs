@@ -15,6 +15,7 @@ mod m20261205_000009_mediation_paths;
 mod m20261205_000010_complaint_paths;
 mod m20261206_000011_documents;
 mod m20261206_000012_import_refs;
+mod m20261206_000013_counter_shards;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000010_complaint_paths::Migration),
             Box::new(m20261206_000011_documents::Migration),
             Box::new(m20261206_000012_import_refs::Migration),
+            Box::new(m20261206_000013_counter_shards::Migration),
         ]
     }
 }

@@ -79,7 +79,7 @@ async fn file_case(
     let key = filing::check_idempotency_key(key)?;
     let filed = filing::file(&state.db, state.office(), &auth, input.body, input.check, key, None).await?;
     let status = if filed.created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(view::build(&state.db, &state.calendar, &auth, filed.case).await?)))
+    Ok((status, Json(filed.view(&state.db, &state.calendar, &auth).await?)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

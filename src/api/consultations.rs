@@ -12,7 +12,7 @@ use crate::auth::Auth;
 use crate::auth::extract::CaseStaff;
 use crate::businesses::service as businesses;
 use crate::cases::filing::{self, FileCaseBody, FromConsultation};
-use crate::cases::view::{self, CaseView};
+use crate::cases::view::CaseView;
 use crate::consultations::service::{self, ConsultationView, NewConsultation};
 use crate::domain::input::{Check, NAME_MAX, NOTE_MAX, TEXT_MAX};
 use crate::error::{AppError, AppResult, ErrorBody};
@@ -172,5 +172,5 @@ async fn convert_consultation(
     }
     let source = FromConsultation { consultation };
     let filed = filing::file(&state.db, state.office(), &staff, input.body, input.check, None, Some(&source)).await?;
-    Ok((StatusCode::CREATED, Json(view::build(&state.db, &state.calendar, &staff, filed.case).await?)))
+    Ok((StatusCode::CREATED, Json(filed.view(&state.db, &state.calendar, &staff).await?)))
 }

@@ -24,6 +24,7 @@ pub struct CurrentUser {
     pub id: Uuid,
     pub email: String,
     pub name: String,
+    pub phone: Option<String>,
     pub role: Role,
     pub business_id: Option<Uuid>,
     pub jurisdiction: Option<String>,
@@ -148,19 +149,21 @@ where
     load_current_user(&DatabaseConnection::from_ref(state), claims.sub, claims.sid).await
 }
 
-/// The account behind a session, provided the session is live and the account enabled.
+/// The account behind a session, provided the session is live and the account enabled. One
+/// query in the usual case (the session joined to its account); a missing or foreign session
+/// reads the account alone, so the holder of a disabled account still learns why.
 pub async fn load_current_user(db: &impl ConnectionTrait, user_id: Uuid, session_id: Uuid) -> AppResult<CurrentUser> {
-    let account = user::Entity::find_by_id(user_id).one(db).await?.ok_or(AppError::Unauthorized)?;
+    let found = session::Entity::find_by_id(session_id).find_also_related(user::Entity).one(db).await?;
+    let (session, account) = match found {
+        Some((session, Some(account))) if session.user_id == user_id => (Some(session), account),
+        _ => (None, user::Entity::find_by_id(user_id).one(db).await?.ok_or(AppError::Unauthorized)?),
+    };
     // Checked before the session, so the holder of a disabled account learns why.
     if account.disabled {
         return Err(AppError::AccountDisabled);
     }
     let now = time::now();
-    let live = session::Entity::find_by_id(session_id)
-        .one(db)
-        .await?
-        .is_some_and(|s| s.user_id == user_id && s.revoked_at.is_none() && s.expires_at > now);
-    if !live {
+    if !session.is_some_and(|s| s.revoked_at.is_none() && s.expires_at > now) {
         return Err(AppError::Unauthorized);
     }
     let role = Role::parse(&account.role).ok_or_else(|| {
@@ -170,6 +173,7 @@ pub async fn load_current_user(db: &impl ConnectionTrait, user_id: Uuid, session
         id: account.id,
         email: account.email,
         name: account.name,
+        phone: account.phone,
         role,
         business_id: account.business_id,
         jurisdiction: account.jurisdiction,

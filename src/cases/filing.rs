@@ -2,13 +2,12 @@
 //! telephone, a converted consultation), with idempotency and a unique case number.
 
 use chrono::{DateTime, Days, FixedOffset, NaiveDate};
-use entity::{case, consultation, idempotency_key, user};
+use entity::{business, case, case_stage, consultation, idempotency_key};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::numbering;
 use crate::auth::{CurrentUser, DEFAULT_LOCALE, Role};
 use crate::businesses::service as businesses;
 use crate::db;
@@ -201,6 +200,24 @@ impl FromConsultation {
 pub struct Filed {
     pub case: case::Model,
     pub created: bool,
+    /// A new filing's business and first stage, so that the answer needs no second read.
+    pub fresh: Option<(business::Model, case_stage::Model)>,
+}
+
+impl Filed {
+    /// The case as `user` sees it.
+    pub async fn view(
+        self,
+        db: &impl ConnectionTrait,
+        calendar: &crate::calendar::OfficeCalendar,
+        user: &CurrentUser,
+    ) -> AppResult<super::view::CaseView> {
+        match self.fresh {
+            // A case just filed has no attachments yet.
+            Some((business, stage)) => super::view::assemble(calendar, user, self.case, &business, vec![stage], vec![]),
+            None => super::view::build(db, calendar, user, self.case).await,
+        }
+    }
 }
 
 fn check_locale(check: &mut Check, value: Option<String>) -> String {
@@ -226,34 +243,28 @@ fn choose_business(check: &mut Check, body: &mut FileCaseBody) -> Option<Busines
     }
 }
 
-async fn consumer_for(
-    db: &impl ConnectionTrait,
-    check: &mut Check,
-    user: &CurrentUser,
-    body: Option<ConsumerBody>,
-) -> AppResult<Consumer> {
+fn consumer_for(check: &mut Check, user: &CurrentUser, body: Option<ConsumerBody>) -> Consumer {
     if user.role == Role::Citizen {
-        // A citizen files for themself: the consumer is their account.
-        let account = user::Entity::find_by_id(user.id).one(db).await?.ok_or(AppError::Unauthorized)?;
+        // A citizen files for themself: the consumer is their account (read with the session).
         let address = body.and_then(|b| check.optional_text("consumer.address", b.address, ADDRESS_MAX));
-        return Ok(Consumer {
-            user_id: Some(account.id),
-            name: account.name,
-            email: Some(account.email),
-            phone: account.phone,
+        return Consumer {
+            user_id: Some(user.id),
+            name: user.name.clone(),
+            email: Some(user.email.clone()),
+            phone: user.phone.clone(),
             address,
-            locale: account.locale,
-        });
+            locale: user.locale.clone(),
+        };
     }
     let body = body.unwrap_or_default();
-    Ok(Consumer {
+    Consumer {
         user_id: None,
         name: check.text("consumer.name", body.name, NAME_MAX),
         email: check.optional_email("consumer.email", body.email),
         phone: check.optional_phone("consumer.phone", body.phone),
         address: check.optional_text("consumer.address", body.address, ADDRESS_MAX),
         locale: check_locale(check, body.locale),
-    })
+    }
 }
 
 pub fn check_idempotency_key(key: Option<&str>) -> AppResult<Option<String>> {
@@ -296,7 +307,7 @@ pub async fn file(
     if let Some(key) = &idempotency_key
         && let Some(case) = replayed(db, user, key).await?
     {
-        return Ok(Filed { case, created: false });
+        return Ok(Filed { case, created: false, fresh: None });
     }
     if let Some(source) = from_consultation {
         source.apply(&mut body);
@@ -365,11 +376,13 @@ pub async fn file(
     }
     let (opens, prior_complaint) =
         starting_stage(&mut check, body.start.take(), body.prior_complaint.take(), taipei_date(received_at));
-    let consumer = consumer_for(db, &mut check, user, body.consumer).await?;
-    if let Some(BusinessChoice::Id(id)) = &business_choice
-        && businesses::get(db, *id).await?.is_none()
-    {
-        check.add("business_id", "no business has this id");
+    let consumer = consumer_for(&mut check, user, body.consumer);
+    let mut named_business = None;
+    if let Some(BusinessChoice::Id(id)) = &business_choice {
+        named_business = businesses::get(db, *id).await?;
+        if named_business.is_none() {
+            check.add("business_id", "no business has this id");
+        }
     }
     check.finish()?;
     if let Some(BusinessChoice::Named { tax_id, .. }) = &business_choice {
@@ -386,14 +399,18 @@ pub async fn file(
     // filing, so filings do not queue behind each other (issue 17). A filing that fails after
     // this leaves its number unused: numbers are unique and never reused, and may skip.
     let received_on = taipei_date(received_at);
-    let case_no = numbering::next(db, &jurisdiction, &prefix, received_on).await?;
+    let case_no = office.numbers.next(db, &jurisdiction, &prefix, received_on).await?;
     let txn = db::begin_write(db).await?;
-    let business_id = match business_choice {
-        BusinessChoice::Id(id) => id,
-        BusinessChoice::Named { name, tax_id } => {
-            businesses::find_or_create_named(&txn, &name, tax_id.as_deref()).await?.id
+    let business = match (business_choice, named_business) {
+        (BusinessChoice::Id(_), Some(business)) => business,
+        (BusinessChoice::Id(id), None) => {
+            return Err(AppError::Internal(anyhow::anyhow!("business {id} checked and then missing")));
+        }
+        (BusinessChoice::Named { name, tax_id }, _) => {
+            businesses::find_or_create_named(&txn, &name, tax_id.as_deref()).await?
         }
     };
+    let business_id = business.id;
     // A second complaint has the office's own target date; the others have none yet.
     let (status, due_at, details) = match opens {
         Stage::FirstComplaint => (Status::Submitted, None, serde_json::json!({})),
@@ -455,7 +472,7 @@ pub async fn file(
     }
     .insert(&txn)
     .await?;
-    crate::stages::insert(&txn, &case, 1, opens, status, received_at, due_at, details).await?;
+    let stage = crate::stages::insert(&txn, &case, 1, opens, status, received_at, due_at, details).await?;
     let event = NewEvent::by(user, case_id, "file", received_at)
         .stage(opens.as_str())
         .to_status(status.as_str())
@@ -492,14 +509,14 @@ pub async fn file(
             if is_unique_violation(&e)
                 && let Some(case) = replayed(db, user, key).await?
             {
-                return Ok(Filed { case, created: false });
+                return Ok(Filed { case, created: false, fresh: None });
             }
             return Err(e.into());
         }
     }
-    crate::notify::about_case(&txn, office.notifier, &case, "case_filed", &[crate::notify::To::Consumer], vec![])
-        .await?;
+    let to = [crate::notify::To::Consumer];
+    crate::notify::about_case_of(&txn, office.notifier, &case, &business, "case_filed", &to, vec![]).await?;
     txn.commit().await?;
     tracing::info!(case_id = %case.id, case_no = %case.case_no, by = %user.role, "case filed");
-    Ok(Filed { case, created: true })
+    Ok(Filed { case, created: true, fresh: Some((business, stage)) })
 }

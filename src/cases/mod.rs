@@ -6,6 +6,5 @@ pub mod attachments;
 pub mod documents;
 pub mod filing;
 pub mod notes;
-pub mod numbering;
 pub mod queries;
 pub mod view;

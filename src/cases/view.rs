@@ -240,18 +240,28 @@ pub async fn build(
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("case {} names a missing business", case.id)))?;
     let stage_rows = stages(db, case.id).await?;
-    let current =
-        stage_rows.last().ok_or_else(|| AppError::Internal(anyhow::anyhow!("case {} has no stage", case.id)))?;
-    let (stage, status) = (current.stage, current.status);
-    let available_actions = workflow::available(stage, status, access::actor(user, &case), facts(current));
     let attachments = attachment::Entity::find()
         .filter(attachment::Column::CaseId.eq(case.id))
         .order_by_asc(attachment::Column::UploadedAt)
         .all(db)
-        .await?
-        .into_iter()
-        .map(AttachmentView::from)
-        .collect();
+        .await?;
+    assemble(calendar, user, case, &business, stage_rows, attachments)
+}
+
+/// The full case as `user` may see it, from its rows.
+pub fn assemble(
+    calendar: &OfficeCalendar,
+    user: &CurrentUser,
+    case: case::Model,
+    business: &business::Model,
+    stage_rows: Vec<case_stage::Model>,
+    attachments: Vec<attachment::Model>,
+) -> AppResult<CaseView> {
+    let current =
+        stage_rows.last().ok_or_else(|| AppError::Internal(anyhow::anyhow!("case {} has no stage", case.id)))?;
+    let (stage, status) = (current.stage, current.status);
+    let available_actions = workflow::available(stage, status, access::actor(user, &case), facts(current));
+    let attachments = attachments.into_iter().map(AttachmentView::from).collect();
     let stages = stage_rows.into_iter().map(|s| stage_view(s, calendar)).collect::<AppResult<Vec<_>>>()?;
     Ok(CaseView {
         id: case.id,
@@ -267,7 +277,7 @@ pub async fn build(
             phone: case.consumer_phone,
             address: if user.role == Role::Business { None } else { case.consumer_address },
         },
-        business: BusinessRef::from(&business),
+        business: BusinessRef::from(business),
         category: case.category,
         description: case.description,
         requested_resolution: case.requested_resolution,

@@ -624,7 +624,7 @@ impl<'a, C: ConnectionTrait> Writer<'a, C> {
         if known.as_ref().is_some_and(|(_, old)| *old == short(&print)) {
             return Ok(Ok(Done::Unchanged));
         }
-        let year = crate::cases::numbering::roc_year(row.scheduled_on);
+        let year = crate::case_numbers::roc_year(row.scheduled_on);
         let time = row.time.as_deref().and_then(|t| NaiveTime::parse_from_str(t, "%H:%M").ok());
         let scheduled_at = row
             .scheduled_on
@@ -922,14 +922,14 @@ impl<'a, C: ConnectionTrait> Writer<'a, C> {
         let mut groups: BTreeMap<(String, i32), Vec<usize>> = BTreeMap::new();
         for (i, c) in cases.iter().enumerate() {
             let (Some(j), Some(day)) = (c.jurisdiction.try_as_ref(), c.received_on.try_as_ref()) else { continue };
-            groups.entry((j.clone(), crate::cases::numbering::roc_year(*day))).or_default().push(i);
+            groups.entry((j.clone(), crate::case_numbers::roc_year(*day))).or_default().push(i);
         }
         for ((jurisdiction, year), members) in groups {
             let prefix = self.reference.jurisdiction(&jurisdiction).map(|j| j.case_prefix()).unwrap_or_default();
-            let last = crate::cases::numbering::reserve(self.db, &jurisdiction, year, members.len() as i64).await?;
+            let last = crate::case_numbers::reserve(self.db, &jurisdiction, year, members.len() as i64).await?;
             let first = last - members.len() as i64 + 1;
             for (k, i) in members.into_iter().enumerate() {
-                cases[i].case_no = Set(crate::cases::numbering::format(&prefix, year, first + k as i64));
+                cases[i].case_no = Set(crate::case_numbers::format(&prefix, year, first + k as i64));
             }
         }
         Ok(())

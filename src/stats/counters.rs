@@ -1,14 +1,22 @@
 //! Keeping the daily figure counters, in the caller's transaction. A change that lands on a
 //! day of a closed month is also recorded as a correction of that month.
+//!
+//! On PostgreSQL a single change adds to one of `SHARDS` rows of its day, chosen at random, so
+//! that concurrent filings do not queue on one row lock until each commits (issue 17: that
+//! row held every filing behind the one before). Readers sum the shards.
 
 use chrono::{Datelike, NaiveDate};
 use entity::{stat_correction, stat_daily, stat_period};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, EntityTrait, Set};
 use uuid::Uuid;
 
 use crate::error::AppResult;
 use crate::time;
+
+/// Rows a day's count is spread over on PostgreSQL: enough that 16 to 64 concurrent writers
+/// rarely meet on one, few enough that a year is still a few thousand rows per figure.
+pub const SHARDS: i16 = 16;
 
 pub fn month_key(day: NaiveDate) -> String {
     format!("{:04}-{:02}", day.year(), day.month())
@@ -27,8 +35,18 @@ pub async fn bump(
     if delta == 0 {
         return Ok(());
     }
-    add_counts(db, &[((jurisdiction, metric, day), delta)]).await?;
-    if stat_period::Entity::find_by_id((jurisdiction.to_string(), month_key(day))).one(db).await?.is_some() {
+    // The closed-month check comes first so that the counter row, once written, is held only
+    // until the caller commits, not through another round trip here.
+    // A month closes only after it ends (`periods::close`): this month's days need no look.
+    let this_month = time::taipei_date(time::now()).with_day(1).unwrap_or(day);
+    let closed = day < this_month
+        && stat_period::Entity::find_by_id((jurisdiction.to_string(), month_key(day))).one(db).await?.is_some();
+    let shard = match db.get_database_backend() {
+        DbBackend::Postgres => rand::random_range(0..SHARDS),
+        _ => 0,
+    };
+    add_counts(db, shard, &[((jurisdiction, metric, day), delta)]).await?;
+    if closed {
         stat_correction::ActiveModel {
             id: Set(Uuid::now_v7()),
             jurisdiction: Set(jurisdiction.into()),
@@ -57,7 +75,7 @@ pub async fn bump_many(
     let changed: Vec<_> = deltas.iter().filter(|(_, d)| **d != 0).collect();
     let rows: Vec<_> = changed.iter().map(|((j, m, d), delta)| ((j.as_str(), m.as_str(), *d), **delta)).collect();
     for chunk in rows.chunks(300) {
-        add_counts(db, chunk).await?;
+        add_counts(db, 0, chunk).await?;
     }
     let now = time::now();
     let corrections: Vec<stat_correction::ActiveModel> = changed
@@ -79,29 +97,35 @@ pub async fn bump_many(
     Ok(())
 }
 
-/// Adds each delta to its counter in one statement: a counter not there yet starts at the
-/// delta (`INSERT … ON CONFLICT DO UPDATE`, which SQLite and PostgreSQL both know).
-async fn add_counts(db: &impl ConnectionTrait, rows: &[((&str, &str, NaiveDate), i64)]) -> AppResult<()> {
+/// Adds each delta to its counter's `shard` in one statement: a counter not there yet starts at
+/// the delta (`INSERT … ON CONFLICT DO UPDATE`, which SQLite and PostgreSQL both know).
+async fn add_counts(db: &impl ConnectionTrait, shard: i16, rows: &[((&str, &str, NaiveDate), i64)]) -> AppResult<()> {
     let mut insert = Query::insert()
         .into_table(stat_daily::Entity)
         .columns([
             stat_daily::Column::Jurisdiction,
             stat_daily::Column::Metric,
             stat_daily::Column::Day,
+            stat_daily::Column::Shard,
             stat_daily::Column::Count,
         ])
         .to_owned();
     for ((jurisdiction, metric, day), delta) in rows {
-        insert.values_panic([(*jurisdiction).into(), (*metric).into(), (*day).into(), (*delta).into()]);
+        insert.values_panic([(*jurisdiction).into(), (*metric).into(), (*day).into(), shard.into(), (*delta).into()]);
     }
     insert.on_conflict(
-        OnConflict::columns([stat_daily::Column::Jurisdiction, stat_daily::Column::Metric, stat_daily::Column::Day])
-            .value(
-                stat_daily::Column::Count,
-                Expr::col((stat_daily::Entity, stat_daily::Column::Count))
-                    .add(Expr::col((sea_orm::sea_query::Alias::new("excluded"), stat_daily::Column::Count))),
-            )
-            .to_owned(),
+        OnConflict::columns([
+            stat_daily::Column::Jurisdiction,
+            stat_daily::Column::Metric,
+            stat_daily::Column::Day,
+            stat_daily::Column::Shard,
+        ])
+        .value(
+            stat_daily::Column::Count,
+            Expr::col((stat_daily::Entity, stat_daily::Column::Count))
+                .add(Expr::col((sea_orm::sea_query::Alias::new("excluded"), stat_daily::Column::Count))),
+        )
+        .to_owned(),
     );
     db.execute(&insert).await?;
     Ok(())

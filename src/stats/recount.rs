@@ -127,15 +127,14 @@ pub async fn from_records(db: &impl ConnectionTrait) -> AppResult<Counts> {
     Ok(out)
 }
 
-/// The counters as stored.
+/// The counters as stored (a day's shards summed).
 pub async fn from_counters(db: &impl ConnectionTrait) -> AppResult<Counts> {
-    Ok(stat_daily::Entity::find()
-        .filter(stat_daily::Column::Count.ne(0))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| ((r.jurisdiction, r.metric, r.day), r.count))
-        .collect())
+    let mut counts = Counts::new();
+    for r in stat_daily::Entity::find().filter(stat_daily::Column::Count.ne(0)).all(db).await? {
+        *counts.entry((r.jurisdiction, r.metric, r.day)).or_default() += r.count;
+    }
+    counts.retain(|_, n| *n != 0);
+    Ok(counts)
 }
 
 /// Where counters and records disagree: (key, counter, records).
@@ -177,6 +176,7 @@ pub async fn rebuild(db: &impl ConnectionTrait) -> AppResult<Rebuilt> {
             jurisdiction: Set(jurisdiction.clone()),
             metric: Set(metric.clone()),
             day: Set(*day),
+            shard: Set(0),
             count: Set(*count),
         })
         .collect();
