@@ -70,7 +70,8 @@ impl Api {
             }
             None => Body::empty(),
         };
-        let response = self.router.clone().oneshot(request.body(body)?).await?;
+        // On a task of its own, so requests in flight are handled on every core.
+        let response = tokio::spawn(self.router.clone().oneshot(request.body(body)?)).await??;
         let status = response.status();
         let bytes = response.into_body().collect().await?.to_bytes();
         let value = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
@@ -96,6 +97,60 @@ impl Api {
         }
         self.post(&format!("/api/v1/cases/{case}/actions"), token, body).await
     }
+}
+
+/// How many requests the demo keeps in flight. Records of different cases do not depend on
+/// each other, so the year is planned in order (the same seed gives the same records) and sent
+/// several at a time; one case's actions still go one after another.
+const IN_FLIGHT: usize = 8;
+
+/// Sends `f(item)` for every item, `IN_FLIGHT` at a time, stopping at the first failure.
+async fn side_by_side<T, R, F, Fut>(items: Vec<T>, f: F) -> anyhow::Result<Vec<R>>
+where
+    F: Fn(T) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<R>>,
+{
+    use futures_util::stream::{self, StreamExt, TryStreamExt};
+    stream::iter(items).map(f).buffered(IN_FLIGHT).try_collect().await
+}
+
+/// The case a chain of actions is about: one to file, or one filed before.
+enum CaseRef {
+    File(Value),
+    Existing(String),
+}
+
+/// One case's actions in order, and the moment it may go further (to the next phase) if any.
+struct Chain {
+    case: CaseRef,
+    steps: Vec<(String, &'static str, DateTime<Utc>, Value)>,
+    then: Option<DateTime<Utc>>,
+}
+
+impl Chain {
+    fn act(&mut self, token: &str, action: &'static str, at: DateTime<Utc>, extra: Value) {
+        self.steps.push((token.to_string(), action, at, extra));
+    }
+}
+
+/// Runs the chains side by side, each in order; answers the cases that go further, in the
+/// chains' order, with the moment they may.
+async fn run_chains(api: &Api, clerk: &str, chains: Vec<Chain>) -> anyhow::Result<Vec<(String, DateTime<Utc>)>> {
+    let ran = side_by_side(chains, |chain| async move {
+        let id = match chain.case {
+            CaseRef::File(body) => {
+                let case = api.post("/api/v1/cases", clerk, body).await?;
+                case["id"].as_str().unwrap_or_default().to_string()
+            }
+            CaseRef::Existing(id) => id,
+        };
+        for (token, action, at, extra) in chain.steps {
+            api.act(&token, &id, action, at, extra).await?;
+        }
+        Ok(chain.then.map(|at| (id, at)))
+    })
+    .await?;
+    Ok(ran.into_iter().flatten().collect())
 }
 
 /// A valid 統一編號 from a seed.
@@ -277,20 +332,22 @@ pub async fn run(state: AppState, settings: &Settings, year: i32, volume: Volume
     let consultation_channels = [("hotline_1950", 70), ("phone", 20), ("walk_in", 7), ("online", 3)];
     let categories: Vec<(String, u32)> =
         reference.categories.iter().map(|c| (c.code.clone(), 1 + (c.code.len() as u32 % 3))).collect();
-    for _ in 0..volume.consultations {
-        let body = json!({
-            "channel": pick(&mut rng, &consultation_channels),
-            "summary": "詢問消費爭議處理方式",
-            "category": pick(&mut rng, &categories),
-            "received_at": span.seasonal(&mut rng).to_rfc3339(),
-            "answer": "說明申訴管道及應備文件",
-        });
-        api.post("/api/v1/consultations", &clerk, body).await?;
-    }
+    let bodies: Vec<Value> = (0..volume.consultations)
+        .map(|_| {
+            json!({
+                "channel": pick(&mut rng, &consultation_channels),
+                "summary": "詢問消費爭議處理方式",
+                "category": pick(&mut rng, &categories),
+                "received_at": span.seasonal(&mut rng).to_rfc3339(),
+                "answer": "說明申訴管道及應備文件",
+            })
+        })
+        .collect();
+    side_by_side(bodies, |body| api.post("/api/v1/consultations", &clerk, body)).await?;
 
     // First complaints, answered or not, accepted or not.
     tracing::info!(count = volume.first_complaints, "demo: complaints");
-    let mut escalatable: Vec<(String, DateTime<Utc>)> = Vec::new();
+    let mut plans: Vec<Chain> = Vec::new();
     for n in 0..volume.first_complaints {
         let received = span.seasonal(&mut rng);
         let (business_id, category) = businesses[rng.random_range(0..businesses.len())].clone();
@@ -307,46 +364,49 @@ pub async fn run(state: AppState, settings: &Settings, year: i32, volume: Volume
             "consumer": {"name": name},
             "received_at": received.to_rfc3339(),
         });
-        let case = api.post("/api/v1/cases", &clerk, body).await?;
-        let id = case["id"].as_str().unwrap_or_default().to_string();
+        let mut chain = Chain { case: CaseRef::File(body), steps: Vec::new(), then: None };
         let mut at = received;
         let mut step = |rng: &mut StdRng, hours: std::ops::Range<i64>| {
             at = span.clamp(at + Duration::hours(rng.random_range(hours)));
             at
         };
         if n % 20 == 0 {
-            api.act(&clerk, &id, "reject", step(&mut rng, 2..48), json!({"reason": "非消費爭議"})).await?;
+            chain.act(&clerk, "reject", step(&mut rng, 2..48), json!({"reason": "非消費爭議"}));
+            plans.push(chain);
             continue;
         }
         let forwarded = step(&mut rng, 2..72);
         // Paper files go by post; the 15 days run from the business's receipt (ER Art. 36).
-        api.act(&clerk, &id, "forward", forwarded, json!({"delivery": "post"})).await?;
+        chain.act(&clerk, "forward", forwarded, json!({"delivery": "post"}));
         let receipt = step(&mut rng, 24..72);
         let received_on = crate::time::taipei_date(receipt);
-        api.act(&clerk, &id, "record_delivery", receipt, json!({"received_on": received_on})).await?;
+        chain.act(&clerk, "record_delivery", receipt, json!({"received_on": received_on}));
         let answers = rng.random_range(0..100) < 88;
         if !answers {
             // No answer: the background job marks it overdue; the consumer may escalate.
             if forwarded + Duration::days(30) < span.end {
-                escalatable.push((id, forwarded + Duration::days(25)));
+                chain.then = Some(forwarded + Duration::days(25));
             }
+            plans.push(chain);
             continue;
         }
         // Most answer within the 15 days, some late.
         let days = if rng.random_range(0..10) < 8 { 14 } else { 30 };
         let answered = step(&mut rng, 24..(24 * days));
-        api.act(&clerk, &id, "respond", answered, json!({"response": "同意部分退款"})).await?;
+        chain.act(&clerk, "respond", answered, json!({"response": "同意部分退款"}));
         let decided = step(&mut rng, 24..240);
         if rng.random_range(0..100) < 55 {
             let recovered = rng.random_range(1..100) * 300;
-            api.act(&clerk, &id, "accept", decided, json!({"amount_recovered": recovered})).await?;
+            chain.act(&clerk, "accept", decided, json!({"amount_recovered": recovered}));
         } else {
-            api.act(&clerk, &id, "decline", decided, json!({})).await?;
+            chain.act(&clerk, "decline", decided, json!({}));
             if decided + Duration::days(10) < span.end {
-                escalatable.push((id, decided));
+                chain.then = Some(decided);
             }
         }
+        plans.push(chain);
     }
+    let escalatable = run_chains(&api, &clerk, plans).await?;
 
     // The unanswered ones become overdue, as the background job would have made them.
     crate::jobs::deadlines::mark_overdue(&state).await.map_err(|e| anyhow!("{e}"))?;
@@ -356,25 +416,28 @@ pub async fn run(state: AppState, settings: &Settings, year: i32, volume: Volume
     if escalatable.len() < volume.second_complaints {
         bail!("only {} complaints can escalate; fewer than {}", escalatable.len(), volume.second_complaints);
     }
-    let mut for_mediation: Vec<(String, DateTime<Utc>)> = Vec::new();
+    let mut plans: Vec<Chain> = Vec::new();
     for (i, (id, after)) in escalatable.into_iter().take(volume.second_complaints).enumerate() {
+        let mut chain = Chain { case: CaseRef::Existing(id), steps: Vec::new(), then: None };
         let filed = span.clamp(after + Duration::hours(rng.random_range(24..240)));
-        api.act(&clerk, &id, "file_second_complaint", filed, json!({"reason": "業者處理結果不滿意"})).await?;
+        chain.act(&clerk, "file_second_complaint", filed, json!({"reason": "業者處理結果不滿意"}));
         let (officer, officer_id) = &officers[i % 2];
         let assigned = span.clamp(filed + Duration::hours(rng.random_range(24..96)));
-        api.act(officer, &id, "assign", assigned, json!({"officer_id": officer_id})).await?;
+        chain.act(officer, "assign", assigned, json!({"officer_id": officer_id}));
         let decided = span.clamp(assigned + Duration::hours(rng.random_range(72..600)));
         // Enough stay unresolved for the mediation applications to come, the rest by chance.
-        let short = for_mediation.len() < volume.mediation_applications + volume.mediation_applications / 3 + 1;
+        let planned = plans.iter().filter(|c| c.then.is_some()).count();
+        let short = planned < volume.mediation_applications + volume.mediation_applications / 3 + 1;
         let unresolved = short || rng.random_range(0..100) < 40;
         if !unresolved || decided + Duration::days(40) > span.end {
-            api.act(officer, &id, "settle", decided, json!({"amount_recovered": rng.random_range(1..60) * 500}))
-                .await?;
+            chain.act(officer, "settle", decided, json!({"amount_recovered": rng.random_range(1..60) * 500}));
         } else {
-            api.act(officer, &id, "mark_unresolved", decided, json!({})).await?;
-            for_mediation.push((id, decided));
+            chain.act(officer, "mark_unresolved", decided, json!({}));
+            chain.then = Some(decided);
         }
+        plans.push(chain);
     }
+    let mut for_mediation = run_chains(&api, &clerk, plans).await?;
 
     // Mediation: applications accepted in time for the monthly meetings.
     tracing::info!(count = volume.mediation_applications, "demo: mediation");
@@ -386,19 +449,22 @@ pub async fn run(state: AppState, settings: &Settings, year: i32, volume: Volume
             volume.mediation_applications
         );
     }
-    let mut waiting: Vec<(String, DateTime<Utc>)> = Vec::new();
+    let mut plans: Vec<Chain> = Vec::new();
     for (i, (id, after)) in for_mediation.into_iter().take(volume.mediation_applications).enumerate() {
+        let mut chain = Chain { case: CaseRef::Existing(id), steps: Vec::new(), then: None };
         let applied = span.clamp(after + Duration::hours(rng.random_range(24..120)));
-        api.act(&clerk, &id, "apply_mediation", applied, json!({"claims": "請求退還價金"})).await?;
+        chain.act(&clerk, "apply_mediation", applied, json!({"claims": "請求退還價金"}));
         let (officer, _) = &officers[i % 2];
         let decided = span.clamp(applied + Duration::hours(rng.random_range(24..120)));
         if i % 12 == 5 {
-            api.act(officer, &id, "reject_application", decided, json!({"code": 7})).await?;
+            chain.act(officer, "reject_application", decided, json!({"code": 7}));
         } else {
-            api.act(officer, &id, "accept_application", decided, json!({})).await?;
-            waiting.push((id, decided));
+            chain.act(officer, "accept_application", decided, json!({}));
+            chain.then = Some(decided);
         }
+        plans.push(chain);
     }
+    let mut waiting = run_chains(&api, &clerk, plans).await?;
     let (officer, officer_id) = officers[0].clone();
     let year_number = span.start.with_timezone(&taipei()).year();
     for month in 1..=volume.meetings as u32 {
@@ -462,20 +528,24 @@ pub async fn run(state: AppState, settings: &Settings, year: i32, volume: Volume
     );
     let themes: Vec<&String> = reference.inspection_themes.iter().map(|t| &t.code).collect();
     let kinds: Vec<&String> = reference.education_kinds.iter().map(|k| &k.code).collect();
+    let mut bodies = Vec::new();
     for i in 0..volume.inspections {
         let on = span.seasonal(&mut rng).with_timezone(&taipei()).date_naive();
         let checked = rng.random_range(5..40);
         let body = json!({"inspected_on": on, "theme": themes[i % themes.len()], "district": pick(&mut rng, &districts),
             "business_ids": [businesses[i % businesses.len()].0], "items_checked": checked, "violations": rng.random_range(0..=checked / 4),
             "actions": "限期改善", "partner_agency": "經濟發展局"});
-        api.post("/api/v1/inspections", &officer, body).await?;
+        bodies.push(body);
     }
+    side_by_side(bodies, |body| api.post("/api/v1/inspections", &officer, body)).await?;
+    let mut bodies = Vec::new();
     for i in 0..volume.education_events {
         let on = span.seasonal(&mut rng).with_timezone(&taipei()).date_naive();
         let body = json!({"held_on": on, "kind": kinds[i % kinds.len()], "title": "消費者權益宣導", "audience": "市民",
             "attendees": rng.random_range(20..300)});
-        api.post("/api/v1/education-events", &officer, body).await?;
+        bodies.push(body);
     }
+    side_by_side(bodies, |body| api.post("/api/v1/education-events", &officer, body)).await?;
     // The paper cases have no e-mail; what little mail the demo queued (to demo staff) is
     // marked so that nobody is written to about invented cases.
     entity::notification::Entity::update_many()
