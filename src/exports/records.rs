@@ -5,7 +5,7 @@
 use std::io;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{business, case};
+use entity::business;
 use futures_util::StreamExt;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, Statement};
 use tokio::sync::mpsc;
@@ -159,7 +159,35 @@ pub const CASE_COLUMNS: [(&str, bool); 21] = [
 ];
 
 /// A row: the case it reads (for the access log), and its cells.
-pub type Line = io::Result<(Option<Uuid>, Vec<Cell>)>;
+pub type Line = (Option<Uuid>, Vec<Cell>);
+
+/// Rows handed on together, or the error that ends the export.
+pub type Batch = io::Result<Vec<Line>>;
+
+/// Rows per batch: a channel message for each row cost more than formatting the row.
+const BATCH: usize = 256;
+
+/// Collects rows and sends them on in batches.
+struct Out<'a> {
+    tx: &'a mpsc::Sender<Batch>,
+    rows: Vec<Line>,
+}
+
+impl Out<'_> {
+    /// False when nobody reads any more (the client went away).
+    async fn push(&mut self, case: Option<Uuid>, cells: Vec<Cell>) -> bool {
+        self.rows.push((case, cells));
+        self.rows.len() < BATCH || self.flush().await
+    }
+
+    async fn flush(&mut self) -> bool {
+        if self.rows.is_empty() {
+            return true;
+        }
+        let rows = std::mem::replace(&mut self.rows, Vec::with_capacity(BATCH));
+        self.tx.send(Ok(rows)).await.is_ok()
+    }
+}
 
 fn text(s: Option<String>) -> Cell {
     s.map(Cell::Text).unwrap_or(Cell::Empty)
@@ -181,7 +209,7 @@ fn keep(records: Records, cells: Vec<Cell>, anonymous: bool) -> Vec<Cell> {
     cells.into_iter().zip(records.columns()).filter(|(_, (_, personal))| !personal).map(|(c, _)| c).collect()
 }
 
-fn case_row(c: case::Model, b: Option<business::Model>, reference: &ReferenceSettings) -> Vec<Cell> {
+fn case_row(c: CaseLine, reference: &ReferenceSettings) -> Vec<Cell> {
     let group = reference
         .category(&c.category)
         .and_then(|cat| serde_json::to_value(cat.group).ok())
@@ -194,25 +222,52 @@ fn case_row(c: case::Model, b: Option<business::Model>, reference: &ReferenceSet
         Cell::Text(c.category),
         text(group),
         text(c.district),
-        text(b.as_ref().map(|b| b.name.clone())),
-        text(b.and_then(|b| b.tax_id)),
-        Cell::Text(c.stage.to_string()),
-        Cell::Text(c.status.to_string()),
+        text(c.business_name),
+        text(c.business_tax_id),
+        Cell::Text(c.stage),
+        Cell::Text(c.status),
         text(c.closed_at.map(|at| taipei_date(at).to_string())),
         number(c.amount_disputed),
         number(c.amount_recovered),
         day(c.transaction_date),
-        Cell::Text(c.consumer_name),
+        text(c.consumer_name),
         text(c.consumer_email),
         text(c.consumer_phone),
         text(c.consumer_address),
-        Cell::Text(c.description),
-        Cell::Text(c.requested_resolution),
+        text(c.description),
+        text(c.requested_resolution),
     ]
 }
 
 fn statement(db: &DatabaseConnection, sql: &str, values: Vec<sea_orm::Value>) -> Statement {
     crate::db::statement(db.get_database_backend(), sql, values)
+}
+
+/// The columns of a case the export writes; the personal ones are NULL in an anonymous
+/// export, so they are not even read.
+#[derive(Debug, FromQueryResult)]
+struct CaseLine {
+    id: Uuid,
+    case_no: String,
+    jurisdiction: String,
+    received_on: NaiveDate,
+    channel: String,
+    category: String,
+    district: Option<String>,
+    business_name: Option<String>,
+    business_tax_id: Option<String>,
+    stage: String,
+    status: String,
+    closed_at: Option<DateTime<Utc>>,
+    amount_disputed: Option<i64>,
+    amount_recovered: Option<i64>,
+    transaction_date: Option<NaiveDate>,
+    consumer_name: Option<String>,
+    consumer_email: Option<String>,
+    consumer_phone: Option<String>,
+    consumer_address: Option<String>,
+    description: Option<String>,
+    requested_resolution: Option<String>,
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -285,16 +340,12 @@ pub async fn read(
     jurisdiction: String,
     period: Period,
     anonymous: bool,
-    tx: mpsc::Sender<Line>,
+    tx: mpsc::Sender<Batch>,
 ) {
     if let Err(e) = read_into(records, &db, &reference, &jurisdiction, period, anonymous, &tx).await {
         tracing::error!(error = %e, records = records.name(), "export read failed");
         let _ = tx.send(Err(io::Error::other("the export could not read the records"))).await;
     }
-}
-
-async fn send(tx: &mpsc::Sender<Line>, case: Option<Uuid>, cells: Vec<Cell>) -> bool {
-    tx.send(Ok((case, cells))).await.is_ok()
 }
 
 async fn read_into(
@@ -304,24 +355,33 @@ async fn read_into(
     jurisdiction: &str,
     period: Period,
     anonymous: bool,
-    tx: &mpsc::Sender<Line>,
+    tx: &mpsc::Sender<Batch>,
 ) -> Result<(), sea_orm::DbErr> {
     let (from, to) = (period.from, period.to);
+    let mut out = Out { tx, rows: Vec::with_capacity(BATCH) };
     match records {
         Records::Cases => {
-            let mut rows = case::Entity::find()
-                .find_also_related(business::Entity)
-                .filter(case::Column::Jurisdiction.eq(jurisdiction))
-                .filter(case::Column::ReceivedOn.gte(from))
-                .filter(case::Column::ReceivedOn.lte(to))
-                .order_by_asc(case::Column::ReceivedAt)
-                .order_by_asc(case::Column::Id)
-                .stream(db)
-                .await?;
+            let personal = if anonymous {
+                "NULL AS consumer_name, NULL AS consumer_email, NULL AS consumer_phone, NULL AS consumer_address, \
+                 NULL AS description, NULL AS requested_resolution"
+            } else {
+                "c.consumer_name, c.consumer_email, c.consumer_phone, c.consumer_address, c.description, \
+                 c.requested_resolution"
+            };
+            let sql = format!(
+                "SELECT c.id, c.case_no, c.jurisdiction, c.received_on, c.channel, c.category, c.district, \
+                 b.name AS business_name, b.tax_id AS business_tax_id, c.stage, c.status, c.closed_at, \
+                 c.amount_disputed, c.amount_recovered, c.transaction_date, {personal} \
+                 FROM cases c LEFT JOIN businesses b ON b.id = c.business_id \
+                 WHERE c.jurisdiction = $1 AND c.received_on >= $2 AND c.received_on <= $3 \
+                 ORDER BY c.received_at, c.id"
+            );
+            let stmt = statement(db, &sql, vec![jurisdiction.into(), from.into(), to.into()]);
+            let mut rows = CaseLine::find_by_statement(stmt).stream(db).await?;
             while let Some(row) = rows.next().await {
-                let (c, b) = row?;
+                let c = row?;
                 let id = c.id;
-                if !send(tx, Some(id), keep(records, case_row(c, b, reference), anonymous)).await {
+                if !out.push(Some(id), keep(records, case_row(c, reference), anonymous)).await {
                     break;
                 }
             }
@@ -351,7 +411,7 @@ async fn read_into(
                     number(s.settlement_amount),
                     text(s.end_reason),
                 ];
-                if !send(tx, Some(s.case_id), keep(records, cells, anonymous)).await {
+                if !out.push(Some(s.case_id), keep(records, cells, anonymous)).await {
                     break;
                 }
             }
@@ -381,7 +441,7 @@ async fn read_into(
                     text(q.consumer_phone),
                     text(q.answer),
                 ];
-                if !send(tx, None, keep(records, cells, anonymous)).await {
+                if !out.push(None, keep(records, cells, anonymous)).await {
                     break;
                 }
             }
@@ -410,7 +470,7 @@ async fn read_into(
                     number(m.members_present.map(i64::from)),
                     number(m.members_total.map(i64::from)),
                 ];
-                if !send(tx, None, keep(records, cells, anonymous)).await {
+                if !out.push(None, keep(records, cells, anonymous)).await {
                     break;
                 }
             }
@@ -433,7 +493,7 @@ async fn read_into(
                     number(a.settlement_amount),
                     text(a.terms),
                 ];
-                if !send(tx, Some(a.case_id), keep(records, cells, anonymous)).await {
+                if !out.push(Some(a.case_id), keep(records, cells, anonymous)).await {
                     break;
                 }
             }
@@ -476,7 +536,7 @@ async fn read_into(
                     day(i.follow_up_due),
                     day(i.follow_up_done_on),
                 ];
-                if !send(tx, None, keep(records, cells, anonymous)).await {
+                if !out.push(None, keep(records, cells, anonymous)).await {
                     break;
                 }
             }
@@ -502,11 +562,12 @@ async fn read_into(
                     text(e.audience),
                     number(e.attendees.map(i64::from)),
                 ];
-                if !send(tx, None, keep(records, cells, anonymous)).await {
+                if !out.push(None, keep(records, cells, anonymous)).await {
                     break;
                 }
             }
         }
     }
+    out.flush().await;
     Ok(())
 }

@@ -108,7 +108,7 @@ pub async fn export(
 
     let (bytes_tx, mut bytes_rx) = mpsc::channel::<Result<Bytes, io::Error>>(8);
     // A failed read ends the file with an error, never with a file that looks complete.
-    let (rows_tx, mut rows_rx) = mpsc::channel::<io::Result<Vec<Cell>>>(1024);
+    let (rows_tx, mut rows_rx) = mpsc::channel::<io::Result<Vec<Vec<Cell>>>>(8);
 
     // Formatting, on a blocking thread.
     let error_tx = bytes_tx.clone();
@@ -126,8 +126,10 @@ pub async fn export(
                 .map(|(name, _)| Cell::Text((*name).into()))
                 .collect();
             writer.row(&header)?;
-            while let Some(row) = rows_rx.blocking_recv() {
-                writer.row(&row?)?;
+            while let Some(rows) = rows_rx.blocking_recv() {
+                for row in rows? {
+                    writer.row(&row)?;
+                }
             }
             writer.finish()?.send()
         })();
@@ -140,7 +142,7 @@ pub async fn export(
     // Reading, from a cursor. An export with personal data is a staff read of every case in
     // it (CPA 45-1): logged in batches as the rows go out.
     let db = db.clone();
-    let (lines_tx, mut lines) = mpsc::channel(1024);
+    let (lines_tx, mut lines) = mpsc::channel(8);
     tokio::spawn(records::read(records, db.clone(), reference.clone(), jurisdiction, period, anonymous, lines_tx));
     let reader = (!anonymous).then(|| staff.clone());
     tokio::spawn(async move {
@@ -160,13 +162,17 @@ pub async fn export(
             }
             match item {
                 None => return,
-                Some(Ok((case, cells))) => {
-                    if let Some(id) = case
-                        && pending.last() != Some(&id)
-                    {
-                        pending.push(id);
+                Some(Ok(batch)) => {
+                    let mut rows = Vec::with_capacity(batch.len());
+                    for (case, cells) in batch {
+                        if let Some(id) = case
+                            && pending.last() != Some(&id)
+                        {
+                            pending.push(id);
+                        }
+                        rows.push(cells);
                     }
-                    if rows_tx.send(Ok(cells)).await.is_err() {
+                    if rows_tx.send(Ok(rows)).await.is_err() {
                         return;
                     }
                 }
