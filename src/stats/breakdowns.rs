@@ -307,7 +307,7 @@ pub async fn compute(
         case_pass(db, scope, period),
         business_counts(db, scope, period),
         meetings_on_time(db, scope, period),
-        async { Ok(super::transfers::counts(db, jurisdiction, period.from, period.to).await?) },
+        super::transfers::counts(db, jurisdiction, period.from, period.to),
     )?;
     let mut by_status: BTreeMap<(String, String), i64> = BTreeMap::new();
     let mut histograms: BTreeMap<String, BTreeMap<i64, i64>> = BTreeMap::new();
