@@ -417,6 +417,7 @@ pub async fn run(state: AppState, settings: &Settings, year: i32, volume: Volume
         bail!("only {} complaints can escalate; fewer than {}", escalatable.len(), volume.second_complaints);
     }
     let mut plans: Vec<Chain> = Vec::new();
+    let mut unresolved_planned = 0;
     for (i, (id, after)) in escalatable.into_iter().take(volume.second_complaints).enumerate() {
         let mut chain = Chain { case: CaseRef::Existing(id), steps: Vec::new(), then: None };
         let filed = span.clamp(after + Duration::hours(rng.random_range(24..240)));
@@ -426,14 +427,14 @@ pub async fn run(state: AppState, settings: &Settings, year: i32, volume: Volume
         chain.act(officer, "assign", assigned, json!({"officer_id": officer_id}));
         let decided = span.clamp(assigned + Duration::hours(rng.random_range(72..600)));
         // Enough stay unresolved for the mediation applications to come, the rest by chance.
-        let planned = plans.iter().filter(|c| c.then.is_some()).count();
-        let short = planned < volume.mediation_applications + volume.mediation_applications / 3 + 1;
+        let short = unresolved_planned < volume.mediation_applications + volume.mediation_applications / 3 + 1;
         let unresolved = short || rng.random_range(0..100) < 40;
         if !unresolved || decided + Duration::days(40) > span.end {
             chain.act(officer, "settle", decided, json!({"amount_recovered": rng.random_range(1..60) * 500}));
         } else {
             chain.act(officer, "mark_unresolved", decided, json!({}));
             chain.then = Some(decided);
+            unresolved_planned += 1;
         }
         plans.push(chain);
     }
