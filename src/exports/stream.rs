@@ -140,32 +140,45 @@ pub async fn export(
     });
 
     // Reading, from a cursor. An export with personal data is a staff read of every case in
-    // it (CPA 45-1): logged in batches as the rows go out.
+    // it (CPA 45-1): logged in batches by a task of its own while the rows go on; the file is
+    // finished only once every batch is logged, and ends with an error if one is not.
     let db = db.clone();
     let (lines_tx, mut lines) = mpsc::channel(8);
     tokio::spawn(records::read(records, db.clone(), reference.clone(), jurisdiction, period, anonymous, lines_tx));
-    let reader = (!anonymous).then(|| staff.clone());
+    let log = (!anonymous).then(|| {
+        let (ids_tx, mut ids_rx) = mpsc::channel::<Vec<Uuid>>(4);
+        let staff = staff.clone();
+        let logged = tokio::spawn(async move {
+            while let Some(ids) = ids_rx.recv().await {
+                access::log_read(&db, &staff, &ids, "export").await?;
+            }
+            AppResult::Ok(())
+        });
+        (ids_tx, logged)
+    });
     tokio::spawn(async move {
+        let (ids_tx, logged) = match log {
+            Some((tx, logged)) => (Some(tx), Some(logged)),
+            None => (None, None),
+        };
         let mut pending: Vec<Uuid> = Vec::new();
         loop {
             let item = lines.recv().await;
-            if let Some(user) = &reader
+            if let Some(ids_tx) = &ids_tx
                 && (item.is_none() || pending.len() >= ACCESS_LOG_BATCH)
                 && !pending.is_empty()
+                && ids_tx.send(std::mem::take(&mut pending)).await.is_err()
             {
-                if let Err(e) = access::log_read(&db, user, &pending, "export").await {
-                    tracing::error!(error = %e, "export log the read failed");
-                    let _ = rows_tx.send(Err(io::Error::other("the export could not log the read"))).await;
-                    return;
-                }
-                pending.clear();
+                // The log task stopped: its error is read below.
+                break;
             }
             match item {
-                None => return,
+                None => break,
                 Some(Ok(batch)) => {
                     let mut rows = Vec::with_capacity(batch.len());
                     for (case, cells) in batch {
-                        if let Some(id) = case
+                        if ids_tx.is_some()
+                            && let Some(id) = case
                             && pending.last() != Some(&id)
                         {
                             pending.push(id);
@@ -180,6 +193,18 @@ pub async fn export(
                     let _ = rows_tx.send(Err(e)).await;
                     return;
                 }
+            }
+        }
+        drop(ids_tx);
+        if let Some(logged) = logged {
+            let failed = match logged.await {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(e.to_string()),
+                Err(e) => Some(e.to_string()),
+            };
+            if let Some(error) = failed {
+                tracing::error!(error = %error, "export log the read failed");
+                let _ = rows_tx.send(Err(io::Error::other("the export could not log the read"))).await;
             }
         }
     });
