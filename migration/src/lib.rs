@@ -16,6 +16,7 @@ mod m20261205_000010_complaint_paths;
 mod m20261206_000011_documents;
 mod m20261206_000012_import_refs;
 mod m20261206_000013_counter_shards;
+mod m20261206_000014_queue_index;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000011_documents::Migration),
             Box::new(m20261206_000012_import_refs::Migration),
             Box::new(m20261206_000013_counter_shards::Migration),
+            Box::new(m20261206_000014_queue_index::Migration),
         ]
     }
 }

@@ -3,8 +3,9 @@
 use std::collections::HashMap;
 
 use entity::{business, case, case_stage};
+use sea_orm::sea_query::NullOrdering;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query as SqlQuery};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use crate::access;
@@ -119,9 +120,10 @@ pub async fn list(
     let Some(scope) = access::list_scope(user) else { return Ok((Vec::new(), 0)) };
     let found = case::Entity::find().filter(query.condition(scope));
     let ordered = if query.by_due {
+        // Undated last: the order of `ix_cases_queue` on PostgreSQL, so a queue's page is read
+        // from the index instead of sorting the whole queue.
         found
-            .order_by_asc(Expr::col(case::Column::DueAt).is_null())
-            .order_by_asc(case::Column::DueAt)
+            .order_by_with_nulls(case::Column::DueAt, Order::Asc, NullOrdering::Last)
             .order_by_desc(case::Column::ReceivedAt)
     } else {
         found.order_by_desc(case::Column::ReceivedAt)
