@@ -2,6 +2,7 @@
 //!
 //!     cargo bench --bench stats                      # 1,000,000 cases in one year
 //!     BENCH_CASES=200000 cargo bench --bench stats   # smaller
+//!     BENCH_CASES=10000000 BENCH_LIGHT=1 cargo bench --bench stats   # dashboards only
 //!
 //! Seeds a database `cp_bench` on BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432)
 //! with set-based SQL — the services would take hours for a million cases — then rebuilds the
@@ -191,21 +192,35 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     let officer = login["access_token"].as_str().expect("a token").to_string();
 
+    // BENCH_LIGHT=1: the dashboards only, without the breakdowns and exports (for 10,000,000 cases).
+    let light = std::env::var("BENCH_LIGHT").is_ok_and(|v| v == "1");
     println!("## {cases} cases in 2025 (PostgreSQL), times in ms over HTTP: median / p90 / max");
     for (label, path, runs) in [
         ("summary, year", "/api/v1/stats/summary?from=2025-01-01&to=2025-12-31", 50),
         ("monthly, year", "/api/v1/stats/monthly?year=2025", 50),
         ("report, year", "/api/v1/stats/report?roc_year=114", 50),
         ("public summary, year", "/api/v1/public/stats/summary?from=2025-01-01&to=2025-12-31", 50),
+        ("periods, year", "/api/v1/stats/periods?year=2025", 50),
         ("breakdowns, year", "/api/v1/stats/breakdowns?from=2025-01-01&to=2025-12-31", 5),
         ("breakdowns, one month", "/api/v1/stats/breakdowns?from=2025-03-01&to=2025-03-31", 10),
         ("case list, first page", "/api/v1/cases?per_page=20", 20),
+        // The workbench's queues, as its page asks for them.
+        ("queue: new", "/api/v1/cases?stage=first_complaint&status=submitted&sort=due&per_page=10", 20),
+        ("queue: overdue", "/api/v1/cases?stage=first_complaint&status=overdue&sort=due&per_page=10", 20),
+        ("queue: applications", "/api/v1/cases?stage=mediation&status=applied&sort=due&per_page=10", 20),
+        ("queue: court", "/api/v1/cases?awaiting_court=true&sort=due&per_page=10", 20),
     ] {
+        if light && label.starts_with("breakdowns") {
+            continue;
+        }
         let (median, p90, max) = time_get(&client, &format!("{base}{path}"), &officer, runs).await?;
         println!("| {label} | {median:.1} | {p90:.1} | {max:.1} |");
     }
 
-    for (ext, anonymous) in [("csv", false), ("xlsx", true), ("ods", true)] {
+    if light {
+        return Ok(());
+    }
+    for (ext, anonymous) in [("csv", false), ("csv", true), ("xlsx", true), ("ods", true)] {
         let before = rss_kib();
         let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(before));
         let watch = {
@@ -231,10 +246,11 @@ async fn main() -> anyhow::Result<()> {
         watch.abort();
         let peak = peak.load(std::sync::atomic::Ordering::Relaxed);
         println!(
-            "export {ext}{}: {:.1} MB in {:.1} s (first byte after {first_byte:.0} ms); process RSS {} MB before, {} MB peak",
+            "export {ext}{}: {:.1} MB in {:.1} s, {:.0} rows/s (first byte after {first_byte:.0} ms); process RSS {} MB before, {} MB peak",
             if anonymous { " (anonymous)" } else { "" },
             bytes as f64 / 1e6,
             t.elapsed().as_secs_f64(),
+            cases as f64 / t.elapsed().as_secs_f64(),
             before / 1024,
             peak / 1024
         );
