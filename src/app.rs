@@ -38,6 +38,7 @@ impl Application {
         tracing::info!(address = %self.local_addr(), "listening");
         let jobs = jobs::spawn(self.state.clone());
         let app = router(self.state);
+        crate::memory::release_free_memory();
         axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown_signal())
             .await?;

@@ -28,6 +28,7 @@ pub mod inspections;
 pub mod jobs;
 pub mod labels;
 pub mod mediation;
+pub mod memory;
 pub mod notify;
 pub mod office;
 pub mod openapi;
