@@ -31,7 +31,12 @@ pub fn openapi(reference: &crate::reference::ReferenceSettings) -> serde_json::V
 /// the layers every request passes (request id, tracing, metrics, error bodies, headers).
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = api().split_for_parts();
-    let document = std::sync::Arc::new(crate::openapi::contract::complete(&openapi, &state.settings.reference));
+    // Kept as the bytes it is served as (254 KB), not as a tree of JSON values several times
+    // that size in memory for the life of the process.
+    let document = axum::body::Bytes::from(
+        serde_json::to_vec(&crate::openapi::contract::complete(&openapi, &state.settings.reference))
+            .expect("a JSON value serialises"),
+    );
     let body_limit = state.settings.server.body_limit_bytes;
     // The pages call the API in-process through this copy: counted in the metrics like any
     // request, answering in the API's error format.
@@ -41,7 +46,8 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn(telemetry::json_errors))
         .with_state(state.clone());
-    api.route("/api/openapi.json", axum::routing::get(move || async move { axum::Json(document.as_ref().clone()) }))
+    let json = [(axum::http::header::CONTENT_TYPE, "application/json")];
+    api.route("/api/openapi.json", axum::routing::get(move || async move { (json, document.clone()) }))
         .merge(SwaggerUi::new("/docs").config(utoipa_swagger_ui::Config::from("/api/openapi.json")))
         .merge(web::routes(state.clone(), api_for_pages))
         .route_layer(middleware::from_fn(telemetry::track_metrics))
