@@ -66,9 +66,10 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum StatsCommand {
-    /// Compare the report counters with the records; exit non-zero on a difference.
+    /// Compare the report counters and the breakdowns' roll-ups with the records; exit non-zero
+    /// on a difference.
     Verify,
-    /// Recount every figure from the records (after a restore or a bulk import).
+    /// Recount every figure and roll-up from the records (after a restore or a bulk import).
     Rebuild,
 }
 
@@ -196,19 +197,28 @@ async fn stats(settings: Settings, action: StatsCommand) -> anyhow::Result<()> {
             for ((jurisdiction, metric, day), counter, records) in &differences {
                 println!("{jurisdiction} {metric} {day}: counter {counter}, records {records}");
             }
-            if differences.is_empty() {
-                println!("the counters agree with the records");
+            let rollups = crate::stats::rollups::differences(&db).await.map_err(describe)?;
+            for (table, key, kept, counted) in &rollups {
+                println!("{table} {key}: kept {kept}, records {counted}");
+            }
+            if differences.is_empty() && rollups.is_empty() {
+                println!("the counters and the breakdowns' roll-ups agree with the records");
                 Ok(())
             } else {
-                anyhow::bail!("{} counters disagree with the records", differences.len())
+                anyhow::bail!(
+                    "{} counters and {} roll-up groups disagree with the records",
+                    differences.len(),
+                    rollups.len()
+                )
             }
         }
         StatsCommand::Rebuild => {
             let txn = db::begin_write(&db).await?;
             let rebuilt = crate::stats::recount::rebuild(&txn).await.map_err(describe)?;
+            crate::stats::rollups::rebuild(&txn).await.map_err(describe)?;
             txn.commit().await?;
             println!(
-                "{} daily counters set to the records' counts; {} corrections recorded so closed months keep their published figures",
+                "{} daily counters and the breakdowns' roll-ups set to the records' counts; {} corrections recorded so closed months keep their published figures",
                 rebuilt.counters, rebuilt.corrections
             );
             Ok(())

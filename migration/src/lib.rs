@@ -17,6 +17,8 @@ mod m20261206_000011_documents;
 mod m20261206_000012_import_refs;
 mod m20261206_000013_counter_shards;
 mod m20261206_000014_queue_index;
+mod m20261207_000015_breakdown_rollups;
+pub mod rollups;
 
 pub struct Migrator;
 
@@ -38,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000012_import_refs::Migration),
             Box::new(m20261206_000013_counter_shards::Migration),
             Box::new(m20261206_000014_queue_index::Migration),
+            Box::new(m20261207_000015_breakdown_rollups::Migration),
         ]
     }
 }

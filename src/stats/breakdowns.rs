@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::figures::Scope;
+use super::rollups;
 use crate::domain::workflow::{Stage, Status};
 use crate::error::AppResult;
 use crate::reference::ReferenceSettings;
@@ -253,11 +254,7 @@ async fn stage_pass(
 
 /// One grouped pass over the period's cases (answered from `ix_cases_breakdown`): category,
 /// channel, district, count, amounts disputed and recovered.
-async fn case_pass(
-    db: &impl ConnectionTrait,
-    scope: &Scope,
-    period: Period,
-) -> AppResult<Vec<(String, String, Option<String>, i64, i64, i64)>> {
+async fn case_pass(db: &impl ConnectionTrait, scope: &Scope, period: Period) -> AppResult<Vec<rollups::CaseGroup>> {
     Ok(case::Entity::find()
         .select_only()
         .column(case::Column::Category)
@@ -288,6 +285,93 @@ async fn business_counts(db: &impl ConnectionTrait, scope: &Scope, period: Perio
         .await?)
 }
 
+/// The period's stage facts; with whole months, also how many of their forwarded, unanswered
+/// first complaints (counted as past due) are not due yet.
+async fn all_stages(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    split: &rollups::Split,
+    now: DateTime<Utc>,
+) -> AppResult<(Vec<StageFacts>, i64)> {
+    let mut facts = Vec::new();
+    let mut not_yet_due = 0;
+    if let Some(months) = split.months {
+        let (groups, due_later) =
+            tokio::try_join!(rollups::stages(db, scope, months), not_yet_due_in(db, scope, months, now))?;
+        not_yet_due = due_later;
+        facts.extend(groups.into_iter().map(|g| StageFacts {
+            // A presumed due date makes no business late; any other is taken as passed.
+            past_due: !g.provisional,
+            stage: g.stage,
+            status: g.status,
+            days: g.days,
+            late: g.late,
+            answered: g.answered,
+            forwarded: g.forwarded,
+            n: g.n,
+        }));
+    }
+    for days in &split.days {
+        facts.extend(stage_pass(db, scope, *days, now).await?);
+    }
+    Ok((facts, not_yet_due))
+}
+
+/// Forwarded first complaints filed in `period`, unanswered, whose (not presumed) due date is
+/// still ahead (answered from the partial index `ix_case_stages_awaiting`).
+async fn not_yet_due_in(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    period: Period,
+    now: DateTime<Utc>,
+) -> AppResult<i64> {
+    let n: Option<i64> = case_stage::Entity::find()
+        .select_only()
+        .expr_as(count_all(), "n")
+        .filter(stage_scope(scope, period))
+        .filter(case_stage::Column::Stage.eq(Stage::FirstComplaint.as_str()))
+        .filter(case_stage::Column::RespondedAt.is_null())
+        .filter(case_stage::Column::RespondedLate.is_null())
+        .filter(case_stage::Column::DueProvisional.eq(false))
+        .filter(case_stage::Column::DueAt.gte(now))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(n.unwrap_or(0))
+}
+
+async fn all_cases(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    split: &rollups::Split,
+) -> AppResult<Vec<rollups::CaseGroup>> {
+    let mut rows = match split.months {
+        Some(months) => rollups::cases(db, scope, months).await?,
+        None => Vec::new(),
+    };
+    for days in &split.days {
+        rows.extend(case_pass(db, scope, *days).await?);
+    }
+    Ok(rows)
+}
+
+async fn all_businesses(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    split: &rollups::Split,
+) -> AppResult<Vec<(Uuid, i64)>> {
+    let mut totals: BTreeMap<Uuid, i64> = match split.months {
+        Some(months) => rollups::businesses(db, scope, months).await?.into_iter().collect(),
+        None => BTreeMap::new(),
+    };
+    for days in &split.days {
+        for (id, n) in business_counts(db, scope, *days).await? {
+            *totals.entry(id).or_default() += n;
+        }
+    }
+    Ok(totals.into_iter().collect())
+}
+
 #[tracing::instrument(skip(db, reference))]
 pub async fn compute(
     db: &impl ConnectionTrait,
@@ -302,13 +386,16 @@ pub async fn compute(
         Scope::One(j) => Some(j.as_str()),
         Scope::All => None,
     };
-    let (facts, rows, mut top, mediation_meetings_on_time, transfers) = tokio::try_join!(
-        stage_pass(db, scope, period, now),
-        case_pass(db, scope, period),
-        business_counts(db, scope, period),
+    // Whole months come from the roll-ups, the days around them from the records.
+    let split = rollups::split(period);
+    let (stages, rows, mut top, mediation_meetings_on_time, transfers) = tokio::try_join!(
+        all_stages(db, scope, &split, now),
+        all_cases(db, scope, &split),
+        all_businesses(db, scope, &split),
         meetings_on_time(db, scope, period),
         super::transfers::counts(db, jurisdiction, period.from, period.to),
     )?;
+    let (facts, not_yet_due) = stages;
     let mut by_status: BTreeMap<(String, String), i64> = BTreeMap::new();
     let mut histograms: BTreeMap<String, BTreeMap<i64, i64>> = BTreeMap::new();
     let (mut on_time, mut late, mut unanswered, mut pending) = (0, 0, 0, 0);
@@ -327,6 +414,9 @@ pub async fn compute(
             }
         }
     }
+    // The roll-ups counted every forwarded, unanswered stage as past due; some are not yet.
+    unanswered -= not_yet_due;
+    pending += not_yet_due;
     let status_count = |stage: Stage, statuses: &[Status]| -> i64 {
         statuses
             .iter()

@@ -8,4 +8,5 @@ pub mod figures;
 pub mod periods;
 pub mod published;
 pub mod recount;
+pub mod rollups;
 pub mod transfers;

@@ -564,6 +564,87 @@ async fn breakdowns_beyond_the_report() {
         (outcome("settled"), outcome("unresolved"), outcome("forwarded"), outcome("submitted")),
         (Some(1), Some(1), Some(1), Some(1))
     );
+
+    // The year is read from the monthly roll-ups; 15 March to 20 April holds no whole month
+    // and is counted from the records: the two agree on every figure.
+    let days = expect_status(
+        app.get("/api/v1/stats/breakdowns?from=2025-03-15&to=2025-04-20", Some(&c.officer)).await,
+        StatusCode::OK,
+    )
+    .await;
+    let without_period = |mut v: Value| {
+        let o = v.as_object_mut().unwrap();
+        o.remove("from");
+        o.remove("to");
+        v
+    };
+    assert_eq!(without_period(days), without_period(b));
+}
+
+#[tokio::test]
+async fn a_whole_month_counts_answers_not_yet_due_as_pending() {
+    let app = spawn_app().await;
+    let c = app.cast().await;
+    use chrono::Datelike;
+    let now = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap());
+    let id = paper_case(&app, &c, &now.to_rfc3339(), "a").await;
+    app.act_ok(&c.clerk, &id, "forward", json!({})).await;
+    let first = now.date_naive().with_day(1).unwrap();
+    let last = (first + chrono::Months::new(1)).pred_opt().unwrap();
+    for (from, to) in [(first, last), (now.date_naive(), now.date_naive())] {
+        let b = expect_status(
+            app.get(&format!("/api/v1/stats/breakdowns?from={from}&to={to}"), Some(&c.officer)).await,
+            StatusCode::OK,
+        )
+        .await;
+        let t = &b["reply_timeliness"];
+        assert_eq!(
+            (t["forwarded"].as_i64(), t["pending"].as_i64(), t["unanswered"].as_i64()),
+            (Some(1), Some(1), Some(0)),
+            "{from}..{to}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_breakdowns_roll_ups_follow_every_change_and_can_be_rebuilt() {
+    let app = spawn_app().await;
+    let c = app.cast().await;
+    build_year(&app, &c).await;
+    let differences = || consumer_protection::stats::rollups::differences(&app.state.db);
+    assert_eq!(differences().await.unwrap(), vec![]);
+    // Whatever writes the records — here a bulk move of every case to another business, and
+    // the stages of the cases after the year deleted — the roll-ups follow in the same statement.
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    let other: uuid::Uuid = c.other_business_id.parse().unwrap();
+    entity::case::Entity::update_many()
+        .col_expr(entity::case::Column::BusinessId, Expr::value(other))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(differences().await.unwrap(), vec![]);
+    let last: chrono::NaiveDate = "2025-12-31".parse().unwrap();
+    let late: Vec<uuid::Uuid> = entity::case::Entity::find()
+        .filter(entity::case::Column::ReceivedOn.gt(last))
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert!(!late.is_empty());
+    entity::case_stage::Entity::delete_many()
+        .filter(entity::case_stage::Column::CaseId.is_in(late.clone()))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(differences().await.unwrap(), vec![]);
+    // A roll-up gone wrong is found, and rebuilt.
+    use sea_orm::ConnectionTrait;
+    app.state.db.execute_unprepared("UPDATE stat_case_months SET recovered = recovered + 1").await.unwrap();
+    assert!(!differences().await.unwrap().is_empty());
+    consumer_protection::stats::rollups::rebuild(&app.state.db).await.unwrap();
+    assert_eq!(differences().await.unwrap(), vec![]);
 }
 
 #[tokio::test]
