@@ -6,7 +6,8 @@
 //!
 //! Seeds a database `cp_bench` on BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432)
 //! with set-based SQL — the services would take hours for a million cases — then rebuilds the
-//! figure counters from those records with the same code as `consumer-protection stats rebuild`,
+//! figure counters and the breakdowns' roll-ups from those records with the same code as
+//! `consumer-protection stats rebuild`,
 //! runs the real server, and times its endpoints over HTTP. The export is read to the end while
 //! this process's resident memory is sampled every 50 ms. Results go to docs/PERFORMANCE.md by
 //! hand, with the command.
@@ -65,6 +66,9 @@ async fn seed(url: &str, cases: u64) -> anyhow::Result<()> {
         r#"
         BEGIN;
         SET LOCAL maintenance_work_mem = '1GB';
+        -- No triggers for the load (the breakdowns' roll-ups, the foreign keys' checks): the
+        -- roll-ups are rebuilt from the records afterwards, as the counters are.
+        SET LOCAL session_replication_role = replica;
         {drop_indexes}
         INSERT INTO businesses (id, name, tax_id, trading_names, verified, created_at, updated_at)
         SELECT gen_random_uuid(), '壓測企業' || n, NULL, '[]', true, now(), now() FROM generate_series(1, 2000) n;
@@ -122,6 +126,9 @@ async fn seed(url: &str, cases: u64) -> anyhow::Result<()> {
     let t = Instant::now();
     let rows = consumer_protection::stats::recount::rebuild(&db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     eprintln!("rebuilt the daily counters from the records ({rows:?}) in {:.1} s", t.elapsed().as_secs_f64());
+    let t = Instant::now();
+    consumer_protection::stats::rollups::rebuild(&db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    eprintln!("rebuilt the breakdowns' roll-ups from the records in {:.1} s", t.elapsed().as_secs_f64());
     db.execute_unprepared("VACUUM ANALYZE").await?;
     Ok(())
 }
