@@ -67,12 +67,26 @@ impl Page {
         E: sea_orm::EntityTrait,
         E::Model: Sync,
     {
-        use sea_orm::{PaginatorTrait, QuerySelect, QueryTrait};
+        use sea_orm::{PaginatorTrait, QueryTrait};
         let mut counting = query.clone();
         QueryTrait::query(&mut counting).clear_order_by();
         let total = counting.count(db).await?;
-        let rows = query.offset(self.offset()).limit(self.per_page).all(db).await?;
+        let rows = self.fetch_page(db, query).await?;
         Ok((rows, total))
+    }
+
+    /// The page's rows only, for a caller that knows the total otherwise.
+    pub async fn fetch_page<E>(
+        self,
+        db: &impl sea_orm::ConnectionTrait,
+        query: sea_orm::Select<E>,
+    ) -> Result<Vec<E::Model>, AppError>
+    where
+        E: sea_orm::EntityTrait,
+        E::Model: Sync,
+    {
+        use sea_orm::QuerySelect;
+        Ok(query.offset(self.offset()).limit(self.per_page).all(db).await?)
     }
 }
 

@@ -1,5 +1,6 @@
 //! Issue 17: the breakdowns read whole months from roll-ups that triggers keep with every
-//! write (see `rollups`), instead of grouping every stage and case of the period.
+//! write (see `rollups`), instead of grouping every stage and case of the period; the
+//! workbench's lists read their totals from the cases counted per stage and status.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -83,6 +84,18 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        m.create_table(
+            Table::create()
+                .table(Rollup::StatCaseStates)
+                .col(code(Rollup::Jurisdiction))
+                .col(string_len(Rollup::Stage, 32))
+                .col(string_len(Rollup::Status, 32))
+                .col(small_integer(Rollup::Shard))
+                .col(big_integer(Rollup::N))
+                .primary_key(&mut key(&[Rollup::Jurisdiction, Rollup::Stage, Rollup::Status]))
+                .to_owned(),
+        )
+        .await?;
         let db = m.get_connection();
         let backend = m.get_database_backend();
         for sql in rollups::rebuild(backend).into_iter().chain(rollups::create_triggers(backend)) {
@@ -103,7 +116,9 @@ impl MigrationTrait for Migration {
         for sql in rollups::drop_triggers(m.get_database_backend()) {
             db.execute_unprepared(&sql).await?;
         }
-        for table in [Rollup::StatStageMonths, Rollup::StatCaseMonths, Rollup::StatBusinessMonths] {
+        for table in
+            [Rollup::StatStageMonths, Rollup::StatCaseMonths, Rollup::StatBusinessMonths, Rollup::StatCaseStates]
+        {
             m.drop_table(Table::drop().table(table).to_owned()).await?;
         }
         Ok(())
@@ -115,6 +130,7 @@ enum Rollup {
     StatStageMonths,
     StatCaseMonths,
     StatBusinessMonths,
+    StatCaseStates,
     Jurisdiction,
     Month,
     Stage,

@@ -12,6 +12,7 @@
 //! - `stat_case_months`: cases per (jurisdiction, month received, category, channel, district
 //!   or ''), with the amounts disputed and recovered.
 //! - `stat_business_months`: cases per (jurisdiction, month received, business).
+//! - `stat_case_states`: cases per (jurisdiction, stage, status) now, for the lists' totals.
 //!
 //! On PostgreSQL a connection adds to the shard of its backend (`pg_backend_pid() % 16`), so
 //! that concurrent filings do not queue on one row of this month; readers sum the shards. The
@@ -23,32 +24,79 @@ use sea_orm_migration::sea_orm::DbBackend;
 pub const STAGE_TABLE: &str = "stat_stage_months";
 pub const CASE_TABLE: &str = "stat_case_months";
 pub const BUSINESS_TABLE: &str = "stat_business_months";
+pub const STATE_TABLE: &str = "stat_case_states";
 
-pub const STAGE_KEY: &str = "jurisdiction, month, stage, status, days, late, answered, forwarded, provisional";
-pub const CASE_KEY: &str = "jurisdiction, month, category, channel, district";
-pub const BUSINESS_KEY: &str = "jurisdiction, month, business_id";
+/// One roll-up: the table, the records it counts, its key and the values of the key for a
+/// record, the records' columns whose change moves a record to another group, and its sums
+/// (`n` counts records; the others add up a column of theirs).
+pub struct Rollup {
+    pub table: &'static str,
+    source: &'static str,
+    pub key: &'static str,
+    values: fn(DbBackend, &str) -> Vec<String>,
+    watched: &'static [&'static str],
+    sums: &'static [(&'static str, Option<&'static str>)],
+}
 
-/// Columns of the stage and case rows whose change moves the row to another group.
-const STAGE_WATCHED: &[&str] = &[
-    "jurisdiction",
-    "filed_on",
-    "stage",
-    "status",
-    "closed_on",
-    "responded_late",
-    "responded_at IS NULL",
-    "due_at IS NULL",
-    "due_provisional",
-];
-const CASE_WATCHED: &[&str] = &[
-    "jurisdiction",
-    "received_on",
-    "category",
-    "channel",
-    "district",
-    "amount_disputed",
-    "amount_recovered",
-    "business_id",
+impl Rollup {
+    /// The summed columns.
+    pub fn sums(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.sums.iter().map(|(c, _)| *c)
+    }
+}
+
+pub const ROLLUPS: &[Rollup] = &[
+    Rollup {
+        table: STAGE_TABLE,
+        source: "case_stages",
+        key: "jurisdiction, month, stage, status, days, late, answered, forwarded, provisional",
+        values: stage_values,
+        watched: &[
+            "jurisdiction",
+            "filed_on",
+            "stage",
+            "status",
+            "closed_on",
+            "responded_late",
+            "responded_at IS NULL",
+            "due_at IS NULL",
+            "due_provisional",
+        ],
+        sums: &[("n", None)],
+    },
+    Rollup {
+        table: CASE_TABLE,
+        source: "cases",
+        key: "jurisdiction, month, category, channel, district",
+        values: case_values,
+        watched: &[
+            "jurisdiction",
+            "received_on",
+            "category",
+            "channel",
+            "district",
+            "amount_disputed",
+            "amount_recovered",
+        ],
+        sums: &[("n", None), ("disputed", Some("amount_disputed")), ("recovered", Some("amount_recovered"))],
+    },
+    Rollup {
+        table: BUSINESS_TABLE,
+        source: "cases",
+        key: "jurisdiction, month, business_id",
+        values: business_values,
+        watched: &["jurisdiction", "received_on", "business_id"],
+        sums: &[("n", None)],
+    },
+    // The cases per jurisdiction, stage and status now: the totals of the workbench's lists.
+    Rollup {
+        table: STATE_TABLE,
+        source: "cases",
+        key: "jurisdiction, stage, status",
+        values: state_values,
+        watched: &["jurisdiction", "stage", "status"],
+        sums: &[("n", None)],
+    },
 ];
 
 fn month(backend: DbBackend, date: &str) -> String {
@@ -92,6 +140,10 @@ fn business_values(backend: DbBackend, r: &str) -> Vec<String> {
     vec![format!("{r}jurisdiction"), month(backend, &format!("{r}received_on")), format!("{r}business_id")]
 }
 
+fn state_values(_: DbBackend, r: &str) -> Vec<String> {
+    vec![format!("{r}jurisdiction"), format!("{r}stage"), format!("{r}status")]
+}
+
 fn shard(backend: DbBackend) -> &'static str {
     match backend {
         DbBackend::Postgres => "pg_backend_pid() % 16",
@@ -99,209 +151,121 @@ fn shard(backend: DbBackend) -> &'static str {
     }
 }
 
-/// `INSERT … VALUES … ON CONFLICT DO UPDATE` adding `delta` to the group of row `r`.
-fn add(backend: DbBackend, table: &str, key: &str, values: &[String], sums: &[(&str, String)]) -> String {
-    let columns: String = sums.iter().map(|(c, _)| format!(", {c}")).collect();
-    let deltas: String = sums.iter().map(|(_, v)| format!(", {v}")).collect();
-    let update: Vec<String> = sums.iter().map(|(c, _)| format!("{c} = {table}.{c} + excluded.{c}")).collect();
+/// `INSERT … VALUES … ON CONFLICT DO UPDATE` adding `delta` times the record `r` to its group.
+fn add(backend: DbBackend, rollup: &Rollup, r: &str, delta: &str) -> String {
+    let Rollup { table, key, .. } = rollup;
+    let columns: String = rollup.sums().map(|c| format!(", {c}")).collect();
+    let deltas: String = rollup
+        .sums
+        .iter()
+        .map(|(_, of)| match of {
+            None => format!(", {delta}"),
+            Some(column) => format!(", {delta} * COALESCE({r}{column}, 0)"),
+        })
+        .collect();
+    let update: Vec<String> = rollup.sums().map(|c| format!("{c} = {table}.{c} + excluded.{c}")).collect();
     format!(
         "INSERT INTO {table} ({key}, shard{columns}) VALUES ({values}, {shard}{deltas}) \
          ON CONFLICT ({key}, shard) DO UPDATE SET {update}",
-        values = values.join(", "),
+        values = (rollup.values)(backend, r).join(", "),
         shard = shard(backend),
         update = update.join(", "),
     )
 }
 
-fn stage_add(backend: DbBackend, r: &str, delta: &str) -> String {
-    add(backend, STAGE_TABLE, STAGE_KEY, &stage_values(backend, r), &[("n", delta.to_string())])
-}
-
-fn case_adds(backend: DbBackend, r: &str, delta: &str) -> [String; 2] {
-    [
-        add(
-            backend,
-            CASE_TABLE,
-            CASE_KEY,
-            &case_values(backend, r),
-            &[
-                ("n", delta.to_string()),
-                ("disputed", format!("{delta} * COALESCE({r}amount_disputed, 0)")),
-                ("recovered", format!("{delta} * COALESCE({r}amount_recovered, 0)")),
-            ],
-        ),
-        add(backend, BUSINESS_TABLE, BUSINESS_KEY, &business_values(backend, r), &[("n", delta.to_string())]),
-    ]
-}
-
-fn changed(watched: &[&str]) -> String {
+fn changed(watched: &[&str], distinct: &str) -> String {
     let row = |r: &str| watched.iter().map(|c| format!("{r}{c}")).collect::<Vec<_>>().join(", ");
-    format!("({}) IS DISTINCT FROM ({})", row("OLD."), row("NEW."))
+    format!("({}) {distinct} ({})", row("OLD."), row("NEW."))
 }
 
 /// The statements that create the triggers.
 pub fn create_triggers(backend: DbBackend) -> Vec<String> {
-    match backend {
-        DbBackend::Postgres => {
-            let [case_add, business_add] = case_adds(backend, "r.", "delta");
-            vec![
+    let mut out = Vec::new();
+    for rollup in ROLLUPS {
+        let Rollup { table, source, watched, .. } = rollup;
+        match backend {
+            DbBackend::Postgres => out.extend([
                 format!(
-                    "CREATE FUNCTION stat_stage_months_add(r case_stages, delta bigint) RETURNS void \
-                     LANGUAGE sql AS $$ {} $$",
-                    stage_add(backend, "r.", "delta")
+                    "CREATE FUNCTION {table}_add(r {source}, delta bigint) RETURNS void LANGUAGE sql AS $$ {} $$",
+                    add(backend, rollup, "r.", "delta")
                 ),
                 format!(
-                    "CREATE FUNCTION stat_case_months_add(r cases, delta bigint) RETURNS void \
-                     LANGUAGE sql AS $$ {case_add}; {business_add} $$"
-                ),
-                keep_function("stat_stage_months_keep", "stat_stage_months_add"),
-                keep_function("stat_case_months_keep", "stat_case_months_add"),
-                "CREATE TRIGGER stat_stage_months_keep AFTER INSERT OR DELETE ON case_stages \
-                 FOR EACH ROW EXECUTE FUNCTION stat_stage_months_keep()"
-                    .into(),
-                format!(
-                    "CREATE TRIGGER stat_stage_months_move AFTER UPDATE ON case_stages FOR EACH ROW \
-                     WHEN ({}) EXECUTE FUNCTION stat_stage_months_keep()",
-                    changed(STAGE_WATCHED)
-                ),
-                "CREATE TRIGGER stat_case_months_keep AFTER INSERT OR DELETE ON cases \
-                 FOR EACH ROW EXECUTE FUNCTION stat_case_months_keep()"
-                    .into(),
-                format!(
-                    "CREATE TRIGGER stat_case_months_move AFTER UPDATE ON cases FOR EACH ROW \
-                     WHEN ({}) EXECUTE FUNCTION stat_case_months_keep()",
-                    changed(CASE_WATCHED)
-                ),
-            ]
-        }
-        _ => {
-            let [case_new, business_new] = case_adds(backend, "NEW.", "1");
-            let [case_old, business_old] = case_adds(backend, "OLD.", "-1");
-            let stage_new = stage_add(backend, "NEW.", "1");
-            let stage_old = stage_add(backend, "OLD.", "-1");
-            // SQLite's `IS NOT` compares row values as PostgreSQL's `IS DISTINCT FROM` does.
-            let stage_changed = changed(STAGE_WATCHED).replace("IS DISTINCT FROM", "IS NOT");
-            let case_changed = changed(CASE_WATCHED).replace("IS DISTINCT FROM", "IS NOT");
-            vec![
-                format!("CREATE TRIGGER stat_stage_months_insert AFTER INSERT ON case_stages BEGIN {stage_new}; END"),
-                format!("CREATE TRIGGER stat_stage_months_delete AFTER DELETE ON case_stages BEGIN {stage_old}; END"),
-                format!(
-                    "CREATE TRIGGER stat_stage_months_move AFTER UPDATE ON case_stages WHEN {stage_changed} \
-                     BEGIN {stage_old}; {stage_new}; END"
+                    "CREATE FUNCTION {table}_keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+                     IF TG_OP <> 'INSERT' THEN PERFORM {table}_add(OLD, -1); END IF; \
+                     IF TG_OP <> 'DELETE' THEN PERFORM {table}_add(NEW, 1); END IF; \
+                     RETURN NULL; END $$"
                 ),
                 format!(
-                    "CREATE TRIGGER stat_case_months_insert AFTER INSERT ON cases BEGIN {case_new}; {business_new}; END"
+                    "CREATE TRIGGER {table}_keep AFTER INSERT OR DELETE ON {source} \
+                     FOR EACH ROW EXECUTE FUNCTION {table}_keep()"
                 ),
                 format!(
-                    "CREATE TRIGGER stat_case_months_delete AFTER DELETE ON cases BEGIN {case_old}; {business_old}; END"
+                    "CREATE TRIGGER {table}_move AFTER UPDATE ON {source} FOR EACH ROW \
+                     WHEN ({}) EXECUTE FUNCTION {table}_keep()",
+                    changed(watched, "IS DISTINCT FROM")
                 ),
-                format!(
-                    "CREATE TRIGGER stat_case_months_move AFTER UPDATE ON cases WHEN {case_changed} \
-                     BEGIN {case_old}; {business_old}; {case_new}; {business_new}; END"
-                ),
-            ]
+            ]),
+            _ => {
+                let (new, old) = (add(backend, rollup, "NEW.", "1"), add(backend, rollup, "OLD.", "-1"));
+                out.extend([
+                    format!("CREATE TRIGGER {table}_insert AFTER INSERT ON {source} BEGIN {new}; END"),
+                    format!("CREATE TRIGGER {table}_delete AFTER DELETE ON {source} BEGIN {old}; END"),
+                    // SQLite's `IS NOT` compares row values as PostgreSQL's `IS DISTINCT FROM`.
+                    format!(
+                        "CREATE TRIGGER {table}_move AFTER UPDATE ON {source} WHEN {} BEGIN {old}; {new}; END",
+                        changed(watched, "IS NOT")
+                    ),
+                ]);
+            }
         }
     }
-}
-
-fn keep_function(name: &str, add: &str) -> String {
-    format!(
-        "CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
-         IF TG_OP <> 'INSERT' THEN PERFORM {add}(OLD, -1); END IF; \
-         IF TG_OP <> 'DELETE' THEN PERFORM {add}(NEW, 1); END IF; \
-         RETURN NULL; END $$"
-    )
+    out
 }
 
 /// The statements that drop the triggers.
 pub fn drop_triggers(backend: DbBackend) -> Vec<String> {
-    match backend {
-        DbBackend::Postgres => vec![
-            "DROP TRIGGER IF EXISTS stat_stage_months_keep ON case_stages".into(),
-            "DROP TRIGGER IF EXISTS stat_stage_months_move ON case_stages".into(),
-            "DROP TRIGGER IF EXISTS stat_case_months_keep ON cases".into(),
-            "DROP TRIGGER IF EXISTS stat_case_months_move ON cases".into(),
-            "DROP FUNCTION IF EXISTS stat_stage_months_keep()".into(),
-            "DROP FUNCTION IF EXISTS stat_case_months_keep()".into(),
-            "DROP FUNCTION IF EXISTS stat_stage_months_add(case_stages, bigint)".into(),
-            "DROP FUNCTION IF EXISTS stat_case_months_add(cases, bigint)".into(),
-        ],
-        _ => [
-            "stage_months_insert",
-            "stage_months_delete",
-            "stage_months_move",
-            "case_months_insert",
-            "case_months_delete",
-            "case_months_move",
-        ]
+    let mut out = Vec::new();
+    for Rollup { table, source, .. } in ROLLUPS {
+        match backend {
+            DbBackend::Postgres => out.extend([
+                format!("DROP TRIGGER IF EXISTS {table}_keep ON {source}"),
+                format!("DROP TRIGGER IF EXISTS {table}_move ON {source}"),
+                format!("DROP FUNCTION IF EXISTS {table}_keep()"),
+                format!("DROP FUNCTION IF EXISTS {table}_add({source}, bigint)"),
+            ]),
+            _ => out.extend(["insert", "delete", "move"].map(|t| format!("DROP TRIGGER IF EXISTS {table}_{t}"))),
+        }
+    }
+    out
+}
+
+/// For a roll-up, a select of what it should hold, counted from the records: its key columns,
+/// then its sums, under the table's column names.
+pub fn from_records(backend: DbBackend, rollup: &Rollup) -> String {
+    let values = (rollup.values)(backend, "");
+    let keys: Vec<String> = values.iter().zip(rollup.key.split(", ")).map(|(v, k)| format!("{v} AS {k}")).collect();
+    let sums: Vec<String> = rollup
+        .sums
         .iter()
-        .map(|t| format!("DROP TRIGGER IF EXISTS stat_{t}"))
-        .collect(),
-    }
-}
-
-/// The key columns of a roll-up table.
-pub fn key_of(table: &str) -> &'static str {
-    match table {
-        STAGE_TABLE => STAGE_KEY,
-        CASE_TABLE => CASE_KEY,
-        _ => BUSINESS_KEY,
-    }
-}
-
-/// The summed columns of a roll-up table.
-pub fn sums_of(table: &str) -> &'static [&'static str] {
-    match table {
-        CASE_TABLE => &["n", "disputed", "recovered"],
-        _ => &["n"],
-    }
-}
-
-/// For each roll-up table, a select of what it should hold, counted from the records: its key
-/// columns, then its sums, under the table's column names.
-pub fn from_records(backend: DbBackend) -> Vec<(&'static str, String)> {
-    let aliased = |values: Vec<String>, key: &str| -> String {
-        values.iter().zip(key.split(", ")).map(|(v, k)| format!("{v} AS {k}")).collect::<Vec<_>>().join(", ")
-    };
-    let by = |n: usize| (1..=n).map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
-    vec![
-        (
-            STAGE_TABLE,
-            format!(
-                "SELECT {}, CAST(COUNT(*) AS bigint) AS n FROM case_stages GROUP BY {}",
-                aliased(stage_values(backend, ""), STAGE_KEY),
-                by(9)
-            ),
-        ),
-        (
-            CASE_TABLE,
-            format!(
-                "SELECT {}, CAST(COUNT(*) AS bigint) AS n, CAST(COALESCE(SUM(amount_disputed), 0) AS bigint) AS disputed, \
-                 CAST(COALESCE(SUM(amount_recovered), 0) AS bigint) AS recovered FROM cases GROUP BY {}",
-                aliased(case_values(backend, ""), CASE_KEY),
-                by(5)
-            ),
-        ),
-        (
-            BUSINESS_TABLE,
-            format!(
-                "SELECT {}, CAST(COUNT(*) AS bigint) AS n FROM cases GROUP BY {}",
-                aliased(business_values(backend, ""), BUSINESS_KEY),
-                by(3)
-            ),
-        ),
-    ]
+        .map(|(c, of)| match of {
+            None => format!("CAST(COUNT(*) AS bigint) AS {c}"),
+            Some(column) => format!("CAST(COALESCE(SUM({column}), 0) AS bigint) AS {c}"),
+        })
+        .collect();
+    let by: Vec<String> = (1..=values.len()).map(|i| i.to_string()).collect();
+    format!("SELECT {}, {} FROM {} GROUP BY {}", keys.join(", "), sums.join(", "), rollup.source, by.join(", "))
 }
 
 /// The statements that set the roll-ups to the records' own counts, in shard 0.
 pub fn rebuild(backend: DbBackend) -> Vec<String> {
-    let mut out: Vec<String> =
-        [STAGE_TABLE, CASE_TABLE, BUSINESS_TABLE].iter().map(|t| format!("DELETE FROM {t}")).collect();
-    for (table, select) in from_records(backend) {
-        let sums = sums_of(table).join(", ");
-        let key = key_of(table);
+    let mut out = Vec::new();
+    for rollup in ROLLUPS {
+        let Rollup { table, key, .. } = rollup;
+        let sums = rollup.sums().collect::<Vec<_>>().join(", ");
+        out.push(format!("DELETE FROM {table}"));
         out.push(format!(
-            "INSERT INTO {table} ({key}, shard, {sums}) SELECT {key}, 0, {sums} FROM ({select}) AS counted"
+            "INSERT INTO {table} ({key}, shard, {sums}) SELECT {key}, 0, {sums} FROM ({}) AS counted",
+            from_records(backend, rollup)
         ));
     }
     out
@@ -312,11 +276,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_keys_and_their_values_line_up() {
+    fn each_key_has_its_values() {
         for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
-            assert_eq!(stage_values(backend, "r.").len(), STAGE_KEY.split(',').count());
-            assert_eq!(case_values(backend, "r.").len(), CASE_KEY.split(',').count());
-            assert_eq!(business_values(backend, "r.").len(), BUSINESS_KEY.split(',').count());
+            for rollup in ROLLUPS {
+                assert_eq!((rollup.values)(backend, "r.").len(), rollup.key.split(", ").count(), "{}", rollup.table);
+            }
         }
     }
 }

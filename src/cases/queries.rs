@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::access;
 use crate::auth::CurrentUser;
+use crate::auth::Role;
 use crate::businesses::service::like_pattern;
 use crate::cases::view::{self, CaseSummary};
 use crate::domain::workflow::{Stage, Status};
@@ -41,6 +42,35 @@ pub struct CaseQuery {
 }
 
 impl CaseQuery {
+    /// Whether the filter names at most a stage and a status (in any order): the cases counted
+    /// per stage and status tell how many match, without counting them one by one.
+    fn only_stage_and_status(&self) -> bool {
+        // Every field named, so that a new one is considered here.
+        let CaseQuery {
+            stage: _,
+            status: _,
+            by_due: _,
+            business_id,
+            category,
+            district,
+            q,
+            received,
+            closed,
+            assigned_to,
+            awaiting_court,
+            past_due,
+        } = self;
+        business_id.is_none()
+            && category.is_none()
+            && district.is_none()
+            && q.is_none()
+            && received.is_none()
+            && closed.is_none()
+            && assigned_to.is_none()
+            && !awaiting_court
+            && !past_due
+    }
+
     fn condition(&self, scope: Condition) -> Condition {
         let mut condition = scope;
         if let Some(stage) = self.stage {
@@ -128,7 +158,19 @@ pub async fn list(
     } else {
         found.order_by_desc(case::Column::ReceivedAt)
     };
-    let (rows, total) = page.fetch(db, ordered.order_by_desc(case::Column::Id)).await?;
+    let ordered = ordered.order_by_desc(case::Column::Id);
+    // A jurisdiction's queues hold up to millions of cases: their totals come from the cases
+    // counted per stage and status (kept by the database with every write, issue 17).
+    let (rows, total) = match (&user.jurisdiction, user.role) {
+        (Some(j), Role::Clerk | Role::Officer) if query.only_stage_and_status() => {
+            let (rows, total) = tokio::try_join!(
+                page.fetch_page(db, ordered),
+                crate::stats::rollups::cases_in(db, j, query.stage, query.status)
+            )?;
+            (rows, total)
+        }
+        _ => page.fetch(db, ordered).await?,
+    };
 
     let business_ids: Vec<Uuid> = rows.iter().map(|c| c.business_id).collect();
     let businesses: HashMap<Uuid, business::Model> = business::Entity::find()

@@ -3,12 +3,13 @@
 //! records. Also checking them against the records, and rebuilding them.
 
 use chrono::{Datelike, Months, NaiveDate};
-use migration::rollups::{BUSINESS_TABLE, CASE_TABLE, STAGE_TABLE};
+use migration::rollups::{BUSINESS_TABLE, CASE_TABLE, STAGE_TABLE, STATE_TABLE};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, QueryResult};
 use uuid::Uuid;
 
 use super::figures::Scope;
+use crate::domain::workflow::{Stage, Status};
 use crate::error::AppResult;
 use crate::time::Period;
 
@@ -138,15 +139,40 @@ pub async fn businesses(db: &impl ConnectionTrait, scope: &Scope, months: Period
         .map_err(Into::into)
 }
 
+/// How many cases of `jurisdiction` are at `stage` with `status` now (either or both unset:
+/// any), from `stat_case_states`.
+pub async fn cases_in(
+    db: &impl ConnectionTrait,
+    jurisdiction: &str,
+    stage: Option<Stage>,
+    status: Option<Status>,
+) -> AppResult<u64> {
+    let mut q = Query::select();
+    q.from(Alias::new(STATE_TABLE))
+        .expr_as(sum("n"), Alias::new("n"))
+        .and_where(Expr::col(Alias::new("jurisdiction")).eq(jurisdiction));
+    if let Some(stage) = stage {
+        q.and_where(Expr::col(Alias::new("stage")).eq(stage.as_str()));
+    }
+    if let Some(status) = status {
+        q.and_where(Expr::col(Alias::new("status")).eq(status.as_str()));
+    }
+    let n: Option<i64> = match db.query_one(&q).await? {
+        Some(row) => row.try_get("", "n")?,
+        None => None,
+    };
+    Ok(u64::try_from(n.unwrap_or(0)).unwrap_or(0))
+}
+
 /// Where the roll-ups differ from the records' own counts: (table, key, kept, counted), the
 /// last two as their sums (`n`, or `n disputed recovered`).
 pub async fn differences(db: &impl ConnectionTrait) -> AppResult<Vec<(String, String, String, String)>> {
     let mut out = Vec::new();
-    for (table, counted) in migration::rollups::from_records(db.get_database_backend()) {
-        let key = migration::rollups::key_of(table);
-        let sums: Vec<String> =
-            migration::rollups::sums_of(table).iter().map(|c| format!("CAST(SUM({c}) AS bigint) AS {c}")).collect();
+    for rollup in migration::rollups::ROLLUPS {
+        let (table, key) = (rollup.table, rollup.key);
+        let sums: Vec<String> = rollup.sums().map(|c| format!("CAST(SUM({c}) AS bigint) AS {c}")).collect();
         let kept = format!("SELECT {key}, {} FROM {table} GROUP BY {key}", sums.join(", "));
+        let counted = migration::rollups::from_records(db.get_database_backend(), rollup);
         let width = key.split(", ").count();
         let (counted, kept) = (by_key(db, &counted, width).await?, by_key(db, &kept, width).await?);
         let keys: std::collections::BTreeSet<&String> = counted.keys().chain(kept.keys()).collect();

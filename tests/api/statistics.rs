@@ -613,6 +613,17 @@ async fn the_breakdowns_roll_ups_follow_every_change_and_can_be_rebuilt() {
     build_year(&app, &c).await;
     let differences = || consumer_protection::stats::rollups::differences(&app.state.db);
     assert_eq!(differences().await.unwrap(), vec![]);
+    // The lists' totals by stage and status come from the cases counted per stage and status.
+    for filter in ["", "stage=first_complaint", "stage=second_complaint", "status=unresolved", "stage=mediation&status=applied"] {
+        let list = expect_status(
+            app.get(&format!("/api/v1/cases?per_page=100&{filter}"), Some(&c.officer)).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(list["total"].as_u64(), Some(list["items"].as_array().unwrap().len() as u64), "{filter}");
+    }
+    let all = expect_status(app.get("/api/v1/cases", Some(&c.clerk)).await, StatusCode::OK).await;
+    assert_eq!(all["total"], 6);
     // Whatever writes the records — here a bulk move of every case to another business, and
     // the stages of the cases after the year deleted — the roll-ups follow in the same statement.
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
