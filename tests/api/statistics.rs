@@ -614,7 +614,9 @@ async fn the_breakdowns_roll_ups_follow_every_change_and_can_be_rebuilt() {
     let differences = || consumer_protection::stats::rollups::differences(&app.state.db);
     assert_eq!(differences().await.unwrap(), vec![]);
     // The lists' totals by stage and status come from the cases counted per stage and status.
-    for filter in ["", "stage=first_complaint", "stage=second_complaint", "status=unresolved", "stage=mediation&status=applied"] {
+    for filter in
+        ["", "stage=first_complaint", "stage=second_complaint", "status=unresolved", "stage=mediation&status=applied"]
+    {
         let list = expect_status(
             app.get(&format!("/api/v1/cases?per_page=100&{filter}"), Some(&c.officer)).await,
             StatusCode::OK,
