@@ -146,7 +146,8 @@ fn state_values(_: DbBackend, r: &str) -> Vec<String> {
 
 fn shard(backend: DbBackend) -> &'static str {
     match backend {
-        DbBackend::Postgres => "pg_backend_pid() % 32767",
+        // Never 0, the shard rebuilds and folds write.
+        DbBackend::Postgres => "1 + pg_backend_pid() % 32766",
         _ => "0",
     }
 }
@@ -281,6 +282,34 @@ pub fn from_records(backend: DbBackend, rollup: &Rollup) -> String {
         .collect();
     let by: Vec<String> = (1..=values.len()).map(|i| i.to_string()).collect();
     format!("SELECT {}, {} FROM {} GROUP BY {}", keys.join(", "), sums.join(", "), rollup.source, by.join(", "))
+}
+
+/// The statements that fold every shard into shard 0 (PostgreSQL; SQLite writes shard 0 only),
+/// so that a group is a row or two however many connections came and went. A shard row that an
+/// open transaction is changing is left for the next fold (`SKIP LOCKED`): folding never waits
+/// for, nor blocks, a filing.
+pub fn fold(backend: DbBackend) -> Vec<String> {
+    if backend != DbBackend::Postgres {
+        return Vec::new();
+    }
+    ROLLUPS
+        .iter()
+        .map(|rollup| {
+            let Rollup { table, key, .. } = rollup;
+            let sums: Vec<&str> = rollup.sums().collect();
+            let summed: Vec<String> = sums.iter().map(|c| format!("CAST(SUM({c}) AS bigint)")).collect();
+            let update: Vec<String> = sums.iter().map(|c| format!("{c} = {table}.{c} + excluded.{c}")).collect();
+            format!(
+                "WITH moved AS (DELETE FROM {table} WHERE ctid IN \
+                 (SELECT ctid FROM {table} WHERE shard <> 0 FOR UPDATE SKIP LOCKED) RETURNING {key}, {sums}) \
+                 INSERT INTO {table} ({key}, shard, {sums}) SELECT {key}, 0, {summed} FROM moved GROUP BY {key} \
+                 ON CONFLICT ({key}, shard) DO UPDATE SET {update}",
+                sums = sums.join(", "),
+                summed = summed.join(", "),
+                update = update.join(", "),
+            )
+        })
+        .collect()
 }
 
 /// The statements that set the roll-ups to the records' own counts, in shard 0.

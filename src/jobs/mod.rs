@@ -68,6 +68,8 @@ pub async fn run_once(state: &AppState) -> AppResult<Report> {
         Err(e) => Err(e),
     };
     absorb(&mut report, "housekeeping", pruned);
+    let folded = crate::stats::rollups::fold(&state.db).await.map(|_| Tally::default());
+    absorb(&mut report, "rollups", folded);
     // Last, so that what this pass queued goes out in the same pass.
     match crate::notify::outbox::deliver_due(state.delivery()).await {
         Ok((mail, tally)) => {

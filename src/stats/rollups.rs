@@ -230,6 +230,15 @@ fn cell(row: &QueryResult, column: &str) -> String {
     "?".into()
 }
 
+/// Folds the roll-ups' shards into one row per group (PostgreSQL; see `migration::rollups::fold`).
+pub async fn fold(db: &impl ConnectionTrait) -> AppResult<u64> {
+    let mut groups = 0;
+    for sql in migration::rollups::fold(db.get_database_backend()) {
+        groups += db.execute_unprepared(&sql).await?.rows_affected();
+    }
+    Ok(groups)
+}
+
 /// Sets the roll-ups to the records' counts (after a bulk load with the triggers off).
 pub async fn rebuild(db: &impl ConnectionTrait) -> AppResult<()> {
     for sql in migration::rollups::rebuild(db.get_database_backend()) {

@@ -626,6 +626,25 @@ async fn the_breakdowns_roll_ups_follow_every_change_and_can_be_rebuilt() {
     }
     let all = expect_status(app.get("/api/v1/cases", Some(&c.clerk)).await, StatusCode::OK).await;
     assert_eq!(all["total"], 6);
+    // The background job folds the shards each connection wrote into one row per group.
+    use sea_orm::ConnectionTrait;
+    consumer_protection::stats::rollups::fold(&app.state.db).await.unwrap();
+    assert_eq!(differences().await.unwrap(), vec![]);
+    for table in ["stat_stage_months", "stat_case_months", "stat_business_months", "stat_case_states"] {
+        let sharded = app
+            .state
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                app.state.db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table} WHERE shard <> 0"),
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap();
+        assert_eq!(sharded, 0, "{table}");
+    }
     // Whatever writes the records — here a bulk move of every case to another business, and
     // the stages of the cases after the year deleted — the roll-ups follow in the same statement.
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
@@ -653,7 +672,6 @@ async fn the_breakdowns_roll_ups_follow_every_change_and_can_be_rebuilt() {
         .unwrap();
     assert_eq!(differences().await.unwrap(), vec![]);
     // A roll-up gone wrong is found, and rebuilt.
-    use sea_orm::ConnectionTrait;
     app.state.db.execute_unprepared("UPDATE stat_case_months SET recovered = recovered + 1").await.unwrap();
     assert!(!differences().await.unwrap().is_empty());
     consumer_protection::stats::rollups::rebuild(&app.state.db).await.unwrap();
