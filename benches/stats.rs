@@ -2,7 +2,7 @@
 //!
 //!     cargo bench --bench stats                      # 1,000,000 cases in one year
 //!     BENCH_CASES=200000 cargo bench --bench stats   # smaller
-//!     BENCH_CASES=10000000 BENCH_LIGHT=1 cargo bench --bench stats   # dashboards only
+//!     BENCH_CASES=10000000 BENCH_LIGHT=1 cargo bench --bench stats   # no exports
 //!
 //! Seeds a database `cp_bench` on BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432)
 //! with set-based SQL — the services would take hours for a million cases — then rebuilds the
@@ -219,7 +219,7 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     let officer = login["access_token"].as_str().expect("a token").to_string();
 
-    // BENCH_LIGHT=1: the dashboards only, without the breakdowns and exports (for 10,000,000 cases).
+    // BENCH_LIGHT=1: the dashboards only, without the exports (for 10,000,000 cases).
     let light = std::env::var("BENCH_LIGHT").is_ok_and(|v| v == "1");
     println!("## {cases} cases in 2025 (PostgreSQL), times in ms over HTTP: median / p90 / max");
     for (label, path, runs) in [
@@ -237,9 +237,6 @@ async fn main() -> anyhow::Result<()> {
         ("queue: applications", "/api/v1/cases?stage=mediation&status=applied&sort=due&per_page=10", 20),
         ("queue: court", "/api/v1/cases?awaiting_court=true&sort=due&per_page=10", 20),
     ] {
-        if light && label.starts_with("breakdowns") {
-            continue;
-        }
         let (median, p90, max) = time_get(&client, &format!("{base}{path}"), &officer, runs).await?;
         println!("| {label} | {median:.1} | {p90:.1} | {max:.1} |");
     }
