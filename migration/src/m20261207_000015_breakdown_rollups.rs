@@ -98,7 +98,9 @@ impl MigrationTrait for Migration {
         .await?;
         let db = m.get_connection();
         let backend = m.get_database_backend();
-        for sql in rollups::rebuild(backend).into_iter().chain(rollups::create_triggers(backend)) {
+        // Triggers first: on PostgreSQL creating one locks out writers to its table until the
+        // migration commits, so the counts that follow miss no write.
+        for sql in rollups::create_triggers(backend).into_iter().chain(rollups::rebuild(backend)) {
             db.execute_unprepared(&sql).await?;
         }
         // The breakdowns count the forwarded first complaints not yet due from the records
