@@ -127,7 +127,9 @@ async fn seed(url: &str, cases: u64) -> anyhow::Result<()> {
     let rows = consumer_protection::stats::recount::rebuild(&db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     eprintln!("rebuilt the daily counters from the records ({rows:?}) in {:.1} s", t.elapsed().as_secs_f64());
     let t = Instant::now();
-    consumer_protection::stats::rollups::rebuild(&db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let txn = sea_orm::TransactionTrait::begin(&db).await?;
+    consumer_protection::stats::rollups::rebuild(&txn).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    txn.commit().await?;
     eprintln!("rebuilt the breakdowns' roll-ups from the records in {:.1} s", t.elapsed().as_secs_f64());
     db.execute_unprepared("VACUUM ANALYZE").await?;
     Ok(())

@@ -313,8 +313,16 @@ pub fn fold(backend: DbBackend) -> Vec<String> {
 }
 
 /// The statements that set the roll-ups to the records' own counts, in shard 0.
+///
+/// On PostgreSQL the roll-ups are locked against writers for the rebuild's transaction (it must
+/// run in one): a trigger's or a fold's write between the delete and the count would otherwise
+/// be lost or collide with the rebuilt row. Writers wait for the rebuild, a maintenance step.
 pub fn rebuild(backend: DbBackend) -> Vec<String> {
     let mut out = Vec::new();
+    if backend == DbBackend::Postgres {
+        let tables: Vec<&str> = ROLLUPS.iter().map(|r| r.table).collect();
+        out.push(format!("LOCK TABLE {} IN EXCLUSIVE MODE", tables.join(", ")));
+    }
     for rollup in ROLLUPS {
         let Rollup { table, key, .. } = rollup;
         let sums = rollup.sums().collect::<Vec<_>>().join(", ");

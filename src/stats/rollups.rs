@@ -239,7 +239,8 @@ pub async fn fold(db: &impl ConnectionTrait) -> AppResult<u64> {
     Ok(groups)
 }
 
-/// Sets the roll-ups to the records' counts (after a bulk load with the triggers off).
+/// Sets the roll-ups to the records' counts (after a bulk load with the triggers off), in the
+/// caller's transaction (PostgreSQL refuses it outside one).
 pub async fn rebuild(db: &impl ConnectionTrait) -> AppResult<()> {
     for sql in migration::rollups::rebuild(db.get_database_backend()) {
         db.execute_unprepared(&sql).await?;

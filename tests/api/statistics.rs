@@ -674,7 +674,9 @@ async fn the_breakdowns_roll_ups_follow_every_change_and_can_be_rebuilt() {
     // A roll-up gone wrong is found, and rebuilt.
     app.state.db.execute_unprepared("UPDATE stat_case_months SET recovered = recovered + 1").await.unwrap();
     assert!(!differences().await.unwrap().is_empty());
-    consumer_protection::stats::rollups::rebuild(&app.state.db).await.unwrap();
+    let txn = sea_orm::TransactionTrait::begin(&app.state.db).await.unwrap();
+    consumer_protection::stats::rollups::rebuild(&txn).await.unwrap();
+    txn.commit().await.unwrap();
     assert_eq!(differences().await.unwrap(), vec![]);
 }
 
