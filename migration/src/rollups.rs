@@ -14,10 +14,11 @@
 //! - `stat_business_months`: cases per (jurisdiction, month received, business).
 //! - `stat_case_states`: cases per (jurisdiction, stage, status) now, for the lists' totals.
 //!
-//! On PostgreSQL a connection adds to the shard of its backend (`pg_backend_pid() % 16`), so
-//! that concurrent filings do not queue on one row of this month; readers sum the shards. The
-//! same SQL, grouped, rebuilds the roll-ups from the records (`consumer-protection stats
-//! rebuild`, a bulk load with the triggers off).
+//! On PostgreSQL a connection adds to the shard of its backend (`1 + pg_backend_pid() % 32766`),
+//! so concurrent filings never queue on one row of this month; readers sum the shards, and the
+//! background job folds them into shard 0 (`fold`). The same SQL, grouped, rebuilds the
+//! roll-ups from the records (`consumer-protection stats rebuild`, a bulk load with the
+//! triggers off).
 
 use sea_orm_migration::sea_orm::DbBackend;
 
