@@ -8,6 +8,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, QueryResult};
 use uuid::Uuid;
 
+use super::counters::month_key;
 use super::figures::Scope;
 use crate::domain::workflow::{Stage, Status};
 use crate::error::AppResult;
@@ -39,10 +40,6 @@ pub fn split(period: Period) -> Split {
         days.push(Period { from: after, to: period.to });
     }
     Split { months: Some(Period { from: start, to: last }), days }
-}
-
-fn month_key(d: NaiveDate) -> String {
-    format!("{:04}-{:02}", d.year(), d.month())
 }
 
 fn sum(column: &str) -> Expr {
