@@ -100,7 +100,9 @@ impl MigrationTrait for Migration {
         let backend = m.get_database_backend();
         // Triggers first: on PostgreSQL creating one locks out writers to its table until the
         // migration commits, so the counts that follow miss no write.
-        for sql in rollups::create_triggers(backend).into_iter().chain(rollups::rebuild(backend)) {
+        // The roll-ups of this migration only: later ones come with their tables.
+        let these = &rollups::ROLLUPS[..rollups::FIRST];
+        for sql in rollups::create_triggers(backend, these).into_iter().chain(rollups::rebuild(backend, these)) {
             db.execute_unprepared(&sql).await?;
         }
         // The breakdowns count the forwarded first complaints not yet due from the records
@@ -115,7 +117,7 @@ impl MigrationTrait for Migration {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         let db = m.get_connection();
         db.execute_unprepared("DROP INDEX IF EXISTS ix_case_stages_awaiting").await?;
-        for sql in rollups::drop_triggers(m.get_database_backend()) {
+        for sql in rollups::drop_triggers(m.get_database_backend(), &rollups::ROLLUPS[..rollups::FIRST]) {
             db.execute_unprepared(&sql).await?;
         }
         for table in

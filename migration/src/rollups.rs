@@ -13,6 +13,11 @@
 //!   or ''), with the amounts disputed and recovered.
 //! - `stat_business_months`: cases per (jurisdiction, month received, business).
 //! - `stat_case_states`: cases per (jurisdiction, stage, status) now, for the lists' totals.
+//! - `stat_business_replies`: forwarded first complaints per (business, jurisdiction, month
+//!   filed, answered, answered late 1 / on time 0 / unknown -1), for the top businesses' replies.
+//!   The business is the case's: a stage's row looks it up, and a change of a case's business
+//!   moves its stages' rows (`Follow`). Cases are never deleted (a deleted case's stages could not
+//!   find their business).
 //!
 //! On PostgreSQL a connection adds to the shard of its backend (`1 + pg_backend_pid() % 32766`),
 //! so concurrent filings never queue on one row of this month; readers sum the shards, and the
@@ -26,6 +31,10 @@ pub const STAGE_TABLE: &str = "stat_stage_months";
 pub const CASE_TABLE: &str = "stat_case_months";
 pub const BUSINESS_TABLE: &str = "stat_business_months";
 pub const STATE_TABLE: &str = "stat_case_states";
+pub const REPLIES_TABLE: &str = "stat_business_replies";
+
+/// The roll-ups migration 15 made (`ROLLUPS[..FIRST]`); later ones follow in their migrations.
+pub const FIRST: usize = 4;
 
 /// One roll-up: the table, the records it counts, its key and the values of the key for a
 /// record, the records' columns whose change moves a record to another group, and its sums
@@ -37,6 +46,18 @@ pub struct Rollup {
     values: fn(DbBackend, &str) -> Vec<String>,
     watched: &'static [&'static str],
     sums: &'static [(&'static str, Option<&'static str>)],
+    /// Only the records meeting this condition (of the row `r`) are counted.
+    only: Option<fn(&str) -> String>,
+    /// The first key value is a column of the record's parent, which may change.
+    follows: Option<Follow>,
+}
+
+/// A parent's column that a roll-up's first key takes: `(SELECT {column} FROM {parent} WHERE
+/// {parent}.id = r.{by})`. When it changes on the parent, the parent's records move.
+pub struct Follow {
+    parent: &'static str,
+    column: &'static str,
+    by: &'static str,
 }
 
 impl Rollup {
@@ -64,6 +85,8 @@ pub const ROLLUPS: &[Rollup] = &[
             "due_provisional",
         ],
         sums: &[("n", None)],
+        only: None,
+        follows: None,
     },
     Rollup {
         table: CASE_TABLE,
@@ -80,6 +103,8 @@ pub const ROLLUPS: &[Rollup] = &[
             "amount_recovered",
         ],
         sums: &[("n", None), ("disputed", Some("amount_disputed")), ("recovered", Some("amount_recovered"))],
+        only: None,
+        follows: None,
     },
     Rollup {
         table: BUSINESS_TABLE,
@@ -88,6 +113,8 @@ pub const ROLLUPS: &[Rollup] = &[
         values: business_values,
         watched: &["jurisdiction", "received_on", "business_id"],
         sums: &[("n", None)],
+        only: None,
+        follows: None,
     },
     // The cases per jurisdiction, stage and status now: the totals of the workbench's lists.
     Rollup {
@@ -97,6 +124,20 @@ pub const ROLLUPS: &[Rollup] = &[
         values: state_values,
         watched: &["jurisdiction", "stage", "status"],
         sums: &[("n", None)],
+        only: None,
+        follows: None,
+    },
+    // The forwarded first complaints per business: the top businesses' replies (issue 17: at
+    // 10,000,000 cases joining their stages to the cases took most of a year's breakdowns).
+    Rollup {
+        table: REPLIES_TABLE,
+        source: "case_stages",
+        key: "business_id, jurisdiction, month, answered, late",
+        values: reply_values,
+        watched: &["jurisdiction", "filed_on", "stage", "responded_late", "responded_at IS NULL", "due_at IS NULL"],
+        sums: &[("n", None)],
+        only: Some(forwarded_first_complaint),
+        follows: Some(Follow { parent: "cases", column: "business_id", by: "case_id" }),
     },
 ];
 
@@ -120,7 +161,7 @@ fn stage_values(backend: DbBackend, r: &str) -> Vec<String> {
         format!("{r}stage"),
         format!("{r}status"),
         format!("COALESCE({days}, -1)"),
-        format!("CASE WHEN {r}responded_late IS NULL THEN -1 WHEN {r}responded_late THEN 1 ELSE 0 END"),
+        late(r),
         format!("{r}responded_at IS NOT NULL"),
         format!("{r}due_at IS NOT NULL"),
         format!("{r}due_provisional"),
@@ -145,6 +186,24 @@ fn state_values(_: DbBackend, r: &str) -> Vec<String> {
     vec![format!("{r}jurisdiction"), format!("{r}stage"), format!("{r}status")]
 }
 
+fn late(r: &str) -> String {
+    format!("CASE WHEN {r}responded_late IS NULL THEN -1 WHEN {r}responded_late THEN 1 ELSE 0 END")
+}
+
+fn reply_values(backend: DbBackend, r: &str) -> Vec<String> {
+    vec![
+        "(SELECT cases.business_id FROM cases WHERE cases.id = {r}case_id)".replace("{r}", r),
+        format!("{r}jurisdiction"),
+        month(backend, &format!("{r}filed_on")),
+        format!("{r}responded_at IS NOT NULL"),
+        late(r),
+    ]
+}
+
+fn forwarded_first_complaint(r: &str) -> String {
+    format!("{r}stage = 'first_complaint' AND {r}due_at IS NOT NULL")
+}
+
 fn shard(backend: DbBackend) -> &'static str {
     match backend {
         // Never 0, the shard rebuilds and folds write.
@@ -153,26 +212,61 @@ fn shard(backend: DbBackend) -> &'static str {
     }
 }
 
-/// `INSERT … VALUES … ON CONFLICT DO UPDATE` adding `delta` times the record `r` to its group.
+/// `INSERT … ON CONFLICT DO UPDATE` adding `delta` times the record `r` to its group (if the
+/// roll-up counts it).
 fn add(backend: DbBackend, rollup: &Rollup, r: &str, delta: &str) -> String {
-    let Rollup { table, key, .. } = rollup;
-    let columns: String = rollup.sums().map(|c| format!(", {c}")).collect();
-    let deltas: String = rollup
+    let deltas: Vec<String> = rollup
         .sums
         .iter()
         .map(|(_, of)| match of {
-            None => format!(", {delta}"),
-            Some(column) => format!(", {delta} * COALESCE({r}{column}, 0)"),
+            None => delta.to_string(),
+            Some(column) => format!("{delta} * COALESCE({r}{column}, 0)"),
         })
         .collect();
+    let values = (rollup.values)(backend, r).join(", ");
+    let row = match rollup.only {
+        None => format!("VALUES ({values}, {}, {})", shard(backend), deltas.join(", ")),
+        // SQLite needs the WHERE of an upsert's SELECT anyway (its parser would take ON for a join's).
+        Some(only) => format!("SELECT {values}, {}, {} WHERE {}", shard(backend), deltas.join(", "), only(r)),
+    };
+    upsert(rollup, &row)
+}
+
+/// `INSERT INTO` the roll-up `row` (its key, shard and sums) `ON CONFLICT` adding the sums.
+fn upsert(rollup: &Rollup, row: &str) -> String {
+    let Rollup { table, key, .. } = rollup;
+    let columns: String = rollup.sums().map(|c| format!(", {c}")).collect();
     let update: Vec<String> = rollup.sums().map(|c| format!("{c} = {table}.{c} + excluded.{c}")).collect();
     format!(
-        "INSERT INTO {table} ({key}, shard{columns}) VALUES ({values}, {shard}{deltas}) \
-         ON CONFLICT ({key}, shard) DO UPDATE SET {update}",
-        values = (rollup.values)(backend, r).join(", "),
-        shard = shard(backend),
-        update = update.join(", "),
+        "INSERT INTO {table} ({key}, shard{columns}) {row} ON CONFLICT ({key}, shard) DO UPDATE SET {}",
+        update.join(", ")
     )
+}
+
+/// For a roll-up following a parent's column: the statement moving all of the parent's records
+/// (the parent `NEW.`) by `delta` into the groups they have with the column's value `value`.
+fn add_children(backend: DbBackend, rollup: &Rollup, follow: &Follow, value: &str, delta: &str) -> String {
+    let values = (rollup.values)(backend, "s.");
+    let sums: Vec<String> = rollup
+        .sums
+        .iter()
+        .map(|(_, of)| match of {
+            None => format!("{delta} * COUNT(*)"),
+            Some(column) => format!("{delta} * COALESCE(SUM(s.{column}), 0)"),
+        })
+        .collect();
+    let only = rollup.only.map(|only| format!(" AND {}", only("s."))).unwrap_or_default();
+    let by: Vec<String> = (2..=values.len()).map(|i| i.to_string()).collect();
+    let row = format!(
+        "SELECT {value}, {}, {}, {} FROM {} s WHERE s.{} = NEW.id{only} GROUP BY {}",
+        values[1..].join(", "),
+        shard(backend),
+        sums.join(", "),
+        rollup.source,
+        follow.by,
+        by.join(", "),
+    );
+    upsert(rollup, &row)
 }
 
 fn changed(watched: &[&str], distinct: &str) -> String {
@@ -183,22 +277,24 @@ fn changed(watched: &[&str], distinct: &str) -> String {
 /// The tables whose rows the roll-ups count.
 const SOURCES: [&str; 2] = ["case_stages", "cases"];
 
-fn of_source(source: &str) -> impl Iterator<Item = &'static Rollup> + '_ {
-    ROLLUPS.iter().filter(move |r| r.source == source)
+fn of_source<'a>(rollups: &'a [Rollup], source: &'a str) -> impl Iterator<Item = &'a Rollup> + 'a {
+    rollups.iter().filter(move |r| r.source == source)
 }
 
-/// The statements that create the triggers.
+/// The statements that create the triggers keeping `rollups` (all of them, `ROLLUPS`, but for
+/// the migrations that made them).
 ///
 /// On PostgreSQL one PL/pgSQL function per table keeps all of its roll-ups: PL/pgSQL keeps the
 /// plans of its statements, where a trigger calling an SQL-language function per roll-up planned
 /// each insert anew on every call (with that, PostgreSQL's own filing ceiling fell from 1,749 to
 /// 887 a second in `cargo bench --bench filings`).
-pub fn create_triggers(backend: DbBackend) -> Vec<String> {
+pub fn create_triggers(backend: DbBackend, rollups: &[Rollup]) -> Vec<String> {
     let mut out = Vec::new();
     for source in SOURCES {
         match backend {
             DbBackend::Postgres => {
-                let each = |f: &dyn Fn(&Rollup) -> String| of_source(source).map(f).collect::<Vec<_>>().join(" ");
+                let each =
+                    |f: &dyn Fn(&Rollup) -> String| of_source(rollups, source).map(f).collect::<Vec<_>>().join(" ");
                 let inserted = each(&|r| format!("{};", add(backend, r, "NEW.", "1")));
                 let deleted = each(&|r| format!("{};", add(backend, r, "OLD.", "-1")));
                 let moved = each(&|r| {
@@ -209,8 +305,10 @@ pub fn create_triggers(backend: DbBackend) -> Vec<String> {
                         add(backend, r, "NEW.", "1")
                     )
                 });
-                let any_changed =
-                    of_source(source).map(|r| changed(r.watched, "IS DISTINCT FROM")).collect::<Vec<_>>().join(" OR ");
+                let any_changed = of_source(rollups, source)
+                    .map(|r| changed(r.watched, "IS DISTINCT FROM"))
+                    .collect::<Vec<_>>()
+                    .join(" OR ");
                 out.extend([
                     format!(
                         "CREATE FUNCTION {source}_rollups() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
@@ -229,7 +327,7 @@ pub fn create_triggers(backend: DbBackend) -> Vec<String> {
                 ]);
             }
             _ => {
-                for rollup in of_source(source) {
+                for rollup in of_source(rollups, source) {
                     let table = rollup.table;
                     let (new, old) = (add(backend, rollup, "NEW.", "1"), add(backend, rollup, "OLD.", "-1"));
                     out.extend([
@@ -245,11 +343,37 @@ pub fn create_triggers(backend: DbBackend) -> Vec<String> {
             }
         }
     }
+    for rollup in rollups {
+        let Some(follow) = &rollup.follows else { continue };
+        let Follow { parent, column, .. } = follow;
+        let table = rollup.table;
+        let moves = format!(
+            "{}; {};",
+            add_children(backend, rollup, follow, &format!("OLD.{column}"), "-1"),
+            add_children(backend, rollup, follow, &format!("NEW.{column}"), "1")
+        );
+        match backend {
+            DbBackend::Postgres => out.extend([
+                format!(
+                    "CREATE FUNCTION {table}_follow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {moves} \
+                     RETURN NULL; END $$"
+                ),
+                format!(
+                    "CREATE TRIGGER {table}_follow AFTER UPDATE ON {parent} FOR EACH ROW \
+                     WHEN (OLD.{column} IS DISTINCT FROM NEW.{column}) EXECUTE FUNCTION {table}_follow()"
+                ),
+            ]),
+            _ => out.push(format!(
+                "CREATE TRIGGER {table}_follow AFTER UPDATE ON {parent} \
+                 WHEN OLD.{column} IS NOT NEW.{column} BEGIN {moves} END"
+            )),
+        }
+    }
     out
 }
 
-/// The statements that drop the triggers.
-pub fn drop_triggers(backend: DbBackend) -> Vec<String> {
+/// The statements that drop the triggers keeping `rollups`.
+pub fn drop_triggers(backend: DbBackend, rollups: &[Rollup]) -> Vec<String> {
     let mut out = Vec::new();
     for source in SOURCES {
         match backend {
@@ -259,10 +383,20 @@ pub fn drop_triggers(backend: DbBackend) -> Vec<String> {
                 format!("DROP FUNCTION IF EXISTS {source}_rollups()"),
             ]),
             _ => {
-                for Rollup { table, .. } in of_source(source) {
+                for Rollup { table, .. } in of_source(rollups, source) {
                     out.extend(["insert", "delete", "move"].map(|t| format!("DROP TRIGGER IF EXISTS {table}_{t}")));
                 }
             }
+        }
+    }
+    for Rollup { table, follows, .. } in rollups {
+        let Some(Follow { parent, .. }) = follows else { continue };
+        match backend {
+            DbBackend::Postgres => out.extend([
+                format!("DROP TRIGGER IF EXISTS {table}_follow ON {parent}"),
+                format!("DROP FUNCTION IF EXISTS {table}_follow()"),
+            ]),
+            _ => out.push(format!("DROP TRIGGER IF EXISTS {table}_follow")),
         }
     }
     out
@@ -271,7 +405,8 @@ pub fn drop_triggers(backend: DbBackend) -> Vec<String> {
 /// For a roll-up, a select of what it should hold, counted from the records: its key columns,
 /// then its sums, under the table's column names.
 pub fn from_records(backend: DbBackend, rollup: &Rollup) -> String {
-    let values = (rollup.values)(backend, "");
+    let r = format!("{}.", rollup.source);
+    let values = (rollup.values)(backend, &r);
     let keys: Vec<String> = values.iter().zip(rollup.key.split(", ")).map(|(v, k)| format!("{v} AS {k}")).collect();
     let sums: Vec<String> = rollup
         .sums
@@ -281,8 +416,9 @@ pub fn from_records(backend: DbBackend, rollup: &Rollup) -> String {
             Some(column) => format!("CAST(COALESCE(SUM({column}), 0) AS bigint) AS {c}"),
         })
         .collect();
+    let only = rollup.only.map(|only| format!(" WHERE {}", only(&r))).unwrap_or_default();
     let by: Vec<String> = (1..=values.len()).map(|i| i.to_string()).collect();
-    format!("SELECT {}, {} FROM {} GROUP BY {}", keys.join(", "), sums.join(", "), rollup.source, by.join(", "))
+    format!("SELECT {}, {} FROM {}{only} GROUP BY {}", keys.join(", "), sums.join(", "), rollup.source, by.join(", "))
 }
 
 /// The statements that fold every shard into shard 0 (PostgreSQL; SQLite writes shard 0 only),
@@ -313,18 +449,18 @@ pub fn fold(backend: DbBackend) -> Vec<String> {
         .collect()
 }
 
-/// The statements that set the roll-ups to the records' own counts, in shard 0.
+/// The statements that set `rollups` to the records' own counts, in shard 0.
 ///
 /// On PostgreSQL the roll-ups are locked against writers for the rebuild's transaction (it must
 /// run in one): a trigger's or a fold's write between the delete and the count would otherwise
 /// be lost or collide with the rebuilt row. Writers wait for the rebuild, a maintenance step.
-pub fn rebuild(backend: DbBackend) -> Vec<String> {
+pub fn rebuild(backend: DbBackend, rollups: &[Rollup]) -> Vec<String> {
     let mut out = Vec::new();
     if backend == DbBackend::Postgres {
-        let tables: Vec<&str> = ROLLUPS.iter().map(|r| r.table).collect();
+        let tables: Vec<&str> = rollups.iter().map(|r| r.table).collect();
         out.push(format!("LOCK TABLE {} IN EXCLUSIVE MODE", tables.join(", ")));
     }
-    for rollup in ROLLUPS {
+    for rollup in rollups {
         let Rollup { table, key, .. } = rollup;
         let sums = rollup.sums().collect::<Vec<_>>().join(", ");
         out.push(format!("DELETE FROM {table}"));
@@ -343,6 +479,17 @@ mod tests {
     #[test]
     fn every_roll_up_has_triggers() {
         assert!(ROLLUPS.iter().all(|r| SOURCES.contains(&r.source)));
+    }
+
+    #[test]
+    fn a_following_roll_up_takes_its_first_key_from_the_parent() {
+        for rollup in ROLLUPS {
+            if let Some(Follow { parent, column, by }) = &rollup.follows {
+                let first = &(rollup.values)(DbBackend::Sqlite, "r.")[0];
+                assert!(first.contains(&format!("SELECT {parent}.{column} FROM {parent}")), "{first}");
+                assert!(first.contains(&format!("r.{by}")), "{first}");
+            }
+        }
     }
 
     #[test]

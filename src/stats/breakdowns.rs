@@ -482,7 +482,7 @@ pub async fn compute(
     top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     top.truncate(10);
     let ids: Vec<Uuid> = top.iter().map(|(id, _)| *id).collect();
-    let (replies, businesses) = tokio::try_join!(business_replies(db, scope, period, &ids), async {
+    let (replies, businesses) = tokio::try_join!(replies_of(db, scope, period, &ids), async {
         Ok(business::Entity::find().filter(business::Column::Id.is_in(ids.clone())).all(db).await?)
     })?;
     let businesses: BTreeMap<Uuid, business::Model> = businesses.into_iter().map(|b| (b.id, b)).collect();
@@ -558,7 +558,32 @@ async fn meetings_on_time(db: &impl ConnectionTrait, scope: &Scope, period: Peri
     Ok(Rate::new(on_time, all))
 }
 
-/// For each of the given businesses, its period's first complaints: (forwarded, answered, on time).
+/// For each of the given businesses, its period's forwarded first complaints: (forwarded,
+/// answered, on time) — the whole months from the roll-up, the days around them from the records.
+async fn replies_of(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    period: Period,
+    ids: &[Uuid],
+) -> AppResult<BTreeMap<Uuid, (i64, i64, i64)>> {
+    let split = rollups::split(period);
+    let mut out = match split.months {
+        Some(months) => rollups::replies(db, scope, months, ids).await?,
+        None => BTreeMap::new(),
+    };
+    for days in split.days {
+        for (id, (forwarded, answered, timely)) in business_replies(db, scope, days, ids).await? {
+            let entry = out.entry(id).or_default();
+            entry.0 += forwarded;
+            entry.1 += answered;
+            entry.2 += timely;
+        }
+    }
+    Ok(out)
+}
+
+/// For each of the given businesses, its period's forwarded first complaints counted from the
+/// records: (forwarded, answered, on time).
 async fn business_replies(
     db: &impl ConnectionTrait,
     scope: &Scope,

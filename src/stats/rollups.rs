@@ -2,8 +2,10 @@
 //! the whole months of a period from them and count only the days around those months from the
 //! records. Also checking them against the records, and rebuilding them.
 
+use std::collections::BTreeMap;
+
 use chrono::{Datelike, Months, NaiveDate};
-use migration::rollups::{BUSINESS_TABLE, CASE_TABLE, STAGE_TABLE, STATE_TABLE};
+use migration::rollups::{BUSINESS_TABLE, CASE_TABLE, REPLIES_TABLE, STAGE_TABLE, STATE_TABLE};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, QueryResult};
 use uuid::Uuid;
@@ -136,6 +138,34 @@ pub async fn businesses(db: &impl ConnectionTrait, scope: &Scope, months: Period
         .map_err(Into::into)
 }
 
+/// For each of `ids`, its forwarded first complaints filed in `months`: (forwarded, answered,
+/// answered on time).
+pub async fn replies(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    months: Period,
+    ids: &[Uuid],
+) -> AppResult<BTreeMap<Uuid, (i64, i64, i64)>> {
+    let mut stmt = grouped(REPLIES_TABLE, scope, months, &["business_id", "answered", "late"], &["n"]);
+    stmt.and_where(Expr::col(Alias::new("business_id")).is_in(ids.iter().copied()));
+    let mut out: BTreeMap<Uuid, (i64, i64, i64)> = BTreeMap::new();
+    for row in db.query_all(&stmt).await? {
+        let id: Uuid = row.try_get("", "business_id")?;
+        let answered: bool = row.try_get("", "answered")?;
+        let late: i16 = row.try_get("", "late")?;
+        let n: i64 = row.try_get("", "n")?;
+        let entry = out.entry(id).or_default();
+        entry.0 += n;
+        if answered {
+            entry.1 += n;
+        }
+        if late == 0 {
+            entry.2 += n;
+        }
+    }
+    Ok(out)
+}
+
 /// How many cases of `jurisdiction` are at `stage` with `status` now (either or both unset:
 /// any), from `stat_case_states`.
 pub async fn cases_in(
@@ -239,7 +269,7 @@ pub async fn fold(db: &impl ConnectionTrait) -> AppResult<u64> {
 /// Sets the roll-ups to the records' counts (after a bulk load with the triggers off), in the
 /// caller's transaction (PostgreSQL refuses it outside one).
 pub async fn rebuild(db: &impl ConnectionTrait) -> AppResult<()> {
-    for sql in migration::rollups::rebuild(db.get_database_backend()) {
+    for sql in migration::rollups::rebuild(db.get_database_backend(), migration::rollups::ROLLUPS) {
         db.execute_unprepared(&sql).await?;
     }
     Ok(())

@@ -630,7 +630,7 @@ async fn the_breakdowns_roll_ups_follow_every_change_and_can_be_rebuilt() {
     use sea_orm::ConnectionTrait;
     consumer_protection::stats::rollups::fold(&app.state.db).await.unwrap();
     assert_eq!(differences().await.unwrap(), vec![]);
-    for table in ["stat_stage_months", "stat_case_months", "stat_business_months", "stat_case_states"] {
+    for table in migration::rollups::ROLLUPS.iter().map(|r| r.table) {
         let sharded = app
             .state
             .db
