@@ -172,6 +172,9 @@ async fn main() -> anyhow::Result<()> {
         ("bootstrap.admin_email".to_string(), "bench@cpo.test".into()),
         ("bootstrap.admin_password".to_string(), "bench-password-1".into()),
         ("log.filter".to_string(), "error".into()),
+        // The seeded forwarded first complaints are all past their due dates: the background
+        // job would mark them overdue, 500 a pass, writing beside the requests being timed.
+        ("jobs.interval_seconds".to_string(), 3600i64.into()),
     ];
     let config_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
     let settings =

@@ -157,10 +157,7 @@ pub async fn export(
         (ids_tx, logged)
     });
     tokio::spawn(async move {
-        let (ids_tx, logged) = match log {
-            Some((tx, logged)) => (Some(tx), Some(logged)),
-            None => (None, None),
-        };
+        let (ids_tx, logged) = log.unzip();
         let mut pending: Vec<Uuid> = Vec::new();
         loop {
             let item = lines.recv().await;
@@ -203,7 +200,7 @@ pub async fn export(
                 Err(e) => Some(e.to_string()),
             };
             if let Some(error) = failed {
-                tracing::error!(error = %error, "export log the read failed");
+                tracing::error!(error = %error, "an export could not log its read of the cases");
                 let _ = rows_tx.send(Err(io::Error::other("the export could not log the read"))).await;
             }
         }
