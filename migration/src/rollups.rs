@@ -48,7 +48,8 @@ pub struct Rollup {
     sums: &'static [(&'static str, Option<&'static str>)],
     /// Only the records meeting this condition (of the row `r`) are counted.
     only: Option<fn(&str) -> String>,
-    /// The first key value is a column of the record's parent, which may change.
+    /// The first key value is a column of the record's parent, which may change (`values` gives
+    /// the rest).
     follows: Option<Follow>,
 }
 
@@ -61,6 +62,18 @@ pub struct Follow {
 }
 
 impl Rollup {
+    /// The key's values for the row `r`: the parent's column first when the roll-up follows one.
+    fn key_values(&self, backend: DbBackend, r: &str) -> Vec<String> {
+        let own = (self.values)(backend, r);
+        match &self.follows {
+            Some(Follow { parent, column, by }) => {
+                let lookup = format!("(SELECT {parent}.{column} FROM {parent} WHERE {parent}.id = {r}{by})");
+                std::iter::once(lookup).chain(own).collect()
+            }
+            None => own,
+        }
+    }
+
     /// The summed columns.
     pub fn sums(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.sums.iter().map(|(c, _)| *c)
@@ -190,9 +203,9 @@ fn late(r: &str) -> String {
     format!("CASE WHEN {r}responded_late IS NULL THEN -1 WHEN {r}responded_late THEN 1 ELSE 0 END")
 }
 
+/// After the business, which the stage's case gives (`Follow`).
 fn reply_values(backend: DbBackend, r: &str) -> Vec<String> {
     vec![
-        "(SELECT cases.business_id FROM cases WHERE cases.id = {r}case_id)".replace("{r}", r),
         format!("{r}jurisdiction"),
         month(backend, &format!("{r}filed_on")),
         format!("{r}responded_at IS NOT NULL"),
@@ -223,7 +236,7 @@ fn add(backend: DbBackend, rollup: &Rollup, r: &str, delta: &str) -> String {
             Some(column) => format!("{delta} * COALESCE({r}{column}, 0)"),
         })
         .collect();
-    let values = (rollup.values)(backend, r).join(", ");
+    let values = rollup.key_values(backend, r).join(", ");
     let row = match rollup.only {
         None => format!("VALUES ({values}, {}, {})", shard(backend), deltas.join(", ")),
         // SQLite needs the WHERE of an upsert's SELECT anyway (its parser would take ON for a join's).
@@ -246,6 +259,7 @@ fn upsert(rollup: &Rollup, row: &str) -> String {
 /// For a roll-up following a parent's column: the statement moving all of the parent's records
 /// (the parent `NEW.`) by `delta` into the groups they have with the column's value `value`.
 fn add_children(backend: DbBackend, rollup: &Rollup, follow: &Follow, value: &str, delta: &str) -> String {
+    // The parent's column is `value`; the rest of the key from each record.
     let values = (rollup.values)(backend, "s.");
     let sums: Vec<String> = rollup
         .sums
@@ -256,10 +270,10 @@ fn add_children(backend: DbBackend, rollup: &Rollup, follow: &Follow, value: &st
         })
         .collect();
     let only = rollup.only.map(|only| format!(" AND {}", only("s."))).unwrap_or_default();
-    let by: Vec<String> = (2..=values.len()).map(|i| i.to_string()).collect();
+    let by: Vec<String> = (2..=values.len() + 1).map(|i| i.to_string()).collect();
     let row = format!(
         "SELECT {value}, {}, {}, {} FROM {} s WHERE s.{} = NEW.id{only} GROUP BY {}",
-        values[1..].join(", "),
+        values.join(", "),
         shard(backend),
         sums.join(", "),
         rollup.source,
@@ -406,7 +420,7 @@ pub fn drop_triggers(backend: DbBackend, rollups: &[Rollup]) -> Vec<String> {
 /// then its sums, under the table's column names.
 pub fn from_records(backend: DbBackend, rollup: &Rollup) -> String {
     let r = format!("{}.", rollup.source);
-    let values = (rollup.values)(backend, &r);
+    let values = rollup.key_values(backend, &r);
     let keys: Vec<String> = values.iter().zip(rollup.key.split(", ")).map(|(v, k)| format!("{v} AS {k}")).collect();
     let sums: Vec<String> = rollup
         .sums
@@ -485,7 +499,7 @@ mod tests {
     fn a_following_roll_up_takes_its_first_key_from_the_parent() {
         for rollup in ROLLUPS {
             if let Some(Follow { parent, column, by }) = &rollup.follows {
-                let first = &(rollup.values)(DbBackend::Sqlite, "r.")[0];
+                let first = &rollup.key_values(DbBackend::Sqlite, "r.")[0];
                 assert!(first.contains(&format!("SELECT {parent}.{column} FROM {parent}")), "{first}");
                 assert!(first.contains(&format!("r.{by}")), "{first}");
             }
@@ -496,7 +510,7 @@ mod tests {
     fn each_key_has_its_values() {
         for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
             for rollup in ROLLUPS {
-                assert_eq!((rollup.values)(backend, "r.").len(), rollup.key.split(", ").count(), "{}", rollup.table);
+                assert_eq!(rollup.key_values(backend, "r.").len(), rollup.key.split(", ").count(), "{}", rollup.table);
             }
         }
     }

@@ -565,31 +565,27 @@ async fn replies_of(
     scope: &Scope,
     period: Period,
     ids: &[Uuid],
-) -> AppResult<BTreeMap<Uuid, (i64, i64, i64)>> {
+) -> AppResult<rollups::Replies> {
     let split = rollups::split(period);
     let mut out = match split.months {
         Some(months) => rollups::replies(db, scope, months, ids).await?,
-        None => BTreeMap::new(),
+        None => rollups::Replies::new(),
     };
     for days in split.days {
-        for (id, (forwarded, answered, timely)) in business_replies(db, scope, days, ids).await? {
-            let entry = out.entry(id).or_default();
-            entry.0 += forwarded;
-            entry.1 += answered;
-            entry.2 += timely;
-        }
+        business_replies(db, scope, days, ids, &mut out).await?;
     }
     Ok(out)
 }
 
-/// For each of the given businesses, its period's forwarded first complaints counted from the
-/// records: (forwarded, answered, on time).
+/// Adds, for each of the given businesses, its period's forwarded first complaints counted from
+/// the records.
 async fn business_replies(
     db: &impl ConnectionTrait,
     scope: &Scope,
     period: Period,
     ids: &[Uuid],
-) -> AppResult<BTreeMap<Uuid, (i64, i64, i64)>> {
+    out: &mut rollups::Replies,
+) -> AppResult<()> {
     let mut condition = stage_scope(scope, period)
         .add(Expr::col((case_stage::Entity, case_stage::Column::Stage)).eq(Stage::FirstComplaint))
         .add(Expr::col((case_stage::Entity, case_stage::Column::DueAt)).is_not_null())
@@ -612,22 +608,12 @@ async fn business_replies(
         .group_by_col((case::Entity, case::Column::BusinessId))
         .add_group_by([answered, Expr::col((case_stage::Entity, case_stage::Column::RespondedLate))])
         .to_owned();
-    let mut out: BTreeMap<Uuid, (i64, i64, i64)> = BTreeMap::new();
     for row in db.query_all(&stmt).await? {
-        let id: Uuid = row.try_get("", "business_id")?;
-        let answered: bool = row.try_get("", "answered")?;
         let late: Option<bool> = row.try_get("", "responded_late")?;
-        let n: i64 = row.try_get("", "n")?;
-        let entry = out.entry(id).or_default();
-        entry.0 += n;
-        if answered {
-            entry.1 += n;
-        }
-        if late == Some(false) {
-            entry.2 += n;
-        }
+        let (id, answered, n) = (row.try_get("", "business_id")?, row.try_get("", "answered")?, row.try_get("", "n")?);
+        rollups::count_replies(out, id, answered, late == Some(false), n);
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]

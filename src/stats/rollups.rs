@@ -138,30 +138,35 @@ pub async fn businesses(db: &impl ConnectionTrait, scope: &Scope, months: Period
         .map_err(Into::into)
 }
 
-/// For each of `ids`, its forwarded first complaints filed in `months`: (forwarded, answered,
-/// answered on time).
-pub async fn replies(
-    db: &impl ConnectionTrait,
-    scope: &Scope,
-    months: Period,
-    ids: &[Uuid],
-) -> AppResult<BTreeMap<Uuid, (i64, i64, i64)>> {
+/// Per business, its forwarded first complaints: (forwarded, answered, answered on time).
+pub type Replies = BTreeMap<Uuid, (i64, i64, i64)>;
+
+/// Adds `n` forwarded first complaints of business `id` to `replies`.
+pub fn count_replies(replies: &mut Replies, id: Uuid, answered: bool, on_time: bool, n: i64) {
+    let entry = replies.entry(id).or_default();
+    entry.0 += n;
+    if answered {
+        entry.1 += n;
+    }
+    if on_time {
+        entry.2 += n;
+    }
+}
+
+/// For each of `ids`, its forwarded first complaints filed in `months`.
+pub async fn replies(db: &impl ConnectionTrait, scope: &Scope, months: Period, ids: &[Uuid]) -> AppResult<Replies> {
     let mut stmt = grouped(REPLIES_TABLE, scope, months, &["business_id", "answered", "late"], &["n"]);
     stmt.and_where(Expr::col(Alias::new("business_id")).is_in(ids.iter().copied()));
-    let mut out: BTreeMap<Uuid, (i64, i64, i64)> = BTreeMap::new();
+    let mut out = Replies::new();
     for row in db.query_all(&stmt).await? {
-        let id: Uuid = row.try_get("", "business_id")?;
-        let answered: bool = row.try_get("", "answered")?;
         let late: i16 = row.try_get("", "late")?;
-        let n: i64 = row.try_get("", "n")?;
-        let entry = out.entry(id).or_default();
-        entry.0 += n;
-        if answered {
-            entry.1 += n;
-        }
-        if late == 0 {
-            entry.2 += n;
-        }
+        count_replies(
+            &mut out,
+            row.try_get("", "business_id")?,
+            row.try_get("", "answered")?,
+            late == 0,
+            row.try_get("", "n")?,
+        );
     }
     Ok(out)
 }
