@@ -5,10 +5,13 @@
 
 use chrono::{DateTime, Utc};
 use entity::{case, case_stage};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+};
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::db::Writes;
 use crate::domain::plan::{
     Columns, Edit, Escalation, MailPlan, MailValue, Party, Plan, StageNow, Transfer, edit_details,
 };
@@ -94,43 +97,63 @@ pub async fn insert(
     due_at: Option<DateTime<Utc>>,
     details: serde_json::Value,
 ) -> AppResult<case_stage::Model> {
+    let mut writes = Writes::new();
+    let opened = open_into(db, &mut writes, case, seq, stage, status, filed_at, due_at, details).await?;
+    writes.send(db).await?;
+    Ok(opened)
+}
+
+/// As [`insert`], with the writes (the stage and its figure) added to `writes` for the caller
+/// to send with its own.
+#[allow(clippy::too_many_arguments)]
+pub async fn open_into(
+    db: &impl ConnectionTrait,
+    writes: &mut Writes,
+    case: &case::Model,
+    seq: i32,
+    stage: Stage,
+    status: Status,
+    filed_at: DateTime<Utc>,
+    due_at: Option<DateTime<Utc>>,
+    details: serde_json::Value,
+) -> AppResult<case_stage::Model> {
     let metric = crate::domain::figures::stage_metric(stage);
     let why = format!("{} {} filed", case.case_no, stage.as_str());
-    crate::stats::counters::bump(db, &case.jurisdiction, metric, taipei_date(filed_at), 1, &why).await?;
+    crate::stats::counters::bump_into(db, writes, &case.jurisdiction, metric, taipei_date(filed_at), 1, &why).await?;
     let now = time::now();
-    Ok(case_stage::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        case_id: Set(case.id),
-        seq: Set(seq),
-        stage: Set(stage),
-        status: Set(status),
-        jurisdiction: Set(case.jurisdiction.clone()),
-        filed_at: Set(filed_at),
-        filed_on: Set(taipei_date(filed_at)),
-        due_at: Set(due_at),
-        due_provisional: Set(false),
-        closed_at: Set(None),
-        closed_on: Set(None),
-        end_reason: Set(None),
-        responded_at: Set(None),
-        responded_late: Set(None),
-        assigned_officer_id: Set(None),
-        accepted_at: Set(None),
-        schedule_by: Set(None),
-        schedule_extended: Set(false),
-        objection_due: Set(None),
-        deemed: Set(false),
-        court_due: Set(None),
-        court_sent_at: Set(None),
-        court_approved: Set(None),
-        settlement_amount: Set(None),
-        rejection_code: Set(None),
-        details: Set(details),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(db)
-    .await?)
+    let opened = case_stage::Model {
+        id: Uuid::now_v7(),
+        case_id: case.id,
+        seq,
+        stage,
+        status,
+        jurisdiction: case.jurisdiction.clone(),
+        filed_at,
+        filed_on: taipei_date(filed_at),
+        due_at,
+        due_provisional: false,
+        closed_at: None,
+        closed_on: None,
+        end_reason: None,
+        responded_at: None,
+        responded_late: None,
+        assigned_officer_id: None,
+        accepted_at: None,
+        schedule_by: None,
+        schedule_extended: false,
+        objection_due: None,
+        deemed: false,
+        court_due: None,
+        court_sent_at: None,
+        court_approved: None,
+        settlement_amount: None,
+        rejection_code: None,
+        details,
+        created_at: now,
+        updated_at: now,
+    };
+    writes.row(opened.clone().into_active_model());
+    Ok(opened)
 }
 
 /// A change to a case's current stage.

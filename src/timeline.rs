@@ -102,7 +102,12 @@ impl NewEvent {
 }
 
 pub async fn append(db: &impl ConnectionTrait, event: NewEvent) -> AppResult<case_event::Model> {
-    Ok(case_event::ActiveModel {
+    Ok(entry(event).insert(db).await?)
+}
+
+/// The row an event is recorded as (see [`append`]).
+pub fn entry(event: NewEvent) -> case_event::ActiveModel {
+    case_event::ActiveModel {
         id: Set(Uuid::now_v7()),
         case_id: Set(event.case_id),
         at: Set(event.at),
@@ -118,8 +123,6 @@ pub async fn append(db: &impl ConnectionTrait, event: NewEvent) -> AppResult<cas
         system: Set(event.system),
         data: Set(event.data),
     }
-    .insert(db)
-    .await?)
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

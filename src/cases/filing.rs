@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Days, FixedOffset, NaiveDate};
 use entity::{business, case, case_stage, consultation, idempotency_key};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -19,7 +19,7 @@ use crate::openapi::fields;
 use crate::reference::ReferenceSettings;
 use crate::time::{self, taipei_date};
 use crate::timeline::{self, NewEvent};
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DatabaseExecutor};
 
 pub const DESCRIPTION_MAX: usize = 5000;
 pub const RESOLUTION_MAX: usize = 2000;
@@ -282,8 +282,8 @@ async fn replayed(db: &impl ConnectionTrait, user: &CurrentUser, key: &str) -> A
     Ok(case::Entity::find_by_id(row.case_id).one(db).await?)
 }
 
-/// Files a first complaint. The whole filing — case, first stage, timeline, idempotency key,
-/// case number — is one transaction.
+/// Files a complaint. The whole filing — case, first stage, figure, timeline, idempotency key,
+/// acknowledgement — lands at once or not at all; the case number is taken before it.
 #[tracing::instrument(skip_all, fields(user = %user.id))]
 pub async fn file(
     db: &DatabaseConnection,
@@ -399,24 +399,12 @@ pub async fn file(
     // filing, so filings do not queue behind each other (issue 17). A filing that fails after
     // this leaves its number unused: numbers are unique and never reused, and may skip.
     let received_on = taipei_date(received_at);
-    let case_no = office.numbers.next(db, &jurisdiction, &prefix, received_on).await?;
-    let txn = db::begin_write(db).await?;
-    let business = match (business_choice, named_business) {
-        (BusinessChoice::Id(_), Some(business)) => business,
-        (BusinessChoice::Id(id), None) => {
-            return Err(AppError::Internal(anyhow::anyhow!("business {id} checked and then missing")));
-        }
-        (BusinessChoice::Named { name, tax_id }, _) => {
-            businesses::find_or_create_named(&txn, &name, tax_id.as_deref()).await?
-        }
-    };
-    let business_id = business.id;
     // A second complaint has the office's own target date; the others have none yet.
     let (status, due_at, details) = match opens {
         Stage::FirstComplaint => (Status::Submitted, None, serde_json::json!({})),
         Stage::SecondComplaint => {
             let due = crate::calendar::service::deadline(
-                &txn,
+                db,
                 office.calendar,
                 &jurisdiction,
                 received_at,
@@ -435,88 +423,123 @@ pub async fn file(
             serde_json::json!({"prior_complaint": prior_complaint, "claims": requested_resolution}),
         ),
     };
-    let case_id = Uuid::now_v7();
-    let case = case::ActiveModel {
-        id: Set(case_id),
-        case_no: Set(case_no),
-        jurisdiction: Set(jurisdiction.clone()),
-        consumer_user_id: Set(consumer.user_id),
-        consumer_name: Set(consumer.name),
-        consumer_email: Set(consumer.email),
-        consumer_phone: Set(consumer.phone),
-        consumer_address: Set(consumer.address),
-        consumer_locale: Set(consumer.locale),
-        business_id: Set(business_id),
-        category: Set(category),
-        description: Set(description),
-        requested_resolution: Set(requested_resolution),
-        amount_disputed: Set(amount_disputed),
-        amount_recovered: Set(None),
-        transaction_date: Set(body.transaction_date),
-        channel: Set(channel),
-        district: Set(district),
-        received_at: Set(received_at),
-        received_on: Set(received_on),
-        stage: Set(opens),
-        status: Set(status),
-        due_at: Set(due_at),
-        due_provisional: Set(false),
-        forwarded_at: Set(None),
-        closed_at: Set(None),
-        last_action_at: Set(received_at),
-        version: Set(1),
-        consultation_id: Set(from_consultation.map(|c| c.consultation.id)),
-        created_by: Set(user.id),
-        created_at: Set(now),
-        updated_at: Set(now),
+    let case_no = office.numbers.next(db, &jurisdiction, &prefix, received_on).await?;
+    // A filing that creates the business it names, or converts a consultation, reads and
+    // updates rows beside its inserts: a transaction. The usual filing only inserts, and its
+    // inserts go as one statement on PostgreSQL (`db::Writes`).
+    let mut txn = None;
+    let business = match (business_choice, named_business) {
+        (BusinessChoice::Id(_), Some(business)) => business,
+        (BusinessChoice::Id(id), None) => {
+            return Err(AppError::Internal(anyhow::anyhow!("business {id} checked and then missing")));
+        }
+        (BusinessChoice::Named { name, tax_id }, _) => {
+            let opened = db::begin_write(db).await?;
+            let business = businesses::find_or_create_named(&opened, &name, tax_id.as_deref()).await?;
+            txn = Some(opened);
+            business
+        }
+    };
+    if from_consultation.is_some() && txn.is_none() {
+        txn = Some(db::begin_write(db).await?);
     }
-    .insert(&txn)
-    .await?;
-    let stage = crate::stages::insert(&txn, &case, 1, opens, status, received_at, due_at, details).await?;
+    let case_id = Uuid::now_v7();
+    let case = case::Model {
+        id: case_id,
+        case_no,
+        jurisdiction: jurisdiction.clone(),
+        consumer_user_id: consumer.user_id,
+        consumer_name: consumer.name,
+        consumer_email: consumer.email,
+        consumer_phone: consumer.phone,
+        consumer_address: consumer.address,
+        consumer_locale: consumer.locale,
+        business_id: business.id,
+        category,
+        description,
+        requested_resolution,
+        amount_disputed,
+        amount_recovered: None,
+        transaction_date: body.transaction_date,
+        channel,
+        district,
+        received_at,
+        received_on,
+        stage: opens,
+        status,
+        due_at,
+        due_provisional: false,
+        forwarded_at: None,
+        closed_at: None,
+        last_action_at: received_at,
+        version: 1,
+        consultation_id: from_consultation.map(|c| c.consultation.id),
+        created_by: user.id,
+        created_at: now,
+        updated_at: now,
+    };
+    // Reads on the way (a closed month's correction) go through the transaction when there is
+    // one: a pool of one connection would otherwise wait for itself.
+    let on = match &txn {
+        Some(txn) => DatabaseExecutor::Transaction(txn),
+        None => DatabaseExecutor::Connection(db),
+    };
+    let mut writes = db::Writes::new();
+    writes.row(case.clone().into_active_model());
+    let stage =
+        crate::stages::open_into(&on, &mut writes, &case, 1, opens, status, received_at, due_at, details).await?;
     let event = NewEvent::by(user, case_id, "file", received_at)
         .stage(opens.as_str())
         .to_status(status.as_str())
         .data(serde_json::json!({"channel": case.channel, "prior_complaint": prior_complaint,
             "consultation_received_on": from_consultation.map(|c| taipei_date(c.consultation.received_at))}));
-    timeline::append(&txn, event).await?;
-    if let Some(source) = from_consultation {
-        let mut active: consultation::ActiveModel = source.consultation.clone().into();
-        active.case_id = Set(Some(case_id));
-        // Only one conversion may win: the row must still be unconverted.
-        let updated = consultation::Entity::update_many()
-            .set(active)
-            .filter(consultation::Column::Id.eq(source.consultation.id))
-            .filter(consultation::Column::CaseId.is_null())
-            .exec(&txn)
-            .await?;
-        if updated.rows_affected != 1 {
-            txn.rollback().await?;
-            return Err(AppError::Duplicate("this consultation has already been converted into a case".into()));
-        }
-    }
+    writes.row(timeline::entry(event));
     if let Some(key) = &idempotency_key {
-        let inserted = idempotency_key::ActiveModel {
+        writes.row(idempotency_key::ActiveModel {
             user_id: Set(user.id),
             key: Set(key.clone()),
             case_id: Set(case_id),
             created_at: Set(now),
-        }
-        .insert(&txn)
-        .await;
-        if let Err(e) = inserted {
-            txn.rollback().await?;
-            // A concurrent request with the same key won: answer with its case.
-            if is_unique_violation(&e)
-                && let Some(case) = replayed(db, user, key).await?
-            {
-                return Ok(Filed { case, created: false, fresh: None });
-            }
-            return Err(e.into());
-        }
+        });
     }
     let to = [crate::notify::To::Consumer];
-    crate::notify::about_case_of(&txn, office.notifier, &case, &business, "case_filed", &to, vec![]).await?;
-    txn.commit().await?;
+    crate::notify::about_case_into(&on, &mut writes, office.notifier, &case, &business, "case_filed", &to, vec![])
+        .await?;
+    let sent = match &txn {
+        None => writes.apply(db).await,
+        Some(_) => writes.send(&on).await,
+    };
+    if let Err(e) = sent {
+        if let Some(txn) = txn {
+            txn.rollback().await?;
+        }
+        // A concurrent request with the same key won: answer with its case.
+        if let Some(key) = &idempotency_key
+            && is_unique_violation(&e)
+            && let Some(case) = replayed(db, user, key).await?
+        {
+            return Ok(Filed { case, created: false, fresh: None });
+        }
+        return Err(e.into());
+    }
+    if let Some(txn) = txn {
+        if let Some(source) = from_consultation {
+            let mut active: consultation::ActiveModel = source.consultation.clone().into();
+            active.case_id = Set(Some(case_id));
+            // Only one conversion may win: the row must still be unconverted.
+            let updated = consultation::Entity::update_many()
+                .set(active)
+                .filter(consultation::Column::Id.eq(source.consultation.id))
+                .filter(consultation::Column::CaseId.is_null())
+                .exec(&txn)
+                .await?;
+            if updated.rows_affected != 1 {
+                txn.rollback().await?;
+                return Err(AppError::Duplicate("this consultation has already been converted into a case".into()));
+            }
+        }
+        txn.commit().await?;
+    }
     tracing::info!(case_id = %case.id, case_no = %case.case_no, by = %user.role, "case filed");
     Ok(Filed { case, created: true, fresh: Some((business, stage)) })
 }

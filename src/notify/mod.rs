@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::auth::Role;
+use crate::db::Writes;
 use crate::error::{AppError, AppResult};
 use crate::reference::ReferenceSettings;
 use crate::time::taipei;
@@ -229,6 +230,21 @@ async fn render_and_queue(
     ids: Ids,
     fields: &[(&'static str, Field)],
 ) -> AppResult<()> {
+    let mut writes = Writes::new();
+    render_into(&mut writes, notifier, kind, recipients, jurisdiction, ids, fields)?;
+    Ok(writes.send(db).await?)
+}
+
+/// Renders the message for each recipient and adds its outbox row to `writes`.
+fn render_into(
+    writes: &mut Writes,
+    notifier: &Notifier,
+    kind: &'static str,
+    recipients: Vec<Recipient>,
+    jurisdiction: &str,
+    ids: Ids,
+    fields: &[(&'static str, Field)],
+) -> AppResult<()> {
     for r in recipients {
         let mut vars = Map::new();
         vars.insert("recipient_name".into(), Value::String(r.name.clone().unwrap_or_else(|| r.email.clone())));
@@ -251,7 +267,7 @@ async fn render_and_queue(
             text: rendered.text,
             html: rendered.html,
         };
-        outbox::insert(db, outgoing).await?;
+        writes.row(outbox::row(outgoing));
     }
     Ok(())
 }
@@ -272,9 +288,12 @@ pub async fn about_case(
     case_message(db, notifier, case, None, kind, to, fields, None).await
 }
 
-/// As `about_case`, when the caller has the case's business at hand (a filing: one read fewer).
-pub async fn about_case_of(
+/// As `about_case`, when the caller has the case's business at hand (a filing: one read
+/// fewer), with the messages added to `writes` for the caller to send with its own.
+#[allow(clippy::too_many_arguments)]
+pub async fn about_case_into(
     db: &impl ConnectionTrait,
+    writes: &mut Writes,
     notifier: &Notifier,
     case: &case::Model,
     business: &business::Model,
@@ -282,7 +301,9 @@ pub async fn about_case_of(
     to: &[To],
     fields: Vec<(&'static str, Field)>,
 ) -> AppResult<()> {
-    case_message(db, notifier, case, Some(business), kind, to, fields, None).await
+    let (recipients, fields) = case_recipients(db, case, Some(business), to, fields).await?;
+    let ids = Ids { case: Some(case.id), ..Ids::default() };
+    render_into(writes, notifier, kind, recipients, &case.jurisdiction, ids, &fields)
 }
 
 /// As `about_case`, with an issued document attached to each message.
@@ -306,9 +327,23 @@ async fn case_message(
     business: Option<&business::Model>,
     kind: &'static str,
     to: &[To],
-    mut fields: Vec<(&'static str, Field)>,
+    fields: Vec<(&'static str, Field)>,
     document: Option<Uuid>,
 ) -> AppResult<()> {
+    let (recipients, fields) = case_recipients(db, case, business, to, fields).await?;
+    let ids = Ids { case: Some(case.id), document, ..Ids::default() };
+    render_and_queue(db, notifier, kind, recipients, &case.jurisdiction, ids, &fields).await
+}
+
+/// Who a message about `case` goes to, and the fields every such message has beside the
+/// caller's: the case number, the business's and the consumer's names.
+async fn case_recipients(
+    db: &impl ConnectionTrait,
+    case: &case::Model,
+    business: Option<&business::Model>,
+    to: &[To],
+    mut fields: Vec<(&'static str, Field)>,
+) -> AppResult<(Vec<Recipient>, Vec<(&'static str, Field)>)> {
     let read;
     let business = match business {
         Some(business) => business,
@@ -342,8 +377,7 @@ async fn case_message(
             To::Staff(None) => {}
         }
     }
-    let ids = Ids { case: Some(case.id), document, ..Ids::default() };
-    render_and_queue(db, notifier, kind, recipients, &case.jurisdiction, ids, &fields).await
+    Ok((recipients, fields))
 }
 
 /// Someone an account message (verification, password reset, invitation) goes to.

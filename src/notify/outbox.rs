@@ -47,7 +47,8 @@ pub struct Outgoing {
     pub html: String,
 }
 
-pub async fn insert(db: &impl ConnectionTrait, m: Outgoing) -> AppResult<()> {
+/// The pending row a message is queued as.
+pub fn row(m: Outgoing) -> notification::ActiveModel {
     let now = time::now();
     notification::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -71,9 +72,6 @@ pub async fn insert(db: &impl ConnectionTrait, m: Outgoing) -> AppResult<()> {
         sent_at: Set(None),
         created_at: Set(now),
     }
-    .insert(db)
-    .await?;
-    Ok(())
 }
 
 fn due(now: DateTime<Utc>) -> Condition {

@@ -7,10 +7,11 @@
 
 use chrono::{Datelike, NaiveDate};
 use entity::{stat_correction, stat_daily, stat_period};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, EntityTrait, Set};
+use sea_orm::sea_query::{Expr, ExprTrait, InsertStatement, OnConflict, Query};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Set};
 use uuid::Uuid;
 
+use crate::db::Writes;
 use crate::error::AppResult;
 use crate::time;
 
@@ -32,11 +33,24 @@ pub async fn bump(
     delta: i64,
     why: &str,
 ) -> AppResult<()> {
+    let mut writes = Writes::new();
+    bump_into(db, &mut writes, jurisdiction, metric, day, delta, why).await?;
+    Ok(writes.send(db).await?)
+}
+
+/// As [`bump`], with the writes added to `writes` for the caller to send with its own.
+pub async fn bump_into(
+    db: &impl ConnectionTrait,
+    writes: &mut Writes,
+    jurisdiction: &str,
+    metric: &str,
+    day: NaiveDate,
+    delta: i64,
+    why: &str,
+) -> AppResult<()> {
     if delta == 0 {
         return Ok(());
     }
-    // The closed-month check comes first so that the counter row, once written, is held only
-    // until the caller commits, not through another round trip here.
     // A month closes only after it ends (`periods::close`): this month's days need no look.
     let this_month = time::taipei_date(time::now()).with_day(1).unwrap_or(day);
     let closed = day < this_month
@@ -45,9 +59,9 @@ pub async fn bump(
         DbBackend::Postgres => rand::random_range(0..SHARDS),
         _ => 0,
     };
-    add_counts(db, shard, &[((jurisdiction, metric, day), delta)]).await?;
+    writes.insert(count_rows(shard, &[((jurisdiction, metric, day), delta)]));
     if closed {
-        stat_correction::ActiveModel {
+        writes.row(stat_correction::ActiveModel {
             id: Set(Uuid::now_v7()),
             jurisdiction: Set(jurisdiction.into()),
             metric: Set(metric.into()),
@@ -55,9 +69,7 @@ pub async fn bump(
             delta: Set(delta as i32),
             recorded_at: Set(time::now()),
             note: Set(Some(why.into())),
-        }
-        .insert(db)
-        .await?;
+        });
     }
     Ok(())
 }
@@ -75,7 +87,7 @@ pub async fn bump_many(
     let changed: Vec<_> = deltas.iter().filter(|(_, d)| **d != 0).collect();
     let rows: Vec<_> = changed.iter().map(|((j, m, d), delta)| ((j.as_str(), m.as_str(), *d), **delta)).collect();
     for chunk in rows.chunks(300) {
-        add_counts(db, 0, chunk).await?;
+        db.execute(&count_rows(0, chunk)).await?;
     }
     let now = time::now();
     let corrections: Vec<stat_correction::ActiveModel> = changed
@@ -97,9 +109,9 @@ pub async fn bump_many(
     Ok(())
 }
 
-/// Adds each delta to its counter's `shard` in one statement: a counter not there yet starts at
+/// One statement adding each delta to its counter's `shard`: a counter not there yet starts at
 /// the delta (`INSERT … ON CONFLICT DO UPDATE`, which SQLite and PostgreSQL both know).
-async fn add_counts(db: &impl ConnectionTrait, shard: i16, rows: &[((&str, &str, NaiveDate), i64)]) -> AppResult<()> {
+fn count_rows(shard: i16, rows: &[((&str, &str, NaiveDate), i64)]) -> InsertStatement {
     let mut insert = Query::insert()
         .into_table(stat_daily::Entity)
         .columns([
@@ -127,6 +139,5 @@ async fn add_counts(db: &impl ConnectionTrait, shard: i16, rows: &[((&str, &str,
         )
         .to_owned(),
     );
-    db.execute(&insert).await?;
-    Ok(())
+    insert
 }

@@ -12,6 +12,9 @@ use sea_orm::{
 
 use crate::config::Settings;
 
+mod writes;
+pub use writes::Writes;
+
 /// A hand-written statement with `$1`, `$2`… placeholders, as each database writes them
 /// (SQLite: `?1`, `?2`…).
 pub fn statement(
