@@ -37,12 +37,16 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tracing::info!(address = %self.local_addr(), "listening");
         let jobs = jobs::spawn(self.state.clone());
+        let vacuum = jobs::spawn_vacuum(&self.state);
         let app = router(self.state);
         crate::memory::release_free_memory();
         axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown_signal())
             .await?;
         jobs.abort();
+        if let Some(vacuum) = vacuum {
+            vacuum.abort();
+        }
         Ok(())
     }
 }

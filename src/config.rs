@@ -137,6 +137,14 @@ pub struct AttachmentSettings {
 #[serde(deny_unknown_fields)]
 pub struct JobSettings {
     pub interval_seconds: u64,
+    /// PostgreSQL: how often the counters every filing updates are vacuumed (0: left to
+    /// autovacuum). See `stats::rollups::vacuum_hot_rows`.
+    #[serde(default = "default_vacuum_seconds")]
+    pub vacuum_seconds: u64,
+}
+
+fn default_vacuum_seconds() -> u64 {
+    5
 }
 
 pub use crate::domain::deadlines::DeadlineSettings;

@@ -11,6 +11,8 @@ pub mod deadlines;
 
 use std::time::Duration;
 
+use sea_orm::ConnectionTrait;
+
 use crate::error::AppResult;
 use crate::state::AppState;
 pub use crate::work::Tally;
@@ -81,6 +83,28 @@ pub async fn run_once(state: &AppState) -> AppResult<Report> {
         }
     }
     Ok(report)
+}
+
+/// On PostgreSQL, vacuums the counters every filing updates every `jobs.vacuum_seconds` until
+/// the process ends (see `stats::rollups::vacuum_hot_rows`); a failure is logged and the next
+/// tick tries again. None on SQLite or when set to 0.
+pub fn spawn_vacuum(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
+    let seconds = state.settings.jobs.vacuum_seconds;
+    if seconds == 0 || state.db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return None;
+    }
+    let db = state.db.clone();
+    Some(tokio::spawn(async move {
+        let period = Duration::from_secs(seconds);
+        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            if let Err(e) = crate::stats::rollups::vacuum_hot_rows(&db).await {
+                tracing::warn!(error = %e, "vacuum of the hot counters failed; trying again next tick");
+            }
+        }
+    }))
 }
 
 /// Runs a pass every interval until the process ends. Each pass is a task of its own: should

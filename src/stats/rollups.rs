@@ -271,6 +271,28 @@ pub async fn fold(db: &impl ConnectionTrait) -> AppResult<u64> {
     Ok(groups)
 }
 
+/// The tables whose few rows every filing updates in place: the year's case counter, the day's
+/// figure shards and the roll-ups' shards.
+pub fn hot_tables() -> Vec<&'static str> {
+    let mut tables = vec!["case_counters", "stat_daily"];
+    tables.extend(migration::rollups::ROLLUPS.iter().map(|r| r.table));
+    tables
+}
+
+/// VACUUMs the hot tables (PostgreSQL; SQLite keeps no old row versions). Each update of a row
+/// leaves its old version behind; PostgreSQL prunes them when it finds a page unpinned, which a
+/// page of counters that every connection updates seldom is. The versions pile up, every
+/// update walks them, and filings slowed from 456 to 210 a second over 40 s; vacuumed every few
+/// seconds the rate stayed flat (issue 17, docs/PERFORMANCE.md). `SKIP_LOCKED`: a table another
+/// instance is vacuuming is skipped, not waited for.
+pub async fn vacuum_hot_rows(db: &impl ConnectionTrait) -> AppResult<()> {
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(());
+    }
+    db.execute_unprepared(&format!("VACUUM (SKIP_LOCKED) {}", hot_tables().join(", "))).await?;
+    Ok(())
+}
+
 /// Sets the roll-ups to the records' counts (after a bulk load with the triggers off), in the
 /// caller's transaction (PostgreSQL refuses it outside one).
 pub async fn rebuild(db: &impl ConnectionTrait) -> AppResult<()> {

@@ -703,3 +703,44 @@ async fn the_counters_can_be_verified_and_rebuilt_from_the_records() {
     .await;
     assert_eq!(figures(&year), [3, 4, 2, 1, 2, 2, 1]);
 }
+
+/// On PostgreSQL the counters every filing updates are vacuumed every `jobs.vacuum_seconds`:
+/// their old row versions otherwise pile up and slow every filing (issue 17).
+#[tokio::test]
+async fn the_hot_counters_are_vacuumed_on_postgres() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app_with(vec![("jobs.vacuum_seconds", 1.into())]).await;
+    let db = &app.state.db;
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        // SQLite keeps no old row versions: nothing to vacuum, no task started.
+        assert!(consumer_protection::jobs::spawn_vacuum(&app.state).is_none());
+        return;
+    }
+    let c = app.cast().await;
+    app.file_online(&c.citizen, &c.business_id).await;
+    let hot = consumer_protection::stats::rollups::hot_tables();
+    assert!(hot.contains(&"stat_daily") && hot.contains(&"stat_case_states"));
+    let names = hot.iter().map(|t| format!("'{t}'")).collect::<Vec<_>>().join(", ");
+    let vacuumed = || async {
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                format!(
+                    "SELECT COUNT(*) AS tables FROM pg_stat_user_tables WHERE relname IN ({names}) AND vacuum_count > 0"
+                ),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<i64>("", "tables").unwrap()
+    };
+    let mut tables = 0;
+    for _ in 0..40 {
+        tables = vacuumed().await;
+        if tables == hot.len() as i64 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert_eq!(tables, hot.len() as i64, "every hot table vacuumed by the task");
+}
