@@ -11,8 +11,6 @@ pub mod deadlines;
 
 use std::time::Duration;
 
-use sea_orm::ConnectionTrait;
-
 use crate::error::AppResult;
 use crate::state::AppState;
 pub use crate::work::Tally;
