@@ -137,8 +137,8 @@ pub struct AttachmentSettings {
 #[serde(deny_unknown_fields)]
 pub struct JobSettings {
     pub interval_seconds: u64,
-    /// PostgreSQL: how often the counters every filing updates are vacuumed (0: left to
-    /// autovacuum). See `stats::rollups::vacuum_hot_rows`.
+    /// PostgreSQL: how often the counters every filing updates are vacuumed and fast-grown
+    /// tables analysed (0: left to autovacuum). See `jobs::spawn_vacuum`.
     #[serde(default = "default_vacuum_seconds")]
     pub vacuum_seconds: u64,
 }

@@ -12,7 +12,9 @@ use sea_orm::{
 
 use crate::config::Settings;
 
+mod upkeep;
 mod writes;
+pub use upkeep::analyze_grown_tables;
 pub use writes::Writes;
 
 /// A hand-written statement with `$1`, `$2`… placeholders, as each database writes them

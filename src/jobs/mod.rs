@@ -83,9 +83,10 @@ pub async fn run_once(state: &AppState) -> AppResult<Report> {
     Ok(report)
 }
 
-/// On PostgreSQL, vacuums the counters every filing updates every `jobs.vacuum_seconds` until
-/// the process ends (see `stats::rollups::vacuum_hot_rows`); a failure is logged and the next
-/// tick tries again. None on SQLite or when set to 0.
+/// On PostgreSQL, every `jobs.vacuum_seconds` until the process ends: vacuums the counters
+/// every filing updates (`stats::rollups::vacuum_hot_rows`) and analyses the tables that have
+/// outgrown what the planner knows of them (`db::analyze_grown_tables`); a failure is logged
+/// and the next tick tries again. None on SQLite or when set to 0.
 pub fn spawn_vacuum(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
     let seconds = state.settings.jobs.vacuum_seconds;
     if seconds == 0 || state.db.get_database_backend() != sea_orm::DbBackend::Postgres {
@@ -100,6 +101,11 @@ pub fn spawn_vacuum(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
             ticker.tick().await;
             if let Err(e) = crate::stats::rollups::vacuum_hot_rows(&db).await {
                 tracing::warn!(error = %e, "vacuum of the hot counters failed; trying again next tick");
+            }
+            match crate::db::analyze_grown_tables(&db).await {
+                Ok(tables) if !tables.is_empty() => tracing::debug!(?tables, "analysed grown tables"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "analysis of grown tables failed; trying again next tick"),
             }
         }
     }))
