@@ -399,20 +399,15 @@ pub async fn write(
     if let Some(amount) = change.recovered {
         changes.amount_recovered = Set(Some(case.amount_recovered.unwrap_or(0) + amount));
     }
+    if change.by_person && at > case.last_action_at {
+        changes.last_action_at = Set(at);
+    }
     let mut update = case::Entity::update_many().set(changes).filter(case::Column::Id.eq(case.id));
     if change.by_person {
         update = update.filter(case::Column::Version.eq(case.version));
     }
-    if update.exec(txn).await?.rows_affected != 1 {
-        return Err(AppError::VersionConflict);
-    }
-    if change.by_person && at > case.last_action_at {
-        case::Entity::update_many()
-            .col_expr(case::Column::LastActionAt, sea_orm::sea_query::Expr::value(at))
-            .filter(case::Column::Id.eq(case.id))
-            .exec(txn)
-            .await?;
-    }
+    // The case as written, from the update itself (`RETURNING`): one round trip, not two.
+    let written = update.exec_with_returning(txn).await?.pop().ok_or(AppError::VersionConflict)?;
 
     let opened =
         change.escalation.as_ref().map(|e| change.event.alongside("stage_opened").stage(e.stage).to_status(e.status));
@@ -420,10 +415,6 @@ pub async fn write(
     if let Some(opened) = opened {
         timeline::append(txn, opened).await?;
     }
-    let written = case::Entity::find_by_id(case.id)
-        .one(txn)
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("case vanished inside its transaction")))?;
     for mail in change.mail {
         let to: Vec<To> = mail.to.into_iter().map(recipient).collect();
         let mut fields: Vec<_> = mail.fields.into_iter().map(|(name, value)| (name, field(value))).collect();
