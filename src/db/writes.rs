@@ -6,8 +6,10 @@
 //! inserts are data-modifying CTEs (`WITH w0 AS (INSERT …), w1 AS (INSERT …) INSERT …`). One
 //! statement is atomic on its own: every insert lands, or — a constraint broken anywhere — none
 //! does. Foreign keys and the roll-ups' triggers run at the statement's end, when every row is
-//! there. SQLite has no data-modifying CTEs: there the inserts run one by one, in the caller's
-//! transaction or in one taken here (issue 17).
+//! there. SQLite has no data-modifying CTEs: there the inserts go as one string of statements
+//! separated by `;` with their values in order (sqlx binds each statement's `?` from where the
+//! previous one stopped), run one by one by SQLite in a single hand-off to the connection's
+//! thread, in the caller's transaction or in one taken here (issue 17).
 
 use sea_orm::sea_query::{Alias, CommonTableExpression, InsertStatement, WithClause};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryTrait};
@@ -36,14 +38,17 @@ impl Writes {
         self.inserts.is_empty()
     }
 
-    /// Sends the inserts through `db`: on PostgreSQL as one statement, elsewhere one by one.
-    /// Atomic on PostgreSQL by itself; elsewhere only inside the caller's transaction (see
-    /// [`Writes::apply`]).
+    /// Sends the inserts through `db` in one call: on PostgreSQL as one statement, on SQLite
+    /// as one string of statements. Atomic on PostgreSQL by itself; on SQLite only inside the
+    /// caller's transaction (see [`Writes::apply`]).
     pub async fn send(self, db: &impl ConnectionTrait) -> Result<(), DbErr> {
         let backend = db.get_database_backend();
         match backend {
             DbBackend::Postgres if self.inserts.len() > 1 => {
                 db.execute_raw(combined(self.inserts)).await?;
+            }
+            DbBackend::Sqlite if self.inserts.len() > 1 => {
+                db.execute_raw(in_sequence(self.inserts)).await?;
             }
             _ => {
                 for insert in &self.inserts {
@@ -76,6 +81,22 @@ fn combined(mut inserts: Vec<InsertStatement>) -> sea_orm::Statement {
     DbBackend::Postgres.build(&with.query(last))
 }
 
+/// The inserts as one SQLite string of statements, their values in the same order. Each
+/// statement's placeholders are plain `?`, which sqlx numbers on from the previous statement's.
+fn in_sequence(inserts: Vec<InsertStatement>) -> sea_orm::Statement {
+    let mut sql = String::new();
+    let mut values = Vec::new();
+    for insert in &inserts {
+        let one = DbBackend::Sqlite.build(insert);
+        if !sql.is_empty() {
+            sql.push_str(";\n");
+        }
+        sql.push_str(&one.sql);
+        values.extend(one.values.map(|v| v.0).unwrap_or_default());
+    }
+    sea_orm::Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
+}
+
 #[cfg(test)]
 mod tests {
     use sea_orm::sea_query::Query;
@@ -95,5 +116,64 @@ mod tests {
         );
         let values = statement.values.expect("values").0;
         assert_eq!(values, vec![1i32.into(), 2i32.into()]);
+    }
+
+    async fn sqlite() -> DatabaseConnection {
+        // One connection: each connection to `sqlite::memory:` is a database of its own.
+        let mut options = sea_orm::ConnectOptions::new("sqlite::memory:");
+        options.max_connections(1).min_connections(1);
+        let db = sea_orm::Database::connect(options).await.unwrap();
+        db.execute_unprepared("CREATE TABLE a (x INTEGER NOT NULL, t TEXT NOT NULL)").await.unwrap();
+        db.execute_unprepared("CREATE TABLE b (y INTEGER NOT NULL UNIQUE, u TEXT)").await.unwrap();
+        db
+    }
+
+    fn insert(table: &str, n: i32, text: Option<&str>) -> InsertStatement {
+        let (n_col, t_col) = if table == "a" { ("x", "t") } else { ("y", "u") };
+        Query::insert()
+            .into_table(Alias::new(table))
+            .columns([Alias::new(n_col), Alias::new(t_col)])
+            .values_panic([n.into(), text.map(str::to_string).into()])
+            .to_owned()
+    }
+
+    async fn rows(db: &DatabaseConnection, sql: &str) -> Vec<(i32, Option<String>)> {
+        db.query_all_raw(sea_orm::Statement::from_string(DbBackend::Sqlite, sql))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.try_get_by_index(0).unwrap(), r.try_get_by_index(1).unwrap()))
+            .collect()
+    }
+
+    /// On SQLite the inserts go in one call, and each statement gets its own values.
+    #[tokio::test]
+    async fn sqlite_gets_its_statements_in_one_call_with_each_ones_values() {
+        let db = sqlite().await;
+        let mut writes = Writes::new();
+        writes.insert(insert("a", 1, Some("一")));
+        writes.insert(insert("b", 2, None));
+        writes.insert(insert("a", 3, Some("三; DROP TABLE b")));
+        assert_eq!(in_sequence(writes.inserts.clone()).sql.matches(';').count(), 2);
+        writes.apply(&db).await.unwrap();
+        assert_eq!(
+            rows(&db, "SELECT x, t FROM a ORDER BY x").await,
+            vec![(1, Some("一".to_string())), (3, Some("三; DROP TABLE b".to_string()))]
+        );
+        assert_eq!(rows(&db, "SELECT y, u FROM b").await, vec![(2, None)]);
+    }
+
+    /// A statement that fails leaves nothing of the others behind.
+    #[tokio::test]
+    async fn on_sqlite_one_failed_insert_lands_none() {
+        let db = sqlite().await;
+        db.execute_unprepared("INSERT INTO b VALUES (7, 'taken')").await.unwrap();
+        let mut writes = Writes::new();
+        writes.insert(insert("a", 1, Some("first")));
+        writes.insert(insert("b", 7, Some("duplicate")));
+        writes.insert(insert("a", 2, Some("after")));
+        assert!(writes.apply(&db).await.is_err());
+        assert!(rows(&db, "SELECT x, t FROM a").await.is_empty());
+        assert_eq!(rows(&db, "SELECT y, u FROM b").await, vec![(7, Some("taken".to_string()))]);
     }
 }
