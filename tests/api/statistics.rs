@@ -708,7 +708,6 @@ async fn the_counters_can_be_verified_and_rebuilt_from_the_records() {
 /// their old row versions otherwise pile up and slow every filing (issue 17).
 #[tokio::test]
 async fn the_hot_counters_are_vacuumed_on_postgres() {
-    use sea_orm::ConnectionTrait;
     let app = spawn_app_with(vec![("jobs.vacuum_seconds", 1.into())]).await;
     let db = &app.state.db;
     if db.get_database_backend() != sea_orm::DbBackend::Postgres {
@@ -721,27 +720,8 @@ async fn the_hot_counters_are_vacuumed_on_postgres() {
     let hot = consumer_protection::stats::rollups::hot_tables();
     assert!(hot.contains(&"stat_daily") && hot.contains(&"stat_case_states"));
     let names = hot.iter().map(|t| format!("'{t}'")).collect::<Vec<_>>().join(", ");
-    let vacuumed = || async {
-        let row = db
-            .query_one_raw(sea_orm::Statement::from_string(
-                db.get_database_backend(),
-                format!(
-                    "SELECT COUNT(*) AS tables FROM pg_stat_user_tables WHERE relname IN ({names}) AND vacuum_count > 0"
-                ),
-            ))
-            .await
-            .unwrap()
-            .unwrap();
-        row.try_get::<i64>("", "tables").unwrap()
-    };
-    let mut tables = 0;
-    for _ in 0..40 {
-        tables = vacuumed().await;
-        if tables == hot.len() as i64 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-    }
+    let sql = format!("SELECT COUNT(*) AS n FROM pg_stat_user_tables WHERE relname IN ({names}) AND vacuum_count > 0");
+    let tables = number_once(db, &sql, |n| n == hot.len() as i64).await;
     assert_eq!(tables, hot.len() as i64, "every hot table vacuumed by the task");
 }
 
@@ -760,11 +740,6 @@ async fn a_table_grown_past_what_the_planner_knows_is_analysed_on_postgres() {
     }
     let c = app.cast().await;
     app.file_online(&c.citizen, &c.business_id).await;
-    let scalar = |sql: &'static str| async move {
-        let row =
-            db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
-        row.try_get::<i64>("", "n").unwrap()
-    };
     // 3,000 more cases, copies of the one filed, made in one statement as the benchmarks seed.
     db.execute_unprepared(
         "INSERT INTO cases SELECT (c).* FROM (SELECT json_populate_record(c, json_build_object('id', gen_random_uuid(), \
@@ -772,14 +747,27 @@ async fn a_table_grown_past_what_the_planner_knows_is_analysed_on_postgres() {
     )
     .await
     .unwrap();
-    let mut analysed = 0;
+    let analysed =
+        number_once(db, "SELECT analyze_count AS n FROM pg_stat_user_tables WHERE relname = 'cases'", |n| n > 0).await;
+    assert!(analysed > 0, "cases analysed by the task");
+    let counted =
+        number_once(db, "SELECT reltuples::bigint AS n FROM pg_class WHERE relname = 'cases'", |_| true).await;
+    assert!(counted >= 3000);
+}
+
+/// The number a query (one row, column `n`) gives once `done` accepts it, or its last value after
+/// ten seconds of asking every quarter second: what a background task has done by then.
+async fn number_once(db: &sea_orm::DatabaseConnection, sql: &str, done: impl Fn(i64) -> bool) -> i64 {
+    use sea_orm::ConnectionTrait;
+    let mut n = 0;
     for _ in 0..40 {
-        analysed = scalar("SELECT analyze_count AS n FROM pg_stat_user_tables WHERE relname = 'cases'").await;
-        if analysed > 0 {
+        let row =
+            db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+        n = row.try_get::<i64>("", "n").unwrap();
+        if done(n) {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
-    assert!(analysed > 0, "cases analysed by the task");
-    assert!(scalar("SELECT reltuples::bigint AS n FROM pg_class WHERE relname = 'cases'").await >= 3000);
+    n
 }
