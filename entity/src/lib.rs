@@ -2,6 +2,7 @@
 //! and the schema itself in the `migration` crate (which never imports this one).
 
 pub mod access_log;
+pub mod access_pack;
 pub mod account_token;
 pub mod agenda_item;
 pub mod attachment;

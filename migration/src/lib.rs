@@ -19,6 +19,7 @@ mod m20261206_000013_counter_shards;
 mod m20261206_000014_queue_index;
 mod m20261207_000015_breakdown_rollups;
 mod m20261207_000016_business_replies;
+mod m20261207_000017_access_packs;
 pub mod rollups;
 
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000014_queue_index::Migration),
             Box::new(m20261207_000015_breakdown_rollups::Migration),
             Box::new(m20261207_000016_business_replies::Migration),
+            Box::new(m20261207_000017_access_packs::Migration),
         ]
     }
 }

@@ -21,8 +21,8 @@ use crate::exports::sheet::{Cell, Format, SheetWriter};
 use crate::reference::ReferenceSettings;
 use crate::time::{self, Period};
 
-/// Access-log rows written at once while an export streams.
-const ACCESS_LOG_BATCH: usize = 500;
+/// Case ids logged at once while an export streams: ten packs in one insert.
+const ACCESS_LOG_BATCH: usize = 10 * access::PACK_CASES;
 
 /// Bytes written by the formatting thread, sent on in 64 KiB chunks.
 struct ChannelSink {
@@ -140,8 +140,8 @@ pub async fn export(
     });
 
     // Reading, from a cursor. An export with personal data is a staff read of every case in
-    // it (CPA 45-1): logged in batches by a task of its own while the rows go on; the file is
-    // finished only once every batch is logged, and ends with an error if one is not.
+    // it (CPA 45-1): logged in packs of ids by a task of its own while the rows go on; the file
+    // is finished only once every batch is logged, and ends with an error if one is not.
     let db = db.clone();
     let (lines_tx, mut lines) = mpsc::channel(8);
     tokio::spawn(records::read(records, db.clone(), reference.clone(), jurisdiction, period, anonymous, lines_tx));
@@ -150,7 +150,7 @@ pub async fn export(
         let staff = staff.clone();
         let logged = tokio::spawn(async move {
             while let Some(ids) = ids_rx.recv().await {
-                access::log_read(&db, &staff, &ids, "export").await?;
+                access::log_packed(&db, &staff, &ids, "export").await?;
             }
             AppResult::Ok(())
         });

@@ -173,6 +173,60 @@ async fn staff_reads_of_personal_data_are_logged() {
 }
 
 #[tokio::test]
+async fn an_export_is_logged_in_packs_and_each_case_of_it_shows_the_read() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = spawn_app().await;
+    let c = app.cast().await;
+    let exported = app.file_online(&c.citizen, &c.business_id).await;
+    let also = app.file_online(&c.citizen, &c.business_id).await;
+    let id = exported["id"].as_str().unwrap();
+    app.case(&c.clerk, id).await;
+    let today = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()).date_naive();
+    let csv = app.get(&format!("/api/v1/exports/cases.csv?from={today}&to={today}"), Some(&c.officer)).await;
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert!(String::from_utf8_lossy(&csv.bytes().await.unwrap()).contains(exported["case_no"].as_str().unwrap()));
+    app.timeline(&c.clerk, id).await;
+    let later = app.file_online(&c.citizen, &c.business_id).await;
+
+    // One pack holds the export's two cases; no row per case was written for it.
+    let count = |sql: &'static str| {
+        let db = app.state.db.clone();
+        async move {
+            let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+            row.try_get_by_index::<i64>(0).unwrap()
+        }
+    };
+    assert_eq!(count("SELECT COUNT(*) FROM case_access_log WHERE what = 'export'").await, 0);
+    assert_eq!(count("SELECT COUNT(*) FROM case_access_packs").await, 1);
+    assert_eq!(count("SELECT SUM(count) FROM case_access_packs").await, 2);
+
+    // The case's log: its own reads and the export's, newest first, paged as one list.
+    let log = |token: &str, query: &str, case: &str| {
+        let path = format!("/api/v1/cases/{case}/access-log{query}");
+        let token = token.to_string();
+        let app = &app;
+        async move { expect_status(app.get(&path, Some(&token)).await, StatusCode::OK).await }
+    };
+    let whole = log(&c.officer, "", id).await;
+    let reads: Vec<(&str, &str)> = whole["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["role"].as_str().unwrap(), e["what"].as_str().unwrap()))
+        .collect();
+    assert_eq!(reads, [("clerk", "timeline"), ("officer", "export"), ("clerk", "case")], "{whole}");
+    assert_eq!(whole["total"], 3);
+    assert_eq!(whole["items"][1]["user_name"], "officer user");
+    let second = log(&c.officer, "?page=2&per_page=1", id).await;
+    assert_eq!((second["total"].clone(), second["items"][0]["what"].clone()), (json!(3), json!("export")));
+    assert_eq!(log(&c.officer, "?page=4&per_page=1", id).await["items"], json!([]));
+    // The other exported case shows the export alone; a case filed after it shows nothing.
+    let other = log(&c.officer, "", also["id"].as_str().unwrap()).await;
+    assert_eq!((other["total"].clone(), other["items"][0]["what"].clone()), (json!(1), json!("export")));
+    assert_eq!(log(&c.officer, "", later["id"].as_str().unwrap()).await["total"], 0);
+}
+
+#[tokio::test]
 async fn staff_work_only_inside_their_own_jurisdiction() {
     let app = spawn_app_with(vec![two_jurisdictions()]).await;
     let c = app.cast().await;
