@@ -4,7 +4,7 @@
 //! an escalation opens, the case that mirrors its current stage, the timeline, the mail.
 
 use chrono::{DateTime, Utc};
-use entity::{case, case_stage};
+use entity::{business, case, case_stage};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
@@ -415,19 +415,22 @@ pub async fn write(
     if let Some(opened) = opened {
         timeline::append(txn, opened).await?;
     }
+    if change.mail.is_empty() {
+        return Ok(written);
+    }
+    // Read once for all of the action's mail (a forwarding's invitation reads it too).
+    let business = business::Entity::find_by_id(written.business_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("case {} names a missing business", written.id)))?;
     for mail in change.mail {
         let to: Vec<To> = mail.to.into_iter().map(recipient).collect();
         let mut fields: Vec<_> = mail.fields.into_iter().map(|(name, value)| (name, field(value))).collect();
         if mail.kind == "case_forwarded" {
             // A business that cannot answer online yet is invited to, in the same mail.
-            fields.extend(crate::accounts::invitations::for_forwarding(txn, notifier, written.business_id).await?);
+            fields.extend(crate::accounts::invitations::for_forwarding(txn, notifier, &business).await?);
         }
-        match mail.document {
-            Some(document) => {
-                notify::about_case_with_document(txn, notifier, &written, mail.kind, &to, fields, document).await?
-            }
-            None => notify::about_case(txn, notifier, &written, mail.kind, &to, fields).await?,
-        }
+        notify::about_case_of(txn, notifier, &written, &business, mail.kind, &to, fields, mail.document).await?;
     }
     Ok(written)
 }

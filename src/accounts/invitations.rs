@@ -54,9 +54,8 @@ async fn issue(
 pub async fn for_forwarding(
     db: &impl ConnectionTrait,
     notifier: &Notifier,
-    business_id: Uuid,
+    business: &business::Model,
 ) -> AppResult<Vec<(&'static str, Field)>> {
-    let Some(business) = business::Entity::find_by_id(business_id).one(db).await? else { return Ok(vec![]) };
     let Some(email) = business.contact_email.clone() else { return Ok(vec![]) };
     let has_account = user::Entity::find()
         .filter(user::Column::BusinessId.eq(business.id))
@@ -68,7 +67,7 @@ pub async fn for_forwarding(
     if has_account {
         return Ok(vec![]);
     }
-    let token = issue(db, &business, email, None, notifier.invitation_days, time::now()).await?;
+    let token = issue(db, business, email, None, notifier.invitation_days, time::now()).await?;
     Ok(vec![
         ("invitation_link", Field::Text(links::url(&notifier.public_url, Purpose::Invitation, &token))),
         ("invitation_days", Field::Text(notifier.invitation_days.to_string())),

@@ -306,6 +306,22 @@ pub async fn about_case_into(
     render_into(writes, notifier, kind, recipients, &case.jurisdiction, ids, &fields)
 }
 
+/// As `about_case`, when the caller has the case's business at hand, with an issued document
+/// attached to each message if one is given.
+#[allow(clippy::too_many_arguments)]
+pub async fn about_case_of(
+    db: &impl ConnectionTrait,
+    notifier: &Notifier,
+    case: &case::Model,
+    business: &business::Model,
+    kind: &'static str,
+    to: &[To],
+    fields: Vec<(&'static str, Field)>,
+    document: Option<Uuid>,
+) -> AppResult<()> {
+    case_message(db, notifier, case, Some(business), kind, to, fields, document).await
+}
+
 /// As `about_case`, with an issued document attached to each message.
 pub async fn about_case_with_document(
     db: &impl ConnectionTrait,
