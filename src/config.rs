@@ -131,6 +131,32 @@ pub struct AttachmentSettings {
     /// Files one case may hold, and their total size.
     pub max_per_case: u32,
     pub max_total_bytes_per_case: u64,
+    /// Where the files are kept: `local` (under `data.dir`) or `s3`.
+    #[serde(default)]
+    pub store: AttachmentStore,
+    /// An S3-compatible bucket several instances share, addressed path-style.
+    #[serde(default)]
+    pub s3_endpoint: Option<String>,
+    #[serde(default)]
+    pub s3_bucket: Option<String>,
+    #[serde(default = "default_s3_region")]
+    pub s3_region: String,
+    #[serde(default)]
+    pub s3_access_key: Option<Secret>,
+    #[serde(default)]
+    pub s3_secret_key: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AttachmentStore {
+    #[default]
+    Local,
+    S3,
+}
+
+fn default_s3_region() -> String {
+    "us-east-1".into()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -353,6 +379,23 @@ impl Settings {
         }
         if self.attachments.max_total_bytes_per_case < self.attachments.max_bytes as u64 {
             return Err(bad("attachments.max_total_bytes_per_case", "must not be smaller than attachments.max_bytes"));
+        }
+        if self.attachments.store == AttachmentStore::S3 {
+            let a = &self.attachments;
+            match a.s3_endpoint.as_deref() {
+                Some(url) if url.starts_with("https://") || url.starts_with("http://") => {}
+                Some(_) => return Err(bad("attachments.s3_endpoint", "must start with https:// or http://")),
+                None => return Err(bad("attachments.s3_endpoint", "is required when attachments.store = \"s3\"")),
+            }
+            if a.s3_bucket.as_deref().is_none_or(str::is_empty) {
+                return Err(bad("attachments.s3_bucket", "is required when attachments.store = \"s3\""));
+            }
+            if a.s3_access_key.is_none() || a.s3_secret_key.is_none() {
+                return Err(bad(
+                    "attachments.s3_access_key",
+                    "attachments.s3_access_key and attachments.s3_secret_key are required when attachments.store = \"s3\"",
+                ));
+            }
         }
         if self.auth.max_registrations_per_address == 0 {
             return Err(bad("auth.max_registrations_per_address", "must be at least 1"));

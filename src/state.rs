@@ -32,6 +32,8 @@ pub struct AppState {
     pub documents: Arc<crate::documents::Documents>,
     /// Case numbers reserved by this instance and not yet handed out.
     pub numbers: Arc<crate::case_numbers::Numbers>,
+    /// Where evidence files' bytes are kept (`attachments.store`).
+    pub blobs: crate::blobs::Blobs,
 }
 
 impl AppState {
@@ -49,6 +51,8 @@ impl AppState {
         let mailer = Mailer::from_settings(&settings).context("setting up mail")?;
         let documents =
             crate::documents::Documents::load(&settings.documents).context("loading the documents' font")?;
+        let blobs = crate::blobs::Blobs::open(&settings.attachments, settings.data_dir())
+            .context("opening the attachments' store")?;
         let notifier = notify::Notifier {
             templates: Arc::new(templates),
             reference: Arc::new(settings.reference.clone()),
@@ -66,6 +70,7 @@ impl AppState {
             job_health: Arc::default(),
             documents,
             numbers: Arc::default(),
+            blobs,
         };
         Ok(state)
     }
@@ -113,6 +118,7 @@ impl AppState {
             db: &self.db,
             limits: &self.settings.attachments,
             data_dir: self.settings.data_dir(),
+            blobs: &self.blobs,
         }
     }
 }

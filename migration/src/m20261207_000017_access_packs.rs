@@ -15,16 +15,16 @@ impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.create_table(
             Table::create()
-                .table(Packs::CaseAccessPacks)
-                .col(pk_uuid(Packs::Id))
-                .col(uuid(Packs::UserId))
-                .col(string_len(Packs::Role, 16))
-                .col(timestamp_with_time_zone(Packs::At))
-                .col(string_len(Packs::What, 32))
-                .col(uuid(Packs::FirstCase))
-                .col(uuid(Packs::LastCase))
-                .col(integer(Packs::Count))
-                .col(blob(Packs::Cases))
+                .table(CaseAccessPacks::Table)
+                .col(pk_uuid(CaseAccessPacks::Id))
+                .col(uuid(CaseAccessPacks::UserId))
+                .col(string_len(CaseAccessPacks::Role, 16))
+                .col(timestamp_with_time_zone(CaseAccessPacks::At))
+                .col(string_len(CaseAccessPacks::What, 32))
+                .col(uuid(CaseAccessPacks::FirstCase))
+                .col(uuid(CaseAccessPacks::LastCase))
+                .col(integer(CaseAccessPacks::Count))
+                .col(blob(CaseAccessPacks::Cases))
                 .to_owned(),
         )
         .await?;
@@ -33,22 +33,22 @@ impl MigrationTrait for Migration {
         m.create_index(
             Index::create()
                 .name("ix_access_packs_range")
-                .table(Packs::CaseAccessPacks)
-                .col(Packs::FirstCase)
-                .col(Packs::LastCase)
+                .table(CaseAccessPacks::Table)
+                .col(CaseAccessPacks::FirstCase)
+                .col(CaseAccessPacks::LastCase)
                 .to_owned(),
         )
         .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table(Packs::CaseAccessPacks).to_owned()).await
+        m.drop_table(Table::drop().table(CaseAccessPacks::Table).to_owned()).await
     }
 }
 
 #[derive(DeriveIden, Clone, Copy)]
-enum Packs {
-    CaseAccessPacks,
+enum CaseAccessPacks {
+    Table,
     Id,
     UserId,
     Role,

@@ -78,16 +78,15 @@ pub fn clean_filename(name: Option<&str>) -> String {
 pub struct Store<'a> {
     pub db: &'a sea_orm::DatabaseConnection,
     pub limits: &'a crate::config::AttachmentSettings,
-    /// The data directory; files are kept under its `attachments/`.
+    /// The data directory: uploads are staged under its `uploads/` while they arrive and are
+    /// checked.
     pub data_dir: &'a Path,
+    /// Where the files are kept once checked.
+    pub blobs: &'a crate::blobs::Blobs,
 }
 
-fn store_dir(state: Store<'_>) -> PathBuf {
-    state.data_dir.join("attachments")
-}
-
-fn blob_path(root: &Path, sha256: &str) -> PathBuf {
-    root.join(&sha256[..2]).join(sha256)
+fn staging_dir(state: Store<'_>) -> PathBuf {
+    state.data_dir.join("uploads")
 }
 
 struct Received {
@@ -142,7 +141,7 @@ async fn receive(state: Store<'_>, multipart: &mut Multipart, room: u64) -> AppR
             continue;
         }
         let filename = clean_filename(field.file_name());
-        let tmp_dir = store_dir(state).join("tmp");
+        let tmp_dir = staging_dir(state);
         tokio::fs::create_dir_all(&tmp_dir).await.map_err(|e| AppError::Internal(e.into()))?;
         let temp = tmp_dir.join(Uuid::new_v4().to_string());
         let mut file = tokio::fs::File::create(&temp).await.map_err(|e| AppError::Internal(e.into()))?;
@@ -214,15 +213,11 @@ pub async fn upload(
             "evidence may be a JPEG, PNG, GIF, WebP or HEIC image, a PDF, a UTF-8 .txt file, or a .docx, .xlsx, .odt or .ods document".into(),
         ));
     };
-    let target = blob_path(&store_dir(state), &received.sha256);
-    if tokio::fs::try_exists(&target).await.unwrap_or(false) {
-        discard(&received.temp).await;
-    } else {
-        if let Some(parent) = target.parent() {
-            tokio::fs::create_dir_all(parent).await.map_err(|e| AppError::Internal(e.into()))?;
-        }
-        tokio::fs::rename(&received.temp, &target).await.map_err(|e| AppError::Internal(e.into()))?;
-    }
+    // Kept before its row is written: a row never names a file that is not there. (A file whose
+    // row then fails stays, unnamed, until the same bytes are uploaded again.)
+    let kept = state.blobs.keep(&received.sha256, &received.temp).await;
+    discard(&received.temp).await;
+    kept.map_err(AppError::Internal)?;
     let now = time::now();
     let txn = crate::db::begin_write(state.db).await?;
     // Again under the case's lock: two uploads at once must not both take the last room.
@@ -262,11 +257,12 @@ pub async fn find(state: Store<'_>, case_id: Uuid, attachment_id: Uuid) -> AppRe
 /// The stored bytes, streamed, as a download.
 #[tracing::instrument(skip_all, fields(attachment = %row.id))]
 pub async fn download(state: Store<'_>, row: &attachment::Model) -> AppResult<Response> {
-    let path = blob_path(&store_dir(state), &row.sha256);
-    let file = tokio::fs::File::open(&path)
+    let bytes = state
+        .blobs
+        .read(&row.sha256)
         .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("attachment {} missing on disk: {e}", row.id)))?;
-    let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("attachment {} missing from the store: {e}", row.id)))?;
+    let body = Body::from_stream(bytes);
     let encoded: String = form_urlencoded::byte_serialize(row.filename.as_bytes()).collect();
     let ascii: String = row.filename.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' }).collect();
     let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", encoded.replace('+', "%20"));
@@ -288,7 +284,6 @@ pub async fn download(state: Store<'_>, row: &attachment::Model) -> AppResult<Re
 /// rows were deleted and committed). A failure is logged, not raised: the rows are gone, and a
 /// file left behind is found again by the next erasure of the same content.
 pub async fn forget(state: Store<'_>, sha256s: Vec<String>) {
-    let root = store_dir(state);
     for sha in sha256s {
         let still_used = attachment::Entity::find()
             .filter(attachment::Column::Sha256.eq(sha.as_str()))
@@ -296,10 +291,8 @@ pub async fn forget(state: Store<'_>, sha256s: Vec<String>) {
             .await
             .map(|row| row.is_some());
         match still_used {
-            Ok(false) if sha.len() == 64 => {
-                if let Err(error) = tokio::fs::remove_file(blob_path(&root, &sha)).await
-                    && error.kind() != std::io::ErrorKind::NotFound
-                {
+            Ok(false) if crate::blobs::is_sha256(&sha) => {
+                if let Err(error) = state.blobs.remove(&sha).await {
                     tracing::warn!(%error, "an erased attachment's file could not be removed");
                 }
             }

@@ -19,12 +19,15 @@ async fn evidence_is_stored_by_its_hash_and_served_to_those_who_see_the_case() {
     assert_eq!(created["sha256"], sha);
     assert_eq!(created["size"], pdf.len());
     assert_eq!(created["filename"], "發票 2026.pdf", "no path survives");
-    assert!(app.data_dir.join("attachments").join(&sha[..2]).join(&sha).is_file(), "content-addressed on disk");
+    assert!(app.state.blobs.has(&sha).await.unwrap(), "content-addressed in the store");
+    if app.s3_bucket.is_none() {
+        assert!(app.data_dir.join("attachments").join(&sha[..2]).join(&sha).is_file(), "under the data directory");
+    }
 
     // The same bytes again are stored once.
     expect_status(upload(&app, &c.clerk, id, "copy.pdf", pdf.clone()).await, StatusCode::CREATED).await;
-    let blobs = std::fs::read_dir(app.data_dir.join("attachments").join(&sha[..2])).unwrap().count();
-    assert_eq!(blobs, 1);
+    let stored: Vec<String> = futures_util::TryStreamExt::try_collect(app.state.blobs.list()).await.unwrap();
+    assert_eq!(stored, std::slice::from_ref(&sha));
 
     let download =
         app.get(&format!("/api/v1/cases/{id}/attachments/{}", created["id"].as_str().unwrap()), Some(&c.clerk)).await;
@@ -109,6 +112,45 @@ async fn disallowed_and_oversized_files_are_refused() {
         1,
         "only the allowed file was kept"
     );
-    let leftovers = std::fs::read_dir(app.data_dir.join("attachments/tmp")).map(|d| d.count()).unwrap_or(0);
+    let leftovers = std::fs::read_dir(app.data_dir.join("uploads")).map(|d| d.count()).unwrap_or(0);
     assert_eq!(leftovers, 0, "refused uploads leave no temporary files");
+}
+
+#[tokio::test]
+async fn instances_with_data_directories_of_their_own_share_evidence_through_the_bucket() {
+    if s3_endpoint().is_none() {
+        eprintln!("skipped: set TEST_S3_ENDPOINT to an S3-compatible server (.ci/run starts moto)");
+        return;
+    }
+    let one = spawn_app().await;
+    let two = one.instance_elsewhere().await;
+    assert_ne!(one.data_dir, two.data_dir);
+    let c = one.cast().await;
+    let case = one.file_online(&c.citizen, &c.business_id).await;
+    let id = case["id"].as_str().unwrap();
+
+    // Larger than one part of a multipart upload (5 MiB), with bytes no other test has.
+    let mut pdf = b"%PDF-1.7\n".to_vec();
+    let seed = uuid::Uuid::new_v4();
+    while pdf.len() < 6 * 1024 * 1024 + 123 {
+        pdf.extend_from_slice(seed.as_bytes());
+        pdf.extend_from_slice(&(pdf.len() as u64).to_le_bytes());
+    }
+    let created =
+        expect_status(upload(&one, &c.citizen, id, "receipt.pdf", pdf.clone()).await, StatusCode::CREATED).await;
+    let path = format!("/api/v1/cases/{id}/attachments/{}", created["id"].as_str().unwrap());
+    let download = two.get(&path, Some(&c.clerk)).await;
+    assert_eq!(download.status(), StatusCode::OK);
+    assert_eq!(download.headers()["content-length"], pdf.len().to_string().as_str());
+    let got = download.bytes().await.unwrap();
+    assert!(
+        got.as_ref() == pdf.as_slice(),
+        "the second instance serves the same bytes ({} of {})",
+        got.len(),
+        pdf.len()
+    );
+    // Neither instance kept the file in its own directory.
+    for app in [&one, &two] {
+        assert!(!app.data_dir.join("attachments").join(&created["sha256"].as_str().unwrap()[..2]).exists());
+    }
 }

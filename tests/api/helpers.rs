@@ -92,6 +92,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub state: AppState,
     pub data_dir: PathBuf,
+    /// The bucket evidence is kept in, when tests run against an S3 server.
+    pub s3_bucket: Option<String>,
     _database: std::sync::Arc<TestDatabase>,
     _tmp: std::sync::Arc<tempfile::TempDir>,
 }
@@ -128,18 +130,52 @@ pub async fn spawn_app() -> TestApp {
 }
 
 /// Spawns the app with extra configuration overrides (dotted key, value).
-pub async fn spawn_app_with(extra: Vec<(&str, ConfigValue)>) -> TestApp {
+pub async fn spawn_app_with(mut extra: Vec<(&str, ConfigValue)>) -> TestApp {
     init_test_log();
     let tmp = tempfile::tempdir().expect("temp dir");
     let database = TestDatabase::new(tmp.path()).await;
+    let bucket = match s3_endpoint() {
+        Some(endpoint) => Some(new_bucket(&endpoint).await),
+        None => None,
+    };
+    extra.extend(s3_settings(bucket.as_deref()));
     let settings = test_settings(tmp.path(), &database.url, extra);
-    start(settings, std::sync::Arc::new(database), std::sync::Arc::new(tmp)).await
+    start(settings, std::sync::Arc::new(database), std::sync::Arc::new(tmp), bucket).await
+}
+
+/// The S3-compatible server evidence is kept on, when the environment names one
+/// (`TEST_S3_ENDPOINT`; `.ci/run` starts moto's): every test app then keeps its attachments in a
+/// bucket of its own there instead of its data directory.
+pub fn s3_endpoint() -> Option<String> {
+    std::env::var("TEST_S3_ENDPOINT").ok().filter(|s| !s.is_empty())
+}
+
+/// A new, empty bucket (the test server takes unsigned requests).
+async fn new_bucket(endpoint: &str) -> String {
+    let bucket = format!("cp-test-{}", uuid::Uuid::new_v4().simple());
+    let response = reqwest::Client::new().put(format!("{endpoint}/{bucket}")).send().await.expect("S3 server");
+    assert!(response.status().is_success(), "creating bucket {bucket}: {}", response.status());
+    bucket
+}
+
+fn s3_settings(bucket: Option<&str>) -> Vec<(&'static str, ConfigValue)> {
+    match (s3_endpoint(), bucket) {
+        (Some(endpoint), Some(bucket)) => vec![
+            ("attachments.store", "s3".into()),
+            ("attachments.s3_endpoint", endpoint.into()),
+            ("attachments.s3_bucket", bucket.to_string().into()),
+            ("attachments.s3_access_key", "testing".into()),
+            ("attachments.s3_secret_key", "testing".into()),
+        ],
+        _ => vec![],
+    }
 }
 
 async fn start(
     settings: Settings,
     database: std::sync::Arc<TestDatabase>,
     tmp: std::sync::Arc<tempfile::TempDir>,
+    s3_bucket: Option<String>,
 ) -> TestApp {
     let data_dir = settings.data_dir().to_path_buf();
     let app = Application::build(settings).await.expect("application builds");
@@ -147,7 +183,7 @@ async fn start(
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { address, client, state, data_dir, _database: database, _tmp: tmp }
+    TestApp { address, client, state, data_dir, s3_bucket, _database: database, _tmp: tmp }
 }
 
 impl TestApp {
@@ -159,6 +195,7 @@ impl TestApp {
             client,
             state,
             data_dir,
+            s3_bucket: None,
             _database: std::sync::Arc::new(TestDatabase { url: String::new(), _pg: None }),
             _tmp: std::sync::Arc::new(tempfile::tempdir().unwrap()),
         }
@@ -166,10 +203,20 @@ impl TestApp {
 
     /// A second server instance on the same database and data directory (as behind a load
     /// balancer), with the same settings plus `extra`.
-    pub async fn another_instance(&self, extra: Vec<(&str, ConfigValue)>) -> TestApp {
+    pub async fn another_instance(&self, mut extra: Vec<(&str, ConfigValue)>) -> TestApp {
         let url = self._database.url.clone();
+        extra.extend(s3_settings(self.s3_bucket.as_deref()));
         let settings = test_settings(&self.data_dir, &url, extra);
-        start(settings, self._database.clone(), self._tmp.clone()).await
+        start(settings, self._database.clone(), self._tmp.clone(), self.s3_bucket.clone()).await
+    }
+
+    /// A second instance on the same database and attachments' store, with a data directory
+    /// of its own (as on another machine).
+    pub async fn instance_elsewhere(&self) -> TestApp {
+        let url = self._database.url.clone();
+        let elsewhere = std::sync::Arc::new(tempfile::tempdir().expect("temp dir"));
+        let settings = test_settings(elsewhere.path(), &url, s3_settings(self.s3_bucket.as_deref()));
+        start(settings, self._database.clone(), elsewhere, self.s3_bucket.clone()).await
     }
 
     pub fn url(&self, path: &str) -> String {
