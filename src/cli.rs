@@ -1,4 +1,5 @@
-//! The command line: `serve` (default), `migrate`, `user create`.
+//! The command line: `serve` (default), `migrate`, `user create`, `demo`, `import`, `stats`,
+//! `backup`, `restore`.
 
 use std::process::ExitCode;
 
@@ -57,6 +58,10 @@ enum Command {
         #[arg(long, default_value = "utf-8")]
         encoding: String,
     },
+    /// Copy the database and the evidence files into DIR (new or empty), while the office works.
+    Backup { dir: std::path::PathBuf },
+    /// Put a backup made by `backup` into the configured empty database and attachments' store.
+    Restore { dir: std::path::PathBuf },
     /// Check or rebuild the statistics counters against the records.
     Stats {
         #[command(subcommand)]
@@ -138,6 +143,8 @@ pub async fn run() -> ExitCode {
             }
         },
         Command::Stats { action } => stats(settings, action).await,
+        Command::Backup { dir } => backup(settings, &dir).await,
+        Command::Restore { dir } => restore(settings, &dir).await,
         Command::Demo { year, seed } => demo(settings, year, seed).await,
         Command::Import { paths, dry_run, skip_invalid, encoding } => {
             import(settings, paths, dry_run, skip_invalid, &encoding).await
@@ -185,6 +192,30 @@ async fn create_user(settings: Settings, body: CreateUserBody) -> anyhow::Result
     db::migrate(&db).await?;
     let account = auth::service::create_account(&db, &settings.reference, new).await.map_err(describe)?;
     println!("created {} {} ({})", account.role, account.email, account.id);
+    Ok(())
+}
+
+async fn backup(settings: Settings, dir: &std::path::Path) -> anyhow::Result<()> {
+    let db = db::connect(&settings).await?;
+    let blobs = crate::blobs::Blobs::open(&settings.attachments, settings.data_dir())?;
+    let manifest = crate::backup::backup(&settings, &db, &blobs, dir).await?;
+    println!(
+        "backed up the {} database and {} evidence files into {}",
+        manifest.database,
+        manifest.attachments,
+        dir.display()
+    );
+    Ok(())
+}
+
+async fn restore(settings: Settings, dir: &std::path::Path) -> anyhow::Result<()> {
+    let manifest = crate::backup::restore(&settings, dir).await?;
+    println!(
+        "restored the backup of {} ({} evidence files) from {}",
+        manifest.made_at.to_rfc3339(),
+        manifest.attachments,
+        dir.display()
+    );
     Ok(())
 }
 

@@ -7,6 +7,7 @@ pub mod agenda;
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod backup;
 pub mod blobs;
 pub mod businesses;
 pub mod calendar;

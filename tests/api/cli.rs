@@ -146,3 +146,37 @@ async fn serve_migrates_creates_the_bootstrap_admin_and_listens() {
     assert_eq!(login.unwrap().status(), 200);
     assert!(dir.path().join("data/jwt_secret").is_file(), "a secret is generated under data/");
 }
+
+#[tokio::test]
+async fn backup_and_restore_on_the_command_line() {
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (db_one, db_two) = (TestDatabase::new(one.path()).await, TestDatabase::new(two.path()).await);
+    let create =
+        ["user", "create", "--email", "clerk@cpo.test", "--password", PASSWORD, "--name", "張書記", "--role", "clerk"];
+    assert!(run(one.path(), &db_one.url, &[], &create).status.success());
+    let evidence = one.path().join("data/attachments/ab");
+    std::fs::create_dir_all(&evidence).unwrap();
+    // A file whose name is not its bytes' SHA-256 is not an evidence file: not backed up.
+    std::fs::write(evidence.join("notes.txt"), "not evidence").unwrap();
+
+    let target = one.path().join("backup");
+    let backup = run(one.path(), &db_one.url, &[], &["backup", target.to_str().unwrap()]);
+    assert!(backup.status.success(), "{}", stderr(&backup));
+    assert!(String::from_utf8_lossy(&backup.stdout).contains("0 evidence files"));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(target.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["format"], 1);
+
+    let restore = run(two.path(), &db_two.url, &[], &["restore", target.to_str().unwrap()]);
+    assert!(restore.status.success(), "{}", stderr(&restore));
+    let again = run(two.path(), &db_two.url, &[], &["restore", target.to_str().unwrap()]);
+    assert!(!again.status.success());
+    assert!(stderr(&again).contains("already holds"), "{}", stderr(&again));
+    let missing = run(two.path(), &db_two.url, &[], &["restore", two.path().join("nothing").to_str().unwrap()]);
+    assert!(stderr(&missing).contains("manifest.json"), "{}", stderr(&missing));
+
+    // The account backed up signs in on the restored system.
+    let app = spawn_on(&db_two.url, two.path()).await;
+    let token = app.token("clerk@cpo.test", PASSWORD).await;
+    expect_status(app.get("/api/v1/me", Some(&token)).await, StatusCode::OK).await;
+}

@@ -130,7 +130,13 @@ pub async fn spawn_app() -> TestApp {
 }
 
 /// Spawns the app with extra configuration overrides (dotted key, value).
-pub async fn spawn_app_with(mut extra: Vec<(&str, ConfigValue)>) -> TestApp {
+pub async fn spawn_app_with(extra: Vec<(&str, ConfigValue)>) -> TestApp {
+    spawn_app_after(extra, async |_| {}).await
+}
+
+/// A new system (its own data directory, database and, on S3, bucket) that `prepare` is given
+/// the settings of before the server starts on it: a restore, say.
+pub async fn spawn_app_after(mut extra: Vec<(&str, ConfigValue)>, prepare: impl AsyncFnOnce(&Settings)) -> TestApp {
     init_test_log();
     let tmp = tempfile::tempdir().expect("temp dir");
     let database = TestDatabase::new(tmp.path()).await;
@@ -140,6 +146,7 @@ pub async fn spawn_app_with(mut extra: Vec<(&str, ConfigValue)>) -> TestApp {
     };
     extra.extend(s3_settings(bucket.as_deref()));
     let settings = test_settings(tmp.path(), &database.url, extra);
+    prepare(&settings).await;
     start(settings, std::sync::Arc::new(database), std::sync::Arc::new(tmp), bucket).await
 }
 

@@ -14,6 +14,7 @@ mod operations;
 mod pages;
 
 mod attachments;
+mod backups;
 mod businesses;
 mod calendar;
 mod committee;
