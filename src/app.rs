@@ -3,6 +3,7 @@
 //! tests run the real server on a random port.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -36,17 +37,40 @@ impl Application {
     /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tracing::info!(address = %self.local_addr(), "listening");
+        let stopping = self.state.stopping.clone();
+        let grace = Duration::from_secs(self.state.settings.server.shutdown_grace_seconds);
         let jobs = jobs::spawn(self.state.clone());
         let vacuum = jobs::spawn_vacuum(&self.state);
         let app = router(self.state);
         crate::memory::release_free_memory();
-        axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
-        jobs.abort();
+        tokio::spawn({
+            let stopping = stopping.clone();
+            async move {
+                shutdown_signal().await;
+                stopping.cancel();
+            }
+        });
+        // On the signal the listener closes and the connections answer what they were asked;
+        // the job finishes its current step. Both within the grace period, else we go anyway.
+        let serving = axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(stopping.clone().cancelled_owned());
+        let finished = async {
+            serving.await?;
+            let _ = jobs.await;
+            std::io::Result::Ok(())
+        };
+        let deadline = async {
+            stopping.cancelled().await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            result = finished => result?,
+            _ = deadline => tracing::warn!(seconds = grace.as_secs(), "still busy at the end of the grace period: stopping anyway"),
+        }
         if let Some(vacuum) = vacuum {
             vacuum.abort();
         }
+        tracing::info!("stopped");
         Ok(())
     }
 }

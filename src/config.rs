@@ -75,6 +75,14 @@ pub struct ServerSettings {
     /// The address people reach the pages at, for the links in mail (default
     /// `http://{host}:{port}`; required in production).
     pub public_url: Option<String>,
+    /// After SIGTERM: how long requests in flight and the background job's current step may
+    /// take to finish before the process exits anyway.
+    #[serde(default = "default_shutdown_grace_seconds")]
+    pub shutdown_grace_seconds: u64,
+}
+
+fn default_shutdown_grace_seconds() -> u64 {
+    30
 }
 
 impl ServerSettings {
@@ -319,6 +327,9 @@ impl Settings {
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.server.body_limit_bytes < 1024 {
             return Err(bad("server.body_limit_bytes", "must be at least 1024"));
+        }
+        if !(1..=3600).contains(&self.server.shutdown_grace_seconds) {
+            return Err(bad("server.shutdown_grace_seconds", "must be between 1 and 3600"));
         }
         if self.database.max_connections == 0 {
             return Err(bad("database.max_connections", "must be at least 1"));

@@ -34,6 +34,9 @@ pub struct AppState {
     pub numbers: Arc<crate::case_numbers::Numbers>,
     /// Where evidence files' bytes are kept (`attachments.store`).
     pub blobs: crate::blobs::Blobs,
+    /// Cancelled when the process is asked to stop (SIGTERM, Ctrl-C): the background job
+    /// finishes its current step and starts no other.
+    pub stopping: tokio_util::sync::CancellationToken,
 }
 
 impl AppState {
@@ -71,6 +74,7 @@ impl AppState {
             documents,
             numbers: Arc::default(),
             blobs,
+            stopping: tokio_util::sync::CancellationToken::new(),
         };
         Ok(state)
     }
@@ -93,7 +97,12 @@ impl AppState {
 impl AppState {
     /// What delivering mail needs.
     pub fn delivery(&self) -> notify::outbox::Delivery<'_> {
-        notify::outbox::Delivery { db: &self.db, mailer: &self.mailer, settings: &self.settings.mail }
+        notify::outbox::Delivery {
+            db: &self.db,
+            mailer: &self.mailer,
+            settings: &self.settings.mail,
+            stopping: &self.stopping,
+        }
     }
 }
 

@@ -55,13 +55,30 @@ fn absorb(report: &mut Report, step: &'static str, result: AppResult<Tally>) -> 
 }
 
 /// One pass of every step. A failing step or unit is counted in the report; the rest run.
+/// When the process is stopping, the step under way finishes and no other starts.
 pub async fn run_once(state: &AppState) -> AppResult<Report> {
     let mut report = Report::default();
+    let stopping = || state.stopping.is_cancelled();
     report.overdue = absorb(&mut report, "overdue", deadlines::mark_overdue(state).await);
+    if stopping() {
+        return Ok(report);
+    }
     report.deemed = absorb(&mut report, "deemed", deadlines::apply_deemed(state).await);
+    if stopping() {
+        return Ok(report);
+    }
     report.court_alerts = absorb(&mut report, "court_alerts", deadlines::alert_court_dispatch(state).await);
+    if stopping() {
+        return Ok(report);
+    }
     report.reminders = absorb(&mut report, "reminders", deadlines::remind_businesses(state).await);
+    if stopping() {
+        return Ok(report);
+    }
     report.follow_up_alerts = absorb(&mut report, "follow_ups", deadlines::alert_follow_ups(state).await);
+    if stopping() {
+        return Ok(report);
+    }
     let now = crate::time::now();
     let pruned = match crate::auth::throttle::prune(&state.db, now).await {
         Ok(_) => crate::auth::links::prune(&state.db, now).await.map(|_| Tally::default()),
@@ -70,6 +87,9 @@ pub async fn run_once(state: &AppState) -> AppResult<Report> {
     absorb(&mut report, "housekeeping", pruned);
     let folded = crate::stats::rollups::fold(&state.db).await.map(|_| Tally::default());
     absorb(&mut report, "rollups", folded);
+    if stopping() {
+        return Ok(report);
+    }
     // Last, so that what this pass queued goes out in the same pass.
     match crate::notify::outbox::deliver_due(state.delivery()).await {
         Ok((mail, tally)) => {
@@ -111,8 +131,9 @@ pub fn spawn_vacuum(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
     }))
 }
 
-/// Runs a pass every interval until the process ends. Each pass is a task of its own: should
-/// one ever die, the next starts on time all the same.
+/// Runs a pass every interval until the process is stopping (`AppState::stopping`); the pass
+/// under way then finishes its current step and the task ends. Each pass is a task of its
+/// own: should one ever die, the next starts on time all the same.
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     let period = Duration::from_secs(state.settings.jobs.interval_seconds);
     state.job_health.started(crate::time::now());
@@ -120,7 +141,10 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
         let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            ticker.tick().await;
+            tokio::select! {
+                _ = ticker.tick() => {}
+                _ = state.stopping.cancelled() => break,
+            }
             let pass = tokio::spawn({
                 let state = state.clone();
                 async move { run_once(&state).await }

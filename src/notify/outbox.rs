@@ -109,6 +109,8 @@ pub struct Delivery<'a> {
     pub db: &'a DatabaseConnection,
     pub mailer: &'a transport::Mailer,
     pub settings: &'a MailSettings,
+    /// When cancelled, the message being sent is finished and no other is claimed.
+    pub stopping: &'a tokio_util::sync::CancellationToken,
 }
 
 #[tracing::instrument(skip_all)]
@@ -130,6 +132,9 @@ pub async fn deliver_due(state: Delivery<'_>) -> AppResult<(Delivered, Tally)> {
     }
     let from = transport::sender(state.settings)?;
     for id in ids {
+        if state.stopping.is_cancelled() {
+            break;
+        }
         let mut outcome = None;
         tally.unit("mail", id, deliver_one(state, &from, id, now, &mut outcome)).await;
         match outcome {

@@ -180,3 +180,193 @@ async fn backup_and_restore_on_the_command_line() {
     let token = app.token("clerk@cpo.test", PASSWORD).await;
     expect_status(app.get("/api/v1/me", Some(&token)).await, StatusCode::OK).await;
 }
+
+/// A filing's outcome as its client saw it: acknowledged (201, with the case id), answered
+/// otherwise, or no answer (and whether the request began well before the signal).
+enum Seen {
+    Filed(String),
+    Answered(u16),
+    NoAnswer { began_before_signal: bool, error: String },
+}
+
+#[tokio::test]
+async fn sigterm_under_a_load_of_filings_loses_nothing_and_cuts_no_request_off() {
+    use std::sync::{Arc, Mutex};
+    use std::time::Instant;
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDatabase::new(dir.path()).await;
+    let create =
+        ["user", "create", "--email", "clerk@cpo.test", "--password", PASSWORD, "--name", "張書記", "--role", "clerk"];
+    assert!(run(dir.path(), &db.url, &[], &create).status.success());
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = tokio::process::Command::new(BIN)
+        .current_dir(dir.path())
+        .env_remove("APP_ENV")
+        .env("DATABASE_URL", &db.url)
+        .env("APP__DATA__DIR", dir.path().join("data"))
+        .env("APP__SERVER__PORT", port.to_string())
+        .env("APP__SERVER__SHUTDOWN_GRACE_SECONDS", "20")
+        .env("APP__LOG__FILTER", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    // A connection per request: after the signal a new request is refused at connect, never
+    // sent on a kept-alive connection the server is closing.
+    let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+    for _ in 0..100 {
+        if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let login = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": "clerk@cpo.test", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let token = login.json::<serde_json::Value>().await.unwrap()["access_token"].as_str().unwrap().to_string();
+    let business = client
+        .post(format!("{base}/api/v1/businesses"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"name": "大發電器行"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(business.status(), StatusCode::CREATED);
+    let business_id = business.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+
+    let signalled: Arc<Mutex<Option<Instant>>> = Arc::default();
+    let filer = |n: usize| {
+        let (client, base, token, business_id, signalled) =
+            (client.clone(), base.clone(), token.clone(), business_id.clone(), signalled.clone());
+        async move {
+            let mut seen = Vec::new();
+            for i in 0.. {
+                let began = Instant::now();
+                let paper = serde_json::json!({
+                    "business_id": business_id, "category": "appliances", "channel": "mail",
+                    "description": format!("冷氣故障 {n}-{i}"), "requested_resolution": "退款",
+                    "consumer": {"name": "周小姐"},
+                });
+                let sent = client.post(format!("{base}/api/v1/cases")).bearer_auth(&token).json(&paper).send().await;
+                let answer = match sent {
+                    Ok(response) if response.status() == StatusCode::CREATED => {
+                        match response.json::<serde_json::Value>().await {
+                            Ok(case) => Seen::Filed(case["id"].as_str().unwrap().to_string()),
+                            Err(e) => Seen::NoAnswer { began_before_signal: true, error: format!("body cut off: {e}") },
+                        }
+                    }
+                    Ok(response) => Seen::Answered(response.status().as_u16()),
+                    Err(e) => {
+                        // Requests begun within 100 ms of the signal may have been queued by the
+                        // kernel behind a listener that is closing: excused.
+                        let signal = *signalled.lock().unwrap();
+                        let before = signal.is_none_or(|at| began + Duration::from_millis(100) < at);
+                        Seen::NoAnswer { began_before_signal: before, error: format!("{e:?}") }
+                    }
+                };
+                let stop = matches!(answer, Seen::NoAnswer { .. });
+                seen.push(answer);
+                if stop {
+                    return seen;
+                }
+            }
+            seen
+        }
+    };
+    let filers: Vec<_> = (0..8).map(|n| tokio::spawn(filer(n))).collect();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    *signalled.lock().unwrap() = Some(Instant::now());
+    let pid = child.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let exit = tokio::time::timeout(Duration::from_secs(25), child.wait()).await;
+    let mut filed = Vec::new();
+    for filer in filers {
+        for seen in filer.await.unwrap() {
+            match seen {
+                Seen::Filed(id) => filed.push(id),
+                Seen::Answered(status) => panic!("a filing was answered {status}"),
+                Seen::NoAnswer { began_before_signal: true, error } => {
+                    panic!("a request in flight was cut off: {error}")
+                }
+                Seen::NoAnswer { .. } => {}
+            }
+        }
+    }
+    let exit = exit.expect("the server stopped within its grace period").unwrap();
+    assert!(exit.success(), "the server exits 0 on SIGTERM: {exit:?}");
+    assert!(filed.len() >= 8, "filings were acknowledged under load: {}", filed.len());
+
+    // Every acknowledged filing is stored.
+    let app = spawn_on(&db.url, dir.path()).await;
+    let token = app.token("clerk@cpo.test", PASSWORD).await;
+    for id in &filed {
+        expect_status(app.get(&format!("/api/v1/cases/{id}"), Some(&token)).await, StatusCode::OK).await;
+    }
+    let list = expect_status(app.get("/api/v1/cases?per_page=1", Some(&token)).await, StatusCode::OK).await;
+    assert!(list["total"].as_u64().unwrap() >= filed.len() as u64);
+}
+
+#[tokio::test]
+async fn a_stopping_job_finishes_its_step_and_starts_no_other() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = spawn_app().await;
+    app.register_unverified("mei@example.tw", "陳美玲").await;
+    let count = async |sql: &str| {
+        let db = &app.state.db;
+        let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+        row.try_get_by_index::<i64>(0).unwrap()
+    };
+    let pending = "SELECT COUNT(*) FROM notifications WHERE status = 'pending' AND claimed_until IS NULL";
+    assert_eq!(count(pending).await, 1);
+
+    // Asked to stop (as SIGTERM does): the pass ends after the step under way, before the mail.
+    app.state.stopping.cancel();
+    let report = consumer_protection::jobs::run_once(&app.state).await.unwrap();
+    assert_eq!(report.mail, Default::default());
+    assert_eq!(count(pending).await, 1, "the message is neither sent nor left claimed");
+}
+
+#[tokio::test]
+async fn a_request_that_never_ends_does_not_hold_the_process_past_its_grace_period() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDatabase::new(dir.path()).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = tokio::process::Command::new(BIN)
+        .current_dir(dir.path())
+        .env_remove("APP_ENV")
+        .env("DATABASE_URL", &db.url)
+        .env("APP__DATA__DIR", dir.path().join("data"))
+        .env("APP__SERVER__PORT", port.to_string())
+        .env("APP__SERVER__SHUTDOWN_GRACE_SECONDS", "2")
+        .env("APP__LOG__FILTER", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        if client.get(format!("http://127.0.0.1:{port}/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A body promised and never sent: the request stays in flight.
+    let mut stuck = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let head = "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{";
+    stuck.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let signalled = std::time::Instant::now();
+    let pid = child.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let exit = tokio::time::timeout(Duration::from_secs(15), child.wait()).await.expect("the process ends").unwrap();
+    let took = signalled.elapsed();
+    assert!(exit.success(), "{exit:?}");
+    assert!(took >= Duration::from_secs(2), "it waited for the request first ({took:?})");
+    drop(stuck);
+}
