@@ -24,6 +24,7 @@ pub mod education;
 pub mod error;
 pub mod exports;
 pub mod extract;
+pub mod gauges;
 pub mod headers;
 pub mod import;
 pub mod inspections;

@@ -52,7 +52,9 @@ pub fn metrics_handle() -> PrometheusHandle {
         .clone()
 }
 
-/// The span every request runs in, carrying its request id.
+/// The span every request runs in, carrying its request id; the route, the case it is about
+/// and the caller's role are recorded into it once known (`track_metrics`, the `Auth`
+/// extractor). Ids and roles only: never a name, an address or a body.
 pub fn request_span(request: &Request) -> tracing::Span {
     let request_id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
     tracing::info_span!(
@@ -60,7 +62,18 @@ pub fn request_span(request: &Request) -> tracing::Span {
         method = %request.method(),
         path = %request.uri().path(),
         request_id = %request_id,
+        route = tracing::field::Empty,
+        role = tracing::field::Empty,
+        case_id = tracing::field::Empty,
     )
+}
+
+/// The case a request is about: the `{id}` after `cases` in its route template.
+fn case_id(route: &str, path: &str) -> Option<String> {
+    let template: Vec<&str> = route.split('/').collect();
+    let position = template.windows(2).position(|w| w == ["cases", "{id}"])? + 1;
+    let segment = path.split('/').nth(position)?;
+    uuid::Uuid::parse_str(segment).ok().map(|id| id.to_string())
 }
 
 /// Counts requests and their latency by method, route template and status.
@@ -70,6 +83,11 @@ pub async fn track_metrics(request: Request, next: Next) -> Response {
     let method = request.method().to_string();
     let route =
         request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
+    let span = tracing::Span::current();
+    span.record("route", route.as_str());
+    if let Some(id) = case_id(&route, request.uri().path()) {
+        span.record("case_id", id.as_str());
+    }
     let response = next.run(request).await;
     let status = response.status().as_u16().to_string();
     let labels = [("method", method), ("route", route), ("status", status)];
@@ -100,4 +118,22 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
     *rewritten.status_mut() = status;
     rewritten.headers_mut().extend(kept);
     rewritten
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_case_of_a_request_is_read_from_its_route() {
+        let id = "0193a4f2-7c1e-7000-8000-000000000001";
+        assert_eq!(
+            case_id("/api/v1/cases/{id}/timeline", &format!("/api/v1/cases/{id}/timeline")).as_deref(),
+            Some(id)
+        );
+        assert_eq!(case_id("/cases/{id}", &format!("/cases/{id}")).as_deref(), Some(id));
+        assert_eq!(case_id("/api/v1/cases", "/api/v1/cases"), None);
+        assert_eq!(case_id("/api/v1/users/{id}", &format!("/api/v1/users/{id}")), None);
+        assert_eq!(case_id("/api/v1/cases/{id}", "/api/v1/cases/not-an-id"), None);
+    }
 }

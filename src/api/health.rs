@@ -96,8 +96,9 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Prometheus text format: request counts and latencies by route and status, and the
-/// background job's last run (`background_job_*`). Needs `metrics.token` as a bearer token
+/// Prometheus text format: request counts and latencies by route and status, the background
+/// job's last run (`background_job_*`), and the operational gauges (open cases, overdue
+/// answers, records late for the court, the outbox). Needs `metrics.token` as a bearer token
 /// when one is configured; otherwise answers only loopback clients.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, content_type = "text/plain"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -108,6 +109,11 @@ async fn metrics(State(state): State<AppState>, ClientAddress(client): ClientAdd
             .into_response();
     }
     let stalled = job_status(&state).status == "stalled";
+    // A database away must not take the rest of the metrics with it: the gauges keep their
+    // last values and the failure is logged.
+    if let Err(e) = crate::gauges::refresh(&state.db, crate::time::now()).await {
+        tracing::warn!(error = %e, "reading the operational gauges failed");
+    }
     metrics::gauge!("background_job_stalled").set(if stalled { 1.0 } else { 0.0 });
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
 }

@@ -117,6 +117,7 @@ where
             Some(user) => user.clone(),
             None => {
                 let user = authenticate(parts, state).await?;
+                tracing::Span::current().record("role", user.role.as_str());
                 parts.extensions.insert(user.clone());
                 user
             }

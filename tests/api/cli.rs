@@ -370,3 +370,77 @@ async fn a_request_that_never_ends_does_not_hold_the_process_past_its_grace_peri
     assert!(took >= Duration::from_secs(2), "it waited for the request first ({took:?})");
     drop(stuck);
 }
+
+#[tokio::test]
+async fn json_logs_carry_the_request_id_route_role_and_case_and_no_personal_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDatabase::new(dir.path()).await;
+    let create =
+        ["user", "create", "--email", "clerk@cpo.test", "--password", PASSWORD, "--name", "張書記", "--role", "clerk"];
+    assert!(run(dir.path(), &db.url, &[], &create).status.success());
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (out, err) = (dir.path().join("stdout.log"), dir.path().join("stderr.log"));
+    let mut child = tokio::process::Command::new(BIN)
+        .current_dir(dir.path())
+        .env_remove("APP_ENV")
+        .env_remove("RUST_LOG")
+        .env("DATABASE_URL", &db.url)
+        .env("APP__DATA__DIR", dir.path().join("data"))
+        .env("APP__SERVER__PORT", port.to_string())
+        .env("APP__LOG__FORMAT", "json")
+        .env("APP__LOG__FILTER", "info,sqlx=warn")
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let post = |path: &str, token: Option<&str>, body: serde_json::Value| {
+        let mut request = client.post(format!("{base}{path}")).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        async move { request.send().await.unwrap().json::<serde_json::Value>().await.unwrap() }
+    };
+    let token = post("/api/v1/auth/login", None, serde_json::json!({"email": "clerk@cpo.test", "password": PASSWORD}))
+        .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let business = post("/api/v1/businesses", Some(&token), serde_json::json!({"name": "大發電器行"})).await;
+    let (name, email, phone) = ("周秘密小姐", "secret.chou@example.tw", "0912345678");
+    let paper = serde_json::json!({"business_id": business["id"], "category": "food", "description": "發票遺失",
+        "requested_resolution": "退款", "consumer": {"name": name, "email": email, "phone": phone}});
+    let case = post("/api/v1/cases", Some(&token), paper).await;
+    let id = case["id"].as_str().unwrap();
+    let read = client
+        .get(format!("{base}/api/v1/cases/{id}"))
+        .bearer_auth(&token)
+        .header("x-request-id", "req-log-test-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), StatusCode::OK);
+    let pid = child.id().unwrap().to_string();
+    std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    child.wait().await.unwrap();
+
+    let log = std::fs::read_to_string(&out).unwrap() + &std::fs::read_to_string(&err).unwrap();
+    let line =
+        log.lines().find(|l| l.contains("req-log-test-1")).unwrap_or_else(|| panic!("no line of the request:\n{log}"));
+    let entry: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+    let span = &entry["span"];
+    assert_eq!(span["request_id"], "req-log-test-1", "{entry}");
+    assert_eq!(span["route"], "/api/v1/cases/{id}", "{entry}");
+    assert_eq!(span["role"], "clerk", "{entry}");
+    assert_eq!(span["case_id"], id, "{entry}");
+    for personal in [name, email, phone, "發票遺失"] {
+        assert!(!log.contains(personal), "{personal} reached the log:\n{log}");
+    }
+}

@@ -29,6 +29,68 @@ async fn metrics_count_requests_by_route_and_status() {
     assert!(text.contains("http_request_duration_seconds_bucket"), "{text}");
 }
 
+/// The value of one series in the Prometheus text (0 when absent).
+fn series(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+        .map(|v| v.trim().parse().unwrap())
+        .unwrap_or(0.0)
+}
+
+/// Scrapes until `name` reads as `want` says (the recorder is one per process: another test's
+/// scrape may set the gauges from its own database between ours and its rendering).
+async fn reads(app: &TestApp, name: &str, want: impl Fn(f64) -> bool) -> f64 {
+    let mut text = String::new();
+    for _ in 0..5 {
+        text = app.get("/metrics", None).await.text().await.unwrap();
+        if want(series(&text, name)) {
+            return series(&text, name);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{name} reads {}:\n{text}", series(&text, name));
+}
+
+fn is(n: f64) -> impl Fn(f64) -> bool {
+    move |v| v == n
+}
+
+#[tokio::test]
+async fn operational_gauges_follow_the_cases_and_the_outbox() {
+    use serde_json::json;
+    let app = spawn_app().await;
+    let c = app.cast().await;
+    let submitted = r#"cases_open{jurisdiction="kaohsiung",stage="first_complaint",status="submitted"}"#;
+    let forwarded = r#"cases_open{jurisdiction="kaohsiung",stage="first_complaint",status="forwarded"}"#;
+    let overdue = r#"answers_overdue{jurisdiction="kaohsiung"}"#;
+    app.run_jobs().await;
+    reads(&app, "outbox_pending", is(0.0)).await;
+    reads(&app, submitted, is(0.0)).await;
+
+    // An online filing: open, and its acknowledgement waiting in the outbox.
+    app.file_online(&c.citizen, &c.business_id).await;
+    reads(&app, submitted, is(1.0)).await;
+    reads(&app, "outbox_pending", |n| n >= 1.0).await;
+    reads(&app, "outbox_oldest_pending_age_seconds", |age| (0.0..60.0).contains(&age)).await;
+
+    // A paper complaint forwarded 39 days ago: its answer is overdue at the job's next pass.
+    let paper = json!({"business_id": c.business_id, "category": "food", "description": "d",
+        "requested_resolution": "r", "consumer": {"name": "周小姐"}, "received_at": days_ago(40, 9)});
+    let case = expect_status(app.post("/api/v1/cases", Some(&c.clerk), &paper).await, StatusCode::CREATED).await;
+    app.act_ok(&c.clerk, case["id"].as_str().unwrap(), "forward", json!({"occurred_at": days_ago(39, 9)})).await;
+    reads(&app, forwarded, is(1.0)).await;
+    reads(&app, overdue, is(0.0)).await;
+    app.run_jobs().await;
+    reads(&app, overdue, is(1.0)).await;
+    reads(&app, forwarded, is(0.0)).await;
+    reads(&app, submitted, is(1.0)).await;
+    // The job delivered everything: nothing waits, nothing failed, no record late for the court.
+    reads(&app, "outbox_pending", is(0.0)).await;
+    reads(&app, "outbox_oldest_pending_age_seconds", is(0.0)).await;
+    reads(&app, "outbox_failed", is(0.0)).await;
+    reads(&app, "court_dispatch_late", is(0.0)).await;
+}
+
 #[tokio::test]
 async fn the_openapi_document_lists_every_route_and_the_docs_render_offline() {
     let app = spawn_app().await;
