@@ -62,6 +62,12 @@ enum Command {
     Backup { dir: std::path::PathBuf },
     /// Put a backup made by `backup` into the configured empty database and attachments' store.
     Restore { dir: std::path::PathBuf },
+    /// Erase the personal data of cases closed more than `retention.years` ago (the background
+    /// job does it too); --dry-run counts them and changes nothing.
+    Retention {
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Check or rebuild the statistics counters against the records.
     Stats {
         #[command(subcommand)]
@@ -144,6 +150,7 @@ pub async fn run() -> ExitCode {
         },
         Command::Stats { action } => stats(settings, action).await,
         Command::Backup { dir } => backup(settings, &dir).await,
+        Command::Retention { dry_run } => retention(settings, dry_run).await,
         Command::Restore { dir } => restore(settings, &dir).await,
         Command::Demo { year, seed } => demo(settings, year, seed).await,
         Command::Import { paths, dry_run, skip_invalid, encoding } => {
@@ -192,6 +199,42 @@ async fn create_user(settings: Settings, body: CreateUserBody) -> anyhow::Result
     db::migrate(&db).await?;
     let account = auth::service::create_account(&db, &settings.reference, new).await.map_err(describe)?;
     println!("created {} {} ({})", account.role, account.email, account.id);
+    Ok(())
+}
+
+async fn retention(settings: Settings, dry_run: bool) -> anyhow::Result<()> {
+    let Some(years) = settings.retention.years else {
+        anyhow::bail!("retention.years is not set: personal data is kept (set APP__RETENTION__YEARS)");
+    };
+    let db = db::connect(&settings).await?;
+    db::migrate(&db).await?;
+    let blobs = crate::blobs::Blobs::open(&settings.attachments, settings.data_dir())?;
+    let store = crate::cases::attachments::Store {
+        db: &db,
+        limits: &settings.attachments,
+        data_dir: settings.data_dir(),
+        blobs: &blobs,
+    };
+    let mut tally = crate::work::Tally::default();
+    let now = crate::time::now();
+    let run = crate::privacy::retention::run(store, years, now, dry_run, None, "command", &mut tally)
+        .await
+        .map_err(describe)?;
+    let before = run.closed_before.map(|at| crate::time::taipei_date(at).to_string()).unwrap_or_default();
+    if dry_run {
+        println!(
+            "dry run: {} cases closed before {before} would lose their personal data ({} evidence files)",
+            run.cases, run.files
+        );
+    } else {
+        println!(
+            "erased the personal data of {} cases closed before {before} ({} evidence files)",
+            run.cases, run.files
+        );
+    }
+    if tally.failed > 0 {
+        anyhow::bail!("{} cases could not be erased (see the log); run again", tally.failed);
+    }
     Ok(())
 }
 

@@ -57,6 +57,8 @@ pub struct Settings {
     pub log: LogSettings,
     pub bootstrap: BootstrapSettings,
     pub metrics: MetricsSettings,
+    #[serde(default)]
+    pub retention: RetentionSettings,
     pub documents: DocumentSettings,
     pub reference: ReferenceSettings,
     /// Not a configuration key: the `APP_ENV` the settings were loaded for.
@@ -248,6 +250,14 @@ pub struct LogSettings {
     pub filter: String,
 }
 
+/// `[retention]`: personal data kept no longer than needed (PDPA Art. 11 III).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// Years after a case closed when its consumer's personal data is erased; unset: never.
+    pub years: Option<u32>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetricsSettings {
@@ -416,6 +426,9 @@ impl Settings {
         }
         if self.metrics.token.as_ref().is_some_and(|t| t.expose().len() < 16) {
             return Err(bad("metrics.token", "must be at least 16 characters long"));
+        }
+        if self.retention.years == Some(0) || self.retention.years.is_some_and(|y| y > 100) {
+            return Err(bad("retention.years", "must be between 1 and 100 (or unset: keep)"));
         }
         if self.jobs.interval_seconds == 0 {
             return Err(bad("jobs.interval_seconds", "must be at least 1"));

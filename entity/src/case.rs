@@ -37,6 +37,8 @@ pub struct Model {
     /// When the complaint was first forwarded to the business (from then on it sees the case).
     pub forwarded_at: Option<DateTimeUtc>,
     pub closed_at: Option<DateTimeUtc>,
+    /// When the consumer's personal data was erased (retention, or her account's closing).
+    pub anonymised_at: Option<DateTimeUtc>,
     /// The dated time of the latest action by a person (back-dated actions may not precede it).
     pub last_action_at: DateTimeUtc,
     pub version: i32,

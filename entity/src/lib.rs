@@ -33,6 +33,7 @@ pub mod meeting_member;
 pub mod notification;
 pub mod recovery_code;
 pub mod refresh_token;
+pub mod retention_run;
 pub mod session;
 pub mod stat_correction;
 pub mod stat_daily;

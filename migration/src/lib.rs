@@ -20,6 +20,7 @@ mod m20261206_000014_queue_index;
 mod m20261207_000015_breakdown_rollups;
 mod m20261207_000016_business_replies;
 mod m20261207_000017_access_packs;
+mod m20261207_000018_retention;
 pub mod rollups;
 
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000015_breakdown_rollups::Migration),
             Box::new(m20261207_000016_business_replies::Migration),
             Box::new(m20261207_000017_access_packs::Migration),
+            Box::new(m20261207_000018_retention::Migration),
         ]
     }
 }

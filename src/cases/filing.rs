@@ -471,6 +471,7 @@ pub async fn file(
         due_provisional: false,
         forwarded_at: None,
         closed_at: None,
+        anonymised_at: None,
         last_action_at: received_at,
         version: 1,
         consultation_id: from_consultation.map(|c| c.consultation.id),

@@ -27,6 +27,8 @@ pub struct Report {
     pub reminders: u64,
     /// Inspections whose follow-up date passed (officers alerted once each).
     pub follow_up_alerts: u64,
+    /// Cases whose personal data the retention period erased (`retention.years`).
+    pub anonymised: u64,
     /// Mail delivered, retried later, or given up in this pass.
     pub mail: crate::notify::outbox::Delivered,
     /// Units of work that failed (tried again next pass), and the last failure.
@@ -80,6 +82,11 @@ pub async fn run_once(state: &AppState) -> AppResult<Report> {
         return Ok(report);
     }
     let now = crate::time::now();
+    let retention = crate::privacy::retention::pass(state.attachments(), state.settings.retention.years, now).await;
+    report.anonymised = absorb(&mut report, "retention", retention);
+    if stopping() {
+        return Ok(report);
+    }
     let pruned = match crate::auth::throttle::prune(&state.db, now).await {
         Ok(_) => crate::auth::links::prune(&state.db, now).await.map(|_| Tally::default()),
         Err(e) => Err(e),

@@ -27,6 +27,7 @@ pub async fn case(db: &impl ConnectionTrait, case_id: Uuid, now: DateTime<Utc>) 
         .col_expr(case::Column::Description, Expr::value(ERASED))
         .col_expr(case::Column::RequestedResolution, Expr::value(ERASED))
         .col_expr(case::Column::UpdatedAt, Expr::value(now))
+        .col_expr(case::Column::AnonymisedAt, Expr::value(now))
         .filter(case::Column::Id.eq(case_id))
         .exec(db)
         .await?;

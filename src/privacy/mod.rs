@@ -6,3 +6,4 @@
 pub mod anonymise;
 pub mod closing;
 pub mod export;
+pub mod retention;

@@ -444,3 +444,17 @@ async fn json_logs_carry_the_request_id_route_role_and_case_and_no_personal_data
         assert!(!log.contains(personal), "{personal} reached the log:\n{log}");
     }
 }
+
+#[tokio::test]
+async fn retention_on_the_command_line_says_what_it_would_erase() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDatabase::new(dir.path()).await;
+    let unset = run(dir.path(), &db.url, &[], &["retention", "--dry-run"]);
+    assert!(!unset.status.success());
+    assert!(stderr(&unset).contains("retention.years is not set"), "{}", stderr(&unset));
+    let dry = run(dir.path(), &db.url, &[("APP__RETENTION__YEARS", "5")], &["retention", "--dry-run"]);
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    assert!(String::from_utf8_lossy(&dry.stdout).starts_with("dry run: 0 cases closed before"));
+    let bad = run(dir.path(), &db.url, &[("APP__RETENTION__YEARS", "0")], &["retention"]);
+    assert!(stderr(&bad).contains("retention.years"), "{}", stderr(&bad));
+}

@@ -30,6 +30,7 @@ mod mail;
 mod mediation;
 mod mediation_law;
 mod refusals;
+mod retention;
 mod self_service;
 mod smtp;
 mod statistics;
