@@ -8,6 +8,7 @@
 //! file is stored before the row that names it is written: every attachment in the snapshot has
 //! its file in the backup.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -77,18 +78,26 @@ pub async fn backup(
 }
 
 async fn pg_dump(url: &str, file: &Path) -> anyhow::Result<()> {
-    let output = tokio::process::Command::new("pg_dump")
-        .arg("--format=custom")
-        .arg("--no-owner")
-        .arg("--file")
-        .arg(file)
-        .arg("--dbname")
-        .arg(url)
+    let args: [&OsStr; 6] = [
+        "--format=custom".as_ref(),
+        "--no-owner".as_ref(),
+        "--file".as_ref(),
+        file.as_ref(),
+        "--dbname".as_ref(),
+        url.as_ref(),
+    ];
+    pg_tool("pg_dump", &args).await
+}
+
+/// Runs one of PostgreSQL's client programs; what it says on failure is the error.
+async fn pg_tool(program: &str, args: &[&OsStr]) -> anyhow::Result<()> {
+    let output = tokio::process::Command::new(program)
+        .args(args)
         .output()
         .await
-        .context("running pg_dump (PostgreSQL's client programs must be installed)")?;
+        .with_context(|| format!("running {program} (PostgreSQL's client programs must be installed)"))?;
     if !output.status.success() {
-        bail!("pg_dump failed: {}", String::from_utf8_lossy(&output.stderr).trim());
+        bail!("{program} failed: {}", String::from_utf8_lossy(&output.stderr).trim());
     }
     Ok(())
 }
@@ -169,20 +178,15 @@ async fn table_count(db: &DatabaseConnection) -> anyhow::Result<i64> {
 }
 
 async fn pg_restore(url: &str, file: &Path) -> anyhow::Result<()> {
-    let output = tokio::process::Command::new("pg_restore")
-        .arg("--no-owner")
-        .arg("--exit-on-error")
-        .arg("--single-transaction")
-        .arg("--dbname")
-        .arg(url)
-        .arg(file)
-        .output()
-        .await
-        .context("running pg_restore (PostgreSQL's client programs must be installed)")?;
-    if !output.status.success() {
-        bail!("pg_restore failed: {}", String::from_utf8_lossy(&output.stderr).trim());
-    }
-    Ok(())
+    let args: [&OsStr; 6] = [
+        "--no-owner".as_ref(),
+        "--exit-on-error".as_ref(),
+        "--single-transaction".as_ref(),
+        "--dbname".as_ref(),
+        url.as_ref(),
+        file.as_ref(),
+    ];
+    pg_tool("pg_restore", &args).await
 }
 
 /// The file of an SQLite URL (`sqlite://path?mode=rwc`, `sqlite:path`).

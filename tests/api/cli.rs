@@ -72,6 +72,57 @@ async fn user_create_on_the_command_line() {
     assert_eq!((me["role"].as_str(), me["jurisdiction"].as_str()), (Some("clerk"), Some("kaohsiung")));
 }
 
+/// The server binary on `database_url`, its data under `dir/data`, on a free port, with `env`
+/// added and its output to `out` and `err`; answers it and its base URL once `/readyz` does.
+async fn serve(
+    dir: &std::path::Path,
+    database_url: &str,
+    env: &[(&str, &str)],
+    (out, err): (std::process::Stdio, std::process::Stdio),
+) -> (tokio::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut command = tokio::process::Command::new(BIN);
+    command
+        .current_dir(dir)
+        .env_remove("APP_ENV")
+        .env_remove("RUST_LOG")
+        .env("DATABASE_URL", database_url)
+        .env("APP__DATA__DIR", dir.join("data"))
+        .env("APP__SERVER__PORT", port.to_string())
+        .env("APP__LOG__FILTER", "warn");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let child = command.stdout(out).stderr(err).spawn().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (child, base)
+}
+
+fn quiet() -> (std::process::Stdio, std::process::Stdio) {
+    (std::process::Stdio::null(), std::process::Stdio::null())
+}
+
+/// The account `clerk@cpo.test` (password `PASSWORD`), made on the command line.
+fn create_clerk(dir: &std::path::Path, database_url: &str) {
+    let create =
+        ["user", "create", "--email", "clerk@cpo.test", "--password", PASSWORD, "--name", "張書記", "--role", "clerk"];
+    let output = run(dir, database_url, &[], &create);
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
+/// Sends SIGTERM to `child`.
+fn terminate(child: &tokio::process::Child) {
+    let pid = child.id().unwrap().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+}
+
 pub async fn spawn_on(database_url: &str, dir: &std::path::Path) -> TestApp {
     let settings = test_settings(&dir.join("data"), database_url, vec![]);
     let app = consumer_protection::app::Application::build(settings).await.unwrap();
@@ -111,37 +162,17 @@ async fn migrate_and_start_up_refusals() {
 async fn serve_migrates_creates_the_bootstrap_admin_and_listens() {
     let dir = tempfile::tempdir().unwrap();
     let db = TestDatabase::new(dir.path()).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = Command::new(BIN)
-        .current_dir(dir.path())
-        .env_remove("APP_ENV")
-        .env("DATABASE_URL", &db.url)
-        .env("APP__DATA__DIR", dir.path().join("data"))
-        .env("APP__SERVER__PORT", port.to_string())
-        .env("APP__LOG__FILTER", "warn")
-        .env("APP__BOOTSTRAP__ADMIN_EMAIL", "root@cpo.test")
-        .env("APP__BOOTSTRAP__ADMIN_PASSWORD", "root-password-1")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    let admin =
+        [("APP__BOOTSTRAP__ADMIN_EMAIL", "root@cpo.test"), ("APP__BOOTSTRAP__ADMIN_PASSWORD", "root-password-1")];
+    let (mut child, base) = serve(dir.path(), &db.url, &admin, quiet()).await;
     let client = reqwest::Client::new();
-    let mut ready = false;
-    for _ in 0..100 {
-        if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let ready = client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == 200);
     let login = client
         .post(format!("{base}/api/v1/auth/login"))
         .json(&serde_json::json!({"email": "root@cpo.test", "password": "root-password-1"}))
         .send()
         .await;
-    let _ = child.kill();
-    let _ = child.wait();
+    let _ = child.kill().await;
     assert!(ready, "the server did not become ready");
     assert_eq!(login.unwrap().status(), 200);
     assert!(dir.path().join("data/jwt_secret").is_file(), "a secret is generated under data/");
@@ -151,9 +182,7 @@ async fn serve_migrates_creates_the_bootstrap_admin_and_listens() {
 async fn backup_and_restore_on_the_command_line() {
     let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let (db_one, db_two) = (TestDatabase::new(one.path()).await, TestDatabase::new(two.path()).await);
-    let create =
-        ["user", "create", "--email", "clerk@cpo.test", "--password", PASSWORD, "--name", "張書記", "--role", "clerk"];
-    assert!(run(one.path(), &db_one.url, &[], &create).status.success());
+    create_clerk(one.path(), &db_one.url);
     let evidence = one.path().join("data/attachments/ab");
     std::fs::create_dir_all(&evidence).unwrap();
     // A file whose name is not its bytes' SHA-256 is not an evidence file: not backed up.
@@ -195,32 +224,11 @@ async fn sigterm_under_a_load_of_filings_loses_nothing_and_cuts_no_request_off()
     use std::time::Instant;
     let dir = tempfile::tempdir().unwrap();
     let db = TestDatabase::new(dir.path()).await;
-    let create =
-        ["user", "create", "--email", "clerk@cpo.test", "--password", PASSWORD, "--name", "張書記", "--role", "clerk"];
-    assert!(run(dir.path(), &db.url, &[], &create).status.success());
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = tokio::process::Command::new(BIN)
-        .current_dir(dir.path())
-        .env_remove("APP_ENV")
-        .env("DATABASE_URL", &db.url)
-        .env("APP__DATA__DIR", dir.path().join("data"))
-        .env("APP__SERVER__PORT", port.to_string())
-        .env("APP__SERVER__SHUTDOWN_GRACE_SECONDS", "20")
-        .env("APP__LOG__FILTER", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    create_clerk(dir.path(), &db.url);
+    let (mut child, base) = serve(dir.path(), &db.url, &[("APP__SERVER__SHUTDOWN_GRACE_SECONDS", "20")], quiet()).await;
     // A connection per request: after the signal a new request is refused at connect, never
     // sent on a kept-alive connection the server is closing.
     let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
-    for _ in 0..100 {
-        if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     let login = client
         .post(format!("{base}/api/v1/auth/login"))
         .json(&serde_json::json!({"email": "clerk@cpo.test", "password": PASSWORD}))
@@ -280,8 +288,7 @@ async fn sigterm_under_a_load_of_filings_loses_nothing_and_cuts_no_request_off()
     let filers: Vec<_> = (0..8).map(|n| tokio::spawn(filer(n))).collect();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     *signalled.lock().unwrap() = Some(Instant::now());
-    let pid = child.id().unwrap().to_string();
-    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    terminate(&child);
     let exit = tokio::time::timeout(Duration::from_secs(25), child.wait()).await;
     let mut filed = Vec::new();
     for filer in filers {
@@ -335,26 +342,8 @@ async fn a_request_that_never_ends_does_not_hold_the_process_past_its_grace_peri
     use tokio::io::AsyncWriteExt;
     let dir = tempfile::tempdir().unwrap();
     let db = TestDatabase::new(dir.path()).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = tokio::process::Command::new(BIN)
-        .current_dir(dir.path())
-        .env_remove("APP_ENV")
-        .env("DATABASE_URL", &db.url)
-        .env("APP__DATA__DIR", dir.path().join("data"))
-        .env("APP__SERVER__PORT", port.to_string())
-        .env("APP__SERVER__SHUTDOWN_GRACE_SECONDS", "2")
-        .env("APP__LOG__FILTER", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let client = reqwest::Client::new();
-    for _ in 0..100 {
-        if client.get(format!("http://127.0.0.1:{port}/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let (mut child, base) = serve(dir.path(), &db.url, &[("APP__SERVER__SHUTDOWN_GRACE_SECONDS", "2")], quiet()).await;
+    let port: u16 = base.rsplit(':').next().unwrap().parse().unwrap();
     // A body promised and never sent: the request stays in flight.
     let mut stuck = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     let head = "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{";
@@ -362,8 +351,7 @@ async fn a_request_that_never_ends_does_not_hold_the_process_past_its_grace_peri
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let signalled = std::time::Instant::now();
-    let pid = child.id().unwrap().to_string();
-    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    terminate(&child);
     let exit = tokio::time::timeout(Duration::from_secs(15), child.wait()).await.expect("the process ends").unwrap();
     let took = signalled.elapsed();
     assert!(exit.success(), "{exit:?}");
@@ -375,32 +363,12 @@ async fn a_request_that_never_ends_does_not_hold_the_process_past_its_grace_peri
 async fn json_logs_carry_the_request_id_route_role_and_case_and_no_personal_data() {
     let dir = tempfile::tempdir().unwrap();
     let db = TestDatabase::new(dir.path()).await;
-    let create =
-        ["user", "create", "--email", "clerk@cpo.test", "--password", PASSWORD, "--name", "張書記", "--role", "clerk"];
-    assert!(run(dir.path(), &db.url, &[], &create).status.success());
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    create_clerk(dir.path(), &db.url);
     let (out, err) = (dir.path().join("stdout.log"), dir.path().join("stderr.log"));
-    let mut child = tokio::process::Command::new(BIN)
-        .current_dir(dir.path())
-        .env_remove("APP_ENV")
-        .env_remove("RUST_LOG")
-        .env("DATABASE_URL", &db.url)
-        .env("APP__DATA__DIR", dir.path().join("data"))
-        .env("APP__SERVER__PORT", port.to_string())
-        .env("APP__LOG__FORMAT", "json")
-        .env("APP__LOG__FILTER", "info,sqlx=warn")
-        .stdout(std::fs::File::create(&out).unwrap())
-        .stderr(std::fs::File::create(&err).unwrap())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    let json = [("APP__LOG__FORMAT", "json"), ("APP__LOG__FILTER", "info,sqlx=warn")];
+    let files = (std::fs::File::create(&out).unwrap().into(), std::fs::File::create(&err).unwrap().into());
+    let (mut child, base) = serve(dir.path(), &db.url, &json, files).await;
     let client = reqwest::Client::new();
-    for _ in 0..100 {
-        if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     let post = |path: &str, token: Option<&str>, body: serde_json::Value| {
         let mut request = client.post(format!("{base}{path}")).json(&body);
         if let Some(token) = token {
@@ -427,8 +395,7 @@ async fn json_logs_carry_the_request_id_route_role_and_case_and_no_personal_data
         .await
         .unwrap();
     assert_eq!(read.status(), StatusCode::OK);
-    let pid = child.id().unwrap().to_string();
-    std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    terminate(&child);
     child.wait().await.unwrap();
 
     let log = std::fs::read_to_string(&out).unwrap() + &std::fs::read_to_string(&err).unwrap();
