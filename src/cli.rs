@@ -220,7 +220,7 @@ async fn retention(settings: Settings, dry_run: bool) -> anyhow::Result<()> {
     let run = crate::privacy::retention::run(store, years, now, dry_run, None, "command", &mut tally)
         .await
         .map_err(describe)?;
-    let before = run.closed_before.map(|at| crate::time::taipei_date(at).to_string()).unwrap_or_default();
+    let before = crate::time::taipei_date(run.closed_before);
     if dry_run {
         println!(
             "dry run: {} cases closed before {before} would lose their personal data ({} evidence files)",

@@ -23,9 +23,9 @@ use crate::work::Tally;
 /// Cases erased in one pass of the background job at most (the rest in the next passes).
 const PER_PASS: u64 = 200;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Run {
-    pub closed_before: Option<DateTime<Utc>>,
+    pub closed_before: DateTime<Utc>,
     pub cases: u64,
     pub files: u64,
     pub dry_run: bool,
@@ -56,7 +56,7 @@ pub async fn run(
 ) -> AppResult<Run> {
     let db = store.db;
     let before = closed_before(now, years);
-    let mut run = Run { closed_before: Some(before), dry_run, ..Run::default() };
+    let mut run = Run { closed_before: before, cases: 0, files: 0, dry_run };
     if dry_run {
         run.cases = case::Entity::find().filter(due(before)).count(db).await?;
         let ids = case::Entity::find().select_only().column(case::Column::Id).filter(due(before)).into_query();
@@ -111,7 +111,7 @@ async fn audit(db: &sea_orm::DatabaseConnection, run: &Run, now: DateTime<Utc>, 
     retention_run::ActiveModel {
         id: Set(Uuid::now_v7()),
         ran_at: Set(now),
-        closed_before: Set(run.closed_before.unwrap_or(now)),
+        closed_before: Set(run.closed_before),
         dry_run: Set(run.dry_run),
         cases: Set(run.cases as i64),
         files: Set(run.files as i64),
