@@ -1,8 +1,10 @@
 //! Who may see a case, who they are to it, and the log of staff reads of personal data.
 //! A case the caller may not see answers 404, never 403: its existence is not leaked.
 
-use entity::{access_log, access_pack, case};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set, Statement};
+use entity::{access_log, access_pack, business, case, case_stage};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Set, Statement,
+};
 use uuid::Uuid;
 
 use crate::auth::{CurrentUser, Role};
@@ -28,6 +30,37 @@ pub async fn visible(db: &impl ConnectionTrait, user: &CurrentUser, case: &case:
 pub async fn load_visible(db: &impl ConnectionTrait, user: &CurrentUser, case_id: Uuid) -> AppResult<case::Model> {
     let case = case::Entity::find_by_id(case_id).one(db).await?.ok_or(AppError::NotFound)?;
     if visible(db, user, &case).await? { Ok(case) } else { Err(AppError::NotFound) }
+}
+
+/// A case the caller may see with its business and its stages (oldest first), read together.
+pub struct CaseRows {
+    pub case: case::Model,
+    pub business: business::Model,
+    pub stages: Vec<case_stage::Model>,
+}
+
+/// The case with its business and stages, if `user` may see it; otherwise 404. One query, not
+/// three: an action reads all of them, and on SQLite every statement is a hand-off to the
+/// connection's thread and back (issue 17).
+pub async fn load_visible_rows(db: &impl ConnectionTrait, user: &CurrentUser, case_id: Uuid) -> AppResult<CaseRows> {
+    let rows = case::Entity::find_by_id(case_id)
+        .find_also_related(business::Entity)
+        .find_also_related(case_stage::Entity)
+        .order_by_asc(case_stage::Column::Seq)
+        .all(db)
+        .await?;
+    let mut rows = rows.into_iter();
+    let Some((case, business, first)) = rows.next() else { return Err(AppError::NotFound) };
+    if !visible(db, user, &case).await? {
+        return Err(AppError::NotFound);
+    }
+    let missing = |what: &str| AppError::Internal(anyhow::anyhow!("case {} has no {what}", case.id));
+    let business = business.ok_or_else(|| missing("business"))?;
+    let stages: Vec<_> = first.into_iter().chain(rows.filter_map(|(_, _, stage)| stage)).collect();
+    if stages.is_empty() {
+        return Err(missing("stage"));
+    }
+    Ok(CaseRows { case, business, stages })
 }
 
 /// Who `user` is in the workflow of a case they can see (mediators and admins are no one).

@@ -181,6 +181,8 @@ pub struct Change {
     /// A person's action: it is the case's latest action (the job's changes and meetings'
     /// records never block a back-dated action), and a case changed meanwhile refuses it.
     pub by_person: bool,
+    /// The case's business, when the caller has read it already (for the mail).
+    pub business: Option<business::Model>,
 }
 
 impl Change {
@@ -201,6 +203,7 @@ impl Change {
             event,
             mail: Vec::new(),
             by_person: false,
+            business: None,
         }
     }
 
@@ -221,7 +224,14 @@ impl Change {
             event: event.data(plan.data),
             mail: plan.mail,
             by_person: true,
+            business: None,
         }
+    }
+
+    /// The case's business, read already: the mail does not read it again.
+    pub fn with_business(mut self, business: business::Model) -> Self {
+        self.business = Some(business);
+        self
     }
 }
 
@@ -328,7 +338,6 @@ fn recipient(party: Party) -> To {
 /// Writes `change` to `stage` (the case's current stage) inside the caller's transaction, and
 /// answers the case as it now is. A person's change to a case changed meanwhile is refused
 /// (409 `version_conflict`).
-#[tracing::instrument(skip_all, fields(case_id = %case.id, stage = %stage.stage))]
 pub async fn write(
     txn: &impl ConnectionTrait,
     notifier: &Notifier,
@@ -336,6 +345,24 @@ pub async fn write(
     stage: case_stage::Model,
     change: Change,
 ) -> AppResult<case::Model> {
+    Ok(write_out(txn, notifier, case, stage, change).await?.case)
+}
+
+/// What `write_out` wrote: the case, and the stage written with the one it opened, if any.
+pub struct Written {
+    pub case: case::Model,
+    pub stages: Vec<case_stage::Model>,
+}
+
+/// `write`, answering the stages it wrote as well, so that the caller need not read them again.
+#[tracing::instrument(skip_all, fields(case_id = %case.id, stage = %stage.stage))]
+pub async fn write_out(
+    txn: &impl ConnectionTrait,
+    notifier: &Notifier,
+    case: &case::Model,
+    stage: case_stage::Model,
+    change: Change,
+) -> AppResult<Written> {
     let (kind, from, at) = (stage.stage, stage.status, change.at);
     let mut details = stage.details.clone();
     edit_details(&mut details, &change.details);
@@ -363,8 +390,13 @@ pub async fn write(
     let updated = s.update(txn).await?;
 
     // The case mirrors its current stage: the one an escalation opens, else this one.
+    let mut stages = vec![updated.clone()];
     let current = match &change.escalation {
-        Some(e) => insert(txn, case, updated.seq + 1, e.stage, e.status, at, e.due_at, e.details.clone()).await?,
+        Some(e) => {
+            let opened = insert(txn, case, updated.seq + 1, e.stage, e.status, at, e.due_at, e.details.clone()).await?;
+            stages.push(opened.clone());
+            opened
+        }
         None => updated,
     };
     if change.leaves_agenda {
@@ -416,13 +448,16 @@ pub async fn write(
         timeline::append(txn, opened).await?;
     }
     if change.mail.is_empty() {
-        return Ok(written);
+        return Ok(Written { case: written, stages });
     }
     // Read once for all of the action's mail (a forwarding's invitation reads it too).
-    let business = business::Entity::find_by_id(written.business_id)
-        .one(txn)
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("case {} names a missing business", written.id)))?;
+    let business = match change.business {
+        Some(business) => business,
+        None => business::Entity::find_by_id(written.business_id)
+            .one(txn)
+            .await?
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("case {} names a missing business", written.id)))?,
+    };
     for mail in change.mail {
         let to: Vec<To> = mail.to.into_iter().map(recipient).collect();
         let mut fields: Vec<_> = mail.fields.into_iter().map(|(name, value)| (name, field(value))).collect();
@@ -432,5 +467,5 @@ pub async fn write(
         }
         notify::about_case_of(txn, notifier, &written, &business, mail.kind, &to, fields, mail.document).await?;
     }
-    Ok(written)
+    Ok(Written { case: written, stages })
 }

@@ -52,11 +52,19 @@ pub struct Model {
 pub enum Relation {
     #[sea_orm(belongs_to = "super::business::Entity", from = "Column::BusinessId", to = "super::business::Column::Id")]
     Business,
+    #[sea_orm(has_many = "super::case_stage::Entity")]
+    Stages,
 }
 
 impl Related<super::business::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::Business.def()
+    }
+}
+
+impl Related<super::case_stage::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Stages.def()
     }
 }
 

@@ -220,8 +220,9 @@ async fn take_action(
     Path(id): Path<Uuid>,
     input: Input<ActionBody>,
 ) -> AppResult<Json<CaseView>> {
-    let case = actions::take(&state.db, state.office(), &auth, id, input.body, input.check).await?;
-    Ok(Json(view::build(&state.db, &state.calendar, &auth, case).await?))
+    let taken = actions::take(&state.db, state.office(), &auth, id, input.body, input.check).await?;
+    let attachments = view::attachments(&state.db, taken.case.id).await?;
+    Ok(Json(view::assemble(&state.calendar, &auth, taken.case, &taken.business, taken.stages, attachments)?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

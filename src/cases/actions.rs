@@ -141,8 +141,8 @@ pub async fn take(
     case_id: Uuid,
     body: ActionBody,
     mut check: Check,
-) -> AppResult<case::Model> {
-    let case = access::load_visible(db, user, case_id).await?;
+) -> AppResult<Taken> {
+    let access::CaseRows { case, business, mut stages } = access::load_visible_rows(db, user, case_id).await?;
 
     let action = match body.action.as_deref() {
         None => {
@@ -170,7 +170,7 @@ pub async fn take(
     {
         return Err(AppError::VersionConflict);
     }
-    let stage = stages::current(db, case.id).await?;
+    let stage = stages.pop().ok_or_else(|| AppError::Internal(anyhow::anyhow!("case {case_id} has no stage")))?;
     let (stage_kind, status) = (stage.stage, stage.status);
     let rule = match workflow::check(stage_kind, status, action, actor, stages::facts(&stage)) {
         Ok(rule) => rule,
@@ -189,7 +189,18 @@ pub async fn take(
     if action == Action::RecordObjection {
         objection_in_time(&stage, &params)?;
     }
-    write(db, office, user, case, stage, action, rule.outcome, params).await
+    let written = write(db, office, user, case, stage, business.clone(), action, rule.outcome, params).await?;
+    stages.extend(written.stages);
+    Ok(Taken { case: written.case, business, stages })
+}
+
+/// A case after an action, with what the answer shows of it: read before the action or written
+/// by it, not read again.
+pub struct Taken {
+    pub case: case::Model,
+    pub business: entity::business::Model,
+    /// Every stage, oldest first.
+    pub stages: Vec<case_stage::Model>,
 }
 
 /// The objecting party's own period, counted by the postmark when there is one (MR 16–18).
@@ -450,10 +461,11 @@ async fn write(
     user: &CurrentUser,
     case: case::Model,
     stage: case_stage::Model,
+    business: entity::business::Model,
     action: Action,
     outcome: Outcome,
     mut inputs: Inputs,
-) -> AppResult<case::Model> {
+) -> AppResult<stages::Written> {
     let now = stages::now_of(&stage);
     let from = now.status;
     let count = plan::deadline(action, &now, &inputs, office.deadlines);
@@ -476,7 +488,8 @@ async fn write(
     let to = planned.to;
     let at = inputs.occurred_at;
     let event = NewEvent::by(user, case.id, action.as_str(), at).maybe_note(inputs.event_note());
-    let updated = stages::write(&txn, office.notifier, &case, stage, Change::of_plan(planned, at, event)).await?;
+    let change = Change::of_plan(planned, at, event).with_business(business);
+    let updated = stages::write_out(&txn, office.notifier, &case, stage, change).await?;
     txn.commit().await?;
     tracing::info!(case_id = %case.id, %action, from = %from, to = %to, by = %user.role, "case action");
     Ok(updated)

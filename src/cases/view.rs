@@ -240,12 +240,17 @@ pub async fn build(
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("case {} names a missing business", case.id)))?;
     let stage_rows = stages(db, case.id).await?;
-    let attachments = attachment::Entity::find()
-        .filter(attachment::Column::CaseId.eq(case.id))
+    let attachments = attachments(db, case.id).await?;
+    assemble(calendar, user, case, &business, stage_rows, attachments)
+}
+
+/// The case's evidence, in the order it came.
+pub async fn attachments(db: &impl ConnectionTrait, case_id: Uuid) -> AppResult<Vec<attachment::Model>> {
+    Ok(attachment::Entity::find()
+        .filter(attachment::Column::CaseId.eq(case_id))
         .order_by_asc(attachment::Column::UploadedAt)
         .all(db)
-        .await?;
-    assemble(calendar, user, case, &business, stage_rows, attachments)
+        .await?)
 }
 
 /// The full case as `user` may see it, from its rows.

@@ -77,15 +77,7 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
 /// in order and without sleeping, and reach SQLite one at a time; the busy handler is left for
 /// other processes (a command-line import beside the server).
 pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
-    let turn = if db.get_database_backend() == DbBackend::Sqlite {
-        let permit = tokio::time::timeout(SQLITE_BUSY_TIMEOUT, SQLITE_WRITER.acquire())
-            .await
-            .map_err(|_| DbErr::Custom("the database stayed busy with other writes".into()))?
-            .map_err(|_| DbErr::Custom("the database's write turn is closed".into()))?;
-        Some(permit)
-    } else {
-        None
-    };
+    let turn = write_turn(db).await?;
     let txn = db
         .begin_with_options(TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
@@ -94,6 +86,22 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
         .await?;
     Ok(WriteTxn { txn, _turn: turn })
 }
+
+/// This process's SQLite write turn (see `begin_write`), for a write of one statement outside
+/// a transaction; `None` on PostgreSQL, whose writers lock rows, not the database. Not to be
+/// taken while a `WriteTxn` of the same task is open: the turn is not re-entrant.
+pub async fn write_turn(db: &DatabaseConnection) -> Result<Option<WriteTurn>, DbErr> {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return Ok(None);
+    }
+    let permit = tokio::time::timeout(SQLITE_BUSY_TIMEOUT, SQLITE_WRITER.acquire())
+        .await
+        .map_err(|_| DbErr::Custom("the database stayed busy with other writes".into()))?
+        .map_err(|_| DbErr::Custom("the database's write turn is closed".into()))?;
+    Ok(Some(permit))
+}
+
+pub type WriteTurn = tokio::sync::SemaphorePermit<'static>;
 
 /// How long a writer waits for its turn: SQLite's own busy timeout.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(15);
@@ -104,7 +112,7 @@ static SQLITE_WRITER: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new
 pub struct WriteTxn {
     txn: DatabaseTransaction,
     // Declared after the transaction: dropped after it, so the turn outlives the writes.
-    _turn: Option<tokio::sync::SemaphorePermit<'static>>,
+    _turn: Option<WriteTurn>,
 }
 
 impl WriteTxn {
