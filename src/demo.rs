@@ -111,7 +111,7 @@ where
     Fut: std::future::Future<Output = anyhow::Result<R>>,
 {
     use futures_util::stream::{self, StreamExt, TryStreamExt};
-    stream::iter(items).map(f).buffered(std::env::var("DEMO_IN_FLIGHT").ok().and_then(|v| v.parse().ok()).unwrap_or(IN_FLIGHT)).try_collect().await
+    stream::iter(items).map(f).buffered(IN_FLIGHT).try_collect().await
 }
 
 /// The case a chain of actions is about: one to file, or one filed before.

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use entity::consultation;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -69,28 +69,28 @@ pub async fn create(
     author: Uuid,
     new: NewConsultation,
 ) -> AppResult<consultation::Model> {
-    let txn = crate::db::begin_write(db).await?;
-    let row = consultation::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        jurisdiction: Set(jurisdiction.into()),
-        channel: Set(new.channel),
-        summary: Set(new.summary),
-        category: Set(new.category),
-        business_id: Set(new.business_id),
-        consumer_name: Set(new.consumer_name),
-        consumer_phone: Set(new.consumer_phone),
-        answer: Set(new.answer),
-        received_at: Set(new.received_at),
-        received_on: Set(taipei_date(new.received_at)),
-        case_id: Set(None),
-        created_by: Set(author),
-        created_at: Set(time::now()),
-    }
-    .insert(&txn)
-    .await?;
+    let row = consultation::Model {
+        id: Uuid::now_v7(),
+        jurisdiction: jurisdiction.into(),
+        channel: new.channel,
+        summary: new.summary,
+        category: new.category,
+        business_id: new.business_id,
+        consumer_name: new.consumer_name,
+        consumer_phone: new.consumer_phone,
+        answer: new.answer,
+        received_at: new.received_at,
+        received_on: taipei_date(new.received_at),
+        case_id: None,
+        created_by: author,
+        created_at: time::now(),
+    };
+    // The record and its count land together, in one hand-off to the database (`db::Writes`).
+    let mut writes = crate::db::Writes::new();
+    writes.row(row.clone().into_active_model());
     let why = format!("consultation {} received", row.id);
-    counters::bump(&txn, &row.jurisdiction, figures::CONSULTATIONS, row.received_on, 1, &why).await?;
-    txn.commit().await?;
+    counters::bump_into(db, &mut writes, &row.jurisdiction, figures::CONSULTATIONS, row.received_on, 1, &why).await?;
+    writes.apply(db).await?;
     Ok(row)
 }
 
