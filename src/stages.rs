@@ -49,7 +49,14 @@ pub fn facts(stage: &case_stage::Model) -> StageFacts {
         reapplication: stage.details.get("reapplication").and_then(Value::as_bool) == Some(true),
         // Forwarded before deliveries were recorded: online, as then assumed.
         delivered_online: delivery_mode(stage).is_none_or(|mode| mode == "online"),
+        // A fact of the case: see `case_facts`.
+        rated: false,
     }
+}
+
+/// `facts` of the case's current stage, with what is a fact of the case itself.
+pub fn case_facts(case: &case::Model, current: &case_stage::Model) -> StageFacts {
+    StageFacts { rated: case.rated_at.is_some(), ..facts(current) }
 }
 
 /// How a first complaint was forwarded (`online`, `post`, `fax`, `email`), once it was.
@@ -183,6 +190,8 @@ pub struct Change {
     pub by_person: bool,
     /// The case's business, when the caller has read it already (for the mail).
     pub business: Option<business::Model>,
+    /// The consumer's verdict, kept on the case (`rate`).
+    pub rating: Option<crate::domain::plan::Rating>,
 }
 
 impl Change {
@@ -204,6 +213,7 @@ impl Change {
             mail: Vec::new(),
             by_person: false,
             business: None,
+            rating: None,
         }
     }
 
@@ -225,6 +235,7 @@ impl Change {
             mail: plan.mail,
             by_person: true,
             business: None,
+            rating: plan.rating,
         }
     }
 
@@ -406,6 +417,10 @@ pub async fn write_out(
         Some(transfer) => crate::transfers::record(txn, case, &current, transfer, at).await?,
         None => None,
     };
+    // The consumer's only step left in this office is her verdict: her case's last stage ended.
+    let consumer_next =
+        workflow::available(current.stage, current.status, Some(workflow::Actor::Consumer), case_facts(case, &current));
+    let last_stage_ended = consumer_next == [workflow::Action::Rate];
     let closed_before = if change.reopens { None } else { case.closed_at };
     let closed_at =
         workflow::is_terminal(current.stage, current.status).then(|| closed_before.or(current.closed_at).unwrap_or(at));
@@ -431,6 +446,12 @@ pub async fn write_out(
     if let Some(amount) = change.recovered {
         changes.amount_recovered = Set(Some(case.amount_recovered.unwrap_or(0) + amount));
     }
+    if let Some(rating) = change.rating {
+        changes.rating_score = Set(Some(rating.score));
+        changes.rating_fair = Set(rating.fair);
+        changes.rating_comment = Set(rating.comment);
+        changes.rated_at = Set(Some(at));
+    }
     if change.by_person && at > case.last_action_at {
         changes.last_action_at = Set(at);
     }
@@ -441,13 +462,19 @@ pub async fn write_out(
     // The case as written, from the update itself (`RETURNING`): one round trip, not two.
     let written = update.exec_with_returning(txn).await?.pop().ok_or(AppError::VersionConflict)?;
 
+    // A case whose last stage has just ended asks its consumer for her verdict (issue 19); one
+    // that may still go further (a second complaint, mediation) asks when it ends there.
+    let mut mail = change.mail;
+    if last_stage_ended && case.closed_at.is_none() && written.closed_at.is_some() {
+        mail.push(MailPlan::new("rating_invited", vec![Party::Consumer], vec![]));
+    }
     let opened =
         change.escalation.as_ref().map(|e| change.event.alongside("stage_opened").stage(e.stage).to_status(e.status));
     timeline::append(txn, change.event.stage(kind).statuses(from, change.to)).await?;
     if let Some(opened) = opened {
         timeline::append(txn, opened).await?;
     }
-    if change.mail.is_empty() {
+    if mail.is_empty() {
         return Ok(Written { case: written, stages });
     }
     // Read once for all of the action's mail (a forwarding's invitation reads it too).
@@ -458,7 +485,7 @@ pub async fn write_out(
             .await?
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("case {} names a missing business", written.id)))?,
     };
-    for mail in change.mail {
+    for mail in mail {
         let to: Vec<To> = mail.to.into_iter().map(recipient).collect();
         let mut fields: Vec<_> = mail.fields.into_iter().map(|(name, value)| (name, field(value))).collect();
         if mail.kind == "case_forwarded" {

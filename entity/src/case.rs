@@ -39,6 +39,14 @@ pub struct Model {
     pub closed_at: Option<DateTimeUtc>,
     /// When the consumer's personal data was erased (retention, or her account's closing).
     pub anonymised_at: Option<DateTimeUtc>,
+    /// The consumer's verdict on how the case was handled (1–5), given once after its last
+    /// stage ended (issue 19).
+    pub rating_score: Option<i16>,
+    /// Whether she found it handled fairly, if she said.
+    pub rating_fair: Option<bool>,
+    /// Her comment, for staff: never published, erased with her personal data.
+    pub rating_comment: Option<String>,
+    pub rated_at: Option<DateTimeUtc>,
     /// The dated time of the latest action by a person (back-dated actions may not precede it).
     pub last_action_at: DateTimeUtc,
     pub version: i32,

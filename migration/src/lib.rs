@@ -21,6 +21,7 @@ mod m20261207_000015_breakdown_rollups;
 mod m20261207_000016_business_replies;
 mod m20261207_000017_access_packs;
 mod m20261207_000018_retention;
+mod m20261207_000019_ratings;
 pub mod rollups;
 
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000016_business_replies::Migration),
             Box::new(m20261207_000017_access_packs::Migration),
             Box::new(m20261207_000018_retention::Migration),
+            Box::new(m20261207_000019_ratings::Migration),
         ]
     }
 }

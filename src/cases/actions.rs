@@ -93,6 +93,14 @@ pub struct ActionBody {
     /// `transfer` to a jurisdiction: the case's district there, if known.
     #[schema(schema_with = fields::district_opt)]
     pub district: Option<String>,
+    /// `rate`: how the case was handled, 1 (badly) to 5 (well).
+    #[schema(minimum = 1, maximum = 5)]
+    pub score: Option<i64>,
+    /// `rate`: whether it was handled fairly.
+    pub fair: Option<bool>,
+    /// `rate`: a comment for the office's staff; never published.
+    #[schema(schema_with = fields::block_opt::<NOTE_MAX>)]
+    pub comment: Option<String>,
 }
 
 fn delivery_schema() -> utoipa::openapi::schema::Object {
@@ -128,6 +136,9 @@ fn provided(body: &ActionBody, field: &str) -> bool {
         "to_jurisdiction" => text(&body.to_jurisdiction).is_some(),
         "to_agency" => text(&body.to_agency).is_some(),
         "district" => text(&body.district).is_some(),
+        "score" => body.score.is_some(),
+        "fair" => body.fair.is_some(),
+        "comment" => text(&body.comment).is_some(),
         _ => false,
     }
 }
@@ -172,7 +183,8 @@ pub async fn take(
     }
     let stage = stages.pop().ok_or_else(|| AppError::Internal(anyhow::anyhow!("case {case_id} has no stage")))?;
     let (stage_kind, status) = (stage.stage, stage.status);
-    let rule = match workflow::check(stage_kind, status, action, actor, stages::facts(&stage)) {
+    let facts = stages::case_facts(&case, &stage);
+    let rule = match workflow::check(stage_kind, status, action, actor, facts) {
         Ok(rule) => rule,
         Err(Refusal::NeverAllowed) => return Err(AppError::Forbidden(format!("a {actor} may not `{action}` now"))),
         Err(Refusal::NotNow(why)) => return Err(AppError::InvalidTransition(why)),
@@ -336,6 +348,9 @@ async fn validate(
         }
     }
     let transfer_to = if action == Action::Transfer { transfer_to(office, check, case, body) } else { None };
+    let score = in_range(check, "score", body.score, 1, 5);
+    let comment = check.optional_block("comment", body.comment.clone(), NOTE_MAX);
+    let rating = score.map(|score| plan::Rating { score: score as i16, fair: body.fair, comment });
     Ok(Inputs {
         occurred_at,
         back_dated: body.occurred_at.is_some(),
@@ -362,6 +377,7 @@ async fn validate(
         delivery,
         received_on,
         transfer_to,
+        rating: if action == Action::Rate { rating } else { None },
     })
 }
 
@@ -487,7 +503,11 @@ async fn write(
     let planned = plan::plan(action, outcome, &now, &inputs, by, deadline);
     let to = planned.to;
     let at = inputs.occurred_at;
-    let event = NewEvent::by(user, case.id, action.as_str(), at).maybe_note(inputs.event_note());
+    let mut event = NewEvent::by(user, case.id, action.as_str(), at).maybe_note(inputs.event_note());
+    if action == Action::Rate {
+        // The verdict is for the office: the business does not see it on the timeline.
+        event = event.internal();
+    }
     let change = Change::of_plan(planned, at, event).with_business(business);
     let updated = stages::write_out(&txn, office.notifier, &case, stage, change).await?;
     txn.commit().await?;

@@ -138,8 +138,32 @@ pub struct CaseView {
     pub closed_at: Option<DateTime<Utc>>,
     pub stages: Vec<StageView>,
     pub attachments: Vec<AttachmentView>,
+    /// The consumer's verdict, once given: shown to her and to the office's staff only.
+    pub rating: Option<RatingView>,
     /// The actions the caller may take now.
     pub available_actions: Vec<Action>,
+}
+
+/// The consumer's verdict on how her case was handled (`rate`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RatingView {
+    /// 1 (badly) to 5 (well).
+    pub score: i16,
+    pub fair: Option<bool>,
+    /// For the office's staff; never published.
+    pub comment: Option<String>,
+    pub rated_at: DateTime<Utc>,
+}
+
+/// The verdict as `user` may see it: the consumer her own, the office's staff every one.
+fn rating(user: &CurrentUser, case: &case::Model) -> Option<RatingView> {
+    let sees = matches!(user.role, Role::Citizen) || user.role.is_case_staff();
+    match (sees, case.rating_score, case.rated_at) {
+        (true, Some(score), Some(rated_at)) => {
+            Some(RatingView { score, fair: case.rating_fair, comment: case.rating_comment.clone(), rated_at })
+        }
+        _ => None,
+    }
 }
 
 /// A line of a case list.
@@ -265,8 +289,10 @@ pub fn assemble(
     let current =
         stage_rows.last().ok_or_else(|| AppError::Internal(anyhow::anyhow!("case {} has no stage", case.id)))?;
     let (stage, status) = (current.stage, current.status);
-    let available_actions = workflow::available(stage, status, access::actor(user, &case), facts(current));
+    let available_actions =
+        workflow::available(stage, status, access::actor(user, &case), crate::stages::case_facts(&case, current));
     let attachments = attachments.into_iter().map(AttachmentView::from).collect();
+    let rating = rating(user, &case);
     let stages = stage_rows.into_iter().map(|s| stage_view(s, calendar)).collect::<AppResult<Vec<_>>>()?;
     Ok(CaseView {
         id: case.id,
@@ -298,6 +324,7 @@ pub fn assemble(
         closed_at: case.closed_at,
         stages,
         attachments,
+        rating,
         available_actions,
     })
 }

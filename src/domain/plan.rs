@@ -48,6 +48,17 @@ pub struct Inputs {
     pub received_on: Option<NaiveDate>,
     /// `transfer`: where the complaint goes.
     pub transfer_to: Option<TransferTo>,
+    /// `rate`: the consumer's verdict.
+    pub rating: Option<Rating>,
+}
+
+/// The consumer's verdict on how her case was handled (issue 19): a score of 1 to 5, whether it
+/// was fair, and a comment that staff read and nobody publishes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rating {
+    pub score: i16,
+    pub fair: Option<bool>,
+    pub comment: Option<String>,
 }
 
 /// Where a complaint is transferred (移送), with the names the consumer is told.
@@ -240,6 +251,8 @@ pub struct Plan {
     /// The complaint is transferred (移送): the writer records it and, to another jurisdiction,
     /// moves the case and its figures there.
     pub transfer: Option<Transfer>,
+    /// The consumer's verdict, kept on the case.
+    pub rating: Option<Rating>,
 }
 
 /// A transfer as the writer records it.
@@ -318,6 +331,7 @@ pub fn plan(
         leaves_agenda: false,
         reopens: false,
         transfer: None,
+        rating: None,
     };
     let end = |reason: &str| Some(reason.to_string());
     match action {
@@ -396,6 +410,13 @@ pub fn plan(
             }
         }
         Action::RequestInfo => p.details.push(Edit::Set("info_requested", json!(inputs.note))),
+        Action::Rate => {
+            // The comment stays on the case for staff; the timeline keeps the score.
+            if let Some(rating) = &inputs.rating {
+                p.data = json!({"score": rating.score, "fair": rating.fair});
+            }
+            p.rating = inputs.rating.clone();
+        }
         Action::ProvideInfo => {}
         Action::Reject => {
             p.details.push(Edit::Set("reject_reason", json!(inputs.reason)));

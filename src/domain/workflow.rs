@@ -61,6 +61,7 @@ names! {
         ReapplyMediation => "reapply_mediation",
         RecordDelivery => "record_delivery",
         Transfer => "transfer",
+        Rate => "rate",
     }
 }
 
@@ -170,6 +171,10 @@ pub fn statuses(stage: Stage) -> &'static [Status] {
 const FIRST_OPEN: &[Status] = &[S::Submitted, S::NeedsInfo, S::Forwarded, S::Responded, S::Overdue];
 const SECOND_OPEN: &[Status] = &[S::Submitted, S::Assigned];
 const MEDIATION_OPEN: &[Status] = &[S::Applied, S::NeedsCorrection, S::Accepted, S::Scheduled, S::ProposalServed];
+const CONSUMER: &[Actor] = &[Consumer];
+/// A stage's ends the consumer may rate: all but a transfer to another agency, which handles it.
+const FIRST_ENDED: &[Status] = &[S::Settled, S::Unresolved, S::Rejected, S::Withdrawn];
+const MEDIATION_ENDED: &[Status] = &[S::Rejected, S::Established, S::NotEstablished, S::Withdrawn, S::CourtRefused];
 
 /// The transition table (API.md, "Cases").
 pub const RULES: &[Rule] = &[
@@ -315,6 +320,10 @@ pub const RULES: &[Rule] = &[
         &["business_consent"],
         &["note"],
     ),
+    // The consumer's verdict on how the case was handled, once its last stage has ended (issue 19).
+    rule(First, FIRST_ENDED, A::Rate, Outcome::Stay, CONSUMER, &["score"], &["fair", "comment"]),
+    rule(Second, FIRST_ENDED, A::Rate, Outcome::Stay, CONSUMER, &["score"], &["fair", "comment"]),
+    rule(Mediation, MEDIATION_ENDED, A::Rate, Outcome::Stay, CONSUMER, &["score"], &["fair", "comment"]),
 ];
 
 /// Facts of the current stage that decide whether a once-only action is still available.
@@ -333,6 +342,8 @@ pub struct StageFacts {
     pub reapplication: bool,
     /// First complaint: forwarded online, so received when forwarded (no receipt to record).
     pub delivered_online: bool,
+    /// The consumer has rated the case (a fact of the case, not of the stage: once per case).
+    pub rated: bool,
 }
 
 /// Why an action cannot be taken now.
@@ -386,6 +397,7 @@ pub fn check(
         A::RecordDelivery if facts.delivered_online => {
             Some("the complaint was forwarded online: the business received it when it was forwarded")
         }
+        A::Rate if facts.rated => Some("the case has already been rated"),
         A::ReapplyMediation if facts.reapplication => {
             Some("this case has already been mediated anew once (MR 5 II allows it once)")
         }
@@ -521,6 +533,14 @@ mod tests {
             (A::RecordDelivery, First, vec![S::Forwarded, S::Overdue, S::Responded], staff.clone()),
             (A::Transfer, First, vec![S::Submitted, S::NeedsInfo], staff.clone()),
             (A::Transfer, Second, vec![S::Submitted, S::Assigned], staff.clone()),
+            (A::Rate, First, vec![S::Settled, S::Unresolved, S::Rejected, S::Withdrawn], vec![Consumer]),
+            (A::Rate, Second, vec![S::Settled, S::Unresolved, S::Rejected, S::Withdrawn], vec![Consumer]),
+            (
+                A::Rate,
+                Mediation,
+                vec![S::Rejected, S::Established, S::NotEstablished, S::Withdrawn, S::CourtRefused],
+                vec![Consumer],
+            ),
         ]
     }
 
@@ -564,6 +584,20 @@ mod tests {
         // A clerk may reject first complaints, but second complaints are for officers only.
         assert_eq!(check(Second, S::Submitted, A::Reject, Clerk, none), Err(Refusal::NeverAllowed));
         assert!(matches!(check(First, S::Settled, A::Withdraw, Consumer, none), Err(Refusal::NotNow(_))));
+    }
+
+    #[test]
+    fn a_case_is_rated_once_by_its_consumer_after_its_stage_ended() {
+        let none = StageFacts::default();
+        assert!(check(First, S::Settled, A::Rate, Consumer, none).is_ok());
+        assert!(check(Mediation, S::NotEstablished, A::Rate, Consumer, none).is_ok());
+        let rated = StageFacts { rated: true, ..Default::default() };
+        assert!(matches!(check(First, S::Settled, A::Rate, Consumer, rated), Err(Refusal::NotNow(_))));
+        assert!(matches!(check(First, S::Responded, A::Rate, Consumer, none), Err(Refusal::NotNow(_))));
+        // Another agency handles a transferred complaint: not this office's to be rated.
+        assert!(matches!(check(First, S::Transferred, A::Rate, Consumer, none), Err(Refusal::NotNow(_))));
+        assert_eq!(check(First, S::Settled, A::Rate, Clerk, none), Err(Refusal::NeverAllowed));
+        assert_eq!(check(First, S::Settled, A::Rate, Business, none), Err(Refusal::NeverAllowed));
     }
 
     #[test]
@@ -633,7 +667,7 @@ mod tests {
         use proptest::prelude::*;
 
         fn facts() -> impl Strategy<Value = StageFacts> {
-            (any::<[bool; 9]>()).prop_map(|f| StageFacts {
+            (any::<[bool; 10]>()).prop_map(|f| StageFacts {
                 schedule_extended: f[0],
                 sent_to_court: f[1],
                 court_result_recorded: f[2],
@@ -643,6 +677,7 @@ mod tests {
                 certificate_issued: f[6],
                 reapplication: f[7],
                 delivered_online: f[8],
+                rated: f[9],
             })
         }
 

@@ -52,6 +52,7 @@ kinds![
     "password_reset",
     "password_changed",
     "business_invitation",
+    "rating_invited",
 ];
 
 /// Messages that carry a single-use link: once delivered, the stored copy loses the token.

@@ -65,7 +65,8 @@ async fn online_filing_forwarded_answered_declined_escalated_and_settled() {
     let declined = app.act_view(&c.citizen, id, "decline", json!({"note": "只願維修不合理"})).await;
     assert_eq!(declined.status, Status::Unresolved);
     assert!(declined.closed, "closed until the consumer escalates");
-    assert_eq!(declined.available_actions, [Action::FileSecondComplaint, Action::ApplyMediation]);
+    // Or give her verdict on it as it stands (issue 19).
+    assert_eq!(declined.available_actions, [Action::FileSecondComplaint, Action::ApplyMediation, Action::Rate]);
     let second = app.act_view(&c.citizen, id, "file_second_complaint", json!({"reason": "業者僅願維修"})).await;
     assert_eq!((second.stage, second.status), (Stage::SecondComplaint, Status::Submitted));
     assert!(!second.closed);

@@ -13,6 +13,7 @@ mod errors;
 mod operations;
 mod pages;
 
+mod accountability;
 mod attachments;
 mod backups;
 mod businesses;

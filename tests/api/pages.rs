@@ -323,6 +323,31 @@ async fn a_complaint_filed_and_worked_through_the_pages() {
     assert_eq!(answered.status, StatusCode::SEE_OTHER, "{}", answered.html);
     assert_eq!(app.case(&cast.clerk, &id).await["status"], "responded");
 
+    // She accepts the answer, and her case page asks for her verdict; she gives it there.
+    let version = lin.get(&format!("/cases/{id}")).await.input("expected_version");
+    let accepted =
+        lin.submit(&format!("/cases/{id}/act"), &[("action", "accept"), ("expected_version", &version)]).await;
+    assert_eq!(accepted.status, StatusCode::SEE_OTHER, "{}", accepted.html);
+    let ended = lin.get(&format!("/cases/{id}")).await;
+    assert!(ended.html.contains("data-action=\"rate\"") && ended.html.contains("處理過程是否公平"), "{}", ended.html);
+    assert!(!ended.html.contains("消費者的評價"), "no verdict yet");
+    let version = ended.input("expected_version");
+    let fields = [
+        ("action", "rate"),
+        ("expected_version", version.as_str()),
+        ("score", "5"),
+        ("fair", "true"),
+        ("comment", "謝謝承辦人協助"),
+    ];
+    let rated = lin.submit(&format!("/cases/{id}/act"), &fields).await;
+    assert_eq!(rated.status, StatusCode::SEE_OTHER, "{}", rated.html);
+    let shown = lin.get(&format!("/cases/{id}")).await;
+    assert!(shown.html.contains("消費者的評價") && shown.html.contains("謝謝承辦人協助"), "{}", shown.html);
+    assert!(!shown.html.contains("data-action=\"rate\""), "once");
+    assert_eq!(app.case(&cast.clerk, &id).await["rating"]["score"], 5);
+    let theirs = owner.get(&format!("/cases/{id}")).await;
+    assert!(!theirs.html.contains("消費者的評價") && !theirs.html.contains("謝謝承辦人協助"), "not for the business");
+
     // Other people: the page does not exist for them.
     let mut stranger = Visitor::signed_in(&app, "other@example.tw", PASSWORD).await;
     let hidden = stranger.get(&format!("/cases/{id}")).await;

@@ -384,6 +384,9 @@ struct CasePage {
     channel: String,
     amount_disputed: String,
     amount_recovered: String,
+    /// The consumer's verdict, for her and for staff: "4/5, fair", and her comment.
+    rating: String,
+    rating_comment: String,
     received: String,
     next_date: String,
     description: String,
@@ -414,9 +417,19 @@ pub struct CaseQuery {
     upload_error: Option<String>,
 }
 
+/// "4 / 5 · handled fairly" in the page's language.
+fn rating_line(t: &Tr, r: &crate::cases::view::RatingView) -> String {
+    let fair = match r.fair {
+        Some(true) => format!(" · {}", t.s("rating.fair_yes")),
+        Some(false) => format!(" · {}", t.s("rating.fair_no")),
+        None => String::new(),
+    };
+    format!("{} / 5{fair}", r.score)
+}
+
 fn field_kind(name: &str) -> &'static str {
     match name {
-        "note" | "reason" | "response" | "offer" | "claims" => "textarea",
+        "note" | "reason" | "response" | "offer" | "claims" | "comment" => "textarea",
         "due_days" | "days" | "amount_recovered" => "number",
         "at" | "objected_at" => "datetime",
         "due" | "postmarked_on" | "received_on" => "date",
@@ -488,6 +501,14 @@ fn action_fields(
                 "approved" | "business_consent" => vec![
                     Choice { value: "true".into(), label: t.s("field.yes") },
                     Choice { value: "false".into(), label: t.s("field.no") },
+                ],
+                "score" => (1..=5)
+                    .rev()
+                    .map(|n| Choice { value: n.to_string(), label: t.k("rating.score", &n.to_string()) })
+                    .collect(),
+                "fair" => vec![
+                    Choice { value: "true".into(), label: t.s("rating.fair_yes") },
+                    Choice { value: "false".into(), label: t.s("rating.fair_no") },
                 ],
                 _ => Vec::new(),
             };
@@ -628,6 +649,8 @@ async fn case_page(state: &AppState, ctx: Ctx, id: Uuid, notice: String, refusal
             .map(|(_, zh, en)| if t.is_en() { en.to_string() } else { zh.to_string() })
             .unwrap_or_default(),
         amount_disputed: amount(case.amount_disputed),
+        rating: case.rating.as_ref().map(|r| rating_line(&t, r)).unwrap_or_default(),
+        rating_comment: case.rating.as_ref().and_then(|r| r.comment.clone()).unwrap_or_default(),
         amount_recovered: amount(case.amount_recovered),
         received: when(case.received_at),
         next_date: provisional_mark(&t, day(case.due_at), case.due_provisional, case.due_at, &state.calendar),
@@ -730,12 +753,13 @@ pub async fn act(State(state): State<AppState>, ctx: Ctx, PagePath(id): PagePath
         "to_jurisdiction",
         "to_agency",
         "district",
+        "comment",
     ] {
         if let Some(v) = form.opt(key) {
             request.insert(key.into(), json!(v));
         }
     }
-    for key in ["due_days", "days", "amount_recovered", "code"] {
+    for key in ["due_days", "days", "amount_recovered", "code", "score"] {
         if let Some(v) = number(form.get(key)) {
             request.insert(key.into(), v);
         }
@@ -745,7 +769,7 @@ pub async fn act(State(state): State<AppState>, ctx: Ctx, PagePath(id): PagePath
             request.insert(key.into(), json!(v));
         }
     }
-    for key in ["approved", "business_consent"] {
+    for key in ["approved", "business_consent", "fair"] {
         if let Some(yes) = form.opt(key) {
             request.insert(key.into(), json!(yes == "true"));
         }
