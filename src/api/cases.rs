@@ -5,7 +5,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::response::Response;
 use chrono::NaiveDate;
-use entity::case;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
@@ -13,8 +12,8 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::access::{self, AccessEntry};
+use crate::auth::Auth;
 use crate::auth::extract::CaseStaff;
-use crate::auth::{Auth, CurrentUser};
 use crate::cases::actions::{self, ActionBody};
 use crate::cases::attachments;
 use crate::cases::filing::{self, FileCaseBody};
@@ -44,12 +43,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_certificate))
         .routes(routes!(get_access_log))
         .routes(routes!(get_workflow))
-}
-
-/// The case as the caller sees it, logging a staff read.
-async fn case_for(state: &AppState, user: &CurrentUser, case: case::Model) -> AppResult<CaseView> {
-    access::log_one(&state.db, user, case.id, "case").await?;
-    view::build(&state.db, &state.calendar, user, case).await
 }
 
 /// `Idempotency-Key`: the same key from the same user answers the first filing again.
@@ -195,8 +188,10 @@ async fn list_cases(
 #[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = CaseView), (status = 404, body = ErrorBody)))]
 async fn get_case(State(state): State<AppState>, auth: Auth, Path(id): Path<Uuid>) -> AppResult<Json<CaseView>> {
-    let case = access::load_visible(&state.db, &auth, id).await?;
-    Ok(Json(case_for(&state, &auth, case).await?))
+    let rows = access::load_visible_rows(&state.db, &auth, id).await?;
+    // A staff read of personal data is logged (CPA 45-1).
+    access::log_one(&state.db, &auth, id, "case").await?;
+    Ok(Json(view::from_rows(&state.db, &state.calendar, &auth, rows.case, &rows.business, rows.stages).await?))
 }
 
 /// Every action and note, oldest first; internal entries only for staff.
@@ -221,8 +216,7 @@ async fn take_action(
     input: Input<ActionBody>,
 ) -> AppResult<Json<CaseView>> {
     let taken = actions::take(&state.db, state.office(), &auth, id, input.body, input.check).await?;
-    let attachments = view::attachments(&state.db, taken.case.id).await?;
-    Ok(Json(view::assemble(&state.calendar, &auth, taken.case, &taken.business, taken.stages, attachments)?))
+    Ok(Json(view::from_rows(&state.db, &state.calendar, &auth, taken.case, &taken.business, taken.stages).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

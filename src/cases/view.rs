@@ -268,6 +268,20 @@ pub async fn build(
     assemble(calendar, user, case, &business, stage_rows, attachments)
 }
 
+/// The full case as `user` may see it, from its rows read already (`access::load_visible_rows`,
+/// or what an action wrote): only the attachments are read.
+pub async fn from_rows(
+    db: &impl ConnectionTrait,
+    calendar: &OfficeCalendar,
+    user: &CurrentUser,
+    case: case::Model,
+    business: &business::Model,
+    stage_rows: Vec<case_stage::Model>,
+) -> AppResult<CaseView> {
+    let attachments = attachments(db, case.id).await?;
+    assemble(calendar, user, case, business, stage_rows, attachments)
+}
+
 /// The case's evidence, in the order it came.
 pub async fn attachments(db: &impl ConnectionTrait, case_id: Uuid) -> AppResult<Vec<attachment::Model>> {
     Ok(attachment::Entity::find()
