@@ -12,7 +12,7 @@ use crate::auth::{CurrentUser, Role};
 use crate::businesses::service::BusinessRef;
 use crate::calendar::OfficeCalendar;
 use crate::domain::objection;
-use crate::domain::workflow::{self, Action, Stage, StageFacts, Status};
+use crate::domain::workflow::{self, Action, Stage, Status};
 use crate::error::{AppError, AppResult};
 use crate::time::taipei_date;
 
@@ -188,10 +188,6 @@ pub struct CaseSummary {
     pub due_provisional: bool,
 }
 
-pub fn facts(stage: &case_stage::Model) -> StageFacts {
-    crate::stages::facts(stage)
-}
-
 /// The names of the stage's deadlines that fall in a year the office calendar does not cover.
 fn calendar_gaps(s: &case_stage::Model, calendar: &OfficeCalendar) -> Vec<String> {
     [
@@ -240,18 +236,6 @@ fn stage_view(s: case_stage::Model, calendar: &OfficeCalendar) -> AppResult<Stag
     })
 }
 
-pub async fn stages(db: &impl ConnectionTrait, case_id: Uuid) -> AppResult<Vec<case_stage::Model>> {
-    Ok(case_stage::Entity::find()
-        .filter(case_stage::Column::CaseId.eq(case_id))
-        .order_by_asc(case_stage::Column::Seq)
-        .all(db)
-        .await?)
-}
-
-pub async fn current_stage(db: &impl ConnectionTrait, case_id: Uuid) -> AppResult<case_stage::Model> {
-    stages(db, case_id).await?.pop().ok_or_else(|| AppError::Internal(anyhow::anyhow!("case {case_id} has no stage")))
-}
-
 /// The full case as `user` may see it (they must be allowed to see it).
 pub async fn build(
     db: &impl ConnectionTrait,
@@ -263,7 +247,7 @@ pub async fn build(
         .one(db)
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("case {} names a missing business", case.id)))?;
-    let stage_rows = stages(db, case.id).await?;
+    let stage_rows = crate::stages::all(db, case.id).await?;
     let attachments = attachments(db, case.id).await?;
     assemble(calendar, user, case, &business, stage_rows, attachments)
 }

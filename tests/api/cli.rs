@@ -12,6 +12,12 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_consumer-protection");
 /// Runs the binary in an empty working directory (so only the compiled-in defaults apply),
 /// with the given database and data directory.
 pub fn run(dir: &std::path::Path, database_url: &str, env: &[(&str, &str)], args: &[&str]) -> Output {
+    command(dir, database_url, env).args(args).output().expect("binary runs")
+}
+
+/// The binary, to run in `dir` (so only the compiled-in defaults apply) on `database_url`, its
+/// data under `dir/data`, with `env` added.
+fn command(dir: &std::path::Path, database_url: &str, env: &[(&str, &str)]) -> Command {
     let mut command = Command::new(BIN);
     command
         .current_dir(dir)
@@ -23,7 +29,7 @@ pub fn run(dir: &std::path::Path, database_url: &str, env: &[(&str, &str)], args
     for (k, v) in env {
         command.env(k, v);
     }
-    command.args(args).output().expect("binary runs")
+    command
 }
 
 pub fn stderr(output: &Output) -> String {
@@ -81,18 +87,10 @@ async fn serve(
     (out, err): (std::process::Stdio, std::process::Stdio),
 ) -> (tokio::process::Child, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut command = tokio::process::Command::new(BIN);
-    command
-        .current_dir(dir)
-        .env_remove("APP_ENV")
-        .env_remove("RUST_LOG")
-        .env("DATABASE_URL", database_url)
-        .env("APP__DATA__DIR", dir.join("data"))
-        .env("APP__SERVER__PORT", port.to_string())
-        .env("APP__LOG__FILTER", "warn");
-    for (k, v) in env {
-        command.env(k, v);
-    }
+    let port_text = port.to_string();
+    let with_port: Vec<(&str, &str)> =
+        std::iter::once(("APP__SERVER__PORT", port_text.as_str())).chain(env.iter().copied()).collect();
+    let mut command = tokio::process::Command::from(command(dir, database_url, &with_port));
     let child = command.stdout(out).stderr(err).spawn().unwrap();
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
