@@ -6,7 +6,8 @@
 use chrono::{DateTime, Utc};
 use entity::{business, case, case_stage};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QueryOrder, QueryTrait,
+    Set, TryIntoModel,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -92,26 +93,8 @@ pub fn next_deadline(stage: &case_stage::Model) -> Option<DateTime<Utc>> {
     }
 }
 
-/// Opens a stage, counted in the report's figures of the day it was filed.
-#[allow(clippy::too_many_arguments)]
-pub async fn insert(
-    db: &impl ConnectionTrait,
-    case: &case::Model,
-    seq: i32,
-    stage: Stage,
-    status: Status,
-    filed_at: DateTime<Utc>,
-    due_at: Option<DateTime<Utc>>,
-    details: serde_json::Value,
-) -> AppResult<case_stage::Model> {
-    let mut writes = Writes::new();
-    let opened = open_into(db, &mut writes, case, seq, stage, status, filed_at, due_at, details).await?;
-    writes.send(db).await?;
-    Ok(opened)
-}
-
-/// As [`insert`], with the writes (the stage and its figure) added to `writes` for the caller
-/// to send with its own.
+/// Opens stage `seq` of `case`, counted in the figures of the day it was filed: its row and its
+/// count added to `writes` for the caller to send with its own.
 #[allow(clippy::too_many_arguments)]
 pub async fn open_into(
     db: &impl ConnectionTrait,
@@ -398,18 +381,27 @@ pub async fn write_out(
         }
     }
     s.updated_at = Set(time::now());
-    let updated = s.update(txn).await?;
+    // The action's writes go to the database in one call, the case's update last (`db::Writes`).
+    let mut writes = Writes::new();
+    let updated: case_stage::Model = s.clone().try_into_model()?;
+    writes.update(case_stage::Entity::update_many().set(s).filter(case_stage::Column::Id.eq(stage.id)).into_query());
 
     // The case mirrors its current stage: the one an escalation opens, else this one.
     let mut stages = vec![updated.clone()];
     let current = match &change.escalation {
         Some(e) => {
-            let opened = insert(txn, case, updated.seq + 1, e.stage, e.status, at, e.due_at, e.details.clone()).await?;
+            let opened =
+                open_into(txn, &mut writes, case, updated.seq + 1, e.stage, e.status, at, e.due_at, e.details.clone())
+                    .await?;
             stages.push(opened.clone());
             opened
         }
         None => updated,
     };
+    if change.leaves_agenda || change.transfer.is_some() {
+        // These write on their own and may refer to the stages above: those go first.
+        std::mem::take(&mut writes).send(txn).await?;
+    }
     if change.leaves_agenda {
         crate::agenda::remove_withdrawn(txn, case.id).await?;
     }
@@ -424,18 +416,15 @@ pub async fn write_out(
     let closed_before = if change.reopens { None } else { case.closed_at };
     let closed_at =
         workflow::is_terminal(current.stage, current.status).then(|| closed_before.or(current.closed_at).unwrap_or(at));
-    let mut changes = case::ActiveModel {
-        stage: Set(current.stage),
-        status: Set(current.status),
-        due_at: Set(next_deadline(&current)),
-        due_provisional: Set(next_deadline(&current).is_some()
-            && next_deadline(&current) == current.due_at
-            && current.due_provisional),
-        closed_at: Set(closed_at),
-        version: Set(case.version + 1),
-        updated_at: Set(time::now()),
-        ..Default::default()
-    };
+    let mut changes = case.clone().into_active_model();
+    changes.stage = Set(current.stage);
+    changes.status = Set(current.status);
+    changes.due_at = Set(next_deadline(&current));
+    changes.due_provisional =
+        Set(next_deadline(&current).is_some() && next_deadline(&current) == current.due_at && current.due_provisional);
+    changes.closed_at = Set(closed_at);
+    changes.version = Set(case.version + 1);
+    changes.updated_at = Set(time::now());
     if change.forwarded && case.forwarded_at.is_none() {
         changes.forwarded_at = Set(Some(at));
     }
@@ -455,44 +444,58 @@ pub async fn write_out(
     if change.by_person && at > case.last_action_at {
         changes.last_action_at = Set(at);
     }
+    // The case as it will be once written: what the mail is rendered from.
+    let to_be: case::Model = changes.clone().try_into_model()?;
+
+    let opened =
+        change.escalation.as_ref().map(|e| change.event.alongside("stage_opened").stage(e.stage).to_status(e.status));
+    writes.row(timeline::entry(change.event.stage(kind).statuses(from, change.to)));
+    if let Some(opened) = opened {
+        writes.row(timeline::entry(opened));
+    }
+    // A case whose last stage has just ended asks its consumer for her verdict (issue 19); one
+    // that may still go further (a second complaint, mediation) asks when it ends there.
+    let mut mail = change.mail;
+    if last_stage_ended && case.closed_at.is_none() && to_be.closed_at.is_some() {
+        mail.push(MailPlan::new("rating_invited", vec![Party::Consumer], vec![]));
+    }
+    if !mail.is_empty() {
+        // Read once for all of the action's mail (a forwarding's invitation reads it too).
+        let business = match change.business {
+            Some(business) => business,
+            None => business::Entity::find_by_id(case.business_id)
+                .one(txn)
+                .await?
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("case {} names a missing business", case.id)))?,
+        };
+        for mail in mail {
+            let to: Vec<To> = mail.to.into_iter().map(recipient).collect();
+            let mut fields: Vec<_> = mail.fields.into_iter().map(|(name, value)| (name, field(value))).collect();
+            if mail.kind == "case_forwarded" {
+                // A business that cannot answer online yet is invited to, in the same mail.
+                fields.extend(crate::accounts::invitations::for_forwarding(txn, notifier, &business).await?);
+            }
+            let message = notify::CaseMail { kind: mail.kind, to: &to, fields, document: mail.document };
+            notify::about_case_into(txn, &mut writes, notifier, &to_be, &business, message).await?;
+        }
+    }
+
     let mut update = case::Entity::update_many().set(changes).filter(case::Column::Id.eq(case.id));
     if change.by_person {
         update = update.filter(case::Column::Version.eq(case.version));
     }
-    // The case as written, from the update itself (`RETURNING`): one round trip, not two.
-    let written = update.exec_with_returning(txn).await?.pop().ok_or(AppError::VersionConflict)?;
-
-    // A case whose last stage has just ended asks its consumer for her verdict (issue 19); one
-    // that may still go further (a second complaint, mediation) asks when it ends there.
-    let mut mail = change.mail;
-    if last_stage_ended && case.closed_at.is_none() && written.closed_at.is_some() {
-        mail.push(MailPlan::new("rating_invited", vec![Party::Consumer], vec![]));
-    }
-    let opened =
-        change.escalation.as_ref().map(|e| change.event.alongside("stage_opened").stage(e.stage).to_status(e.status));
-    timeline::append(txn, change.event.stage(kind).statuses(from, change.to)).await?;
-    if let Some(opened) = opened {
-        timeline::append(txn, opened).await?;
-    }
-    if mail.is_empty() {
-        return Ok(Written { case: written, stages });
-    }
-    // Read once for all of the action's mail (a forwarding's invitation reads it too).
-    let business = match change.business {
-        Some(business) => business,
-        None => business::Entity::find_by_id(written.business_id)
-            .one(txn)
-            .await?
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("case {} names a missing business", written.id)))?,
-    };
-    for mail in mail {
-        let to: Vec<To> = mail.to.into_iter().map(recipient).collect();
-        let mut fields: Vec<_> = mail.fields.into_iter().map(|(name, value)| (name, field(value))).collect();
-        if mail.kind == "case_forwarded" {
-            // A business that cannot answer online yet is invited to, in the same mail.
-            fields.extend(crate::accounts::invitations::for_forwarding(txn, notifier, &business).await?);
-        }
-        notify::about_case_of(txn, notifier, &written, &business, mail.kind, &to, fields, mail.document).await?;
-    }
+    // The case as written, from the update itself (`RETURNING`). No row: a person's change to
+    // a case changed meanwhile, refused; the caller's transaction drops what went before it.
+    let mut update = update.into_query();
+    update.returning(case_columns(txn.get_database_backend()));
+    let row = writes.send_then(txn, update).await?.into_iter().next().ok_or(AppError::VersionConflict)?;
+    let written = case::Model::from_query_result(&row, "")?;
     Ok(Written { case: written, stages })
+}
+
+/// Every column of `cases`, as `RETURNING` must name them for each database (as sea-orm's own
+/// `exec_with_returning` does).
+fn case_columns(backend: sea_orm::DbBackend) -> sea_orm::sea_query::ReturningClause {
+    use sea_orm::{Iterable, sea_query::Query};
+    Query::returning().exprs(case::Column::iter().map(|c| c.select_as(c.into_returning_expr(backend))))
 }

@@ -508,8 +508,8 @@ pub async fn file(
         });
     }
     let to = [crate::notify::To::Consumer];
-    crate::notify::about_case_into(&on, &mut writes, office.notifier, &case, &business, "case_filed", &to, vec![])
-        .await?;
+    let mail = crate::notify::CaseMail { kind: "case_filed", to: &to, fields: vec![], document: None };
+    crate::notify::about_case_into(&on, &mut writes, office.notifier, &case, &business, mail).await?;
     let sent = match &txn {
         None => writes.apply(db).await,
         Some(_) => writes.send(&on).await,

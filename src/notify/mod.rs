@@ -288,38 +288,28 @@ pub async fn about_case(
     case_message(db, notifier, case, None, kind, to, fields, None).await
 }
 
-/// As `about_case`, when the caller has the case's business at hand (a filing: one read
-/// fewer), with the messages added to `writes` for the caller to send with its own.
-#[allow(clippy::too_many_arguments)]
+/// A message about a case: its template, recipients, values and the issued document sent
+/// with it, if any.
+pub struct CaseMail<'a> {
+    pub kind: &'static str,
+    pub to: &'a [To],
+    pub fields: Vec<(&'static str, Field)>,
+    pub document: Option<Uuid>,
+}
+
+/// As `about_case`, when the caller has the case's business at hand (a filing, an action: one
+/// read fewer), with the messages added to `writes` for the caller to send with its own.
 pub async fn about_case_into(
     db: &impl ConnectionTrait,
     writes: &mut Writes,
     notifier: &Notifier,
     case: &case::Model,
     business: &business::Model,
-    kind: &'static str,
-    to: &[To],
-    fields: Vec<(&'static str, Field)>,
+    mail: CaseMail<'_>,
 ) -> AppResult<()> {
-    let (recipients, fields) = case_recipients(db, case, Some(business), to, fields).await?;
-    let ids = Ids { case: Some(case.id), ..Ids::default() };
-    render_into(writes, notifier, kind, recipients, &case.jurisdiction, ids, &fields)
-}
-
-/// As `about_case`, when the caller has the case's business at hand, with an issued document
-/// attached to each message if one is given.
-#[allow(clippy::too_many_arguments)]
-pub async fn about_case_of(
-    db: &impl ConnectionTrait,
-    notifier: &Notifier,
-    case: &case::Model,
-    business: &business::Model,
-    kind: &'static str,
-    to: &[To],
-    fields: Vec<(&'static str, Field)>,
-    document: Option<Uuid>,
-) -> AppResult<()> {
-    case_message(db, notifier, case, Some(business), kind, to, fields, document).await
+    let (recipients, fields) = case_recipients(db, case, Some(business), mail.to, mail.fields).await?;
+    let ids = Ids { case: Some(case.id), document: mail.document, ..Ids::default() };
+    render_into(writes, notifier, mail.kind, recipients, &case.jurisdiction, ids, &fields)
 }
 
 /// As `about_case`, with an issued document attached to each message.
