@@ -59,6 +59,10 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     #[serde(default)]
     pub retention: RetentionSettings,
+    #[serde(default)]
+    pub scorecard: ScorecardSettings,
+    #[serde(default)]
+    pub settlement: SettlementSettings,
     pub documents: DocumentSettings,
     pub reference: ReferenceSettings,
     /// Not a configuration key: the `APP_ENV` the settings were loaded for.
@@ -258,6 +262,36 @@ pub struct RetentionSettings {
     pub years: Option<u32>,
 }
 
+/// `[scorecard]`: the public business scorecards (issue 19).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScorecardSettings {
+    /// A business is shown only with at least this many counted first complaints in the period
+    /// (NSW Fair Trading's register: 10 a month): a few complaints say little about a business.
+    pub min_complaints: u32,
+}
+
+impl Default for ScorecardSettings {
+    fn default() -> Self {
+        Self { min_complaints: 10 }
+    }
+}
+
+/// `[settlement]`: asking whether a settlement was kept (issue 19).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SettlementSettings {
+    /// Days after a settlement or an established mediation during which its keeping is asked
+    /// and may be confirmed.
+    pub follow_up_days: u32,
+}
+
+impl Default for SettlementSettings {
+    fn default() -> Self {
+        Self { follow_up_days: 30 }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetricsSettings {
@@ -429,6 +463,12 @@ impl Settings {
         }
         if self.retention.years == Some(0) || self.retention.years.is_some_and(|y| y > 100) {
             return Err(bad("retention.years", "must be between 1 and 100 (or unset: keep)"));
+        }
+        if !(1..=100_000).contains(&self.scorecard.min_complaints) {
+            return Err(bad("scorecard.min_complaints", "must be between 1 and 100000"));
+        }
+        if !(1..=365).contains(&self.settlement.follow_up_days) {
+            return Err(bad("settlement.follow_up_days", "must be between 1 and 365 days"));
         }
         if self.jobs.interval_seconds == 0 {
             return Err(bad("jobs.interval_seconds", "must be at least 1"));

@@ -39,6 +39,7 @@ pub mod paging;
 pub mod privacy;
 pub mod reference;
 pub mod router;
+pub mod scorecards;
 pub mod stages;
 pub mod state;
 pub mod stats;

@@ -18,6 +18,7 @@ pub mod inspections;
 pub mod meetings;
 pub mod messages;
 pub mod reference;
+pub mod scorecards;
 pub mod stats;
 pub mod users;
 
@@ -46,6 +47,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(education::routes())
         .merge(messages::routes())
         .merge(stats::routes())
+        .merge(scorecards::routes())
         .merge(exports::routes())
         .merge(imports::routes())
 }

@@ -28,6 +28,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         (name = "education", description = "Public-education events (宣導)"),
         (name = "admin", description = "Mail deliveries (admin)"),
         (name = "statistics", description = "Report figures, breakdowns, closed months, public figures"),
+        (name = "accountability", description = "Public business scorecards and their open data"),
         (name = "exports", description = "Exports of cases and every other kind of record (CSV, XLSX, ODS)"),
         (name = "imports", description = "The history import's dry run (the import itself is on the command line)"),
         (name = "operations", description = "Health, readiness and metrics"),

@@ -41,7 +41,7 @@ pub struct Outcome {
     pub count: i64,
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Rate {
     pub numerator: i64,
     pub denominator: i64,
@@ -50,7 +50,7 @@ pub struct Rate {
 }
 
 impl Rate {
-    fn new(numerator: i64, denominator: i64) -> Self {
+    pub fn new(numerator: i64, denominator: i64) -> Self {
         let rate = (denominator > 0).then(|| (numerator as f64 / denominator as f64 * 10_000.0).round() / 10_000.0);
         Self { numerator, denominator, rate }
     }

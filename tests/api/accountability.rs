@@ -123,3 +123,166 @@ async fn a_case_that_may_still_go_further_is_not_asked_for_a_verdict_yet() {
     assert_eq!(rated["rating"]["fair"], false);
     assert!(rated["rating"]["comment"].is_null());
 }
+
+/// A complaint on paper, received `days` ago by the office.
+async fn on_paper(app: &TestApp, clerk: &str, business_id: &str, days: i64) -> String {
+    let body = json!({"business_id": business_id, "category": "appliances", "description": "冷氣不冷",
+        "requested_resolution": "修理", "consumer": {"name": "林先生", "email": "lin@example.tw"},
+        "received_at": days_ago(days, 9)});
+    let case = expect_status(app.post("/api/v1/cases", Some(clerk), &body).await, StatusCode::CREATED).await;
+    case["id"].as_str().unwrap().to_string()
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    (n > 0).then(|| if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 })
+}
+
+fn rate(numerator: usize, denominator: usize) -> Value {
+    let rate = (denominator > 0).then(|| (numerator as f64 / denominator as f64 * 10_000.0).round() / 10_000.0);
+    json!({"numerator": numerator, "denominator": denominator, "rate": rate})
+}
+
+/// The figures of one business, recomputed from the open data's rows the way the public page
+/// says they are counted.
+fn recomputed(rows: &[std::collections::HashMap<String, String>], tax_id: &str) -> Value {
+    let mine: Vec<_> = rows.iter().filter(|r| r["business_tax_id"] == tax_id && r["counted"] == "yes").collect();
+    let first: Vec<_> = mine.iter().filter(|r| r["stage"] == "first_complaint").collect();
+    let replies = |kinds: &[&str]| first.iter().filter(|r| kinds.contains(&r["reply"].as_str())).count();
+    let ended: Vec<_> = first.iter().filter(|r| !r["ended_on"].is_empty()).collect();
+    let scores: Vec<f64> = first.iter().filter_map(|r| r["rating"].parse().ok()).collect();
+    let mean = (!scores.is_empty()).then(|| (scores.iter().sum::<f64>() / scores.len() as f64 * 100.0).round() / 100.0);
+    json!({
+        "complaints": first.len(),
+        "answered_in_time": rate(replies(&["on_time"]), replies(&["on_time", "late", "unanswered"])),
+        "settled": rate(ended.iter().filter(|r| r["outcome"] == "settled").count(), ended.len()),
+        "median_days_to_answer": median(first.iter().filter_map(|r| r["days_to_answer"].parse().ok()).collect()),
+        "mediation_applications": mine.iter().filter(|r| r["stage"] == "mediation").count(),
+        "rating": {"mean": mean, "count": scores.len()},
+    })
+}
+
+#[tokio::test]
+async fn public_scorecards_count_what_the_page_says_and_the_open_data_recomputes_them() {
+    let app = spawn_app_with(vec![("scorecard.min_complaints", 3.into())]).await;
+    let c = app.cast().await;
+    // Answered on the day and settled; she rates it 4.
+    let settled = answered(&app, &c).await;
+    app.act_ok(&c.citizen, &settled, "accept", json!({})).await;
+    app.act_ok(&c.citizen, &settled, "rate", json!({"score": 4, "fair": true, "comment": "客服很慢"})).await;
+    // Forwarded 39 days ago and answered 29 days after: late.
+    let late = on_paper(&app, &c.clerk, &c.business_id, 40).await;
+    app.act_ok(&c.clerk, &late, "forward", json!({"occurred_at": days_ago(39, 10)})).await;
+    app.act_ok(&c.clerk, &late, "respond", json!({"response": "同意修理", "occurred_at": days_ago(10, 10)})).await;
+    // Forwarded 29 days ago and never answered.
+    let silent = on_paper(&app, &c.clerk, &c.business_id, 30).await;
+    app.act_ok(&c.clerk, &silent, "forward", json!({"occurred_at": days_ago(29, 10)})).await;
+    // Rejected, and transferred to another agency: neither counts against the business.
+    let rejected = on_paper(&app, &c.clerk, &c.business_id, 5).await;
+    app.act_ok(&c.clerk, &rejected, "reject", json!({"reason": "非消費爭議"})).await;
+    let transferred = on_paper(&app, &c.clerk, &c.business_id, 5).await;
+    app.act_ok(&c.clerk, &transferred, "transfer", json!({"to_agency": "foi", "reason": "保險理賠爭議"})).await;
+    // Another business, below the threshold.
+    on_paper(&app, &c.clerk, &c.other_business_id, 5).await;
+
+    let (from, to) = (days_ago(60, 9)[..10].to_string(), days_ago(0, 9)[..10].to_string());
+    let period = format!("from={from}&to={to}");
+    let list = expect_status(app.get(&format!("/api/v1/public/businesses?{period}"), None).await, StatusCode::OK).await;
+    assert_eq!(list["min_complaints"], 3);
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "the business below the threshold is absent: {list}");
+    let card = &items[0];
+    assert_eq!((card["tax_id"].as_str(), card["name"].as_str()), (Some("04595257"), Some("大發電器行")));
+    assert_eq!(card["complaints"], 3, "rejected and transferred do not count: {card}");
+    assert_eq!(card["answered_in_time"], rate(1, 3), "{card}");
+    assert_eq!(card["settled"], rate(1, 1), "{card}");
+    assert_eq!(card["median_days_to_answer"], 14.5, "0 and 29 days: {card}");
+    assert_eq!(card["rating"], json!({"mean": 4.0, "count": 1}));
+    let text = card.to_string();
+    for private in ["客服很慢", "林先生", "陳美玲", "mei@example.tw", "冷氣不冷"] {
+        assert!(!text.contains(private), "{private} in {text}");
+    }
+
+    // The open data: one row per complaint, anonymous, from which every figure comes back.
+    let response = app.get(&format!("/api/v1/public/businesses/records.csv?{period}"), None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let csv_text = response.text().await.unwrap();
+    for private in ["客服很慢", "林先生", "陳美玲", "mei@example.tw", "冷氣不冷", "KH-"] {
+        assert!(!csv_text.contains(private), "{private} in the open data");
+    }
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let rows: Vec<std::collections::HashMap<String, String>> = reader
+        .records()
+        .map(|r| headers.iter().map(String::from).zip(r.unwrap().iter().map(String::from)).collect())
+        .collect();
+    assert_eq!(rows.len(), 6, "every first complaint of the period, counted or not");
+    let again = recomputed(&rows, "04595257");
+    for figure in
+        ["complaints", "answered_in_time", "settled", "median_days_to_answer", "mediation_applications", "rating"]
+    {
+        assert_eq!(again[figure], card[figure], "{figure} recomputed from the open data");
+    }
+    let reasons: Vec<&str> = rows.iter().map(|r| r["not_counted_because"].as_str()).filter(|r| !r.is_empty()).collect();
+    assert_eq!(reasons.len(), 2);
+    assert!(reasons.contains(&"rejected") && reasons.contains(&"transferred"));
+
+    // One business by its 統編; the CSV of the list; what is refused.
+    let one =
+        expect_status(app.get(&format!("/api/v1/public/businesses/04595257?{period}"), None).await, StatusCode::OK)
+            .await;
+    assert_eq!(&one, card);
+    let csv_list = app.get(&format!("/api/v1/public/businesses.csv?{period}&q=大發"), None).await.text().await.unwrap();
+    assert!(csv_list.lines().nth(1).unwrap().starts_with("04595257,大發電器行,,3,1,3,"), "{csv_list}");
+    let searched =
+        expect_status(app.get(&format!("/api/v1/public/businesses?{period}&q=幸運"), None).await, StatusCode::OK).await;
+    assert_eq!(searched["items"], json!([]));
+    expect_error(
+        app.get(&format!("/api/v1/public/businesses/22099131?{period}"), None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    expect_error(
+        app.get(&format!("/api/v1/public/businesses/12345678?{period}"), None).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_tax_id",
+    )
+    .await;
+    for bad in [
+        format!("{period}&sort=worst"),
+        format!("from={to}&to={from}"),
+        "to=2026-01-01".into(),
+        format!("{period}&q={}", "x".repeat(201)),
+    ] {
+        expect_error(
+            app.get(&format!("/api/v1/public/businesses?{bad}"), None).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+    }
+    // Ten complaints by default: nobody is listed here.
+    let strict = spawn_app().await;
+    let listed =
+        expect_status(strict.get(&format!("/api/v1/public/businesses?{period}"), None).await, StatusCode::OK).await;
+    assert_eq!(listed["min_complaints"], 10);
+}
+
+#[tokio::test]
+async fn the_public_scorecard_page_lists_counted_businesses_and_survives_odd_input() {
+    let app = spawn_app_with(vec![("scorecard.min_complaints", 1.into())]).await;
+    let c = app.cast().await;
+    answered(&app, &c).await;
+    let page = app.get("/businesses", None).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("大發電器行") && html.contains("04595257") && html.contains("如何計算"), "{html}");
+    assert!(!html.contains("陳美玲"), "no names on the page");
+    // Dates that do not parse fall back to the last twelve months; a long search is cut short.
+    let odd =
+        app.get(&format!("/businesses?from=yesterday&to=2026-13-45&sort=worst&q={}", "大".repeat(500)), None).await;
+    assert_eq!(odd.status(), StatusCode::OK);
+    assert!(odd.text().await.unwrap().contains("id=\"no-scorecards\""));
+}

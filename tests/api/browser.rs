@@ -206,7 +206,8 @@ impl Browser {
 
 #[tokio::test]
 async fn a_complaint_from_registration_to_settlement_in_a_browser() {
-    let app = spawn_app().await;
+    // One complaint is enough for a business to appear on the public scorecards here.
+    let app = spawn_app_with(vec![("scorecard.min_complaints", 1.into())]).await;
     let Some(browser) = Browser::start(&app.address).await else { return };
     let cast = app.cast().await;
 
@@ -340,5 +341,21 @@ async fn a_complaint_from_registration_to_settlement_in_a_browser() {
     assert!(public.contains("Statistics") || public.contains("statistics"), "{public}");
     assert!(!public.contains("林志豪"), "no names in public figures");
     browser.check("14-public-statistics-en").await;
+
+    // Anyone: the businesses' scorecards, found by 統編, with what counts said on the page.
+    browser.navigate("header a[href='/businesses']").await;
+    assert_eq!(browser.path().await, "/businesses");
+    let cards = browser.text().await;
+    assert!(cards.contains("大發電器行") && cards.contains("What counts"), "{cards}");
+    browser.fill("#q", "04595257").await;
+    browser.choose("#sort", "reply_rate").await;
+    browser.navigate("main form[role=search] button[type=submit]").await;
+    let row = browser.client.find(Locator::Css("table.scorecards tbody tr")).await.unwrap().text().await.unwrap();
+    assert!(row.contains("大發電器行") && row.contains("04595257") && row.contains("100% (1/1)"), "{row}");
+    assert!(!browser.text().await.contains("林志豪"), "no names on the scorecards");
+    browser.check("15-public-scorecards-en").await;
+    browser.fill("#q", "沒有這家").await;
+    browser.navigate("main form[role=search] button[type=submit]").await;
+    assert!(browser.client.find(Locator::Id("no-scorecards")).await.is_ok());
     browser.client.clone().close().await.unwrap();
 }

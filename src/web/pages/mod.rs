@@ -5,5 +5,6 @@ pub mod cases;
 pub mod imports;
 pub mod meetings;
 pub mod public;
+pub mod scorecards;
 pub mod staff;
 pub mod stats;
