@@ -50,14 +50,21 @@ pub fn facts(stage: &case_stage::Model) -> StageFacts {
         reapplication: stage.details.get("reapplication").and_then(Value::as_bool) == Some(true),
         // Forwarded before deliveries were recorded: online, as then assumed.
         delivered_online: delivery_mode(stage).is_none_or(|mode| mode == "online"),
-        // A fact of the case: see `case_facts`.
+        // Facts of the case: see `case_facts`.
         rated: false,
+        settlement_confirmed: false,
+        settlement_not_kept: false,
     }
 }
 
 /// `facts` of the case's current stage, with what is a fact of the case itself.
 pub fn case_facts(case: &case::Model, current: &case_stage::Model) -> StageFacts {
-    StageFacts { rated: case.rated_at.is_some(), ..facts(current) }
+    StageFacts {
+        rated: case.rated_at.is_some(),
+        settlement_confirmed: case.settlement_confirmed_at.is_some(),
+        settlement_not_kept: case.settlement_honoured == Some(false) && case.settlement_followed_up_at.is_none(),
+        ..facts(current)
+    }
 }
 
 /// How a first complaint was forwarded (`online`, `post`, `fax`, `email`), once it was.
@@ -175,6 +182,8 @@ pub struct Change {
     pub business: Option<business::Model>,
     /// The consumer's verdict, kept on the case (`rate`).
     pub rating: Option<crate::domain::plan::Rating>,
+    /// A settlement's keeping, kept on the case (`confirm_settlement`, `follow_up_settlement`).
+    pub settlement: Option<crate::domain::plan::SettlementKept>,
 }
 
 impl Change {
@@ -197,6 +206,7 @@ impl Change {
             by_person: false,
             business: None,
             rating: None,
+            settlement: None,
         }
     }
 
@@ -219,6 +229,7 @@ impl Change {
             by_person: true,
             business: None,
             rating: plan.rating,
+            settlement: plan.settlement,
         }
     }
 
@@ -412,7 +423,8 @@ pub async fn write_out(
     // The consumer's only step left in this office is her verdict: her case's last stage ended.
     let consumer_next =
         workflow::available(current.stage, current.status, Some(workflow::Actor::Consumer), case_facts(case, &current));
-    let last_stage_ended = consumer_next == [workflow::Action::Rate];
+    let last_stage_ended = consumer_next.contains(&workflow::Action::Rate)
+        && consumer_next.iter().all(|a| matches!(a, workflow::Action::Rate | workflow::Action::ConfirmSettlement));
     let closed_before = if change.reopens { None } else { case.closed_at };
     let closed_at =
         workflow::is_terminal(current.stage, current.status).then(|| closed_before.or(current.closed_at).unwrap_or(at));
@@ -441,6 +453,15 @@ pub async fn write_out(
         changes.rating_comment = Set(rating.comment);
         changes.rated_at = Set(Some(at));
     }
+    match change.settlement {
+        Some(crate::domain::plan::SettlementKept::Confirmed { honoured, note }) => {
+            changes.settlement_honoured = Set(Some(honoured));
+            changes.settlement_note = Set(note);
+            changes.settlement_confirmed_at = Set(Some(at));
+        }
+        Some(crate::domain::plan::SettlementKept::FollowedUp) => changes.settlement_followed_up_at = Set(Some(at)),
+        None => {}
+    }
     if change.by_person && at > case.last_action_at {
         changes.last_action_at = Set(at);
     }
@@ -458,6 +479,12 @@ pub async fn write_out(
     let mut mail = change.mail;
     if last_stage_ended && case.closed_at.is_none() && to_be.closed_at.is_some() {
         mail.push(MailPlan::new("rating_invited", vec![Party::Consumer], vec![]));
+    }
+    // A settlement, or an established mediation, just reached: she is told to say whether it
+    // is kept, within `settlement.follow_up_days` (issue 19).
+    if closes && matches!(change.to, Status::Settled | Status::Established) && case.settlement_confirmed_at.is_none() {
+        let days = MailValue::Text(notifier.follow_up_days.to_string());
+        mail.push(MailPlan::new("settlement_follow_up", vec![Party::Consumer], vec![("follow_up_days", days)]));
     }
     if !mail.is_empty() {
         // Read once for all of the action's mail (a forwarding's invitation reads it too).

@@ -61,6 +61,7 @@ impl AppState {
             reference: Arc::new(settings.reference.clone()),
             public_url: settings.server.public_url().into(),
             invitation_days: settings.auth.invitation_days,
+            follow_up_days: u64::from(settings.settlement.follow_up_days),
         };
         let state = AppState {
             db,

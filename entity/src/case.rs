@@ -47,6 +47,14 @@ pub struct Model {
     /// Her comment, for staff: never published, erased with her personal data.
     pub rating_comment: Option<String>,
     pub rated_at: Option<DateTimeUtc>,
+    /// Whether the business did what a settlement or an established mediation promised, as
+    /// confirmed within `settlement.follow_up_days` (issue 19).
+    pub settlement_honoured: Option<bool>,
+    /// What was said with the confirmation, or the officer's follow-up of one not kept.
+    pub settlement_note: Option<String>,
+    pub settlement_confirmed_at: Option<DateTimeUtc>,
+    /// When an officer recorded what was done about a settlement not kept (it leaves the queue).
+    pub settlement_followed_up_at: Option<DateTimeUtc>,
     /// The dated time of the latest action by a person (back-dated actions may not precede it).
     pub last_action_at: DateTimeUtc,
     pub version: i32,

@@ -22,6 +22,7 @@ mod m20261207_000016_business_replies;
 mod m20261207_000017_access_packs;
 mod m20261207_000018_retention;
 mod m20261207_000019_ratings;
+mod m20261208_000020_settlements_kept;
 pub mod rollups;
 
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000017_access_packs::Migration),
             Box::new(m20261207_000018_retention::Migration),
             Box::new(m20261207_000019_ratings::Migration),
+            Box::new(m20261208_000020_settlements_kept::Migration),
         ]
     }
 }

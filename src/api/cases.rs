@@ -106,6 +106,8 @@ pub struct CaseFilter {
     /// `true`: cases whose next deadline (`due_at`) has passed — e.g. accepted mediations not
     /// yet on a meeting by their MR 7 date.
     pub past_due: Option<bool>,
+    /// `true`: settlements confirmed as not kept that no officer has followed up yet.
+    pub settlement_not_kept: Option<bool>,
 }
 
 fn sort_opt() -> utoipa::openapi::schema::Object {
@@ -165,6 +167,7 @@ impl CaseFilter {
             assigned_to,
             awaiting_court: self.awaiting_court == Some(true),
             past_due: self.past_due == Some(true),
+            settlement_not_kept: self.settlement_not_kept == Some(true),
         })
     }
 }

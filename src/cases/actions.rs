@@ -98,6 +98,8 @@ pub struct ActionBody {
     pub score: Option<i64>,
     /// `rate`: whether it was handled fairly.
     pub fair: Option<bool>,
+    /// `confirm_settlement`: whether the business did what the settlement promised.
+    pub honoured: Option<bool>,
     /// `rate`: a comment for the office's staff; never published.
     #[schema(schema_with = fields::block_opt::<NOTE_MAX>)]
     pub comment: Option<String>,
@@ -138,6 +140,7 @@ fn provided(body: &ActionBody, field: &str) -> bool {
         "district" => text(&body.district).is_some(),
         "score" => body.score.is_some(),
         "fair" => body.fair.is_some(),
+        "honoured" => body.honoured.is_some(),
         "comment" => text(&body.comment).is_some(),
         _ => false,
     }
@@ -198,9 +201,7 @@ pub async fn take(
         }
     }
     check.finish()?;
-    if action == Action::RecordObjection {
-        objection_in_time(&stage, &params)?;
-    }
+    in_time(action, &stage, &params, office.notifier.follow_up_days, now)?;
     let written = write(db, office, user, case, stage, business.clone(), action, rule.outcome, params).await?;
     stages.extend(written.stages);
     Ok(Taken { case: written.case, business, stages })
@@ -213,6 +214,33 @@ pub struct Taken {
     pub business: entity::business::Model,
     /// Every stage, oldest first.
     pub stages: Vec<case_stage::Model>,
+}
+
+/// The actions with a period of their own: an objection (MR 16–18) and a settlement's keeping.
+fn in_time(
+    action: Action,
+    stage: &case_stage::Model,
+    params: &Inputs,
+    follow_up_days: u64,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    match action {
+        Action::RecordObjection => objection_in_time(stage, params),
+        Action::ConfirmSettlement => follow_up_in_time(stage, follow_up_days, now),
+        _ => Ok(()),
+    }
+}
+
+/// A settlement's keeping is confirmed within `settlement.follow_up_days` of it (issue 19).
+fn follow_up_in_time(stage: &case_stage::Model, days: u64, now: DateTime<Utc>) -> AppResult<()> {
+    let Some(closed) = stage.closed_at else { return Ok(()) };
+    let last = crate::time::taipei_date(closed) + chrono::Days::new(days);
+    if crate::time::taipei_date(now) <= last {
+        return Ok(());
+    }
+    Err(AppError::DeadlinePassed(format!(
+        "whether a settlement was kept is confirmed within {days} days of it; this one's period ended on {last}"
+    )))
 }
 
 /// The objecting party's own period, counted by the postmark when there is one (MR 16–18).
@@ -378,6 +406,7 @@ async fn validate(
         received_on,
         transfer_to,
         rating: if action == Action::Rate { rating } else { None },
+        honoured: body.honoured,
     })
 }
 
@@ -504,8 +533,9 @@ async fn write(
     let to = planned.to;
     let at = inputs.occurred_at;
     let mut event = NewEvent::by(user, case.id, action.as_str(), at).maybe_note(inputs.event_note());
-    if action == Action::Rate {
-        // The verdict is for the office: the business does not see it on the timeline.
+    if matches!(action, Action::Rate | Action::FollowUpSettlement) {
+        // The verdict and an officer's follow-up are for the office: the business does not see
+        // them on the timeline.
         event = event.internal();
     }
     let change = Change::of_plan(planned, at, event).with_business(business);

@@ -39,6 +39,8 @@ pub struct CaseQuery {
     pub awaiting_court: bool,
     /// The next deadline has passed.
     pub past_due: bool,
+    /// Settlements confirmed as not kept, not yet followed up (issue 19).
+    pub settlement_not_kept: bool,
 }
 
 impl CaseQuery {
@@ -59,6 +61,7 @@ impl CaseQuery {
             assigned_to,
             awaiting_court,
             past_due,
+            settlement_not_kept,
         } = self;
         business_id.is_none()
             && category.is_none()
@@ -69,6 +72,7 @@ impl CaseQuery {
             && assigned_to.is_none()
             && !awaiting_court
             && !past_due
+            && !settlement_not_kept
     }
 
     fn condition(&self, scope: Condition) -> Condition {
@@ -110,6 +114,11 @@ impl CaseQuery {
         }
         if self.past_due {
             condition = condition.add(case::Column::DueAt.lt(crate::time::now()));
+        }
+        if self.settlement_not_kept {
+            condition = condition
+                .add(case::Column::SettlementHonoured.eq(false))
+                .add(case::Column::SettlementFollowedUpAt.is_null());
         }
         if self.awaiting_court {
             let awaiting = SqlQuery::select()

@@ -140,6 +140,8 @@ pub struct CaseView {
     pub attachments: Vec<AttachmentView>,
     /// The consumer's verdict, once given: shown to her and to the office's staff only.
     pub rating: Option<RatingView>,
+    /// Whether its settlement was kept, once confirmed: shown to the parties and the office.
+    pub settlement: Option<SettlementView>,
     /// The actions the caller may take now.
     pub available_actions: Vec<Action>,
 }
@@ -153,6 +155,46 @@ pub struct RatingView {
     /// For the office's staff; never published.
     pub comment: Option<String>,
     pub rated_at: DateTime<Utc>,
+}
+
+/// Whether a settlement or an established mediation was kept (`confirm_settlement`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SettlementView {
+    pub honoured: bool,
+    /// What was said with the confirmation (not shown to the business).
+    pub note: Option<String>,
+    pub confirmed_at: DateTime<Utc>,
+    /// When an officer recorded what was done about a settlement not kept.
+    pub followed_up_at: Option<DateTime<Utc>>,
+    /// What was promised: the amount (NT$) and the terms, from the stage that settled.
+    pub amount: Option<i64>,
+    pub terms: Option<String>,
+}
+
+fn settlement(user: &CurrentUser, case: &case::Model, stages: &[case_stage::Model]) -> Option<SettlementView> {
+    let (honoured, confirmed_at) = (case.settlement_honoured?, case.settlement_confirmed_at?);
+    let note = if user.role == Role::Business { None } else { case.settlement_note.clone() };
+    let settled = stages.iter().rev().find(|s| matches!(s.status, Status::Settled | Status::Established));
+    Some(SettlementView {
+        honoured,
+        note,
+        confirmed_at,
+        followed_up_at: case.settlement_followed_up_at,
+        amount: settled.and_then(|s| s.settlement_amount),
+        terms: settled.and_then(promised_terms),
+    })
+}
+
+/// The terms a stage settled on: a mediation's recorded terms, else the business's last answer
+/// (its offer, or what it said).
+fn promised_terms(stage: &case_stage::Model) -> Option<String> {
+    use serde_json::Value;
+    let d = &stage.details;
+    let answer = d.get("response").or_else(|| d.get("responses").and_then(Value::as_array).and_then(|a| a.last()));
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+    text(d.get("terms"))
+        .or_else(|| text(answer.and_then(|a| a.get("offer"))))
+        .or_else(|| text(answer.and_then(|a| a.get("response"))))
 }
 
 /// The verdict as `user` may see it: the consumer her own, the office's staff every one.
@@ -291,6 +333,7 @@ pub fn assemble(
         workflow::available(stage, status, access::actor(user, &case), crate::stages::case_facts(&case, current));
     let attachments = attachments.into_iter().map(AttachmentView::from).collect();
     let rating = rating(user, &case);
+    let settlement = settlement(user, &case, &stage_rows);
     let stages = stage_rows.into_iter().map(|s| stage_view(s, calendar)).collect::<AppResult<Vec<_>>>()?;
     Ok(CaseView {
         id: case.id,
@@ -323,6 +366,7 @@ pub fn assemble(
         stages,
         attachments,
         rating,
+        settlement,
         available_actions,
     })
 }

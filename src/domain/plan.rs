@@ -50,6 +50,8 @@ pub struct Inputs {
     pub transfer_to: Option<TransferTo>,
     /// `rate`: the consumer's verdict.
     pub rating: Option<Rating>,
+    /// `confirm_settlement`: whether the business did what it promised.
+    pub honoured: Option<bool>,
 }
 
 /// The consumer's verdict on how her case was handled (issue 19): a score of 1 to 5, whether it
@@ -253,6 +255,17 @@ pub struct Plan {
     pub transfer: Option<Transfer>,
     /// The consumer's verdict, kept on the case.
     pub rating: Option<Rating>,
+    /// What is recorded on the case about its settlement being kept.
+    pub settlement: Option<SettlementKept>,
+}
+
+/// A settlement's keeping, as recorded on the case (issue 19).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SettlementKept {
+    /// `confirm_settlement`: kept or not, with what was said.
+    Confirmed { honoured: bool, note: Option<String> },
+    /// `follow_up_settlement`: an officer recorded what was done about one not kept.
+    FollowedUp,
 }
 
 /// A transfer as the writer records it.
@@ -332,6 +345,7 @@ pub fn plan(
         reopens: false,
         transfer: None,
         rating: None,
+        settlement: None,
     };
     let end = |reason: &str| Some(reason.to_string());
     match action {
@@ -417,6 +431,12 @@ pub fn plan(
             }
             p.rating = inputs.rating.clone();
         }
+        Action::ConfirmSettlement => {
+            let honoured = inputs.honoured.unwrap_or(true);
+            p.data = json!({"honoured": honoured});
+            p.settlement = Some(SettlementKept::Confirmed { honoured, note: inputs.note.clone() });
+        }
+        Action::FollowUpSettlement => p.settlement = Some(SettlementKept::FollowedUp),
         Action::ProvideInfo => {}
         Action::Reject => {
             p.details.push(Edit::Set("reject_reason", json!(inputs.reason)));

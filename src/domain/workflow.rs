@@ -62,6 +62,8 @@ names! {
         RecordDelivery => "record_delivery",
         Transfer => "transfer",
         Rate => "rate",
+        ConfirmSettlement => "confirm_settlement",
+        FollowUpSettlement => "follow_up_settlement",
     }
 }
 
@@ -324,6 +326,22 @@ pub const RULES: &[Rule] = &[
     rule(First, FIRST_ENDED, A::Rate, Outcome::Stay, CONSUMER, &["score"], &["fair", "comment"]),
     rule(Second, FIRST_ENDED, A::Rate, Outcome::Stay, CONSUMER, &["score"], &["fair", "comment"]),
     rule(Mediation, MEDIATION_ENDED, A::Rate, Outcome::Stay, CONSUMER, &["score"], &["fair", "comment"]),
+    // Was the settlement kept? Asked within `settlement.follow_up_days` of it (issue 19); one
+    // not kept goes to the officers' queue until one records what was done about it.
+    rule(First, &[S::Settled], A::ConfirmSettlement, Outcome::Stay, CONSUMER_OR_STAFF, &["honoured"], &["note"]),
+    rule(Second, &[S::Settled], A::ConfirmSettlement, Outcome::Stay, CONSUMER_OR_STAFF, &["honoured"], &["note"]),
+    rule(
+        Mediation,
+        &[S::Established],
+        A::ConfirmSettlement,
+        Outcome::Stay,
+        CONSUMER_OR_STAFF,
+        &["honoured"],
+        &["note"],
+    ),
+    rule(First, &[S::Settled], A::FollowUpSettlement, Outcome::Stay, OFFICER, &["note"], &[]),
+    rule(Second, &[S::Settled], A::FollowUpSettlement, Outcome::Stay, OFFICER, &["note"], &[]),
+    rule(Mediation, &[S::Established], A::FollowUpSettlement, Outcome::Stay, OFFICER, &["note"], &[]),
 ];
 
 /// Facts of the current stage that decide whether a once-only action is still available.
@@ -344,6 +362,10 @@ pub struct StageFacts {
     pub delivered_online: bool,
     /// The consumer has rated the case (a fact of the case, not of the stage: once per case).
     pub rated: bool,
+    /// Whether the settlement was kept has been confirmed (once per case).
+    pub settlement_confirmed: bool,
+    /// A settlement not kept waits for an officer's follow-up.
+    pub settlement_not_kept: bool,
 }
 
 /// Why an action cannot be taken now.
@@ -398,6 +420,12 @@ pub fn check(
             Some("the complaint was forwarded online: the business received it when it was forwarded")
         }
         A::Rate if facts.rated => Some("the case has already been rated"),
+        A::ConfirmSettlement if facts.settlement_confirmed => {
+            Some("whether the settlement was kept has already been confirmed")
+        }
+        A::FollowUpSettlement if !facts.settlement_not_kept => {
+            Some("only a settlement confirmed as not kept, and not yet followed up, is followed up")
+        }
         A::ReapplyMediation if facts.reapplication => {
             Some("this case has already been mediated anew once (MR 5 II allows it once)")
         }
@@ -541,6 +569,12 @@ mod tests {
                 vec![S::Rejected, S::Established, S::NotEstablished, S::Withdrawn, S::CourtRefused],
                 vec![Consumer],
             ),
+            (A::ConfirmSettlement, First, vec![S::Settled], c.clone()),
+            (A::ConfirmSettlement, Second, vec![S::Settled], c.clone()),
+            (A::ConfirmSettlement, Mediation, vec![S::Established], c.clone()),
+            (A::FollowUpSettlement, First, vec![S::Settled], officer.clone()),
+            (A::FollowUpSettlement, Second, vec![S::Settled], officer.clone()),
+            (A::FollowUpSettlement, Mediation, vec![S::Established], officer.clone()),
         ]
     }
 
@@ -549,6 +583,7 @@ mod tests {
             sent_to_court: action == A::RecordCourtResult,
             deemed: true,
             certificate_requested: action == A::IssueCertificate,
+            settlement_not_kept: action == A::FollowUpSettlement,
             ..Default::default()
         };
         check(stage, status, action, actor, facts).is_ok()
@@ -648,7 +683,11 @@ mod tests {
             available(First, S::Overdue, Some(Consumer), f),
             vec![A::FileSecondComplaint, A::ApplyMediation, A::Withdraw]
         );
-        assert!(available(First, S::Settled, Some(Officer), f).is_empty());
+        // A settlement's keeping is all that is left to ask; its follow-up only once not kept.
+        assert_eq!(available(First, S::Settled, Some(Officer), f), vec![A::ConfirmSettlement]);
+        let not_kept = StageFacts { settlement_confirmed: true, settlement_not_kept: true, ..f };
+        assert_eq!(available(First, S::Settled, Some(Officer), not_kept), vec![A::FollowUpSettlement]);
+        assert_eq!(available(First, S::Settled, Some(Consumer), not_kept), vec![A::Rate]);
         assert!(available(First, S::Submitted, None, f).is_empty());
     }
 
@@ -667,7 +706,7 @@ mod tests {
         use proptest::prelude::*;
 
         fn facts() -> impl Strategy<Value = StageFacts> {
-            (any::<[bool; 10]>()).prop_map(|f| StageFacts {
+            (any::<[bool; 12]>()).prop_map(|f| StageFacts {
                 schedule_extended: f[0],
                 sent_to_court: f[1],
                 court_result_recorded: f[2],
@@ -678,6 +717,8 @@ mod tests {
                 reapplication: f[7],
                 delivered_online: f[8],
                 rated: f[9],
+                settlement_confirmed: f[10],
+                settlement_not_kept: f[11],
             })
         }
 

@@ -31,6 +31,8 @@ pub struct Notifier {
     pub public_url: Arc<str>,
     /// How long an invitation sent with a forwarded complaint lasts (`auth.invitation_days`).
     pub invitation_days: u64,
+    /// How long after a settlement its keeping is asked (`settlement.follow_up_days`).
+    pub follow_up_days: u64,
 }
 
 /// Who a case message goes to.

@@ -53,6 +53,7 @@ kinds![
     "password_changed",
     "business_invitation",
     "rating_invited",
+    "settlement_follow_up",
 ];
 
 /// Messages that carry a single-use link: once delivered, the stored copy loses the token.

@@ -28,6 +28,7 @@ pub async fn case(db: &impl ConnectionTrait, case_id: Uuid, now: DateTime<Utc>) 
         .col_expr(case::Column::RequestedResolution, Expr::value(ERASED))
         // The verdict's comment is hers; its score counts in the scorecards and stays.
         .col_expr(case::Column::RatingComment, Expr::value(Option::<String>::None))
+        .col_expr(case::Column::SettlementNote, Expr::value(Option::<String>::None))
         .col_expr(case::Column::UpdatedAt, Expr::value(now))
         .col_expr(case::Column::AnonymisedAt, Expr::value(now))
         .filter(case::Column::Id.eq(case_id))

@@ -7,7 +7,8 @@
 //!   business whose due date has come or who answered;
 //! - **settled**: settled, of those whose first complaint has ended;
 //! - **median days to answer**: calendar days (Asia/Taipei) from forwarding to the answer;
-//! - **mean rating**: the consumers' verdicts (`rate`, 1–5) on those cases.
+//! - **mean rating**: the consumers' verdicts (`rate`, 1–5) on those cases;
+//! - **settlements kept**: kept, of those cases' settlements whose keeping was confirmed.
 //!
 //! Mediation applications are those filed in the period on the business's cases, not rejected.
 //! A business appears only with at least `scorecard.min_complaints` counted complaints.
@@ -36,6 +37,8 @@ pub struct Record {
     pub ended_on: Option<NaiveDate>,
     pub rating: Option<i16>,
     pub fair: Option<bool>,
+    /// Whether the case's settlement was kept, once confirmed (`confirm_settlement`).
+    pub settlement_kept: Option<bool>,
 }
 
 /// The business a record is against.
@@ -126,6 +129,8 @@ pub struct Scorecard {
     /// Mediation applications filed in the period on the business's cases (not rejected).
     pub mediation_applications: i64,
     pub rating: RatingSummary,
+    /// Settlements kept, of the counted complaints' settlements whose keeping was confirmed.
+    pub settlements_kept: Rate,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -180,6 +185,8 @@ struct Tally {
     days: Vec<i64>,
     mediation: i64,
     scores: Vec<i16>,
+    kept: i64,
+    confirmed: i64,
 }
 
 /// The scorecards of every business with at least `min_complaints` counted complaints.
@@ -210,6 +217,10 @@ pub fn cards(records: &[Record], min_complaints: i64, now: DateTime<Utc>, sort: 
                 }
                 t.days.extend(r.days_to_answer());
                 t.scores.extend(r.rating);
+                if let Some(kept) = r.settlement_kept {
+                    t.confirmed += 1;
+                    t.kept += i64::from(kept);
+                }
             }
             Stage::Mediation => t.mediation += 1,
             Stage::SecondComplaint => {}
@@ -241,6 +252,7 @@ pub fn cards(records: &[Record], min_complaints: i64, now: DateTime<Utc>, sort: 
                 median_days_to_answer: median(&mut t.days),
                 mediation_applications: t.mediation,
                 rating: RatingSummary { mean, count: t.scores.len() as i64 },
+                settlements_kept: Rate::new(t.kept, t.confirmed),
             }
         })
         .collect();
@@ -306,6 +318,7 @@ mod tests {
             ended_on: None,
             rating: None,
             fair: None,
+            settlement_kept: None,
         }
     }
 
@@ -324,8 +337,8 @@ mod tests {
     #[test]
     fn figures_of_a_hand_built_set() {
         let records = vec![
-            ended(answered(complaint(Status::Settled), 5, false), Some(5)),
-            ended(answered(complaint(Status::Settled), 11, false), Some(4)),
+            Record { settlement_kept: Some(true), ..ended(answered(complaint(Status::Settled), 5, false), Some(5)) },
+            Record { settlement_kept: Some(false), ..ended(answered(complaint(Status::Settled), 11, false), Some(4)) },
             ended(answered(complaint(Status::Unresolved), 20, true), Some(1)),
             complaint(Status::Forwarded), // its due date passed unanswered
             ended(complaint(Status::Rejected), None),
@@ -342,6 +355,7 @@ mod tests {
         assert_eq!(c.median_days_to_answer, Some(10.0), "4, 10 and 19 days");
         assert_eq!(c.mediation_applications, 1);
         assert_eq!((c.rating.mean, c.rating.count), (Some(3.33), 3));
+        assert_eq!((c.settlements_kept.numerator, c.settlements_kept.denominator), (1, 2));
         // One complaint fewer than the threshold: absent.
         assert!(super::cards(&records, 5, now(), Sort::Complaints).is_empty());
     }

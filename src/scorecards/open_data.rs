@@ -38,6 +38,8 @@ pub fn cards_csv(cards: &[Scorecard]) -> AppResult<Vec<u8>> {
         "mediation_applications",
         "rating_mean",
         "rating_count",
+        "settlements_kept",
+        "settlements_kept_of",
     ])
     .map_err(io)?;
     for c in cards {
@@ -56,6 +58,8 @@ pub fn cards_csv(cards: &[Scorecard]) -> AppResult<Vec<u8>> {
             c.mediation_applications.to_string(),
             opt(c.rating.mean),
             c.rating.count.to_string(),
+            c.settlements_kept.numerator.to_string(),
+            c.settlements_kept.denominator.to_string(),
         ])
         .map_err(io)?;
     }
@@ -82,6 +86,7 @@ pub fn records_csv(records: &[Record], now: DateTime<Utc>) -> AppResult<Vec<u8>>
         "not_counted_because",
         "rating",
         "handled_fairly",
+        "settlement_kept",
     ])
     .map_err(io)?;
     let mut sorted: Vec<&Record> = records.iter().collect();
@@ -107,6 +112,7 @@ pub fn records_csv(records: &[Record], now: DateTime<Utc>) -> AppResult<Vec<u8>>
             opt(r.not_counted_because()),
             opt(r.rating.filter(|_| first)),
             opt(r.fair.filter(|_| first)),
+            opt(r.settlement_kept.filter(|_| first)),
         ])
         .map_err(io)?;
     }

@@ -29,6 +29,7 @@ pub async fn read(db: &impl ConnectionTrait, scope: &Scope, period: Period) -> A
             (case::Entity, case::Column::ForwardedAt),
             (case::Entity, case::Column::RatingScore),
             (case::Entity, case::Column::RatingFair),
+            (case::Entity, case::Column::SettlementHonoured),
         ])
         .expr_as(Expr::col((business::Entity, business::Column::Id)), business_col("id"))
         .expr_as(Expr::col((business::Entity, business::Column::TaxId)), business_col("tax_id"))
@@ -68,6 +69,7 @@ pub async fn read(db: &impl ConnectionTrait, scope: &Scope, period: Period) -> A
             ended_on: row.try_get("", "closed_on")?,
             rating: row.try_get("", "rating_score")?,
             fair: row.try_get("", "rating_fair")?,
+            settlement_kept: row.try_get("", "settlement_honoured")?,
         });
     }
     Ok(out)

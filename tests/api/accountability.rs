@@ -3,6 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::complaints_law::mail_of;
 use crate::helpers::*;
 
 async fn message_kinds(app: &TestApp, staff: &str, id: &str) -> Vec<(String, String)> {
@@ -160,6 +161,10 @@ fn recomputed(rows: &[std::collections::HashMap<String, String>], tax_id: &str) 
         "median_days_to_answer": median(first.iter().filter_map(|r| r["days_to_answer"].parse().ok()).collect()),
         "mediation_applications": mine.iter().filter(|r| r["stage"] == "mediation").count(),
         "rating": {"mean": mean, "count": scores.len()},
+        "settlements_kept": rate(
+            first.iter().filter(|r| r["settlement_kept"] == "true").count(),
+            first.iter().filter(|r| !r["settlement_kept"].is_empty()).count(),
+        ),
     })
 }
 
@@ -171,6 +176,7 @@ async fn public_scorecards_count_what_the_page_says_and_the_open_data_recomputes
     let settled = answered(&app, &c).await;
     app.act_ok(&c.citizen, &settled, "accept", json!({})).await;
     app.act_ok(&c.citizen, &settled, "rate", json!({"score": 4, "fair": true, "comment": "客服很慢"})).await;
+    app.act_ok(&c.citizen, &settled, "confirm_settlement", json!({"honoured": true, "note": "已收到退款"})).await;
     // Forwarded 39 days ago and answered 29 days after: late.
     let late = on_paper(&app, &c.clerk, &c.business_id, 40).await;
     app.act_ok(&c.clerk, &late, "forward", json!({"occurred_at": days_ago(39, 10)})).await;
@@ -199,8 +205,9 @@ async fn public_scorecards_count_what_the_page_says_and_the_open_data_recomputes
     assert_eq!(card["settled"], rate(1, 1), "{card}");
     assert_eq!(card["median_days_to_answer"], 14.5, "0 and 29 days: {card}");
     assert_eq!(card["rating"], json!({"mean": 4.0, "count": 1}));
+    assert_eq!(card["settlements_kept"], rate(1, 1), "{card}");
     let text = card.to_string();
-    for private in ["客服很慢", "林先生", "陳美玲", "mei@example.tw", "冷氣不冷"] {
+    for private in ["客服很慢", "已收到退款", "林先生", "陳美玲", "mei@example.tw", "冷氣不冷"] {
         assert!(!text.contains(private), "{private} in {text}");
     }
 
@@ -208,7 +215,8 @@ async fn public_scorecards_count_what_the_page_says_and_the_open_data_recomputes
     let response = app.get(&format!("/api/v1/public/businesses/records.csv?{period}"), None).await;
     assert_eq!(response.status(), StatusCode::OK);
     let csv_text = response.text().await.unwrap();
-    for private in ["客服很慢", "林先生", "陳美玲", "mei@example.tw", "冷氣不冷", "KH-"] {
+    for private in ["客服很慢", "已收到退款", "林先生", "陳美玲", "mei@example.tw", "冷氣不冷", "KH-"]
+    {
         assert!(!csv_text.contains(private), "{private} in the open data");
     }
     let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
@@ -285,4 +293,119 @@ async fn the_public_scorecard_page_lists_counted_businesses_and_survives_odd_inp
         app.get(&format!("/businesses?from=yesterday&to=2026-13-45&sort=worst&q={}", "大".repeat(500)), None).await;
     assert_eq!(odd.status(), StatusCode::OK);
     assert!(odd.text().await.unwrap().contains("id=\"no-scorecards\""));
+}
+
+#[tokio::test]
+async fn a_settlement_not_kept_returns_to_the_officers_queue_with_its_terms() {
+    let app = spawn_app().await;
+    let c = app.cast().await;
+    let id = answered(&app, &c).await;
+    // Not before there is a settlement.
+    expect_error(
+        app.act(&c.citizen, &id, "confirm_settlement", json!({"honoured": true})).await,
+        StatusCode::CONFLICT,
+        "invalid_transition",
+    )
+    .await;
+    let settled = app.act_ok(&c.citizen, &id, "accept", json!({"amount_recovered": 12000})).await;
+    assert!(actions(&settled).contains(&"confirm_settlement".to_string()), "{settled}");
+    // She is asked, by mail, within the configured days.
+    let asked = mail_of(&app, &id, "settlement_follow_up").await;
+    assert_eq!(asked.len(), 1);
+    assert!(asked[0].body_text.contains("30"), "{}", asked[0].body_text);
+
+    // The business may not say it kept its word; a stranger does not see the case; the answer
+    // is required.
+    expect_error(
+        app.act(&c.business, &id, "confirm_settlement", json!({"honoured": true})).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    expect_error(
+        app.act(&c.other_citizen, &id, "confirm_settlement", json!({"honoured": true})).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    let refused = expect_error(
+        app.act(&c.citizen, &id, "confirm_settlement", json!({})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert!(refused["fields"]["honoured"].is_array(), "{refused}");
+    let queue = |token: String| {
+        let app = &app;
+        async move {
+            expect_status(app.get("/api/v1/cases?settlement_not_kept=true", Some(&token)).await, StatusCode::OK).await
+        }
+    };
+    assert_eq!(queue(c.officer.clone()).await["total"], 0);
+
+    // Not kept: the case is back in the officers' queue, with what was promised beside it.
+    let told = app.act_ok(&c.citizen, &id, "confirm_settlement", json!({"honoured": false, "note": "尚未退款"})).await;
+    assert_eq!(told["status"], "settled", "the settlement stands; its keeping is what is recorded");
+    let s = &told["settlement"];
+    assert_eq!((s["honoured"].as_bool(), s["note"].as_str()), (Some(false), Some("尚未退款")));
+    assert_eq!((s["amount"].as_i64(), s["terms"].as_str()), (Some(12000), Some("同意退款")));
+    let waiting = queue(c.officer.clone()).await;
+    assert_eq!((waiting["total"].as_u64(), waiting["items"][0]["id"].as_str()), (Some(1), Some(id.as_str())));
+    // The business sees that it was not kept, not what she wrote.
+    let business_view = app.case(&c.business, &id).await;
+    assert_eq!(
+        (business_view["settlement"]["honoured"].as_bool(), &business_view["settlement"]["note"]),
+        (Some(false), &Value::Null)
+    );
+    // Once only.
+    expect_error(
+        app.act(&c.clerk, &id, "confirm_settlement", json!({"honoured": true})).await,
+        StatusCode::CONFLICT,
+        "invalid_transition",
+    )
+    .await;
+
+    // The officers' workbench shows it with its terms; an officer's follow-up takes it out.
+    let mut officer = crate::pages::Visitor::signed_in(&app, "officer@cpo.test", PASSWORD).await;
+    let workbench = officer.get("/workbench").await.html;
+    let section = &workbench[workbench.find("id=\"not_kept\"").expect("the queue")..];
+    assert!(section.contains("NT$12,000") && section.contains("同意退款") && section.contains("尚未退款"), "{section}");
+    expect_error(
+        app.act(&c.clerk, &id, "follow_up_settlement", json!({"note": "已電話催告"})).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let followed =
+        app.act_ok(&c.officer, &id, "follow_up_settlement", json!({"note": "已電話催告業者，承諾三日內退款"})).await;
+    assert!(followed["settlement"]["followed_up_at"].is_string());
+    assert_eq!(queue(c.officer.clone()).await["total"], 0);
+    expect_error(
+        app.act(&c.officer, &id, "follow_up_settlement", json!({"note": "again"})).await,
+        StatusCode::CONFLICT,
+        "invalid_transition",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_settlement_is_confirmed_only_within_the_follow_up_days() {
+    let app = spawn_app_with(vec![("settlement.follow_up_days", 10.into())]).await;
+    let c = app.cast().await;
+    let old = on_paper(&app, &c.clerk, &c.business_id, 30).await;
+    app.act_ok(&c.clerk, &old, "forward", json!({"occurred_at": days_ago(29, 10)})).await;
+    app.act_ok(&c.clerk, &old, "respond", json!({"response": "同意修理", "occurred_at": days_ago(25, 10)})).await;
+    app.act_ok(&c.clerk, &old, "accept", json!({"occurred_at": days_ago(11, 10)})).await;
+    expect_error(
+        app.act(&c.clerk, &old, "confirm_settlement", json!({"honoured": true})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "deadline_passed",
+    )
+    .await;
+    let recent = on_paper(&app, &c.clerk, &c.business_id, 30).await;
+    app.act_ok(&c.clerk, &recent, "forward", json!({"occurred_at": days_ago(29, 10)})).await;
+    app.act_ok(&c.clerk, &recent, "respond", json!({"response": "同意修理", "occurred_at": days_ago(25, 10)})).await;
+    app.act_ok(&c.clerk, &recent, "accept", json!({"occurred_at": days_ago(10, 10)})).await;
+    let kept = app.act_ok(&c.clerk, &recent, "confirm_settlement", json!({"honoured": true})).await;
+    assert_eq!(kept["settlement"]["honoured"], true);
 }

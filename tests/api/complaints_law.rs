@@ -155,7 +155,7 @@ async fn a_complaint_made_elsewhere_first_opens_the_second_complaint_or_mediatio
 }
 
 /// Messages of `kind` queued about the case.
-async fn mail_of(app: &TestApp, case_id: &str, kind: &str) -> Vec<entity::notification::Model> {
+pub async fn mail_of(app: &TestApp, case_id: &str, kind: &str) -> Vec<entity::notification::Model> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     entity::notification::Entity::find()
         .filter(entity::notification::Column::Kind.eq(kind))

@@ -86,7 +86,8 @@ async fn online_filing_forwarded_answered_declined_escalated_and_settled() {
     let settled = app.act_view(&c.officer, id, "settle", json!({"amount_recovered": 25600})).await;
     assert_eq!((settled.status, settled.closed), (Status::Settled, true));
     assert_eq!(settled.amount_recovered, Some(25600));
-    assert!(settled.available_actions.is_empty());
+    // What is left: whether the settlement is kept, confirmed within the follow-up days.
+    assert_eq!(settled.available_actions, [Action::ConfirmSettlement]);
     assert_eq!(settled.stages[1].details["responses"][0]["response"], "同意退款八成");
 
     // The citizen's timeline tells the whole story, oldest first.

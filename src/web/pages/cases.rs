@@ -387,6 +387,9 @@ struct CasePage {
     /// The consumer's verdict, for her and for staff: "4/5, fair", and her comment.
     rating: String,
     rating_comment: String,
+    /// Whether its settlement was kept, once confirmed, and what was said.
+    settlement: String,
+    settlement_note: String,
     received: String,
     next_date: String,
     description: String,
@@ -425,6 +428,14 @@ fn rating_line(t: &Tr, r: &crate::cases::view::RatingView) -> String {
         None => String::new(),
     };
     format!("{} / 5{fair}", r.score)
+}
+
+/// "not kept (2026-12-08) · followed up by an officer" in the page's language.
+fn settlement_line(t: &Tr, s: &crate::cases::view::SettlementView) -> String {
+    let kept = if s.honoured { t.s("settlement.kept") } else { t.s("settlement.not_kept") };
+    let followed =
+        if s.followed_up_at.is_some() { format!(" · {}", t.s("case.settlement_followed_up")) } else { String::new() };
+    format!("{kept} ({}){followed}", crate::time::taipei_date(s.confirmed_at))
 }
 
 fn field_kind(name: &str) -> &'static str {
@@ -509,6 +520,10 @@ fn action_fields(
                 "fair" => vec![
                     Choice { value: "true".into(), label: t.s("rating.fair_yes") },
                     Choice { value: "false".into(), label: t.s("rating.fair_no") },
+                ],
+                "honoured" => vec![
+                    Choice { value: "true".into(), label: t.s("settlement.kept") },
+                    Choice { value: "false".into(), label: t.s("settlement.not_kept") },
                 ],
                 _ => Vec::new(),
             };
@@ -651,6 +666,8 @@ async fn case_page(state: &AppState, ctx: Ctx, id: Uuid, notice: String, refusal
         amount_disputed: amount(case.amount_disputed),
         rating: case.rating.as_ref().map(|r| rating_line(&t, r)).unwrap_or_default(),
         rating_comment: case.rating.as_ref().and_then(|r| r.comment.clone()).unwrap_or_default(),
+        settlement: case.settlement.as_ref().map(|s| settlement_line(&t, s)).unwrap_or_default(),
+        settlement_note: case.settlement.as_ref().and_then(|s| s.note.clone()).unwrap_or_default(),
         amount_recovered: amount(case.amount_recovered),
         received: when(case.received_at),
         next_date: provisional_mark(&t, day(case.due_at), case.due_provisional, case.due_at, &state.calendar),
@@ -769,7 +786,7 @@ pub async fn act(State(state): State<AppState>, ctx: Ctx, PagePath(id): PagePath
             request.insert(key.into(), json!(v));
         }
     }
-    for key in ["approved", "business_consent", "fair"] {
+    for key in ["approved", "business_consent", "fair", "honoured"] {
         if let Some(yes) = form.opt(key) {
             request.insert(key.into(), json!(yes == "true"));
         }

@@ -32,6 +32,7 @@ pub struct CardLine {
     pub median_days: String,
     pub mediation: i64,
     pub rating: String,
+    pub kept: String,
 }
 
 #[derive(Template)]
@@ -92,6 +93,7 @@ pub async fn page(ctx: Ctx, Query(form): Query<ScorecardForm>) -> PageResult {
                 Some(mean) => format!("{mean:.2} ({})", c.rating.count),
                 None => "—".into(),
             },
+            kept: share(&c.settlements_kept),
         })
         .collect();
     Ok(render(&Scorecards {

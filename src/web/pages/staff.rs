@@ -30,6 +30,15 @@ pub struct Queue {
     pub link: String,
 }
 
+/// A settlement confirmed as not kept, with what was promised beside it (issue 19).
+pub struct NotKept {
+    pub id: String,
+    pub case_no: String,
+    pub business: String,
+    pub promised: String,
+    pub said: String,
+}
+
 pub struct FollowUp {
     pub id: String,
     pub date: String,
@@ -43,6 +52,8 @@ struct Workbench {
     t: Tr,
     ctx: Ctx,
     queues: Vec<Queue>,
+    not_kept: Vec<NotKept>,
+    not_kept_total: u64,
     follow_ups: Vec<FollowUp>,
 }
 
@@ -72,6 +83,24 @@ pub async fn workbench(State(state): State<AppState>, ctx: Ctx) -> PageResult {
             link: format!("/cases?{filter}"),
         });
     }
+    // Settlements not kept: each with the terms promised, from the case itself.
+    let broken: ListResponse<CaseSummary> =
+        api.get("/api/v1/cases?settlement_not_kept=true&per_page=10").await.map_err(|r| refusal_error(&ctx, r))?;
+    let mut not_kept = Vec::new();
+    for item in &broken.items {
+        let case: crate::cases::view::CaseView =
+            api.get(&format!("/api/v1/cases/{}", item.id)).await.map_err(|r| refusal_error(&ctx, r))?;
+        let settlement = case.settlement.as_ref();
+        let amount = settlement.and_then(|s| s.amount).map(|a| format!("NT${}", crate::domain::report::thousands(a)));
+        let terms = settlement.and_then(|s| s.terms.clone());
+        not_kept.push(NotKept {
+            id: item.id.to_string(),
+            case_no: item.case_no.clone(),
+            business: item.business.name.clone(),
+            promised: [amount, terms].into_iter().flatten().collect::<Vec<_>>().join("；"),
+            said: settlement.and_then(|s| s.note.clone()).unwrap_or_default(),
+        });
+    }
     let follow: ListResponse<InspectionView> =
         api.get("/api/v1/inspections?follow_up_overdue=true&per_page=10").await.map_err(|r| refusal_error(&ctx, r))?;
     let reference = &state.settings.reference;
@@ -88,7 +117,7 @@ pub async fn workbench(State(state): State<AppState>, ctx: Ctx) -> PageResult {
             due: i.follow_up_due.map(|d| d.to_string()).unwrap_or_default(),
         })
         .collect();
-    Ok(render(&Workbench { t, queues, follow_ups, ctx }))
+    Ok(render(&Workbench { t, queues, not_kept, not_kept_total: broken.total, follow_ups, ctx }))
 }
 
 /// A register page: a form to add a record and the latest records.
