@@ -654,8 +654,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("scorecards.what_counts", "如何計算", "What counts"),
     (
         "scorecards.counts_complaints",
-        "計入期間內提出的第一次申訴；經駁回（非消費爭議或非本處權責）或移送其他機關者不計入，因其與企業經營者的表現無關。",
-        "First complaints filed in the period count; complaints rejected (not a consumer dispute, or not this office's) or transferred to another agency do not, as they say nothing about the business.",
+        "計入期間內提出的第一次申訴；經駁回（非消費爭議或非本處權責）或移送其他機關者不計入，因其與企業經營者的表現無關；重複申訴經併案者只計一次。",
+        "First complaints filed in the period count; complaints rejected (not a consumer dispute, or not this office's) or transferred to another agency do not, as they say nothing about the business; a duplicate merged into another case counts once.",
     ),
     (
         "scorecards.counts_threshold",

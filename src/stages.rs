@@ -184,6 +184,8 @@ pub struct Change {
     pub rating: Option<crate::domain::plan::Rating>,
     /// A settlement's keeping, kept on the case (`confirm_settlement`, `follow_up_settlement`).
     pub settlement: Option<crate::domain::plan::SettlementKept>,
+    /// The case this one is merged into as its duplicate (`cases::duplicates`).
+    pub merged_into: Option<Uuid>,
 }
 
 impl Change {
@@ -207,6 +209,7 @@ impl Change {
             business: None,
             rating: None,
             settlement: None,
+            merged_into: None,
         }
     }
 
@@ -230,6 +233,7 @@ impl Change {
             business: None,
             rating: plan.rating,
             settlement: plan.settlement,
+            merged_into: None,
         }
     }
 
@@ -462,6 +466,9 @@ pub async fn write_out(
         Some(crate::domain::plan::SettlementKept::FollowedUp) => changes.settlement_followed_up_at = Set(Some(at)),
         None => {}
     }
+    if let Some(into) = change.merged_into {
+        changes.duplicate_of = Set(Some(into));
+    }
     if change.by_person && at > case.last_action_at {
         changes.last_action_at = Set(at);
     }
@@ -477,7 +484,8 @@ pub async fn write_out(
     // A case whose last stage has just ended asks its consumer for her verdict (issue 19); one
     // that may still go further (a second complaint, mediation) asks when it ends there.
     let mut mail = change.mail;
-    if last_stage_ended && case.closed_at.is_none() && to_be.closed_at.is_some() {
+    // A duplicate merged into another case is asked nothing: the other case is hers.
+    if last_stage_ended && case.closed_at.is_none() && to_be.closed_at.is_some() && change.merged_into.is_none() {
         mail.push(MailPlan::new("rating_invited", vec![Party::Consumer], vec![]));
     }
     // A settlement, or an established mediation, just reached: she is told to say whether it

@@ -55,6 +55,8 @@ pub struct Model {
     pub settlement_confirmed_at: Option<DateTimeUtc>,
     /// When an officer recorded what was done about a settlement not kept (it leaves the queue).
     pub settlement_followed_up_at: Option<DateTimeUtc>,
+    /// The case this one was merged into as its duplicate: it counts there, not here (issue 19).
+    pub duplicate_of: Option<Uuid>,
     /// The dated time of the latest action by a person (back-dated actions may not precede it).
     pub last_action_at: DateTimeUtc,
     pub version: i32,

@@ -11,6 +11,7 @@ pub mod calendar_closure;
 pub mod case;
 pub mod case_counter;
 pub mod case_event;
+pub mod case_link;
 pub mod case_stage;
 pub mod case_transfer;
 pub mod certificate;

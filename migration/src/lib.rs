@@ -23,6 +23,7 @@ mod m20261207_000017_access_packs;
 mod m20261207_000018_retention;
 mod m20261207_000019_ratings;
 mod m20261208_000020_settlements_kept;
+mod m20261208_000021_duplicates;
 pub mod rollups;
 
 pub struct Migrator;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000018_retention::Migration),
             Box::new(m20261207_000019_ratings::Migration),
             Box::new(m20261208_000020_settlements_kept::Migration),
+            Box::new(m20261208_000021_duplicates::Migration),
         ]
     }
 }

@@ -16,6 +16,7 @@ use crate::auth::Auth;
 use crate::auth::extract::CaseStaff;
 use crate::cases::actions::{self, ActionBody};
 use crate::cases::attachments;
+use crate::cases::duplicates::{self, LinkBody, Related};
 use crate::cases::filing::{self, FileCaseBody};
 use crate::cases::notes;
 use crate::cases::queries::{self, CaseQuery};
@@ -42,6 +43,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(download_attachment))
         .routes(routes!(get_certificate))
         .routes(routes!(get_access_log))
+        .routes(routes!(get_related))
+        .routes(routes!(link_case))
         .routes(routes!(get_workflow))
 }
 
@@ -349,6 +352,35 @@ async fn get_access_log(
     let case = access::load_visible(&state.db, &auth, id).await?;
     let (items, total) = access::entries(&state.db, case.id, page).await?;
     Ok(Json(ListResponse::new(items, total, page)))
+}
+
+/// The consumer's other open cases, and other recent complaints against the same business whose
+/// description is alike (CJK character pairs), and the cases linked to this one (clerk, officer).
+#[utoipa::path(get, path = "/api/v1/cases/{id}/related", tag = "cases", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Related), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_related(
+    State(state): State<AppState>,
+    auth: Auth<CaseStaff>,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<Related>> {
+    Ok(Json(duplicates::related(&state.db, &auth, id).await?))
+}
+
+/// Link this case with another about the same dispute, or merge it into the other as its
+/// duplicate (`merge: true`; a new complaint only): it ends as withdrawn ("merged") and counts
+/// once, in the other (clerk, officer). Answers what is related to it now.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/links", tag = "cases", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = LinkBody,
+    responses((status = 201, body = Related), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn link_case(
+    State(state): State<AppState>,
+    auth: Auth<CaseStaff>,
+    Path(id): Path<Uuid>,
+    Json(body): Json<LinkBody>,
+) -> AppResult<(StatusCode, Json<Related>)> {
+    Ok((StatusCode::CREATED, Json(duplicates::link(&state.db, state.office(), &auth, id, body).await?)))
 }
 
 /// The workflow's transition table: for each stage and status, the actions, who may take

@@ -480,6 +480,7 @@ pub async fn file(
         settlement_note: None,
         settlement_confirmed_at: None,
         settlement_followed_up_at: None,
+        duplicate_of: None,
         last_action_at: received_at,
         version: 1,
         consultation_id: from_consultation.map(|c| c.consultation.id),

@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod attachments;
 pub mod documents;
+pub mod duplicates;
 pub mod filing;
 pub mod notes;
 pub mod queries;

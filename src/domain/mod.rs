@@ -10,5 +10,6 @@ pub mod input;
 pub mod objection;
 pub mod plan;
 pub mod report;
+pub mod similarity;
 pub mod tax_id;
 pub mod workflow;

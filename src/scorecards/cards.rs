@@ -1,8 +1,9 @@
 //! A business's public scorecard, computed from its complaints' records (pure: no SQL, no HTTP).
 //!
 //! What counts, as the public page says it: a **first complaint filed in the period** against
-//! the business, unless it was rejected (not a consumer dispute, or not this office's), or
-//! transferred to another agency — those say nothing about the business. Of the counted ones:
+//! the business, unless it was rejected (not a consumer dispute, or not this office's),
+//! transferred to another agency — those say nothing about the business — or merged into
+//! another case as its duplicate (it counts once, there). Of the counted ones:
 //! - **answered within the 15 days** (CPA 43 II): answered on time, of those forwarded to the
 //!   business whose due date has come or who answered;
 //! - **settled**: settled, of those whose first complaint has ended;
@@ -39,6 +40,8 @@ pub struct Record {
     pub fair: Option<bool>,
     /// Whether the case's settlement was kept, once confirmed (`confirm_settlement`).
     pub settlement_kept: Option<bool>,
+    /// Merged into another case as its duplicate: it counts there.
+    pub duplicate: bool,
 }
 
 /// The business a record is against.
@@ -88,6 +91,9 @@ impl Reply {
 impl Record {
     /// Why a record does not count against its business, if it does not.
     pub fn not_counted_because(&self) -> Option<&'static str> {
+        if self.duplicate {
+            return Some("duplicate");
+        }
         match self.status {
             Status::Rejected => Some("rejected"),
             Status::Transferred => Some("transferred"),
@@ -319,6 +325,7 @@ mod tests {
             rating: None,
             fair: None,
             settlement_kept: None,
+            duplicate: false,
         }
     }
 
@@ -343,13 +350,14 @@ mod tests {
             complaint(Status::Forwarded), // its due date passed unanswered
             ended(complaint(Status::Rejected), None),
             ended(complaint(Status::Transferred), None),
+            Record { duplicate: true, ..ended(complaint(Status::Withdrawn), None) },
             Record { stage: Stage::Mediation, status: Status::Applied, ..complaint(Status::Applied) },
             Record { stage: Stage::Mediation, status: Status::Rejected, ..complaint(Status::Applied) },
         ];
         let cards = cards(&records, 4, now(), Sort::Complaints);
         assert_eq!(cards.len(), 1);
         let c = &cards[0];
-        assert_eq!(c.complaints, 4, "rejected and transferred do not count");
+        assert_eq!(c.complaints, 4, "rejected, transferred and merged duplicates do not count");
         assert_eq!((c.answered_in_time.numerator, c.answered_in_time.denominator), (2, 4));
         assert_eq!((c.settled.numerator, c.settled.denominator), (2, 3));
         assert_eq!(c.median_days_to_answer, Some(10.0), "4, 10 and 19 days");

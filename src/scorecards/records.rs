@@ -30,6 +30,7 @@ pub async fn read(db: &impl ConnectionTrait, scope: &Scope, period: Period) -> A
             (case::Entity, case::Column::RatingScore),
             (case::Entity, case::Column::RatingFair),
             (case::Entity, case::Column::SettlementHonoured),
+            (case::Entity, case::Column::DuplicateOf),
         ])
         .expr_as(Expr::col((business::Entity, business::Column::Id)), business_col("id"))
         .expr_as(Expr::col((business::Entity, business::Column::TaxId)), business_col("tax_id"))
@@ -70,6 +71,7 @@ pub async fn read(db: &impl ConnectionTrait, scope: &Scope, period: Period) -> A
             rating: row.try_get("", "rating_score")?,
             fair: row.try_get("", "rating_fair")?,
             settlement_kept: row.try_get("", "settlement_honoured")?,
+            duplicate: row.try_get::<Option<uuid::Uuid>>("", "duplicate_of")?.is_some(),
         });
     }
     Ok(out)

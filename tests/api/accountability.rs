@@ -409,3 +409,122 @@ async fn a_settlement_is_confirmed_only_within_the_follow_up_days() {
     let kept = app.act_ok(&c.clerk, &recent, "confirm_settlement", json!({"honoured": true})).await;
     assert_eq!(kept["settlement"]["honoured"], true);
 }
+
+async fn file_saying(app: &TestApp, c: &Cast, description: &str) -> String {
+    let body = json!({"business_id": c.business_id, "category": "appliances", "description": description,
+        "requested_resolution": "退貨退款"});
+    let case = expect_status(app.post("/api/v1/cases", Some(&c.citizen), &body).await, StatusCode::CREATED).await;
+    case["id"].as_str().unwrap().to_string()
+}
+
+fn ids(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().or(i["case"]["id"].as_str()).unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_duplicate_in_other_words_is_found_merged_and_counted_once() {
+    let app = spawn_app_with(vec![("scorecard.min_complaints", 1.into())]).await;
+    let c = app.cast().await;
+    let first = file_saying(&app, &c, "我於十月五日在大發電器行購買冷氣一台，安裝後三天即故障，店家拒絕退貨。").await;
+    let again = file_saying(&app, &c, "我在10月5日於大發電器行買了冷氣一台，安裝後三天就故障，店家拒絕退貨！").await;
+    let other = file_saying(&app, &c, "網購手機螢幕破裂，業者不願更換，要求退款。").await;
+    let today = days_ago(0, 9)[..10].to_string();
+    let counted = |token: String| {
+        let app = &app;
+        let today = today.clone();
+        async move {
+            let path = format!("/api/v1/stats/summary?from={today}&to={today}");
+            expect_status(app.get(&path, Some(&token)).await, StatusCode::OK).await["first_complaints"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    assert_eq!(counted(c.clerk.clone()).await, 3);
+
+    // Staff see the consumer's other open cases, and the complaint in other words as alike.
+    let related =
+        expect_status(app.get(&format!("/api/v1/cases/{again}/related"), Some(&c.clerk)).await, StatusCode::OK).await;
+    let mut mine = ids(&related["same_consumer"]);
+    mine.sort();
+    let mut expected = vec![first.clone(), other.clone()];
+    expected.sort();
+    assert_eq!(mine, expected);
+    assert_eq!(ids(&related["similar"]), vec![first.clone()], "{related}");
+    assert!(related["similar"][0]["similarity"].as_f64().unwrap() >= 0.5);
+    for token in [&c.citizen, &c.business] {
+        expect_error(
+            app.get(&format!("/api/v1/cases/{again}/related"), Some(token)).await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        )
+        .await;
+    }
+
+    // What is refused changes nothing.
+    for (body, field) in [(json!({}), "case_id"), (json!({"case_id": again, "merge": true}), "case_id")] {
+        let refused = expect_error(
+            app.post(&format!("/api/v1/cases/{again}/links"), Some(&c.clerk), &body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        assert!(refused["fields"][field].is_array(), "{refused}");
+    }
+    // Merged: it ends, says where it went, and counts once.
+    let merged = expect_status(
+        app.post(&format!("/api/v1/cases/{again}/links"), Some(&c.clerk), &json!({"case_id": first, "merge": true}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!((merged["duplicate_of"].as_str(), ids(&merged["linked"])), (Some(first.as_str()), vec![first.clone()]));
+    let ended = app.case(&c.citizen, &again).await;
+    assert_eq!(
+        (ended["status"].as_str(), ended["stages"][0]["end_reason"].as_str()),
+        (Some("withdrawn"), Some("merged"))
+    );
+    assert_eq!(counted(c.clerk.clone()).await, 2, "a merged duplicate counts once");
+    let period = format!("from={today}&to={today}");
+    let cards =
+        expect_status(app.get(&format!("/api/v1/public/businesses?{period}"), None).await, StatusCode::OK).await;
+    assert_eq!(cards["items"][0]["complaints"], 2);
+    let open_data =
+        app.get(&format!("/api/v1/public/businesses/records.csv?{period}"), None).await.text().await.unwrap();
+    assert_eq!(open_data.matches(",duplicate,").count(), 1, "{open_data}");
+    // Once merged, not again; nor is anything merged into a merged case.
+    expect_error(
+        app.post(&format!("/api/v1/cases/{again}/links"), Some(&c.clerk), &json!({"case_id": other, "merge": true}))
+            .await,
+        StatusCode::CONFLICT,
+        "invalid_transition",
+    )
+    .await;
+    let refused = expect_error(
+        app.post(&format!("/api/v1/cases/{other}/links"), Some(&c.clerk), &json!({"case_id": again, "merge": true}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert!(refused["fields"]["case_id"].is_array());
+
+    // A link without merging: both stay open and count; each shows the other.
+    let linked = expect_status(
+        app.post(&format!("/api/v1/cases/{other}/links"), Some(&c.officer), &json!({"case_id": first})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!((ids(&linked["linked"]), &linked["duplicate_of"]), (vec![first.clone()], &Value::Null));
+    let from_first =
+        expect_status(app.get(&format!("/api/v1/cases/{first}/related"), Some(&c.clerk)).await, StatusCode::OK).await;
+    let mut both = ids(&from_first["linked"]);
+    both.sort();
+    let mut expected = vec![again.clone(), other.clone()];
+    expected.sort();
+    assert_eq!(both, expected);
+    assert_eq!(counted(c.clerk.clone()).await, 2);
+}
