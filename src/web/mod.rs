@@ -74,6 +74,7 @@ pub fn routes(state: AppState, api: Router) -> Router<AppState> {
         .route("/cases/{id}", get(cases::show))
         .route("/cases/{id}/act", post(cases::act))
         .route("/cases/{id}/notes", post(cases::note))
+        .route("/cases/{id}/links", post(cases::link))
         .route("/cases/{id}/attachments", post(cases::upload).layer(DefaultBodyLimit::max(max_upload)))
         .route("/cases/{id}/files/{file}", get(cases::download))
         .route("/cases/{id}/certificate", get(cases::certificate))

@@ -528,3 +528,23 @@ async fn a_duplicate_in_other_words_is_found_merged_and_counted_once() {
     assert_eq!(both, expected);
     assert_eq!(counted(c.clerk.clone()).await, 2);
 }
+
+#[tokio::test]
+async fn staff_merge_a_duplicate_from_the_case_page() {
+    let app = spawn_app().await;
+    let c = app.cast().await;
+    let first = file_saying(&app, &c, "我於十月五日在大發電器行購買冷氣一台，安裝後三天即故障，店家拒絕退貨。").await;
+    let again = file_saying(&app, &c, "我在10月5日於大發電器行買了冷氣一台，安裝後三天就故障，店家拒絕退貨！").await;
+    let first_no = app.case(&c.clerk, &first).await["case_no"].as_str().unwrap().to_string();
+    let mut clerk = crate::pages::Visitor::signed_in(&app, "clerk@cpo.test", PASSWORD).await;
+    let page = clerk.get(&format!("/cases/{again}")).await.html;
+    let related = &page[page.find("id=\"related\"").expect("the related cases")..];
+    assert!(related.contains(&first_no) && related.contains("內容相似"), "{related}");
+    let merged = clerk.submit(&format!("/cases/{again}/links"), &[("case_id", &first), ("merge", "true")]).await;
+    assert_eq!((merged.status, merged.location.as_str()), (StatusCode::SEE_OTHER, format!("/cases/{again}").as_str()));
+    let page = clerk.get(&format!("/cases/{again}")).await.html;
+    assert!(page.contains("id=\"merged-into\"") && page.contains(&format!("href=\"/cases/{first}\"")));
+    // The citizen's page has no such section.
+    let mut citizen = crate::pages::Visitor::signed_in(&app, "mei@example.tw", PASSWORD).await;
+    assert!(!citizen.get(&format!("/cases/{first}")).await.html.contains("id=\"related\""));
+}

@@ -363,6 +363,16 @@ pub struct FileLine {
     pub size: String,
 }
 
+/// A case related to this one, for staff: the consumer's other open case, an alike complaint,
+/// or a linked case.
+pub struct RelatedLine {
+    pub id: String,
+    pub case_no: String,
+    pub business: String,
+    pub why: String,
+    pub linked: bool,
+}
+
 pub struct AccessLine {
     pub at: String,
     pub who: String,
@@ -374,6 +384,9 @@ pub struct AccessLine {
 struct CasePage {
     t: Tr,
     ctx: Ctx,
+    related: Vec<RelatedLine>,
+    /// The case this one was merged into, if it was (its id).
+    duplicate_of: String,
     id: String,
     case_no: String,
     status: String,
@@ -418,6 +431,49 @@ struct CasePage {
 pub struct CaseQuery {
     done: Option<String>,
     upload_error: Option<String>,
+}
+
+/// The related cases, linked ones first, each once.
+fn related_lines(t: &Tr, r: crate::cases::duplicates::Related) -> Vec<RelatedLine> {
+    let mut lines: Vec<RelatedLine> = Vec::new();
+    let line = |c: &CaseSummary, why: String, linked: bool| RelatedLine {
+        id: c.id.to_string(),
+        case_no: c.case_no.clone(),
+        business: c.business.name.clone(),
+        why,
+        linked,
+    };
+    let mut add = |l: RelatedLine| {
+        if !lines.iter().any(|x| x.id == l.id) {
+            lines.push(l);
+        }
+    };
+    for c in &r.linked {
+        add(line(c, t.s("related.linked"), true));
+    }
+    for s in &r.similar {
+        add(line(&s.case, format!("{} {:.0}%", t.s("related.alike"), s.similarity * 100.0), false));
+    }
+    for c in &r.same_consumer {
+        add(line(c, t.s("related.same_consumer"), false));
+    }
+    lines
+}
+
+/// Staff link this case with a related one, or merge it into that one as its duplicate.
+pub async fn link(State(state): State<AppState>, ctx: Ctx, PagePath(id): PagePath<Uuid>, body: Bytes) -> PageResult {
+    ctx.require()?;
+    let form = FormValues::parse(&body);
+    let request = json!({"case_id": form.get("case_id"), "merge": form.opt("merge") == Some("true".into())});
+    match ctx.api().send(Method::POST, &format!("/api/v1/cases/{id}/links"), &request).await {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
+        Err(refusal) if matches!(refusal.status, 404 | 401) => Err(refusal_error(&ctx, refusal)),
+        Err(refusal) => {
+            let status = StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            let page = case_page(&state, ctx, id, String::new(), refusal).await?;
+            Ok((status, page).into_response())
+        }
+    }
 }
 
 /// "4 / 5 · handled fairly" in the page's language.
@@ -629,6 +685,10 @@ async fn case_page(state: &AppState, ctx: Ctx, id: Uuid, notice: String, refusal
     } else {
         Vec::new()
     };
+    let related: Option<crate::cases::duplicates::Related> =
+        if staff { api.get(&format!("/api/v1/cases/{id}/related")).await.ok() } else { None };
+    let duplicate_of = related.as_ref().and_then(|r| r.duplicate_of).map(|d| d.to_string()).unwrap_or_default();
+    let related = related.map(|r| related_lines(&t, r)).unwrap_or_default();
     let listed: DocumentList =
         api.get(&format!("/api/v1/cases/{id}/documents")).await.map_err(|r| refusal_error(&ctx, r))?;
     let documents = listed
@@ -651,6 +711,8 @@ async fn case_page(state: &AppState, ctx: Ctx, id: Uuid, notice: String, refusal
         .unwrap_or_default();
     let page = CasePage {
         t,
+        related,
+        duplicate_of,
         id: id.to_string(),
         case_no: case.case_no,
         status: t.k("status", case.status.as_str()),
