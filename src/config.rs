@@ -63,6 +63,8 @@ pub struct Settings {
     pub scorecard: ScorecardSettings,
     #[serde(default)]
     pub settlement: SettlementSettings,
+    #[serde(default)]
+    pub signals: SignalSettings,
     pub documents: DocumentSettings,
     pub reference: ReferenceSettings,
     /// Not a configuration key: the `APP_ENV` the settings were loaded for.
@@ -292,6 +294,25 @@ impl Default for SettlementSettings {
     }
 }
 
+/// `[signals]`: complaints that rose sharply, shown to officers to steer inspections (issue 19).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SignalSettings {
+    /// A business or category is flagged when this month's first complaints reach this many
+    /// times the mean of its previous months…
+    pub spike_ratio: f64,
+    /// …and at least this many.
+    pub spike_min_complaints: u32,
+    /// The previous months the mean is taken over.
+    pub baseline_months: u32,
+}
+
+impl Default for SignalSettings {
+    fn default() -> Self {
+        Self { spike_ratio: 2.0, spike_min_complaints: 5, baseline_months: 6 }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetricsSettings {
@@ -466,6 +487,15 @@ impl Settings {
         }
         if !(1..=100_000).contains(&self.scorecard.min_complaints) {
             return Err(bad("scorecard.min_complaints", "must be between 1 and 100000"));
+        }
+        if !(1.0..=100.0).contains(&self.signals.spike_ratio) {
+            return Err(bad("signals.spike_ratio", "must be between 1 and 100"));
+        }
+        if !(1..=100_000).contains(&self.signals.spike_min_complaints) {
+            return Err(bad("signals.spike_min_complaints", "must be between 1 and 100000"));
+        }
+        if !(1..=24).contains(&self.signals.baseline_months) {
+            return Err(bad("signals.baseline_months", "must be between 1 and 24"));
         }
         if !(1..=365).contains(&self.settlement.follow_up_days) {
             return Err(bad("settlement.follow_up_days", "must be between 1 and 365 days"));

@@ -40,6 +40,7 @@ pub mod privacy;
 pub mod reference;
 pub mod router;
 pub mod scorecards;
+pub mod signals;
 pub mod stages;
 pub mod state;
 pub mod stats;

@@ -24,6 +24,9 @@ pub struct Model {
     pub follow_up_alerted_at: Option<DateTimeUtc>,
     /// Officers who took part, a JSON array of user ids.
     pub officer_ids: Json,
+    /// The complaint spike it was recorded from (`business:<id>:YYYY-MM`,
+    /// `category:<code>:YYYY-MM`), if any.
+    pub signal: Option<String>,
     pub created_by: Uuid,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -24,6 +24,7 @@ mod m20261207_000018_retention;
 mod m20261207_000019_ratings;
 mod m20261208_000020_settlements_kept;
 mod m20261208_000021_duplicates;
+mod m20261208_000022_inspection_signals;
 pub mod rollups;
 
 pub struct Migrator;
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000019_ratings::Migration),
             Box::new(m20261208_000020_settlements_kept::Migration),
             Box::new(m20261208_000021_duplicates::Migration),
+            Box::new(m20261208_000022_inspection_signals::Migration),
         ]
     }
 }

@@ -275,6 +275,57 @@ pub struct BusinessRecord {
     pub complaints: Vec<CaseSummary>,
     /// Inspections that named it, in the caller's jurisdiction.
     pub inspections: Vec<InspectionView>,
+    /// Its latest complaints, its inspections and their follow-ups as one timeline, newest
+    /// first (issue 19).
+    pub timeline: Vec<RecordEvent>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecordEvent {
+    pub on: chrono::NaiveDate,
+    /// `complaint` (received), `inspection`, `follow_up_due` or `follow_up_done`.
+    pub kind: &'static str,
+    /// The case or the inspection.
+    pub id: Uuid,
+    /// The case number and status, or the inspection's theme (and the spike it answered).
+    pub summary: String,
+}
+
+/// Complaints, inspections and follow-ups on one timeline, newest first (same day: the
+/// complaints before what answered them).
+fn record_timeline(complaints: &[CaseSummary], inspections: &[InspectionView]) -> Vec<RecordEvent> {
+    let mut events: Vec<RecordEvent> = complaints
+        .iter()
+        .map(|c| RecordEvent {
+            on: crate::time::taipei_date(c.received_at),
+            kind: "complaint",
+            id: c.id,
+            summary: format!("{} {}", c.case_no, c.status.as_str()),
+        })
+        .collect();
+    for i in inspections {
+        let why = i.signal.as_deref().map(|s| format!(" ← {s}")).unwrap_or_default();
+        events.push(RecordEvent {
+            on: i.inspected_on,
+            kind: "inspection",
+            id: i.id,
+            summary: format!("{}{why}", i.theme),
+        });
+        if let Some(due) = i.follow_up_due {
+            events.push(RecordEvent { on: due, kind: "follow_up_due", id: i.id, summary: i.theme.clone() });
+        }
+        if let Some(done) = i.follow_up_done_on {
+            events.push(RecordEvent { on: done, kind: "follow_up_done", id: i.id, summary: i.theme.clone() });
+        }
+    }
+    let rank = |k: &str| match k {
+        "complaint" => 0,
+        "inspection" => 1,
+        "follow_up_due" => 2,
+        _ => 3,
+    };
+    events.sort_by(|a, b| b.on.cmp(&a.on).then(rank(b.kind).cmp(&rank(a.kind))));
+    events
 }
 
 /// A business's record for staff: its complaints next to its inspections (clerk, officer).
@@ -297,7 +348,15 @@ async fn get_record(
     crate::access::log_read(&state.db, &staff, &ids, "business_record").await?;
     let complaints = latest.into_iter().map(|c| view::summary(c, &found)).collect::<AppResult<Vec<_>>>()?;
     let inspections = crate::inspections::service::of_business(&state.db, &jurisdiction, id).await?;
-    Ok(Json(BusinessRecord { business: found.into(), complaints_total, complaints_open, complaints, inspections }))
+    let timeline = record_timeline(&complaints, &inspections);
+    Ok(Json(BusinessRecord {
+        business: found.into(),
+        complaints_total,
+        complaints_open,
+        complaints,
+        inspections,
+        timeline,
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -54,6 +54,10 @@ pub struct InspectionBody {
     /// Default: the officer entering it.
     #[schema(max_items = 50)]
     pub officer_ids: Option<Vec<Uuid>>,
+    /// The complaint spike it answers (`signal` of `GET /api/v1/signals/spikes`); a business's
+    /// spike adds the business to `business_ids`.
+    #[schema(max_length = 120)]
+    pub signal: Option<String>,
 }
 
 impl InspectionBody {
@@ -73,6 +77,7 @@ impl InspectionBody {
             follow_up_due: self.follow_up_due,
             follow_up_done_on: None,
             officer_ids: self.officer_ids.unwrap_or_else(|| vec![author]),
+            signal: self.signal,
         }
     }
 }
@@ -88,6 +93,7 @@ async fn create_inspection(
     let (body, mut check) = (input.body, input.check);
     let jurisdiction = officer.office(&state.settings.reference);
     let mut fields = body.fields(&mut check, officer.id);
+    from_signal(&state.settings.reference, &mut fields, &mut check);
     service::check(&state.db, &state.settings.reference, &jurisdiction, &mut fields, &mut check).await?;
     fields.officer_ids =
         crate::auth::staff::check_officers(&state.db, &mut check, &jurisdiction, Some(fields.officer_ids), officer.id)
@@ -95,6 +101,27 @@ async fn create_inspection(
     check.finish()?;
     let row = service::create(&state.db, &jurisdiction, officer.id, fields).await?;
     Ok((StatusCode::CREATED, Json(view(row))))
+}
+
+/// An inspection recorded from a complaint spike names it as the spikes list does; a
+/// business's spike names the business among those inspected.
+fn from_signal(reference: &crate::reference::ReferenceSettings, fields: &mut InspectionFields, check: &mut Check) {
+    use crate::signals::{Signal, SignalKind};
+    let Some(code) = fields.signal.as_deref() else { return };
+    match Signal::parse(code) {
+        None => check.add("signal", "is not a signal: business:<id>:YYYY-MM or category:<code>:YYYY-MM"),
+        Some(s) if s.kind == SignalKind::Category && reference.category(&s.key).is_none() => {
+            check.add("signal", "names a category that is not configured")
+        }
+        Some(s) => {
+            if let (SignalKind::Business, Ok(id)) = (s.kind, Uuid::parse_str(&s.key))
+                && !fields.business_ids.contains(&id)
+            {
+                fields.business_ids.push(id);
+            }
+            fields.signal = Some(s.code());
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

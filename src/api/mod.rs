@@ -19,6 +19,7 @@ pub mod meetings;
 pub mod messages;
 pub mod reference;
 pub mod scorecards;
+pub mod signals;
 pub mod stats;
 pub mod users;
 
@@ -48,6 +49,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(messages::routes())
         .merge(stats::routes())
         .merge(scorecards::routes())
+        .merge(signals::routes())
         .merge(exports::routes())
         .merge(imports::routes())
 }

@@ -11,5 +11,6 @@ pub mod objection;
 pub mod plan;
 pub mod report;
 pub mod similarity;
+pub mod spikes;
 pub mod tax_id;
 pub mod workflow;

@@ -38,6 +38,8 @@ pub struct InspectionView {
     /// The follow-up date has passed without the follow-up being recorded.
     pub follow_up_overdue: bool,
     pub officer_ids: Vec<Uuid>,
+    /// The complaint spike it was recorded from, if any (`GET /api/v1/signals/spikes`).
+    pub signal: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -60,6 +62,7 @@ pub fn view(i: inspection::Model) -> InspectionView {
         follow_up_due: i.follow_up_due,
         follow_up_done_on: i.follow_up_done_on,
         officer_ids: serde_json::from_value(i.officer_ids).unwrap_or_default(),
+        signal: i.signal,
         created_at: i.created_at,
     }
 }
@@ -80,6 +83,7 @@ pub struct InspectionFields {
     pub follow_up_due: Option<NaiveDate>,
     pub follow_up_done_on: Option<NaiveDate>,
     pub officer_ids: Vec<Uuid>,
+    pub signal: Option<String>,
 }
 
 impl InspectionFields {
@@ -99,6 +103,7 @@ impl InspectionFields {
             follow_up_due: i.follow_up_due,
             follow_up_done_on: i.follow_up_done_on,
             officer_ids: serde_json::from_value(i.officer_ids.clone()).unwrap_or_default(),
+            signal: i.signal.clone(),
         }
     }
 }
@@ -176,6 +181,7 @@ fn set_fields(active: &mut inspection::ActiveModel, f: InspectionFields) {
     active.follow_up_due = Set(f.follow_up_due);
     active.follow_up_done_on = Set(f.follow_up_done_on);
     active.officer_ids = Set(serde_json::json!(f.officer_ids));
+    active.signal = Set(f.signal);
 }
 
 /// Records an inspection, counted in the figures of its day.

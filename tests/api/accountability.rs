@@ -548,3 +548,143 @@ async fn staff_merge_a_duplicate_from_the_case_page() {
     let mut citizen = crate::pages::Visitor::signed_in(&app, "mei@example.tw", PASSWORD).await;
     assert!(!citizen.get(&format!("/cases/{first}")).await.html.contains("id=\"related\""));
 }
+
+#[tokio::test]
+async fn complaint_spikes_are_flagged_around_the_threshold_and_steer_an_inspection() {
+    let app = spawn_app_with(vec![
+        ("signals.spike_ratio", 4.0.into()),
+        ("signals.spike_min_complaints", 3.into()),
+        ("signals.baseline_months", 6.into()),
+    ])
+    .await;
+    let c = app.cast().await;
+    let shop = |name: &'static str| {
+        let app = &app;
+        let clerk = c.clerk.clone();
+        async move { app.create_business(&clerk, json!({"name": name})).await["id"].as_str().unwrap().to_string() }
+    };
+    let (quiet, steady, small) = (shop("新開張電器").await, shop("老牌家電").await, shop("小雜貨店").await);
+    // A business with no history: three this month is a spike (three at least, from nothing).
+    for _ in 0..3 {
+        on_paper(&app, &c.clerk, &quiet, 0).await;
+    }
+    // One with six in the previous months (a mean of one): four is the threshold, three is not.
+    for _ in 0..6 {
+        on_paper(&app, &c.clerk, &steady, 40).await;
+    }
+    for _ in 0..3 {
+        on_paper(&app, &c.clerk, &steady, 0).await;
+    }
+    // Two is too few to say anything.
+    for _ in 0..2 {
+        on_paper(&app, &c.clerk, &small, 0).await;
+    }
+    let spikes = |token: String| {
+        let app = &app;
+        async move { expect_status(app.get("/api/v1/signals/spikes", Some(&token)).await, StatusCode::OK).await }
+    };
+    let flagged = |report: &Value| -> Vec<String> {
+        report["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["kind"] == "business")
+            .map(|i| i["key"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let report = spikes(c.officer.clone()).await;
+    assert_eq!((report["ratio"].as_f64(), report["min_complaints"].as_i64()), (Some(4.0), Some(3)));
+    assert_eq!(flagged(&report), vec![quiet.clone()], "{report}");
+    on_paper(&app, &c.clerk, &steady, 0).await;
+    let report = spikes(c.clerk.clone()).await;
+    let mut both = flagged(&report);
+    both.sort();
+    let mut expected = vec![quiet.clone(), steady.clone()];
+    expected.sort();
+    assert_eq!(both, expected, "four against a mean of one is a spike");
+    let item = report["items"].as_array().unwrap().iter().find(|i| i["key"] == steady.as_str()).unwrap().clone();
+    assert_eq!(
+        (item["this_month"].as_i64(), item["baseline_mean"].as_f64(), item["name"].as_str()),
+        (Some(4), Some(1.0), Some("老牌家電"))
+    );
+    assert!(report["items"].as_array().unwrap().iter().any(|i| i["kind"] == "category" && i["key"] == "appliances"));
+    expect_error(app.get("/api/v1/signals/spikes", Some(&c.business)).await, StatusCode::FORBIDDEN, "forbidden").await;
+
+    // An officer records an inspection from the signal: it names the business and the signal,
+    // and the spike shows it was answered.
+    let signal = item["signal"].as_str().unwrap().to_string();
+    let today = days_ago(0, 9)[..10].to_string();
+    for bad in ["business:not-an-id:2026-12", "category:ufo:2026-12"] {
+        let refused = expect_error(
+            app.post(
+                "/api/v1/inspections",
+                Some(&c.officer),
+                &json!({"inspected_on": today, "theme": "department_store_fire_safety", "signal": bad}),
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        assert!(refused["fields"]["signal"].is_array(), "{refused}");
+    }
+    let inspection = expect_status(
+        app.post(
+            "/api/v1/inspections",
+            Some(&c.officer),
+            &json!({"inspected_on": today, "theme": "department_store_fire_safety",
+            "violations": 1, "items_checked": 5, "follow_up_due": today, "signal": signal}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!((inspection["signal"].as_str(), &inspection["business_ids"]), (Some(signal.as_str()), &json!([steady])));
+    let report = spikes(c.officer.clone()).await;
+    let item = report["items"].as_array().unwrap().iter().find(|i| i["key"] == steady.as_str()).unwrap().clone();
+    assert_eq!(item["inspection_id"], inspection["id"]);
+
+    // The business's record: its complaints, the inspection and its follow-up on one timeline.
+    let record =
+        expect_status(app.get(&format!("/api/v1/businesses/{steady}/record"), Some(&c.officer)).await, StatusCode::OK)
+            .await;
+    let kinds: Vec<&str> = record["timeline"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "complaint").count(), 10);
+    assert_eq!(&kinds[..2], &["follow_up_due", "inspection"], "{kinds:?}");
+    assert!(record["timeline"][1]["summary"].as_str().unwrap().contains(&signal));
+}
+
+#[tokio::test]
+async fn an_officer_records_an_inspection_from_a_spike_on_the_workbench() {
+    let app = spawn_app_with(vec![("signals.spike_min_complaints", 2.into())]).await;
+    let c = app.cast().await;
+    let shop = app.create_business(&c.clerk, json!({"name": "新開張電器"})).await["id"].as_str().unwrap().to_string();
+    for _ in 0..2 {
+        on_paper(&app, &c.clerk, &shop, 0).await;
+    }
+    let mut officer = crate::pages::Visitor::signed_in(&app, "officer@cpo.test", PASSWORD).await;
+    let workbench = officer.get("/workbench").await.html;
+    let section = &workbench[workbench.find("id=\"spikes\"").expect("the spikes")..];
+    assert!(section.contains("新開張電器") && section.contains("至少 2 件"), "{section}");
+    let start = section.find("/inspections?signal=").expect("a link to record an inspection");
+    let link = section[start..].split('"').next().unwrap().replace("&amp;", "&");
+    let form = officer.get(&link).await.html;
+    let signal = format!("business:{shop}:");
+    assert!(form.contains(&signal), "the form carries the signal");
+    let today = days_ago(0, 9)[..10].to_string();
+    let month = &today[..7];
+    let saved = officer
+        .submit(
+            "/inspections",
+            &[
+                ("inspected_on", &today),
+                ("theme", "department_store_fire_safety"),
+                ("signal", &format!("{signal}{month}")),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.html);
+    let workbench = officer.get("/workbench").await.html;
+    let section = &workbench[workbench.find("id=\"spikes\"").unwrap()..];
+    assert!(section.contains("已據以查核"), "{section}");
+}

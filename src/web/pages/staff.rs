@@ -39,6 +39,16 @@ pub struct NotKept {
     pub said: String,
 }
 
+/// A complaint spike on the workbench, with the inspection recorded from it or the way to one.
+pub struct SpikeLine {
+    pub name: String,
+    pub kind: String,
+    pub this_month: i64,
+    pub mean: String,
+    pub signal: String,
+    pub answered: bool,
+}
+
 pub struct FollowUp {
     pub id: String,
     pub date: String,
@@ -54,6 +64,8 @@ struct Workbench {
     queues: Vec<Queue>,
     not_kept: Vec<NotKept>,
     not_kept_total: u64,
+    spikes: Vec<SpikeLine>,
+    spike_rule: String,
     follow_ups: Vec<FollowUp>,
 }
 
@@ -101,6 +113,32 @@ pub async fn workbench(State(state): State<AppState>, ctx: Ctx) -> PageResult {
             said: settlement.and_then(|s| s.note.clone()).unwrap_or_default(),
         });
     }
+    let report: crate::signals::SpikeReport =
+        api.get("/api/v1/signals/spikes").await.map_err(|r| refusal_error(&ctx, r))?;
+    let spike_rule = t
+        .s("work.spike_rule")
+        .replace("{min}", &report.min_complaints.to_string())
+        .replace("{ratio}", &report.ratio.to_string())
+        .replace("{months}", &report.baseline_months.to_string());
+    let spikes = report
+        .items
+        .iter()
+        .map(|s| SpikeLine {
+            name: match state.settings.reference.category(&s.key) {
+                Some(c) if s.kind == crate::signals::SignalKind::Category && t.is_en() => c.name_en.clone(),
+                _ => s.name.clone(),
+            },
+            kind: t.s(if s.kind == crate::signals::SignalKind::Business {
+                "work.spike_business"
+            } else {
+                "work.spike_category"
+            }),
+            this_month: s.this_month,
+            mean: format!("{:.1}", s.baseline_mean),
+            signal: form_urlencoded::byte_serialize(s.signal.as_bytes()).collect(),
+            answered: s.inspection_id.is_some(),
+        })
+        .collect();
     let follow: ListResponse<InspectionView> =
         api.get("/api/v1/inspections?follow_up_overdue=true&per_page=10").await.map_err(|r| refusal_error(&ctx, r))?;
     let reference = &state.settings.reference;
@@ -117,7 +155,7 @@ pub async fn workbench(State(state): State<AppState>, ctx: Ctx) -> PageResult {
             due: i.follow_up_due.map(|d| d.to_string()).unwrap_or_default(),
         })
         .collect();
-    Ok(render(&Workbench { t, queues, not_kept, not_kept_total: broken.total, follow_ups, ctx }))
+    Ok(render(&Workbench { t, queues, not_kept, not_kept_total: broken.total, spikes, spike_rule, follow_ups, ctx }))
 }
 
 /// A register page: a form to add a record and the latest records.
@@ -169,6 +207,8 @@ fn choices(items: &[crate::reference::RefItem], en: bool) -> Vec<Choice> {
 #[derive(Deserialize, Default)]
 pub struct Done {
     done: Option<String>,
+    /// An inspection recorded from a complaint spike (the workbench's link).
+    signal: Option<String>,
 }
 
 fn notice(t: &Tr, q: &Done) -> String {
@@ -258,6 +298,7 @@ async fn register_page(
                 input(&t, "actions", "insp.actions", "textarea", false, vec![], &form),
                 input(&t, "fine_amount", "insp.fine", "number", false, vec![], &form),
                 input(&t, "follow_up_due", "insp.follow_up", "date", false, vec![], &form),
+                input(&t, "signal", "insp.signal", "readonly", false, vec![], &form),
             ],
             vec![t.s("insp.date"), t.s("insp.theme"), t.s("insp.venue"), t.s("insp.violations"), t.s("insp.follow_up")],
             "/api/v1/inspections?per_page=30",
@@ -328,7 +369,11 @@ pub const REGISTERS: [&str; 3] = ["consultations", "inspections", "education"];
 pub async fn show_register(state: &AppState, ctx: Ctx, kind: &'static str, q: Done) -> PageResult {
     ctx.require_role(&[Role::Clerk, Role::Officer])?;
     let notice = notice(&ctx.t, &q);
-    register_page(state, ctx, kind, FormValues::default(), Refusal::default(), notice).await
+    let mut form = FormValues::default();
+    if let Some(signal) = q.signal.filter(|_| kind == "inspections") {
+        form.insert("signal", signal.chars().filter(|c| !c.is_control()).take(120).collect());
+    }
+    register_page(state, ctx, kind, form, Refusal::default(), notice).await
 }
 
 pub async fn add_record(state: &AppState, ctx: Ctx, kind: &'static str, body: Bytes) -> PageResult {
@@ -345,7 +390,7 @@ pub async fn add_record(state: &AppState, ctx: Ctx, kind: &'static str, body: By
         ),
         "inspections" => (
             "/api/v1/inspections",
-            &["theme", "partner_agency", "venue", "district", "actions"],
+            &["theme", "partner_agency", "venue", "district", "actions", "signal"],
             &["items_checked", "violations", "fine_amount"],
             &["inspected_on", "follow_up_due"],
             &[],
