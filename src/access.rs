@@ -15,14 +15,14 @@ use crate::time;
 /// Whether `user` may see `case`:
 /// citizens their own cases; business users their business's cases once forwarded; clerks and
 /// officers every case of their jurisdiction; mediators the cases on their meetings' agendas;
-/// admins none.
+/// admins and national readers none.
 pub async fn visible(db: &impl ConnectionTrait, user: &CurrentUser, case: &case::Model) -> AppResult<bool> {
     Ok(match user.role {
         Role::Citizen => case.consumer_user_id == Some(user.id),
         Role::Business => user.business_id == Some(case.business_id) && case.forwarded_at.is_some(),
         Role::Clerk | Role::Officer => user.jurisdiction.as_deref() == Some(case.jurisdiction.as_str()),
         Role::Mediator => crate::agenda::mediator_sees(db, user.id, case.id).await?,
-        Role::Admin => false,
+        Role::Admin | Role::National => false,
     })
 }
 
@@ -91,7 +91,7 @@ pub fn list_scope(user: &CurrentUser) -> Option<Condition> {
             user.jurisdiction.as_ref().map(|j| Condition::all().add(case::Column::Jurisdiction.eq(j.clone())))
         }
         Role::Mediator => Some(crate::agenda::mediator_scope(user.id)),
-        Role::Admin => None,
+        Role::Admin | Role::National => None,
     }
 }
 

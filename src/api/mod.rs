@@ -17,6 +17,7 @@ pub mod imports;
 pub mod inspections;
 pub mod meetings;
 pub mod messages;
+pub mod national;
 pub mod reference;
 pub mod scorecards;
 pub mod signals;
@@ -50,6 +51,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(stats::routes())
         .merge(scorecards::routes())
         .merge(signals::routes())
+        .merge(national::routes())
         .merge(exports::routes())
         .merge(imports::routes())
 }

@@ -76,7 +76,13 @@ impl RoleSet for Officers {
 /// Who may read statistics that are not public.
 pub struct StatsReaders;
 impl RoleSet for StatsReaders {
-    const ROLES: &'static [Role] = &[Role::Clerk, Role::Officer, Role::Admin];
+    const ROLES: &'static [Role] = &[Role::Clerk, Role::Officer, Role::Admin, Role::National];
+}
+
+/// Those who read every jurisdiction side by side: national readers and admins.
+pub struct NationalReaders;
+impl RoleSet for NationalReaders {
+    const ROLES: &'static [Role] = &[Role::National, Role::Admin];
 }
 
 pub struct Auth<R: RoleSet = AnyRole> {

@@ -24,10 +24,14 @@ pub enum Role {
     Officer,
     Mediator,
     Admin,
+    /// A national body's reader (issue 19): every jurisdiction's figures and scorecards, and the
+    /// anonymised national export; no case, no person.
+    National,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [Role::Citizen, Role::Business, Role::Clerk, Role::Officer, Role::Mediator, Role::Admin];
+    pub const ALL: [Role; 7] =
+        [Role::Citizen, Role::Business, Role::Clerk, Role::Officer, Role::Mediator, Role::Admin, Role::National];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -37,6 +41,7 @@ impl Role {
             Role::Officer => "officer",
             Role::Mediator => "mediator",
             Role::Admin => "admin",
+            Role::National => "national",
         }
     }
 

@@ -80,7 +80,7 @@ impl Kind {
             Role::Citizen | Role::Mediator => {
                 matches!(self, Kind::MeetingNotice | Kind::MediationRecord | Kind::Certificate)
             }
-            Role::Admin => false,
+            Role::Admin | Role::National => false,
         }
     }
 }

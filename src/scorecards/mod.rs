@@ -3,6 +3,7 @@
 //! that lets anyone recompute every figure. No person is in any of it.
 
 pub mod cards;
+pub mod national;
 pub mod open_data;
 pub mod records;
 

@@ -33,11 +33,14 @@ pub fn scope_for(
             Some(code) => Scope::One(code.into()),
         });
     };
+    // A national reader reads every jurisdiction, all of them by default (issue 19).
+    let everywhere = matches!(user.role, Role::Admin | Role::National);
     let own = user.office(reference);
     match requested.as_deref() {
+        None if user.role == Role::National => Ok(Scope::All),
         None => Ok(Scope::One(own)),
-        Some("all") if user.role == Role::Admin => Ok(Scope::All),
-        Some(code) if user.role == Role::Admin || code == own => Ok(Scope::One(code.into())),
+        Some("all") if everywhere => Ok(Scope::All),
+        Some(code) if everywhere || code == own => Ok(Scope::One(code.into())),
         Some(_) => Err(AppError::Forbidden("staff read the figures of their own jurisdiction".into())),
     }
 }

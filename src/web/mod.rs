@@ -92,6 +92,8 @@ pub fn routes(state: AppState, api: Router) -> Router<AppState> {
         .route("/committee", get(meetings::committee))
         .route("/committee/{step}", post(meetings::committee_step))
         .route("/staff/stats", get(stats::staff))
+        .route("/national", get(stats::national))
+        .route("/national/cases.csv", get(stats::national_export))
         .route("/staff/exports/{file}", get(stats::export))
         .layer(middleware::from_fn_with_state(WebState { app: state, api }, session::layer))
         // After the layer: assets need no session (and no database round trip).

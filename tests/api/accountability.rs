@@ -688,3 +688,89 @@ async fn an_officer_records_an_inspection_from_a_spike_on_the_workbench() {
     let section = &workbench[workbench.find("id=\"spikes\"").unwrap()..];
     assert!(section.contains("已據以查核"), "{section}");
 }
+
+#[tokio::test]
+async fn a_national_reader_sees_every_jurisdiction_side_by_side_and_no_person() {
+    let app = spawn_app_with(vec![("scorecard.min_complaints", 1.into()), two_jurisdictions()]).await;
+    let c = app.cast().await;
+    let national = app.user_with_role("reader@cpc.example", "national", json!({})).await;
+    answered(&app, &c).await;
+    let pt_clerk = app.user_with_role("clerk@pingtung.test", "clerk", json!({"jurisdiction": "pingtung"})).await;
+    let body = json!({"business_id": c.other_business_id, "category": "appliances", "description": "電視故障",
+        "requested_resolution": "修理", "consumer": {"name": "王小明", "email": "wang@example.tw"}});
+    expect_status(app.post("/api/v1/cases", Some(&pt_clerk), &body).await, StatusCode::CREATED).await;
+
+    let today = days_ago(0, 9)[..10].to_string();
+    let period = format!("from={today}&to={today}");
+    let overview =
+        expect_status(app.get(&format!("/api/v1/national/overview?{period}"), Some(&national)).await, StatusCode::OK)
+            .await;
+    let by_code =
+        |code: &str| overview["jurisdictions"].as_array().unwrap().iter().find(|j| j["code"] == code).cloned().unwrap();
+    let (kh, pt) = (by_code("kaohsiung"), by_code("pingtung"));
+    assert_eq!(
+        (kh["summary"]["first_complaints"].as_i64(), pt["summary"]["first_complaints"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(kh["scorecards"][0]["name"], "大發電器行");
+    let text = overview.to_string();
+    assert!(!text.contains("王小明") && !text.contains("陳美玲") && !text.contains("電視故障"), "{text}");
+    // The report figures of any jurisdiction, or of all; no case at all.
+    let all =
+        expect_status(app.get(&format!("/api/v1/stats/summary?{period}"), Some(&national)).await, StatusCode::OK).await;
+    assert_eq!((all["jurisdiction"].as_str(), all["first_complaints"].as_i64()), (Some("all"), Some(2)));
+    let listed = expect_status(app.get("/api/v1/cases", Some(&national)).await, StatusCode::OK).await;
+    assert_eq!(listed["total"], 0);
+    for token in [&c.clerk, &c.citizen] {
+        expect_error(
+            app.get(&format!("/api/v1/national/overview?{period}"), Some(token)).await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        )
+        .await;
+    }
+
+    // The national export: a jurisdiction's cases, anonymised, in the documented columns.
+    let response =
+        app.get(&format!("/api/v1/national/cases.csv?{period}&jurisdiction=pingtung"), Some(&national)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let csv_text = response.text().await.unwrap();
+    let header = csv_text.trim_start_matches('\u{feff}').lines().next().unwrap().to_string();
+    assert_eq!(
+        header,
+        "case_no,jurisdiction,received_on,channel,category,category_group,district,business_name,business_tax_id,stage,status,closed_on,amount_disputed,amount_recovered,transaction_date"
+    );
+    assert_eq!(csv_text.lines().count(), 2, "{csv_text}");
+    assert!(!csv_text.contains("王小明") && !csv_text.contains("wang@example.tw") && !csv_text.contains("電視故障"));
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/NATIONAL.md")).unwrap();
+    for column in header.split(',') {
+        assert!(docs.contains(&format!("`{column}`")), "docs/NATIONAL.md documents {column}");
+    }
+    expect_error(
+        app.get(&format!("/api/v1/national/cases.csv?{period}&jurisdiction=atlantis"), Some(&national)).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_national_page_puts_the_offices_side_by_side_and_hands_over_the_export() {
+    let app = spawn_app_with(vec![two_jurisdictions()]).await;
+    let c = app.cast().await;
+    app.user_with_role("reader@cpc.example", "national", json!({})).await;
+    answered(&app, &c).await;
+    let mut reader = crate::pages::Visitor::signed_in(&app, "reader@cpc.example", PASSWORD).await;
+    let page = reader.get("/national").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let table = &page.html[page.html.find("id=\"national-figures\"").expect("the table")..];
+    assert!(table.contains("高雄市") && table.contains("屏東縣"), "{table}");
+    let year = &days_ago(0, 9)[..4];
+    let export =
+        reader.fetch(&format!("/national/cases.csv?from={year}-01-01&to={year}-12-31&jurisdiction=kaohsiung")).await;
+    assert_eq!(export.status, StatusCode::OK);
+    assert!(export.html.contains("大發電器行") && !export.html.contains("陳美玲"));
+    // Not for the office's staff, nor on the home page for them.
+    let mut clerk = crate::pages::Visitor::signed_in(&app, "clerk@cpo.test", PASSWORD).await;
+    assert_eq!(clerk.get("/national").await.status, StatusCode::FORBIDDEN);
+}

@@ -65,6 +65,7 @@ pub fn home_of(role: Role) -> &'static str {
         Role::Clerk | Role::Officer => "/workbench",
         Role::Mediator => "/meetings",
         Role::Admin => "/stats",
+        Role::National => "/national",
     }
 }
 

@@ -249,3 +249,76 @@ pub async fn export(ctx: Ctx, Path(file): Path<String>, Query(q): Query<ExportQu
     );
     Ok(ctx.api().raw(Method::GET, &path, None, Body::empty()).await)
 }
+
+#[derive(Template)]
+#[template(path = "national.html")]
+struct National {
+    t: Tr,
+    ctx: Ctx,
+    year: i32,
+    years: Vec<i32>,
+    /// The jurisdictions' codes and names, in the configured order.
+    offices: Vec<(String, String)>,
+    /// One row per report figure: its label and each office's value.
+    rows: Vec<(String, Vec<i64>)>,
+    scorecards: Vec<usize>,
+    from: String,
+    to: String,
+}
+
+/// Every office's report figures for a year side by side, with how many of its businesses are
+/// on the scorecards and its anonymised export (national readers, admins; issue 19).
+pub async fn national(ctx: Ctx, Query(q): Query<YearQuery>) -> PageResult {
+    ctx.require_role(&[Role::National, Role::Admin])?;
+    let year = q.year.filter(|y| (1912..=9999).contains(y)).unwrap_or_else(this_year);
+    let (from, to) = (format!("{year}-01-01"), format!("{year}-12-31"));
+    let overview: crate::scorecards::national::Overview = ctx
+        .api()
+        .get(&format!("/api/v1/national/overview?from={from}&to={to}"))
+        .await
+        .map_err(|r| refusal_error(&ctx, r))?;
+    let t = ctx.t;
+    let offices = overview
+        .jurisdictions
+        .iter()
+        .map(|j| (j.code.clone(), if t.is_en() { j.name_en.clone() } else { j.name_zh.clone() }))
+        .collect();
+    let rows = METRICS
+        .iter()
+        .map(|m| (t.k("figure", m), overview.jurisdictions.iter().map(|j| j.summary.figures.get(m)).collect()))
+        .collect();
+    let scorecards = overview.jurisdictions.iter().map(|j| j.scorecards.len()).collect();
+    Ok(render(&National {
+        t,
+        year,
+        years: (this_year() - 5..=this_year()).rev().collect(),
+        offices,
+        rows,
+        scorecards,
+        from,
+        to,
+        ctx,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct NationalExportQuery {
+    from: Option<String>,
+    to: Option<String>,
+    jurisdiction: Option<String>,
+}
+
+/// The national export, for the signed-in national reader (the API answers; this page passes
+/// its session on).
+pub async fn national_export(ctx: Ctx, Query(q): Query<NationalExportQuery>) -> PageResult {
+    ctx.require_role(&[Role::National, Role::Admin])?;
+    let enc =
+        |s: Option<String>| -> String { form_urlencoded::byte_serialize(s.unwrap_or_default().as_bytes()).collect() };
+    let path = format!(
+        "/api/v1/national/cases.csv?from={}&to={}&jurisdiction={}",
+        enc(q.from),
+        enc(q.to),
+        enc(q.jurisdiction)
+    );
+    Ok(ctx.api().raw(Method::GET, &path, None, Body::empty()).await)
+}
