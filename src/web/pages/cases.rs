@@ -465,12 +465,18 @@ pub async fn link(State(state): State<AppState>, ctx: Ctx, PagePath(id): PagePat
     ctx.require()?;
     let form = FormValues::parse(&body);
     let request = json!({"case_id": form.get("case_id"), "merge": form.opt("merge") == Some("true".into())});
-    match ctx.api().send(Method::POST, &format!("/api/v1/cases/{id}/links"), &request).await {
+    post_from_case_page(&state, ctx, id, "links", &request).await
+}
+
+/// Sends a form of the case page to the case's API `what`: back to the case when it is taken,
+/// else the case page again with the refusal (404 and 401 as their own pages).
+async fn post_from_case_page(state: &AppState, ctx: Ctx, id: Uuid, what: &str, request: &Value) -> PageResult {
+    match ctx.api().send(Method::POST, &format!("/api/v1/cases/{id}/{what}"), request).await {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
         Err(refusal) if matches!(refusal.status, 404 | 401) => Err(refusal_error(&ctx, refusal)),
         Err(refusal) => {
             let status = StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
-            let page = case_page(&state, ctx, id, String::new(), refusal).await?;
+            let page = case_page(state, ctx, id, String::new(), refusal).await?;
             Ok((status, page).into_response())
         }
     }
@@ -872,15 +878,7 @@ pub async fn note(State(state): State<AppState>, ctx: Ctx, PagePath(id): PagePat
     ctx.require()?;
     let form = FormValues::parse(&body);
     let request = json!({"body": form.get("body"), "visibility": form.opt("visibility")});
-    match ctx.api().send(Method::POST, &format!("/api/v1/cases/{id}/notes"), &request).await {
-        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
-        Err(refusal) if matches!(refusal.status, 404 | 401) => Err(refusal_error(&ctx, refusal)),
-        Err(refusal) => {
-            let status = StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
-            let page = case_page(&state, ctx, id, String::new(), refusal).await?;
-            Ok((status, page).into_response())
-        }
-    }
+    post_from_case_page(&state, ctx, id, "notes", &request).await
 }
 
 /// Evidence added on the case page: the multipart body goes to the API as it is.
