@@ -21,7 +21,7 @@ use crate::businesses::service::BusinessView;
 use crate::paging::ListResponse;
 use crate::state::AppState;
 use ctx::Ctx;
-use pages::{account, cases, imports, meetings, public, scorecards, staff, stats};
+use pages::{account, business_record, cases, imports, meetings, public, scorecards, staff, stats};
 
 /// What the pages' layer holds: the application's state and the JSON API they call
 /// in-process (a router of its own, so the state never holds a router holding the state).
@@ -68,6 +68,7 @@ pub fn routes(state: AppState, api: Router) -> Router<AppState> {
         .route("/invitations/accept", get(account::invitation_page).post(account::accept_invitation))
         .route("/stats", get(stats::public))
         .route("/businesses", get(scorecards::page))
+        .route("/businesses/{id}/record", get(business_record::show))
         .route("/cases", get(cases::cases))
         .route("/inbox", get(cases::inbox))
         .route("/cases/new", get(cases::new_case_form).post(cases::file_case).layer(DefaultBodyLimit::max(max_upload)))

@@ -687,6 +687,15 @@ async fn an_officer_records_an_inspection_from_a_spike_on_the_workbench() {
     let workbench = officer.get("/workbench").await.html;
     let section = &workbench[workbench.find("id=\"spikes\"").unwrap()..];
     assert!(section.contains("已據以查核"), "{section}");
+    // The business's record: both complaints and the inspection, newest first, on one timeline.
+    assert!(section.contains(&format!("/businesses/{shop}/record")));
+    let record = officer.get(&format!("/businesses/{shop}/record")).await;
+    assert_eq!(record.status, StatusCode::OK);
+    let timeline = &record.html[record.html.find("id=\"record-timeline\"").expect("the timeline")..];
+    assert_eq!(timeline.matches("<li>").count(), 3, "{timeline}");
+    let first = timeline.find("查核 —").expect("the inspection");
+    assert!(first < timeline.find("申訴 —").expect("a complaint"), "{timeline}");
+    assert!(timeline.contains(&format!("business:{shop}:")), "the spike it answered");
 }
 
 #[tokio::test]

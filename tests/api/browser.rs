@@ -272,6 +272,11 @@ async fn a_complaint_from_registration_to_settlement_in_a_browser() {
     browser.check("05-workbench").await;
     browser.open(&format!("/cases/{id}")).await;
     browser.check("06-case-for-the-clerk").await;
+    // The business's record, one click away: its complaints on one timeline.
+    browser.navigate("main a[href$='/record']").await;
+    assert!(browser.text().await.contains(case["case_no"].as_str().unwrap_or("KH-")), "the complaint on the record");
+    browser.check("06-business-record").await;
+    browser.open(&format!("/cases/{id}")).await;
     browser.act("forward", &[]).await;
     assert!(browser.text().await.contains("已轉請業者處理"));
     browser.sign_out().await;

@@ -387,6 +387,7 @@ struct CasePage {
     related: Vec<RelatedLine>,
     /// The case this one was merged into, if it was (its id).
     duplicate_of: String,
+    business_id: String,
     id: String,
     case_no: String,
     status: String,
@@ -723,6 +724,7 @@ async fn case_page(state: &AppState, ctx: Ctx, id: Uuid, notice: String, refusal
         case_no: case.case_no,
         status: t.k("status", case.status.as_str()),
         stage: t.k("stage", case.stage.as_str()),
+        business_id: case.business.id.to_string(),
         business: case.business.name,
         consumer: case.consumer.name,
         category,

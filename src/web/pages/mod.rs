@@ -1,6 +1,7 @@
 //! The pages, by who uses them.
 
 pub mod account;
+pub mod business_record;
 pub mod cases;
 pub mod imports;
 pub mod meetings;

@@ -42,6 +42,8 @@ pub struct NotKept {
 /// A complaint spike on the workbench, with the inspection recorded from it or the way to one.
 pub struct SpikeLine {
     pub name: String,
+    /// A business's record page, for a business's spike.
+    pub record: String,
     pub kind: String,
     pub this_month: i64,
     pub mean: String,
@@ -124,6 +126,11 @@ pub async fn workbench(State(state): State<AppState>, ctx: Ctx) -> PageResult {
         .items
         .iter()
         .map(|s| SpikeLine {
+            record: if s.kind == crate::signals::SignalKind::Business {
+                format!("/businesses/{}/record", s.key)
+            } else {
+                String::new()
+            },
             name: match state.settings.reference.category(&s.key) {
                 Some(c) if s.kind == crate::signals::SignalKind::Category && t.is_en() => c.name_en.clone(),
                 _ => s.name.clone(),
