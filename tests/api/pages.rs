@@ -348,6 +348,26 @@ async fn a_complaint_filed_and_worked_through_the_pages() {
     let theirs = owner.get(&format!("/cases/{id}")).await;
     assert!(!theirs.html.contains("消費者的評價") && !theirs.html.contains("謝謝承辦人協助"), "not for the business");
 
+    // Was the settlement kept? She says no on the same page; it shows, and goes to the officers.
+    let asked = lin.get(&format!("/cases/{id}")).await;
+    assert!(
+        asked.html.contains("data-action=\"confirm_settlement\"") && asked.html.contains("未履行"),
+        "{}",
+        asked.html
+    );
+    let fields = [
+        ("action", "confirm_settlement"),
+        ("expected_version", &asked.input("expected_version")),
+        ("honoured", "false"),
+        ("note", "說好的退款還沒收到"),
+    ];
+    let told = lin.submit(&format!("/cases/{id}/act"), &fields).await;
+    assert_eq!(told.status, StatusCode::SEE_OTHER, "{}", told.html);
+    let shown = lin.get(&format!("/cases/{id}")).await;
+    let kept = &shown.html[shown.html.find("id=\"settlement-kept\"").expect("the settlement's keeping")..];
+    assert!(kept.contains("未履行") && kept.contains("說好的退款還沒收到"), "{kept}");
+    assert_eq!(app.case(&cast.clerk, &id).await["settlement"]["honoured"], false);
+
     // Other people: the page does not exist for them.
     let mut stranger = Visitor::signed_in(&app, "other@example.tw", PASSWORD).await;
     let hidden = stranger.get(&format!("/cases/{id}")).await;
