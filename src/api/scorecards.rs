@@ -135,13 +135,7 @@ async fn records_csv(State(state): State<AppState>, Query(q): Query<ScorecardQue
     let asked = q.check(&state)?;
     let mut rows = records::read(&state.db, &asked.scope, asked.period).await?;
     if let Some(q) = &asked.q {
-        let q = q.trim().to_lowercase();
-        rows.retain(|r| {
-            r.business.tax_id.as_deref() == Some(q.as_str())
-                || std::iter::once(&r.business.name)
-                    .chain(&r.business.trading_names)
-                    .any(|n| n.to_lowercase().contains(&q))
-        });
+        rows.retain(|r| cards::record_matches(r, q));
     }
     let name = format!("business-records-{}-{}.csv", asked.period.from, asked.period.to);
     Ok(csv_response(open_data::records_csv(&rows, time::now())?, &name))

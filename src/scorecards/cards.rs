@@ -277,10 +277,20 @@ pub fn cards(records: &[Record], min_complaints: i64, now: DateTime<Utc>, sort: 
 
 /// Whether `card` answers a search: its 統編, or part of its name or a trading name, any case.
 pub fn matches(card: &Scorecard, q: &str) -> bool {
+    answers(q, card.tax_id.as_deref(), &card.name, &card.trading_names)
+}
+
+/// Whether a record's business answers the same search (the open data's `q`).
+pub fn record_matches(record: &Record, q: &str) -> bool {
+    let b = &record.business;
+    answers(q, b.tax_id.as_deref(), &b.name, &b.trading_names)
+}
+
+fn answers(q: &str, tax_id: Option<&str>, name: &String, trading_names: &[String]) -> bool {
     let q = q.trim().to_lowercase();
     q.is_empty()
-        || card.tax_id.as_deref() == Some(q.as_str())
-        || std::iter::once(&card.name).chain(&card.trading_names).any(|n| n.to_lowercase().contains(&q))
+        || tax_id == Some(q.as_str())
+        || std::iter::once(name).chain(trading_names).any(|n| n.to_lowercase().contains(&q))
 }
 
 fn median(values: &mut [i64]) -> Option<f64> {
